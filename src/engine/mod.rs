@@ -1,0 +1,14 @@
+//! The step engine: the contract every setup step implements (check → plan → apply), the
+//! runner that checks steps concurrently and applies them in order, and the report renderers.
+//! The engine knows nothing of terminals, HTTP, Kubernetes or Azure.
+
+pub mod finding;
+pub mod render;
+pub mod runner;
+pub mod status;
+pub mod step;
+
+pub use finding::{Finding, Severity};
+pub use runner::{ApplyOutcome, Report, Runner, StepReport};
+pub use status::Status;
+pub use step::{Change, Check, Plan, Step, StepError, StepFuture, StepId};

@@ -1,0 +1,154 @@
+//! The contract every setup step implements: `check` (read-only, live) → `plan` (the changes,
+//! each with a human diff) → `apply` (idempotent). Steps get their clients passed in; the
+//! engine never builds one.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+use super::{Finding, Severity, Status};
+
+/// The six steps, in wizard order (DESIGN.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepId {
+    Issuer,
+    Hosting,
+    Identity,
+    Federation,
+    Workload,
+    Verify,
+}
+
+impl StepId {
+    pub const ALL: [StepId; 6] = [
+        StepId::Issuer,
+        StepId::Hosting,
+        StepId::Identity,
+        StepId::Federation,
+        StepId::Workload,
+        StepId::Verify,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepId::Issuer => "issuer",
+            StepId::Hosting => "hosting",
+            StepId::Identity => "identity",
+            StepId::Federation => "federation",
+            StepId::Workload => "workload",
+            StepId::Verify => "verify",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            StepId::Issuer => "cluster issuer",
+            StepId::Hosting => "OIDC discovery + JWKS",
+            StepId::Identity => "managed identity + roles",
+            StepId::Federation => "federated identity credential",
+            StepId::Workload => "ServiceAccount + workload",
+            StepId::Verify => "end-to-end token exchange",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StepId> {
+        StepId::ALL.into_iter().find(|id| id.as_str() == text)
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a check found: the step's status and its findings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub status: Status,
+    pub findings: Vec<Finding>,
+}
+
+impl Check {
+    pub fn ok() -> Check {
+        Check { status: Status::Ok, findings: Vec::new() }
+    }
+
+    pub fn skipped(reason: Finding) -> Check {
+        Check { status: Status::Skipped, findings: vec![reason] }
+    }
+
+    /// `error` when any finding is an error, else `drift` when `drifted`, else `ok`.
+    pub fn from_findings(findings: Vec<Finding>, drifted: bool) -> Check {
+        let status = if findings.iter().any(|f| f.severity == Severity::Error) {
+            Status::Error
+        } else if drifted {
+            Status::Drift
+        } else {
+            Status::Ok
+        };
+        Check { status, findings }
+    }
+}
+
+/// One change a step would make, shown to the user as a diff before anything happens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// What is changed, in the user's words: `Deployment application1/web-server`.
+    pub target: String,
+    /// One line: what the change does and why.
+    pub summary: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl Change {
+    /// A unified diff of `before` → `after`, labelled with the target.
+    pub fn diff(&self) -> String {
+        similar::TextDiff::from_lines(&self.before, &self.after)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("{} (now)", self.target), &format!("{} (planned)", self.target))
+            .to_string()
+    }
+}
+
+/// The changes a step would make; empty when the step already matches the profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub step: StepId,
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Why a plan or an apply failed, and what the user can do about it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StepError {
+    pub message: String,
+    pub fix: String,
+}
+
+impl StepError {
+    pub fn new(message: impl Into<String>, fix: impl Into<String>) -> StepError {
+        StepError { message: message.into(), fix: fix.into() }
+    }
+}
+
+pub type StepFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A setup step. `check` must not change anything; `apply` must be safe to run again.
+pub trait Step: Send + Sync {
+    fn id(&self) -> StepId;
+    fn check(&self) -> StepFuture<'_, Check>;
+    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>>;
+    fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>>;
+}

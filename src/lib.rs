@@ -1,0 +1,7 @@
+//! kwif sets up, checks and repairs workload identity federation from a self-managed Kubernetes
+//! cluster to Microsoft Entra ID. This crate holds the engine and the steps; the binary in
+//! `main.rs` is only a front end over it.
+
+pub mod engine;
+pub mod oidc;
+pub mod profile;

@@ -1,0 +1,389 @@
+//! The `kwif` command line: parses arguments (clap), runs the chosen command over the library,
+//! and turns results into output and exit codes (0 ok, 1 findings, 2 bad usage or input).
+//! No step logic lives here.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use kwif::engine::render::{render_json, render_text};
+use kwif::engine::{Check, Report, StepId};
+use kwif::oidc::AZURE_AUDIENCE;
+use kwif::oidc::doctor::{Doctor, Examination};
+use kwif::oidc::fetch::Fetcher;
+use kwif::oidc::issuer::IssuerUrl;
+use kwif::oidc::jwt::Jwt;
+
+const AFTER_HELP: &str = "\
+The six steps, in wizard order: issuer, hosting, identity, federation, workload, verify.
+Exit codes: 0 everything ok, 1 a check found drift or errors, 2 bad usage or input.
+
+Built today: doctor, jwks, discovery, token decode, completions.
+Not built yet (they say so and exit 2): the wizard, demo, check, plan, apply, cluster-config, screenshots.";
+
+#[derive(Parser)]
+#[command(
+    name = "kwif",
+    version,
+    about = "Set up, check and repair workload identity federation from self-managed Kubernetes to Microsoft Entra ID",
+    long_about = "kwif walks through the six steps that let a pod authenticate to Azure with its projected \
+service-account token (no stored secret): the cluster's issuer, hosting of the OIDC discovery document \
+and JWKS, a managed identity with its roles, the federated credential, the workload patch, and an \
+end-to-end token exchange. Every step is checked live, every change is shown as a diff first.",
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+#[derive(Args)]
+struct GlobalArgs {
+    /// Kubeconfig file to use instead of $KUBECONFIG or ~/.kube/config.
+    #[arg(long, global = true, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of the current one.
+    #[arg(long, global = true, value_name = "NAME")]
+    context: Option<String>,
+    /// Azure subscription id to use instead of the Azure CLI's selected one.
+    #[arg(long, global = true, value_name = "ID")]
+    subscription: Option<String>,
+    /// Plain output without colours (the NO_COLOR environment variable does the same).
+    #[arg(long, global = true)]
+    no_color: bool,
+    /// More detail on what kwif does (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// [not built yet] Run the wizard on the embedded sandbox: no cluster or Azure account needed.
+    Demo {
+        #[arg(long, value_enum, default_value_t = Scenario::Fresh)]
+        scenario: Scenario,
+    },
+    /// [not built yet] Check every step against the profile, read-only.
+    Check {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        output: ReportFormat,
+    },
+    /// [not built yet] Show the changes each step would make, as diffs.
+    Plan {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        output: PlanFormat,
+    },
+    /// [not built yet] Make the planned changes, asking before each step, then check again.
+    Apply {
+        #[command(flatten)]
+        target: Target,
+        /// Apply without asking (for scripts and CI).
+        #[arg(long)]
+        yes: bool,
+        /// Only these steps (repeatable): issuer, hosting, identity, federation, workload, verify.
+        #[arg(long = "step", value_name = "ID", value_parser = parse_step_id)]
+        steps: Vec<StepId>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        output: ReportFormat,
+    },
+    /// Check a hosted issuer exactly as Entra ID will: discovery document, JWKS, and a token.
+    #[command(after_help = "\
+Fetches {issuer}/.well-known/openid-configuration (any trailing slash of the issuer removed), then the
+document's jwks_uri, and reports every problem with its stable code and a one-line fix. With --token
+it also checks the token's iss, aud, exp/nbf, kid and signature against what is published; the token
+itself is never printed.
+
+Examples:
+  kwif doctor --issuer https://oidc.example.com/cluster1
+  kubectl create token app-sa -n app --audience api://AzureADTokenExchange > t.jwt
+  kwif doctor --issuer https://oidc.example.com/cluster1 --token t.jwt --output json
+
+Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 bad input.")]
+    Doctor {
+        /// The issuer URL, exactly as in the federated credential (trailing slash matters).
+        #[arg(long, value_name = "URL")]
+        issuer: String,
+        /// A service-account token file to check too ('-' reads standard input).
+        #[arg(long, value_name = "FILE")]
+        token: Option<PathBuf>,
+        /// The audience the token must carry.
+        #[arg(long, value_name = "AUDIENCE", default_value = AZURE_AUDIENCE)]
+        audience: String,
+        /// Also trust this CA certificate (PEM), e.g. a private or test CA. Repeatable.
+        #[arg(long = "ca-file", value_name = "PEM")]
+        ca_files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        output: ReportFormat,
+    },
+    /// [not built yet] Print a distribution's config file with the issuer change made.
+    ClusterConfig {
+        #[arg(long, value_enum)]
+        distribution: Distribution,
+        #[arg(long, value_name = "URL")]
+        issuer: String,
+        /// The current config file to change (a minimal snippet without it).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Keep this old issuer accepted, so existing tokens stay valid.
+        #[arg(long, value_name = "OLD")]
+        keep_issuer: Option<String>,
+        /// The public JWKS URL (default {issuer}/openid/v1/jwks).
+        #[arg(long, value_name = "URL")]
+        jwks_uri: Option<String>,
+    },
+    /// Build the JWKS from the cluster's service-account keys (PEM files).
+    #[command(after_help = "\
+Accepts every form kube-apiserver's --service-account-key-file accepts: PUBLIC KEY (PKIX),
+RSA PUBLIC KEY and RSA PRIVATE KEY (PKCS#1), PRIVATE KEY (PKCS#8), EC PRIVATE KEY; RSA and EC
+P-256/384/521; several keys per file. Private keys are reduced to their public half; nothing
+private is ever written. Each key's kid is computed exactly as kube-apiserver does.
+
+Examples:
+  kwif jwks --key /etc/kubernetes/pki/sa.pub
+  kwif jwks --key sa-old.pub --key sa-new.pub --output jwks.json   # during a key rotation")]
+    Jwks {
+        /// A PEM file with one or more keys (repeatable).
+        #[arg(long = "key", value_name = "PEM", required = true, num_args = 1..)]
+        keys: Vec<PathBuf>,
+        /// Write the JWKS to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the OIDC discovery document for an issuer.
+    #[command(after_help = "\
+Prints the five fields kube-apiserver serves, in its order. Publish the result at
+{issuer}/.well-known/openid-configuration with Content-Type: application/json.
+
+Example:
+  kwif discovery --issuer https://st1.blob.core.windows.net/oidc/")]
+    Discovery {
+        /// The issuer URL, kept byte for byte.
+        #[arg(long, value_name = "URL")]
+        issuer: String,
+        /// Where the JWKS is published (default {issuer}/openid/v1/jwks).
+        #[arg(long, value_name = "URL")]
+        jwks_uri: Option<String>,
+    },
+    /// Work with service-account tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// [not built yet] Render each wizard view to SVG.
+    Screenshots {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Show a token's header and claims, times as dates; never its signature.
+    Decode {
+        /// The token file, or '-' for standard input.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct Target {
+    /// The setup profile.
+    #[arg(long, value_name = "FILE", default_value = "kwif.yaml", conflicts_with = "demo")]
+    profile: PathBuf,
+    /// Run on the embedded sandbox instead of a real cluster and Azure.
+    #[arg(long)]
+    demo: bool,
+    /// The sandbox scenario (with --demo).
+    #[arg(long, value_enum, requires = "demo")]
+    scenario: Option<Scenario>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scenario {
+    Fresh,
+    Drifted,
+    BrokenHosting,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+    Yaml,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Distribution {
+    K0s,
+    K3s,
+    Rke2,
+    Kubeadm,
+    KubeadmManifest,
+    Microk8s,
+    Kind,
+    Minikube,
+    Talos,
+    Openshift,
+}
+
+fn parse_step_id(text: &str) -> Result<StepId, String> {
+    StepId::parse(text).ok_or_else(|| {
+        let ids: Vec<&str> = StepId::ALL.iter().map(|id| id.as_str()).collect();
+        format!("unknown step {text:?}; the steps are {}", ids.join(", "))
+    })
+}
+
+/// A failure the user can fix: printed as `error: …` and exit 2.
+struct UsageError(String);
+
+impl<E: std::fmt::Display> From<E> for UsageError {
+    fn from(error: E) -> Self {
+        UsageError(error.to_string())
+    }
+}
+
+type Outcome = Result<ExitCode, UsageError>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.global.no_color {
+        anstream::ColorChoice::Never.write_global();
+    }
+    match run(cli) {
+        Ok(code) => code,
+        Err(UsageError(message)) => {
+            let style = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Red.into())).bold();
+            let _ = writeln!(anstream::stderr(), "{style}error:{style:#} {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Outcome {
+    let Some(command) = cli.command else {
+        return not_built("kwif (the wizard)", "the interactive wizard on ./kwif.yaml");
+    };
+    match command {
+        Command::Doctor { issuer, token, audience, ca_files, output } => {
+            doctor(&issuer, token.as_deref(), &audience, &ca_files, output)
+        }
+        Command::Jwks { keys, output } => jwks(&keys, output.as_deref()),
+        Command::Discovery { issuer, jwks_uri } => discovery(&issuer, jwks_uri.as_deref()),
+        Command::Token { command: TokenCommand::Decode { file } } => token_decode(&file),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "kwif", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { .. } => not_built("kwif demo", "the wizard on the embedded sandbox"),
+        Command::Check { .. } => not_built("kwif check", "checks of the six steps"),
+        Command::Plan { .. } => not_built("kwif plan", "plans of the six steps"),
+        Command::Apply { .. } => not_built("kwif apply", "applying the six steps"),
+        Command::ClusterConfig { .. } => not_built("kwif cluster-config", "issuer changes per distribution"),
+        Command::Screenshots { .. } => not_built("kwif screenshots", "SVG screenshots of the wizard"),
+    }
+}
+
+fn not_built(command: &str, what: &str) -> Outcome {
+    Err(UsageError(format!(
+        "{command} is not built yet ({what} is still in development). \
+         Available today: kwif doctor, kwif jwks, kwif discovery, kwif token decode, kwif completions."
+    )))
+}
+
+fn doctor(
+    issuer: &str,
+    token_file: Option<&Path>,
+    audience: &str,
+    ca_files: &[PathBuf],
+    output: ReportFormat,
+) -> Outcome {
+    let token = token_file.map(|path| read_input(path, "--token")).transpose()?;
+    let fetcher = Fetcher::new(ca_files)?;
+    let exam = Examination { issuer, token: token.as_deref(), audience, now: SystemTime::now() };
+    let findings = runtime()?.block_on(Doctor::new(fetcher).examine(&exam))?;
+    let report = Report::single(StepId::Hosting, Check::from_findings(findings, false));
+    let text = match output {
+        ReportFormat::Text => render_text(&report, Some(issuer)),
+        ReportFormat::Json => render_json(&report) + "\n",
+    };
+    write_stdout(&text)?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+fn jwks(key_files: &[PathBuf], output: Option<&Path>) -> Outcome {
+    let keys = kwif::oidc::key::load_key_files(key_files)?;
+    let document = kwif::oidc::jwks::jwks_document(&keys);
+    let text = serde_json::to_string_pretty(&document)? + "\n";
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|error| UsageError(format!("--output {}: cannot write ({error})", path.display())))?,
+        None => write_stdout(&text)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn discovery(issuer: &str, jwks_uri: Option<&str>) -> Outcome {
+    let issuer = IssuerUrl::parse(issuer).map_err(|problem| format!("--issuer {issuer:?} {problem}"))?;
+    if let Some(uri) = jwks_uri
+        && !uri.starts_with("https://")
+    {
+        return Err(UsageError(format!(
+            "--jwks-uri {uri:?} must be an https URL: Entra ID fetches the JWKS over https only"
+        )));
+    }
+    let document = kwif::oidc::discovery::discovery_document(&issuer, jwks_uri, &[]);
+    write_stdout(&(serde_json::to_string_pretty(&document)? + "\n"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token_decode(file: &Path) -> Outcome {
+    let text = read_input(file, "token file")?;
+    let jwt = Jwt::parse(&text).map_err(|error| format!("{}: not a JWT: {error}", file.display()))?;
+    write_stdout(&kwif::oidc::token_view::render(&jwt, SystemTime::now()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a file, or standard input for `-`; the error names the argument and the file.
+fn read_input(path: &Path, what: &str) -> Result<String, UsageError> {
+    let mut text = String::new();
+    let result = if path == Path::new("-") {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(path).map(|content| text = content)
+    };
+    result.map_err(|error| UsageError(format!("{what} {}: cannot read it ({error})", path.display())))?;
+    Ok(text)
+}
+
+fn write_stdout(text: &str) -> Result<(), UsageError> {
+    let mut stdout = anstream::stdout();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        // A closed pipe (`kwif jwks | head`) is not an error worth reporting.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.map_err(|error| UsageError(format!("cannot write output: {error}"))),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, UsageError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| UsageError(format!("cannot start the async runtime: {error}")))
+}

@@ -1,0 +1,573 @@
+//! The doctor: checks a hosted issuer exactly the way Entra ID will (discovery document, JWKS,
+//! optionally a token), and says for each problem what is wrong and the one-line fix. It only
+//! reads; it never changes anything. Finding codes are a stable contract (DESIGN.md).
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value};
+
+use super::discovery::REQUIRED_FIELDS;
+use super::fetch::{FetchFailure, Fetched, Fetcher};
+use super::issuer::{IssuerProblem, IssuerUrl, describe_difference, issuer_problems};
+use super::jwks::JwkSet;
+use super::jwt::{Jwt, VerifyError};
+use crate::engine::Finding;
+
+/// The stable finding codes of DESIGN.md, one constant each.
+pub mod codes {
+    pub const ISSUER_NOT_HTTPS: &str = "ISSUER_NOT_HTTPS";
+    pub const ISSUER_QUERY_OR_FRAGMENT: &str = "ISSUER_QUERY_OR_FRAGMENT";
+    pub const ISSUER_WHITESPACE: &str = "ISSUER_WHITESPACE";
+    pub const ISSUER_PRIVATE_ADDRESS: &str = "ISSUER_PRIVATE_ADDRESS";
+    pub const DISCOVERY_UNREACHABLE: &str = "DISCOVERY_UNREACHABLE";
+    pub const DISCOVERY_TLS: &str = "DISCOVERY_TLS";
+    pub const DISCOVERY_HTTP_STATUS: &str = "DISCOVERY_HTTP_STATUS";
+    pub const DISCOVERY_CONTENT_TYPE: &str = "DISCOVERY_CONTENT_TYPE";
+    pub const DISCOVERY_INVALID_JSON: &str = "DISCOVERY_INVALID_JSON";
+    pub const DISCOVERY_MISSING_FIELD: &str = "DISCOVERY_MISSING_FIELD";
+    pub const DISCOVERY_ISSUER_MISMATCH: &str = "DISCOVERY_ISSUER_MISMATCH";
+    pub const DISCOVERY_RS256_MISSING: &str = "DISCOVERY_RS256_MISSING";
+    pub const JWKS_URI_NOT_HTTPS: &str = "JWKS_URI_NOT_HTTPS";
+    pub const JWKS_UNREACHABLE: &str = "JWKS_UNREACHABLE";
+    pub const JWKS_TLS: &str = "JWKS_TLS";
+    pub const JWKS_HTTP_STATUS: &str = "JWKS_HTTP_STATUS";
+    pub const JWKS_CONTENT_TYPE: &str = "JWKS_CONTENT_TYPE";
+    pub const JWKS_INVALID: &str = "JWKS_INVALID";
+    pub const JWKS_NO_RSA_KEY: &str = "JWKS_NO_RSA_KEY";
+    pub const TOKEN_INVALID: &str = "TOKEN_INVALID";
+    pub const TOKEN_ISSUER_MISMATCH: &str = "TOKEN_ISSUER_MISMATCH";
+    pub const TOKEN_AUDIENCE_MISMATCH: &str = "TOKEN_AUDIENCE_MISMATCH";
+    pub const TOKEN_EXPIRED: &str = "TOKEN_EXPIRED";
+    pub const TOKEN_NOT_YET_VALID: &str = "TOKEN_NOT_YET_VALID";
+    pub const TOKEN_KID_NOT_IN_JWKS: &str = "TOKEN_KID_NOT_IN_JWKS";
+    pub const TOKEN_SIGNATURE_INVALID: &str = "TOKEN_SIGNATURE_INVALID";
+    pub const TOKEN_ALG_UNSUPPORTED: &str = "TOKEN_ALG_UNSUPPORTED";
+}
+use codes::*;
+
+/// Paths people publish the discovery document at by mistake, relative to the issuer.
+const NEAR_MISS_DISCOVERY_PATHS: [&str; 5] = [
+    ".well-known/oidc-configuration",
+    "openid-configuration",
+    "oidc-configuration",
+    ".well-known/openid-configuration.json",
+    ".well-known/openid-configuration/",
+];
+
+/// The issuer is not something the doctor can examine at all: bad input, exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("--issuer {value:?} {problem}")]
+pub struct DoctorInputError {
+    pub value: String,
+    pub problem: IssuerProblem,
+}
+
+/// What to examine.
+#[derive(Clone, Debug)]
+pub struct Examination<'a> {
+    /// The issuer exactly as the user wrote it.
+    pub issuer: &'a str,
+    /// A service-account token to check against the hosted documents (never printed).
+    pub token: Option<&'a str>,
+    /// The audience the token must carry.
+    pub audience: &'a str,
+    pub now: SystemTime,
+}
+
+pub struct Doctor {
+    fetcher: Fetcher,
+}
+
+/// Which of the two documents a fetch was for; the codes and fixes differ.
+#[derive(Clone, Copy)]
+enum Document {
+    Discovery,
+    Jwks,
+}
+
+impl Document {
+    fn codes(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Document::Discovery => (DISCOVERY_UNREACHABLE, DISCOVERY_TLS, DISCOVERY_HTTP_STATUS),
+            Document::Jwks => (JWKS_UNREACHABLE, JWKS_TLS, JWKS_HTTP_STATUS),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Document::Discovery => "discovery document",
+            Document::Jwks => "JWKS",
+        }
+    }
+}
+
+impl Doctor {
+    pub fn new(fetcher: Fetcher) -> Doctor {
+        Doctor { fetcher }
+    }
+
+    /// Every finding about the hosted issuer (and the token, when given), in the order Entra
+    /// meets them: issuer, discovery document, JWKS, token.
+    pub async fn examine(&self, exam: &Examination<'_>) -> Result<Vec<Finding>, DoctorInputError> {
+        let mut findings = Vec::new();
+        let (issuer, can_fetch) = self.issuer_findings(exam.issuer, &mut findings)?;
+        let token = exam.token.map(|text| Jwt::parse(text).map_err(|error| error.to_string()));
+        if let Some(Err(reason)) = &token {
+            findings.push(Finding::error(
+                TOKEN_INVALID,
+                format!("the token is not a JWT: {reason}"),
+                "pass the token file itself, e.g. from `kubectl create token SA -n NS --audience api://AzureADTokenExchange`",
+            ));
+        }
+        let jwks = if can_fetch { self.hosted_findings(&issuer, &mut findings).await } else { None };
+        if let Some(Ok(jwt)) = &token {
+            token_findings(jwt, issuer.as_str(), exam, jwks.as_ref(), &mut findings);
+        }
+        Ok(findings)
+    }
+
+    /// Findings about the issuer string itself; returns the issuer to work with (trimmed) and
+    /// whether it can be fetched at all (Entra fetches https issuers only).
+    fn issuer_findings(
+        &self,
+        raw: &str,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(IssuerUrl, bool), DoctorInputError> {
+        let input_error = |problem| DoctorInputError { value: raw.to_string(), problem };
+        let mut can_fetch = true;
+        for problem in issuer_problems(raw) {
+            match problem {
+                IssuerProblem::Whitespace => findings.push(Finding::error(
+                    ISSUER_WHITESPACE,
+                    format!("the issuer {raw:?} has leading or trailing whitespace"),
+                    "remove the whitespace everywhere the issuer is written: Entra compares it byte for byte",
+                )),
+                IssuerProblem::NotHttps(scheme) => {
+                    can_fetch = false;
+                    findings.push(Finding::error(
+                        ISSUER_NOT_HTTPS,
+                        format!("the issuer uses {scheme}; Entra ID fetches https issuers only"),
+                        "host the documents over https and use the https URL as the issuer",
+                    ));
+                }
+                IssuerProblem::QueryOrFragment => {
+                    can_fetch = false;
+                    findings.push(Finding::error(
+                        ISSUER_QUERY_OR_FRAGMENT,
+                        "the issuer has a query ('?') or fragment ('#'), which OIDC forbids",
+                        "use a plain https URL with a path only",
+                    ));
+                }
+                problem => return Err(input_error(problem)),
+            }
+        }
+        let trimmed = raw.trim();
+        let issuer = match IssuerUrl::parse(trimmed) {
+            Ok(issuer) => issuer,
+            // An http issuer is still examined for its token; keep its text as typed.
+            Err(_) if !can_fetch => IssuerUrl::unchecked(trimmed).map_err(input_error)?,
+            Err(problem) => return Err(input_error(problem)),
+        };
+        Ok((issuer, can_fetch))
+    }
+
+    /// Findings about the hosted documents; returns the published keys when they could be read.
+    async fn hosted_findings(&self, issuer: &IssuerUrl, findings: &mut Vec<Finding>) -> Option<JwkSet> {
+        let discovery_url = issuer.discovery_url();
+        let (private, fetched) =
+            tokio::join!(resolves_only_to_private_addresses(issuer), self.fetcher.get(&discovery_url));
+        if let Some(addresses) = private {
+            findings.push(Finding::warning(
+                ISSUER_PRIVATE_ADDRESS,
+                format!("{} resolves only to private or loopback addresses ({addresses})", issuer.host()),
+                "Entra ID fetches the documents from the internet: publish them on a public host name",
+            ));
+        }
+        let document = self.discovery_answer(issuer, &discovery_url, fetched, findings).await?;
+        let jwks_uri = discovery_findings(issuer, &document, findings)?;
+        self.jwks_findings(&jwks_uri, findings).await
+    }
+
+    /// Turns the discovery fetch into a document to examine. On a 404 it looks for the
+    /// document at a near-miss path and, when found, goes on with that one so every other
+    /// problem still shows in the same run.
+    async fn discovery_answer(
+        &self,
+        issuer: &IssuerUrl,
+        discovery_url: &str,
+        fetched: Result<Fetched, FetchFailure>,
+        findings: &mut Vec<Finding>,
+    ) -> Option<Fetched> {
+        let fetched = fetch_findings(Document::Discovery, discovery_url, fetched, findings)?;
+        if fetched.status == 200 {
+            return Some(fetched);
+        }
+        let near_miss = if fetched.status == 404 { self.find_near_miss(issuer).await } else { None };
+        let fix = match &near_miss {
+            Some(found) => format!("the discovery URL is {discovery_url}, you serve {}: move it there", found.url),
+            None => status_fix(Document::Discovery, fetched.status, discovery_url),
+        };
+        findings.push(Finding::error(
+            DISCOVERY_HTTP_STATUS,
+            format!("{} answered {} (Entra ID fetches exactly this URL)", fetched.url, fetched.status_line()),
+            fix,
+        ));
+        near_miss
+    }
+
+    async fn find_near_miss(&self, issuer: &IssuerUrl) -> Option<Fetched> {
+        let probes = NEAR_MISS_DISCOVERY_PATHS.map(|path| self.fetcher.get_owned(issuer.below(path)));
+        futures::future::join_all(probes)
+            .await
+            .into_iter()
+            .filter_map(Result::ok)
+            .find(|answer| answer.status == 200 && looks_like_discovery(&answer.body))
+    }
+
+    async fn jwks_findings(&self, jwks_uri: &str, findings: &mut Vec<Finding>) -> Option<JwkSet> {
+        let fetched = self.fetcher.get(jwks_uri).await;
+        let fetched = fetch_findings(Document::Jwks, jwks_uri, fetched, findings)?;
+        if fetched.status != 200 {
+            findings.push(Finding::error(
+                JWKS_HTTP_STATUS,
+                format!("{} answered {}", fetched.url, fetched.status_line()),
+                status_fix(Document::Jwks, fetched.status, jwks_uri),
+            ));
+            return None;
+        }
+        let media_type = fetched.media_type();
+        if !matches!(media_type.as_deref(), Some("application/json" | "application/jwk-set+json")) {
+            findings.push(Finding::warning(
+                JWKS_CONTENT_TYPE,
+                format!("the JWKS is served as {}", describe_media_type(media_type.as_deref())),
+                content_type_fix(jwks_uri),
+            ));
+        }
+        let jwks = match JwkSet::parse(&fetched.body) {
+            Ok(jwks) => jwks,
+            Err(error) => {
+                findings.push(Finding::error(
+                    JWKS_INVALID,
+                    format!("{jwks_uri} is not a usable JWK set: {error}"),
+                    "publish the cluster's keys as a JWK set: `kubectl get --raw /openid/v1/jwks` or `kwif jwks --key sa.pub`",
+                ));
+                return None;
+            }
+        };
+        if !jwks.has_rs256_key() {
+            findings.push(Finding::warning(
+                JWKS_NO_RSA_KEY,
+                "the JWKS has no RS256-capable RSA key; Entra ID documents RS256 only",
+                "sign service-account tokens with an RSA key (e.g. `openssl genrsa -out sa.key 2048`) and publish it",
+            ));
+        }
+        Some(jwks)
+    }
+}
+
+impl Fetcher {
+    /// `get` on an owned URL, so a batch of probes can run concurrently.
+    async fn get_owned(&self, url: String) -> Result<Fetched, FetchFailure> {
+        self.get(&url).await
+    }
+}
+
+/// Findings for a fetch that produced no answer; returns the answer otherwise.
+fn fetch_findings(
+    document: Document,
+    url: &str,
+    fetched: Result<Fetched, FetchFailure>,
+    findings: &mut Vec<Finding>,
+) -> Option<Fetched> {
+    let (unreachable, tls, _) = document.codes();
+    let host = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+    match fetched {
+        Ok(answer) => return Some(answer),
+        Err(FetchFailure::Tls(problem)) => findings.push(Finding::error(
+            tls,
+            format!("{url}: {}", problem.describe()),
+            problem.fix(&host),
+        )),
+        Err(FetchFailure::Unreachable(reason)) => findings.push(Finding::error(
+            unreachable,
+            format!("could not reach {url}: {reason}"),
+            format!("make {host} resolve in public DNS and accept https connections from the internet (firewall, listener on the port)"),
+        )),
+        Err(FetchFailure::BadUrl(reason)) => findings.push(Finding::error(
+            unreachable,
+            format!("cannot fetch the {} at {url:?}: {reason}", document.name()),
+            "use an absolute https URL",
+        )),
+    }
+    None
+}
+
+fn status_fix(document: Document, status: u16, url: &str) -> String {
+    let publish = match document {
+        Document::Discovery => "`kwif discovery --issuer ISSUER` prints the document",
+        Document::Jwks => "`kwif jwks --key sa.pub` prints the key set",
+    };
+    match status {
+        401 | 403 => format!("make {url} readable without credentials: Entra ID fetches it anonymously"),
+        404 => format!("publish the {} at exactly {url} ({publish})", document.name()),
+        300..=399 => format!("serve the {} at {url} directly, without a redirect", document.name()),
+        _ => format!("make {url} answer 200 with the {}", document.name()),
+    }
+}
+
+fn content_type_fix(url: &str) -> String {
+    format!(
+        "serve {url} with `Content-Type: application/json` (nginx: `default_type application/json;`; Azure Blob: `--content-type application/json`)"
+    )
+}
+
+fn describe_media_type(media_type: Option<&str>) -> String {
+    media_type.map_or_else(|| "no Content-Type".to_string(), str::to_string)
+}
+
+fn looks_like_discovery(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body).is_ok_and(|value| value.get("issuer").is_some())
+}
+
+/// Findings about the discovery document's content; returns its `jwks_uri` when it can be fetched.
+fn discovery_findings(issuer: &IssuerUrl, fetched: &Fetched, findings: &mut Vec<Finding>) -> Option<String> {
+    let media_type = fetched.media_type();
+    if media_type.as_deref() != Some("application/json") {
+        findings.push(Finding::warning(
+            DISCOVERY_CONTENT_TYPE,
+            format!("{} is served as {}", fetched.url, describe_media_type(media_type.as_deref())),
+            content_type_fix(&fetched.url),
+        ));
+    }
+    let document = match serde_json::from_slice::<Value>(&fetched.body) {
+        Ok(Value::Object(document)) => document,
+        Ok(_) | Err(_) => {
+            findings.push(Finding::error(
+                DISCOVERY_INVALID_JSON,
+                format!("{} is not a JSON object{}", fetched.url, if fetched.truncated { " (and over 1 MiB)" } else { "" }),
+                "publish the JSON document `kwif discovery --issuer ISSUER` prints",
+            ));
+            return None;
+        }
+    };
+    for field in REQUIRED_FIELDS.iter().filter(|field| !document.contains_key(**field)) {
+        findings.push(Finding::error(
+            DISCOVERY_MISSING_FIELD,
+            format!("the discovery document has no `{field}`"),
+            "publish the five-field document `kwif discovery --issuer ISSUER` prints",
+        ));
+    }
+    document_issuer_findings(issuer, &document, findings);
+    algorithm_findings(&document, findings);
+    jwks_uri_of(&document, findings)
+}
+
+fn document_issuer_findings(issuer: &IssuerUrl, document: &Map<String, Value>, findings: &mut Vec<Finding>) {
+    let Some(value) = document.get("issuer") else { return };
+    let published = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+    if published != issuer.as_str() {
+        findings.push(Finding::error(
+            DISCOVERY_ISSUER_MISMATCH,
+            format!(
+                "the document's issuer is {published:?} but the issuer is {:?}: {}",
+                issuer.as_str(),
+                describe_difference(issuer.as_str(), &published)
+            ),
+            format!("set \"issuer\" to exactly {:?} (Entra compares byte for byte)", issuer.as_str()),
+        ));
+    }
+}
+
+fn algorithm_findings(document: &Map<String, Value>, findings: &mut Vec<Finding>) {
+    let Some(algorithms) = document.get("id_token_signing_alg_values_supported") else { return };
+    let lists_rs256 = algorithms.as_array().is_some_and(|list| list.iter().any(|alg| alg == "RS256"));
+    if !lists_rs256 {
+        findings.push(Finding::warning(
+            DISCOVERY_RS256_MISSING,
+            format!("id_token_signing_alg_values_supported is {algorithms} without RS256"),
+            "sign with an RSA key and list \"RS256\"; OIDC requires it and Entra ID documents RS256 only",
+        ));
+    }
+}
+
+fn jwks_uri_of(document: &Map<String, Value>, findings: &mut Vec<Finding>) -> Option<String> {
+    let value = document.get("jwks_uri")?;
+    let Some(uri) = value.as_str() else {
+        findings.push(Finding::error(
+            DISCOVERY_MISSING_FIELD,
+            format!("`jwks_uri` is {value}, not a URL string"),
+            "set \"jwks_uri\" to the https URL of the JWKS, e.g. {issuer}/openid/v1/jwks",
+        ));
+        return None;
+    };
+    let scheme = reqwest::Url::parse(uri).map(|url| url.scheme().to_string());
+    if scheme.as_deref() != Ok("https") {
+        findings.push(Finding::error(
+            JWKS_URI_NOT_HTTPS,
+            format!("jwks_uri {uri:?} is not an https URL"),
+            "host the JWKS over https and point jwks_uri at it (kube-apiserver: --service-account-jwks-uri)",
+        ));
+        return None;
+    }
+    Some(uri.to_string())
+}
+
+/// Findings about a token: what Entra checks after fetching the documents.
+fn token_findings(jwt: &Jwt, issuer: &str, exam: &Examination<'_>, jwks: Option<&JwkSet>, findings: &mut Vec<Finding>) {
+    let alg = jwt.header().alg().to_string();
+    if alg != "RS256" {
+        findings.push(Finding::warning(
+            TOKEN_ALG_UNSUPPORTED,
+            format!("the token is signed with {alg}; Entra ID documents RS256 only"),
+            "sign service-account tokens with an RSA key (--service-account-signing-key-file)",
+        ));
+    }
+    match jwt.issuer() {
+        Some(iss) if iss == issuer => {}
+        iss => findings.push(Finding::error(
+            TOKEN_ISSUER_MISMATCH,
+            match iss {
+                Some(iss) => format!("the token's iss is {iss:?}, the issuer is {issuer:?}: {}", describe_difference(issuer, iss)),
+                None => "the token has no iss claim".to_string(),
+            },
+            format!("make {issuer:?} the first --service-account-issuer of kube-apiserver (`kwif cluster-config`)"),
+        )),
+    }
+    let audiences = jwt.audiences();
+    if !audiences.iter().any(|audience| audience == exam.audience) {
+        findings.push(Finding::error(
+            TOKEN_AUDIENCE_MISMATCH,
+            format!("the token's aud is {audiences:?}, without {:?} (AADSTS700212 at Entra)", exam.audience),
+            format!("mint the token for that audience: projected volume `audience: {}` or `kubectl create token --audience {}`", exam.audience, exam.audience),
+        ));
+    }
+    time_findings(jwt, exam.now, findings);
+    if let Some(jwks) = jwks {
+        signature_findings(jwt, jwks, findings);
+    }
+}
+
+fn time_findings(jwt: &Jwt, now: SystemTime, findings: &mut Vec<Finding>) {
+    if let Some(expires_at) = jwt.expires_at()
+        && expires_at <= now
+    {
+        findings.push(Finding::error(
+            TOKEN_EXPIRED,
+            format!(
+                "the token expired {} ago (exp {}, now {}); AADSTS700024 at Entra",
+                whole_seconds(now.duration_since(expires_at).unwrap_or_default()),
+                rfc3339(expires_at),
+                rfc3339(now)
+            ),
+            "use a fresh token; workloads must re-read the projected token file (every 5 minutes is enough)",
+        ));
+    }
+    if let Some(not_before) = jwt.not_before()
+        && not_before > now
+    {
+        findings.push(Finding::error(
+            TOKEN_NOT_YET_VALID,
+            format!(
+                "the token is valid only in {} (nbf {}, now {})",
+                whole_seconds(not_before.duration_since(now).unwrap_or_default()),
+                rfc3339(not_before),
+                rfc3339(now)
+            ),
+            "synchronise the clocks of the control-plane nodes and this machine (NTP)",
+        ));
+    }
+}
+
+fn signature_findings(jwt: &Jwt, jwks: &JwkSet, findings: &mut Vec<Finding>) {
+    match jwt.verify(jwks) {
+        Ok(_) | Err(VerifyError::AlgorithmUnsupported { .. }) => {}
+        Err(VerifyError::KidNotFound { kid }) => findings.push(Finding::error(
+            TOKEN_KID_NOT_IN_JWKS,
+            format!("the token's kid {kid:?} is not in the published JWKS (AADSTS7000272 at Entra); published: {:?}", jwks.kids()),
+            "publish the cluster's current keys: `kubectl get --raw /openid/v1/jwks`, or `kwif jwks --key` with every --service-account-key-file",
+        )),
+        Err(VerifyError::NoKid) => findings.push(Finding::error(
+            TOKEN_KID_NOT_IN_JWKS,
+            "the token has no kid and no single published key fits it",
+            "publish exactly the cluster's signing keys; tokens from kube-apiserver ≥ 1.16 carry a kid",
+        )),
+        Err(error) => findings.push(Finding::error(
+            TOKEN_SIGNATURE_INVALID,
+            format!("the token's signature does not verify with the published key: {error}"),
+            "publish the public half of --service-account-signing-key-file (the JWKS holds another key under that kid)",
+        )),
+    }
+}
+
+/// `Some(list)` when every address the issuer's host resolves to is private or loopback.
+async fn resolves_only_to_private_addresses(issuer: &IssuerUrl) -> Option<String> {
+    let host = issuer.host().trim_start_matches('[').trim_end_matches(']').to_string();
+    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(address) => vec![address],
+        Err(_) => tokio::net::lookup_host((host.as_str(), issuer.port_or_default()))
+            .await
+            .ok()?
+            .map(|socket| socket.ip())
+            .collect(),
+    };
+    if addresses.is_empty() || !addresses.iter().all(|address| is_private(*address)) {
+        return None;
+    }
+    let mut shown: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
+    shown.dedup();
+    Some(shown.join(", "))
+}
+
+fn is_private(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT, 100.64.0.0/10
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (first & 0xfe00) == 0xfc00 // unique local, fc00::/7
+                    || (first & 0xffc0) == 0xfe80 // link local, fe80::/10
+            }
+        },
+    }
+}
+
+fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+fn whole_seconds(duration: Duration) -> String {
+    humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_public_addresses_are_told_apart() {
+        for private in ["127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
+            assert!(is_private(private.parse().unwrap()), "{private}");
+        }
+        for public in ["20.50.2.1", "8.8.8.8", "2001:4860:4860::8888", "100.128.0.1"] {
+            assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn status_fixes_name_the_url_and_the_cause() {
+        assert!(status_fix(Document::Discovery, 403, "https://x/d").contains("without credentials"));
+        assert!(status_fix(Document::Jwks, 404, "https://x/j").contains("kwif jwks"));
+        assert!(status_fix(Document::Discovery, 302, "https://x/d").contains("without a redirect"));
+    }
+}

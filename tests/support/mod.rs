@@ -1,0 +1,273 @@
+//! Test support shared by the integration tests: a tiny builder that runs the real `kwif`
+//! binary, a test PKI made with rcgen at test time, and a real nginx on loopback serving
+//! documents over real TLS. Nothing here is mocked.
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+
+/// The result of one run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// Finding codes of the (single) step in JSON output.
+    pub fn codes(&self) -> Vec<String> {
+        self.json()["steps"][0]["findings"]
+            .as_array()
+            .expect("findings array")
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn finding(&self, code: &str) -> serde_json::Value {
+        self.json()["steps"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {code} finding in:\n{}", self.stdout))
+    }
+}
+
+/// `Kwif::new().args([..]).stdin("..").run()` runs the real binary with colours off.
+pub struct Kwif {
+    command: Command,
+    stdin: Option<String>,
+}
+
+impl Kwif {
+    pub fn new() -> Kwif {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kwif"));
+        command.env("NO_COLOR", "1").env_remove("RUST_BACKTRACE");
+        Kwif { command, stdin: None }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Kwif
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Kwif {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Kwif {
+        self.stdin = Some(text.to_string());
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        use std::io::Write;
+        self.command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("kwif binary runs");
+        let input = self.stdin.take().unwrap_or_default();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// How long a server certificate is valid.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    Current,
+    Expired,
+}
+
+/// A test CA (made fresh per test run) that issues server certificates.
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, "kwif test CA");
+        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), issuer.pem()).unwrap();
+        Pki { dir, issuer }
+    }
+
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// Writes a certificate and key for `names` and returns their paths.
+    pub fn server_certificate(&self, label: &str, names: &[&str], validity: Validity) -> (PathBuf, PathBuf) {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        if validity == Validity::Expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
+        let key = KeyPair::generate().unwrap();
+        let certificate = params.signed_by(&key, &self.issuer).unwrap();
+        let cert_path = self.dir.path().join(format!("{label}.crt"));
+        let key_path = self.dir.path().join(format!("{label}.key"));
+        std::fs::write(&cert_path, certificate.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        (cert_path, key_path)
+    }
+}
+
+/// One HTTPS server block of the test nginx.
+pub struct Site {
+    pub port: u16,
+    pub root: PathBuf,
+}
+
+impl Site {
+    /// The `https://localhost:PORT` origin (the certificate is for `localhost`).
+    pub fn origin(&self) -> String {
+        format!("https://localhost:{}", self.port)
+    }
+
+    /// Publishes `body` at `path` below the site's root.
+    pub fn put(&self, path: &str, body: &str) {
+        let file = self.root.join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, body).unwrap();
+    }
+}
+
+/// What one server block serves.
+pub struct SiteSpec {
+    pub default_type: &'static str,
+    pub validity: Validity,
+    /// Extra nginx directives inside the server block.
+    pub extra: String,
+}
+
+impl SiteSpec {
+    pub fn json() -> SiteSpec {
+        SiteSpec { default_type: "application/json", validity: Validity::Current, extra: String::new() }
+    }
+
+    pub fn with_type(default_type: &'static str) -> SiteSpec {
+        SiteSpec { default_type, ..SiteSpec::json() }
+    }
+
+    pub fn expired() -> SiteSpec {
+        SiteSpec { validity: Validity::Expired, ..SiteSpec::json() }
+    }
+}
+
+/// A real nginx (Debian package) on loopback, stopped when dropped.
+pub struct Nginx {
+    child: Child,
+    pub sites: Vec<Site>,
+    pub pki: Pki,
+    _dir: tempfile::TempDir,
+}
+
+pub fn nginx_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"] {
+        if Path::new(candidate).exists() {
+            return candidate.into();
+        }
+    }
+    panic!("nginx is not installed: run `bash scripts/test.sh`, which installs it from Debian's packages");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Nginx {
+    pub fn start(specs: Vec<SiteSpec>) -> Nginx {
+        let pki = Pki::new();
+        let dir = tempfile::tempdir().unwrap();
+        let mut servers = String::new();
+        let mut sites = Vec::new();
+        for (index, spec) in specs.iter().enumerate() {
+            let (cert, key) = pki.server_certificate(&format!("site{index}"), &["localhost"], spec.validity);
+            let root = dir.path().join(format!("site{index}"));
+            std::fs::create_dir_all(&root).unwrap();
+            let port = free_port();
+            servers.push_str(&format!(
+                "server {{\n listen 127.0.0.1:{port} ssl;\n server_name localhost;\n ssl_certificate {};\n ssl_certificate_key {};\n root {};\n location / {{ types {{ }} default_type {}; }}\n {}\n}}\n",
+                cert.display(),
+                key.display(),
+                root.display(),
+                spec.default_type,
+                spec.extra
+            ));
+            sites.push(Site { port, root });
+        }
+        let prefix = dir.path();
+        let config = format!(
+            "master_process off;\ndaemon off;\npid {pid};\nerror_log stderr warn;\nevents {{ worker_connections 64; }}\nhttp {{\n access_log off;\n client_body_temp_path {p}/tmp;\n proxy_temp_path {p}/tmp;\n fastcgi_temp_path {p}/tmp;\n uwsgi_temp_path {p}/tmp;\n scgi_temp_path {p}/tmp;\n{servers}}}\n",
+            pid = prefix.join("nginx.pid").display(),
+            p = prefix.display(),
+        );
+        std::fs::create_dir_all(prefix.join("tmp")).unwrap();
+        std::fs::create_dir_all(prefix.join("logs")).unwrap();
+        let config_path = prefix.join("nginx.conf");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new(nginx_binary())
+            .arg("-c")
+            .arg(&config_path)
+            .arg("-p")
+            .arg(prefix)
+            .arg("-e")
+            .arg("stderr")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("nginx starts");
+        let nginx = Nginx { child, sites, pki, _dir: dir };
+        for site in &nginx.sites {
+            wait_for_port(site.port);
+        }
+        nginx
+    }
+
+    pub fn site(&self, index: usize) -> &Site {
+        &self.sites[index]
+    }
+
+    pub fn ca_file(&self) -> String {
+        self.pki.ca_file().display().to_string()
+    }
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not listen on port {port} within 10 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
