@@ -317,7 +317,10 @@ fn doctor(
     let token = token_file.map(|path| read_input(path, "--token")).transpose()?;
     let fetcher = Fetcher::new(ca_files)?;
     let exam = Examination { issuer, token: token.as_deref(), audience, now: SystemTime::now() };
-    let findings = runtime()?.block_on(Doctor::new(fetcher).examine(&exam))?;
+    let progress = Progress::show(&format!("checking {issuer} as Entra ID would…"));
+    let findings = runtime()?.block_on(Doctor::new(fetcher).examine(&exam));
+    drop(progress);
+    let findings = findings?;
     let report = Report::single(StepId::Hosting, Check::from_findings(findings, false));
     let text = match output {
         ReportFormat::Text => render_text(&report, Some(issuer)),
@@ -378,6 +381,31 @@ fn write_stdout(text: &str) -> Result<(), UsageError> {
         // A closed pipe (`kwif jwks | head`) is not an error worth reporting.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         result => result.map_err(|error| UsageError(format!("cannot write output: {error}"))),
+    }
+}
+
+/// A one-line "working on it" note on standard error while something slow runs, erased when
+/// done; only on a terminal, so pipes and logs stay clean.
+struct Progress {
+    shown: bool,
+}
+
+impl Progress {
+    fn show(message: &str) -> Progress {
+        use std::io::IsTerminal;
+        let shown = std::io::stderr().is_terminal();
+        if shown {
+            let _ = write!(std::io::stderr(), "{message}");
+        }
+        Progress { shown }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.shown {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
     }
 }
 

@@ -553,6 +553,7 @@ fn whole_seconds(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn private_and_public_addresses_are_told_apart() {
@@ -569,5 +570,51 @@ mod tests {
         assert!(status_fix(Document::Discovery, 403, "https://x/d").contains("without credentials"));
         assert!(status_fix(Document::Jwks, 404, "https://x/j").contains("kwif jwks"));
         assert!(status_fix(Document::Discovery, 302, "https://x/d").contains("without a redirect"));
+    }
+
+    fn fetched(body: Vec<u8>, content_type: Option<String>) -> Fetched {
+        Fetched { url: "https://oidc.example.com/.well-known/openid-configuration".into(), status: 200, content_type, body, truncated: false }
+    }
+
+    proptest::proptest! {
+        /// A hosted discovery document is outside data: no body, however odd, may panic the doctor.
+        #[test]
+        fn any_discovery_body_is_examined_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512), content_type in proptest::option::of(".{0,40}")) {
+            let issuer = IssuerUrl::parse("https://oidc.example.com").unwrap();
+            let mut findings = Vec::new();
+            let _ = discovery_findings(&issuer, &fetched(body, content_type), &mut findings);
+        }
+
+        #[test]
+        fn any_json_discovery_document_is_examined_without_panicking(
+            fields in proptest::collection::btree_map("(issuer|jwks_uri|response_types_supported|subject_types_supported|id_token_signing_alg_values_supported|[a-z_]{1,12})", proptest::prop_oneof![
+                proptest::strategy::Just(Value::Null),
+                ".{0,60}".prop_map(Value::from),
+                proptest::collection::vec(".{0,8}", 0..4).prop_map(Value::from),
+                proptest::num::i64::ANY.prop_map(Value::from),
+            ], 0..8),
+        ) {
+            let issuer = IssuerUrl::parse("https://oidc.example.com/c/").unwrap();
+            let document: Map<String, Value> = fields.into_iter().collect();
+            let body = serde_json::to_vec(&document).unwrap();
+            let mut findings = Vec::new();
+            let jwks_uri = discovery_findings(&issuer, &fetched(body, Some("application/json".into())), &mut findings);
+            if let Some(uri) = jwks_uri {
+                proptest::prop_assert!(uri.starts_with("https://"));
+            }
+            for field in REQUIRED_FIELDS {
+                let missing = !document.contains_key(field);
+                let reported = findings.iter().any(|f| f.code == DISCOVERY_MISSING_FIELD && f.message.contains(&format!("`{field}`")));
+                // A present field is reported only when it has the wrong type (a non-string jwks_uri).
+                proptest::prop_assert!(!missing || reported);
+            }
+        }
+
+        #[test]
+        fn issuer_rules_and_differences_never_panic(raw in "\\PC{0,80}", other in "\\PC{0,80}") {
+            let _ = issuer_problems(&raw);
+            let _ = IssuerUrl::parse(&raw);
+            let _ = describe_difference(&raw, &other);
+        }
     }
 }

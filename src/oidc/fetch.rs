@@ -227,6 +227,10 @@ fn tls_problem(error: &rustls::Error) -> TlsProblem {
             C::NotValidYet | C::NotValidYetContext { .. } => TlsProblem::NotYetValid,
             C::NotValidForName | C::NotValidForNameContext { .. } => TlsProblem::WrongName,
             C::Revoked => TlsProblem::Revoked,
+            // webpki's words for a self-signed CA certificate served as the server's own.
+            other if format!("{other:?}").contains("CaUsedAsEndEntity") => TlsProblem::Other(
+                "the server presents a CA certificate as its own; serve a server certificate issued by the CA".into(),
+            ),
             other => TlsProblem::Other(format!("{other:?}")),
         },
         other => TlsProblem::Other(other.to_string()),

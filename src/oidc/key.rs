@@ -653,6 +653,15 @@ mod tests {
     }
 
     #[test]
+    fn windows_line_endings_give_the_same_kid() {
+        let crlf = RSA_PUBLIC.replace('\n', "\r\n");
+        assert_eq!(
+            parse_pem_keys(&crlf).unwrap()[0].kid(),
+            parse_pem_keys(RSA_PUBLIC).unwrap()[0].kid()
+        );
+    }
+
+    #[test]
     fn labels_in_messages_are_escaped_and_short() {
         assert_eq!(printable("EC\nKEY", 40), "EC\\nKEY");
         assert_eq!(printable("ABCDEF", 3), "ABC…");

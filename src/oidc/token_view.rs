@@ -80,8 +80,8 @@ mod tests {
         assert!(shown.contains("alg  RS256"), "{shown}");
         assert!(shown.contains("iss  https://oidc.example.com"));
         assert!(shown.contains(r#"aud  ["api://AzureADTokenExchange"]"#));
-        assert!(shown.contains("exp  1800003600  2027-01-15T08:00:00Z (expires in 1h)"), "{shown}");
-        assert!(shown.contains("iat  1799999940  2027-01-15T06:59:00Z (1m ago)"), "{shown}");
+        assert!(shown.contains("exp  1800003600  2027-01-15T09:00:00Z (expires in 1h)"), "{shown}");
+        assert!(shown.contains("iat  1799999940  2027-01-15T07:59:00Z (1m ago)"), "{shown}");
         assert!(!shown.contains("c2lnbmF0dXJlLWJ5dGVz"));
         assert!(shown.contains("signature: not shown"));
     }
