@@ -2,6 +2,10 @@
 //! cluster to Microsoft Entra ID. This crate holds the engine and the steps; the binary in
 //! `main.rs` is only a front end over it.
 
+pub mod distro;
 pub mod engine;
+pub mod kube;
 pub mod oidc;
 pub mod profile;
+pub mod steps;
+pub mod sandbox;

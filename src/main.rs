@@ -9,8 +9,14 @@ use std::time::SystemTime;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use kwif::engine::render::{render_json, render_text};
-use kwif::engine::{Check, Report, StepId};
+use std::sync::Arc;
+
+use kwif::engine::render::{render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text};
+use kwif::engine::{Check, Finding, Report, Runner, StepId};
+use kwif::profile::{Profile, ProfileError};
+use kwif::steps::Clients;
+use kwif::steps::issuer::{LocalNode, NodeFiles};
+use kwif::steps::workload::FederationIds;
 use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
@@ -21,8 +27,9 @@ const AFTER_HELP: &str = "\
 The six steps, in wizard order: issuer, hosting, identity, federation, workload, verify.
 Exit codes: 0 everything ok, 1 a check found drift or errors, 2 bad usage or input.
 
-Built today: doctor, jwks, discovery, token decode, completions.
-Not built yet (they say so and exit 2): the wizard, demo, check, plan, apply, cluster-config, screenshots.";
+Built today: doctor, jwks, discovery, token decode, completions; check, plan and apply for the
+issuer and workload steps (the hosting, identity, federation and verify steps report STEP_NOT_BUILT).
+Not built yet (they say so and exit 2): the wizard, demo, --demo, screenshots.";
 
 #[derive(Parser)]
 #[command(
@@ -68,21 +75,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Scenario::Fresh)]
         scenario: Scenario,
     },
-    /// [not built yet] Check every step against the profile, read-only.
+    /// Check every step against the profile, read-only (issuer and workload today).
     Check {
         #[command(flatten)]
         target: Target,
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         output: ReportFormat,
     },
-    /// [not built yet] Show the changes each step would make, as diffs.
+    /// Show the changes each step would make, as diffs (issuer and workload today).
     Plan {
         #[command(flatten)]
         target: Target,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         output: PlanFormat,
     },
-    /// [not built yet] Make the planned changes, asking before each step, then check again.
+    /// Make the planned changes, asking before each step, then check again (issuer and workload today).
     Apply {
         #[command(flatten)]
         target: Target,
@@ -292,12 +299,119 @@ fn run(cli: Cli) -> Outcome {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { .. } => not_built("kwif demo", "the wizard on the embedded sandbox"),
-        Command::Check { .. } => not_built("kwif check", "checks of the six steps"),
-        Command::Plan { .. } => not_built("kwif plan", "plans of the six steps"),
-        Command::Apply { .. } => not_built("kwif apply", "applying the six steps"),
+        Command::Check { target, output } => check(&target, &cli.global, output),
+        Command::Plan { target, output } => plan(&target, &cli.global, output),
+        Command::Apply { target, yes, steps, output } => apply(&target, &cli.global, yes, &steps, output),
         Command::ClusterConfig { .. } => not_built("kwif cluster-config", "issuer changes per distribution"),
         Command::Screenshots { .. } => not_built("kwif screenshots", "SVG screenshots of the wizard"),
     }
+}
+
+/// The runner over the profile's steps, with clients made from the global flags.
+async fn runner_for(target: &Target, global: &GlobalArgs) -> Result<Runner, UsageError> {
+    if target.demo {
+        return Err(UsageError(
+            "--demo is not built yet (the embedded sandbox is still in development); use --profile".into(),
+        ));
+    }
+    let profile = Profile::load(&target.profile).map_err(|error| match &error {
+        ProfileError::Read { .. } => UsageError(format!(
+            "{error}\nCreate the profile (see the example in README.md), or pass --profile FILE."
+        )),
+        _ => UsageError(format!("{} is not a valid profile:\n{error}", target.profile.display())),
+    })?;
+    let context = global.context.clone().or_else(|| profile.cluster.context.as_ref().map(|c| c.as_str().to_string()));
+    let kube = kwif::kube::connect(global.kubeconfig.as_deref(), context.as_deref()).await.map_err(|error| {
+        Finding::error(
+            "CLUSTER_UNREACHABLE",
+            format!("kwif cannot use the cluster: {error}"),
+            "check --kubeconfig / --context (or cluster.context in kwif.yaml) and that `kubectl get ns` works",
+        )
+    });
+    let federation_ids = FederationIds {
+        client_id: profile.identity.client_id.map(|id| id.hyphenated().to_string()),
+        tenant_id: profile.azure.tenant.map(|id| id.hyphenated().to_string()),
+        authority_host: profile.azure.cloud.endpoints().authority_host().to_string(),
+    };
+    let node: Arc<dyn NodeFiles> = Arc::new(LocalNode::new("/"));
+    let clients = Clients { kube, node, federation_ids };
+    Ok(Runner::new(kwif::steps::for_profile(&profile, clients)))
+}
+
+fn print_report(report: &Report, output: ReportFormat) -> Result<(), UsageError> {
+    match output {
+        ReportFormat::Text => write_stdout(&render_text(report, None)),
+        ReportFormat::Json => write_stdout(&(render_json(report) + "\n")),
+    }
+}
+
+fn check(target: &Target, global: &GlobalArgs, output: ReportFormat) -> Outcome {
+    let runtime = runtime()?;
+    let runner = runtime.block_on(runner_for(target, global))?;
+    let progress = Progress::show("checking every step…");
+    let report = runtime.block_on(runner.check_all());
+    drop(progress);
+    print_report(&report, output)?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+fn plan(target: &Target, global: &GlobalArgs, output: PlanFormat) -> Outcome {
+    let runtime = runtime()?;
+    let runner = runtime.block_on(runner_for(target, global))?;
+    let progress = Progress::show("planning every step…");
+    let results = runtime.block_on(runner.plan_all());
+    drop(progress);
+    let mut plans = Vec::new();
+    let mut failures = Vec::new();
+    for (step, result) in results {
+        match result {
+            Ok(plan) => plans.push(plan),
+            Err(error) => failures.push(format!("{step}: cannot plan: {} (fix: {})", error.message, error.fix)),
+        }
+    }
+    let text = match output {
+        PlanFormat::Text => render_plans_text(&plans),
+        PlanFormat::Json => render_plans_json(&plans) + "\n",
+        PlanFormat::Yaml => render_plans_yaml(&plans),
+    };
+    write_stdout(&text)?;
+    for failure in &failures {
+        let _ = writeln!(anstream::stderr(), "{failure}");
+    }
+    let changes = plans.iter().any(|plan| !plan.is_empty());
+    Ok(ExitCode::from(u8::from(changes || !failures.is_empty())))
+}
+
+fn apply(target: &Target, global: &GlobalArgs, yes: bool, steps: &[StepId], output: ReportFormat) -> Outcome {
+    use std::io::IsTerminal;
+    let interactive = std::io::stdin().is_terminal();
+    if !yes && !interactive {
+        return Err(UsageError(
+            "apply changes nothing without a yes: pass --yes, or run it in a terminal to confirm each step".into(),
+        ));
+    }
+    let runtime = runtime()?;
+    let runner = runtime.block_on(runner_for(target, global))?.select(steps);
+    let outcome = runtime.block_on(runner.apply_all(|plan| {
+        let _ = write_stdout(&render_plans_text(std::slice::from_ref(plan)));
+        yes || confirm(&format!("apply the {} step? [y/N] ", plan.step))
+    }));
+    if let Some(step) = outcome.declined {
+        let _ = writeln!(anstream::stderr(), "stopped: the {step} step was not applied (nothing after it either)");
+    }
+    if let Some((step, error)) = &outcome.failed {
+        let _ = writeln!(anstream::stderr(), "the {step} step failed: {}\nfix: {}", error.message, error.fix);
+    }
+    print_report(&outcome.report, output)?;
+    let stopped = outcome.declined.is_some() || outcome.failed.is_some();
+    Ok(ExitCode::from(outcome.report.exit_code().max(u8::from(stopped))))
+}
+
+/// Asks a yes/no question on the terminal; anything but `y`/`yes` is a no.
+fn confirm(question: &str) -> bool {
+    let _ = write!(std::io::stderr(), "{question}");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
 fn not_built(command: &str, what: &str) -> Outcome {

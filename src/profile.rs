@@ -1066,6 +1066,10 @@ impl CloudEndpoints {
 pub struct Identity {
     pub name: IdentityName,
     pub roles: Vec<RoleAssignment>,
+    /// Resolved state: the identity's client id once created or found (written back by kwif).
+    pub client_id: Option<Uuid>,
+    /// Resolved state: the identity's service principal object id (for role assignments).
+    pub principal_id: Option<Uuid>,
 }
 
 /// One role the identity receives.
@@ -1286,6 +1290,10 @@ struct RawIdentity {
     name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     roles: Option<Vec<RawRole>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -1761,9 +1769,15 @@ fn check_identity(checker: &mut Checker, raw: RawIdentity) -> Option<Identity> {
         }
         roles.push((index, role));
     }
+    let resolved_fix = "kwif writes it after the identity step; copy it from `az identity show --query clientId` or remove it";
+    let client_id = checker.optional("identity.clientId", raw.client_id.as_deref(), |text| guid(text, resolved_fix));
+    let principal_id =
+        checker.optional("identity.principalId", raw.principal_id.as_deref(), |text| guid(text, resolved_fix));
     Some(Identity {
         name: name?,
         roles: roles.into_iter().map(|(_, role)| role).collect(),
+        client_id,
+        principal_id,
     })
 }
 
@@ -1993,6 +2007,8 @@ impl From<&Profile> for RawProfile {
             identity: Some(RawIdentity {
                 name: Some(profile.identity.name.0.clone()),
                 roles: Some(profile.identity.roles.iter().map(RawRole::from).collect()),
+                client_id: profile.identity.client_id.map(|id| id.hyphenated().to_string()),
+                principal_id: profile.identity.principal_id.map(|id| id.hyphenated().to_string()),
             }),
             workloads: Some(profile.workloads.iter().map(RawWorkload::from).collect()),
         }

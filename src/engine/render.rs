@@ -6,7 +6,9 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{Finding, Report, Severity, Status, StepReport};
+use serde::Serialize;
+
+use super::{Finding, Plan, Report, Severity, Status, StepId, StepReport};
 
 fn status_style(status: Status) -> Style {
     let color = match status {
@@ -90,6 +92,91 @@ pub fn render_json(report: &Report) -> String {
     serde_json::to_string_pretty(report).unwrap_or_default()
 }
 
+/// Plans as people read them: per step, each change's summary and its coloured unified diff.
+pub fn render_plans_text(plans: &[Plan]) -> String {
+    let mut out = String::new();
+    for plan in plans {
+        let _ = writeln!(out, "{BOLD}{:<11}{BOLD:#}{DIM}{}{DIM:#}", plan.step.as_str(), plan.step.title());
+        if plan.is_empty() {
+            let _ = writeln!(out, "  {DIM}nothing to change{DIM:#}");
+            continue;
+        }
+        for change in &plan.changes {
+            let _ = writeln!(out, "  {BOLD}{}{BOLD:#}", change.target);
+            for line in change.summary.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+            render_diff(&mut out, &change.diff());
+        }
+    }
+    let count: usize = plans.iter().map(|plan| plan.changes.len()).sum();
+    let _ = writeln!(out, "{count} change{} planned", if count == 1 { "" } else { "s" });
+    out
+}
+
+fn render_diff(out: &mut String, diff: &str) {
+    let added = Style::new().fg_color(Some(AnsiColor::Green.into()));
+    let removed = Style::new().fg_color(Some(AnsiColor::Red.into()));
+    let hunk = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
+    for line in diff.lines() {
+        let style = match line.chars().next() {
+            _ if line.starts_with("+++") || line.starts_with("---") => BOLD,
+            Some('+') => added,
+            Some('-') => removed,
+            Some('@') => hunk,
+            _ => Style::new(),
+        };
+        let _ = writeln!(out, "    {style}{line}{style:#}");
+    }
+}
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    step: StepId,
+    changes: Vec<ChangeJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChangeJson<'a> {
+    target: &'a str,
+    summary: &'a str,
+    diff: String,
+}
+
+/// Plans as JSON: `{"plans":[{"step","changes":[{"target","summary","diff"}]}]}`.
+pub fn render_plans_json(plans: &[Plan]) -> String {
+    let plans: Vec<PlanJson> = plans
+        .iter()
+        .map(|plan| PlanJson {
+            step: plan.step,
+            changes: plan
+                .changes
+                .iter()
+                .map(|change| ChangeJson { target: &change.target, summary: &change.summary, diff: change.diff() })
+                .collect(),
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "plans": plans })).unwrap_or_default()
+}
+
+/// The Kubernetes manifests and patches of the plans, as one multi-document YAML stream a
+/// GitOps repository can take; changes outside Kubernetes are listed as comments.
+pub fn render_plans_yaml(plans: &[Plan]) -> String {
+    let mut out = String::new();
+    for change in plans.iter().flat_map(|plan| &plan.changes) {
+        match &change.manifest {
+            Some(manifest) => {
+                let _ = writeln!(out, "---\n# {}: {}", change.target, change.summary.lines().next().unwrap_or_default());
+                out.push_str(manifest);
+            }
+            None => {
+                let _ = writeln!(out, "# not a Kubernetes object, change by hand: {}", change.target);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +213,29 @@ mod tests {
         assert_eq!(step["findings"][1]["fix"], "fix the path");
         let keys: Vec<&String> = step.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["id", "status", "findings"]);
+    }
+
+    fn plan() -> Plan {
+        let change = crate::engine::Change::new("Deployment a/web", "server-side apply", "x: 1\n", "x: 2\n")
+            .with_manifest("kind: Deployment\n");
+        Plan { step: StepId::Workload, changes: vec![change] }
+    }
+
+    #[test]
+    fn plan_text_shows_the_target_summary_and_diff() {
+        let empty = Plan { step: StepId::Issuer, changes: vec![] };
+        let text = anstream::adapter::strip_str(&render_plans_text(&[empty, plan()])).to_string();
+        assert!(text.contains("issuer") && text.contains("nothing to change"), "{text}");
+        assert!(text.contains("  Deployment a/web\n  server-side apply\n"), "{text}");
+        assert!(text.contains("    -x: 1\n    +x: 2\n"), "{text}");
+        assert!(text.ends_with("1 change planned\n"));
+    }
+
+    #[test]
+    fn plan_json_and_yaml_carry_the_changes() {
+        let value: serde_json::Value = serde_json::from_str(&render_plans_json(&[plan()])).unwrap();
+        assert_eq!(value["plans"][0]["step"], "workload");
+        assert!(value["plans"][0]["changes"][0]["diff"].as_str().unwrap().contains("+x: 2"));
+        assert_eq!(render_plans_yaml(&[plan()]), "---\n# Deployment a/web: server-side apply\nkind: Deployment\n");
     }
 }

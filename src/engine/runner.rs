@@ -170,7 +170,7 @@ mod tests {
                 let changes = if *self.applied.lock().unwrap() {
                     vec![]
                 } else {
-                    vec![Change { target: self.id.to_string(), summary: "toy".into(), before: "a\n".into(), after: "b\n".into() }]
+                    vec![Change::new(self.id.to_string(), "toy", "a\n", "b\n")]
                 };
                 Ok(Plan { step: self.id, changes })
             })
@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn change_diff_is_unified_and_labelled() {
-        let change = Change { target: "ConfigMap a/b".into(), summary: "s".into(), before: "x: 1\n".into(), after: "x: 2\n".into() };
+        let change = Change::new("ConfigMap a/b", "s", "x: 1\n", "x: 2\n");
         let diff = change.diff();
         assert!(diff.contains("--- ConfigMap a/b (now)"));
         assert!(diff.contains("-x: 1") && diff.contains("+x: 2"));

@@ -103,9 +103,33 @@ pub struct Change {
     pub summary: String,
     pub before: String,
     pub after: String,
+    /// The Kubernetes manifest or patch a GitOps repository would take for this change
+    /// (`kwif plan --output yaml`), when the change is to a Kubernetes object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
 }
 
 impl Change {
+    pub fn new(
+        target: impl Into<String>,
+        summary: impl Into<String>,
+        before: impl Into<String>,
+        after: impl Into<String>,
+    ) -> Change {
+        Change {
+            target: target.into(),
+            summary: summary.into(),
+            before: before.into(),
+            after: after.into(),
+            manifest: None,
+        }
+    }
+
+    pub fn with_manifest(mut self, manifest: impl Into<String>) -> Change {
+        self.manifest = Some(manifest.into());
+        self
+    }
+
     /// A unified diff of `before` → `after`, labelled with the target.
     pub fn diff(&self) -> String {
         similar::TextDiff::from_lines(&self.before, &self.after)

@@ -21,6 +21,9 @@ pub enum SandboxError {
         running: &'static str,
         requested: &'static str,
     },
+    /// The sandbox's kube-apiserver refused an object given to `insert`; the Status message.
+    #[error("the sandbox refused the object ({code}): {message}")]
+    Rejected { code: u16, message: String },
     #[error("the sandbox's kubeconfig is not usable by kube-rs: {0}")]
     Kubeconfig(String),
 }

@@ -1,0 +1,201 @@
+//! kube-rs helpers the cluster steps share: connecting with a kubeconfig and context, minting a
+//! token through TokenRequest, reading the apiserver's discovery documents, server-side apply
+//! (with a server-side dry run for diffs) and rollout status. No step logic lives here.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ::kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use ::kube::core::{ApiResource, GroupVersionKind};
+use ::kube::{Client, Config};
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use serde_json::Value;
+
+pub mod detect;
+
+/// The field manager kwif applies with; the user's own managers are never overridden.
+pub const FIELD_MANAGER: &str = "kwif";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error("kubeconfig: {0}")]
+    Kubeconfig(String),
+    #[error("{what}: the API server answered {code} {reason}: {message}")]
+    Api { what: String, code: u16, reason: String, message: String },
+    #[error("{what}: {message}")]
+    Request { what: String, message: String },
+}
+
+impl KubeError {
+    /// The HTTP status the API server answered, when it answered.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            KubeError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    fn from_kube(what: impl Into<String>, error: ::kube::Error) -> KubeError {
+        let what = what.into();
+        match error {
+            ::kube::Error::Api(status) => KubeError::Api {
+                what,
+                code: status.code,
+                reason: status.reason.clone(),
+                message: status.message.clone(),
+            },
+            other => KubeError::Request { what, message: other.to_string() },
+        }
+    }
+}
+
+/// A client for `kubeconfig` (default: $KUBECONFIG or ~/.kube/config) and `context`
+/// (default: the current one).
+pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<Client, KubeError> {
+    let options = ::kube::config::KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..Default::default()
+    };
+    let config = match kubeconfig {
+        Some(path) => {
+            let file = ::kube::config::Kubeconfig::read_from(path)
+                .map_err(|error| KubeError::Kubeconfig(format!("{}: {error}", path.display())))?;
+            Config::from_custom_kubeconfig(file, &options).await
+        }
+        None => Config::from_kubeconfig(&options).await,
+    }
+    .map_err(|error| KubeError::Kubeconfig(error.to_string()))?;
+    Client::try_from(config).map_err(|error| KubeError::Kubeconfig(error.to_string()))
+}
+
+/// Mints a token for `namespace/service_account` with `audience`, as `kubectl create token` does.
+pub async fn mint_token(
+    client: &Client,
+    namespace: &str,
+    service_account: &str,
+    audience: &str,
+    expiration_seconds: i64,
+) -> Result<String, KubeError> {
+    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: vec![audience.to_string()],
+            expiration_seconds: Some(expiration_seconds),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let what = format!("TokenRequest for {namespace}/{service_account}");
+    let response = api
+        .create_token_request(service_account, &PostParams::default(), &request)
+        .await
+        .map_err(|error| KubeError::from_kube(what.clone(), error))?;
+    response
+        .status
+        .map(|status| status.token)
+        .ok_or_else(|| KubeError::Request { what, message: "the answer has no status.token".into() })
+}
+
+/// A raw authenticated GET, like `kubectl get --raw PATH`.
+pub async fn get_raw(client: &Client, path: &str) -> Result<String, KubeError> {
+    let request = http::Request::get(path)
+        .body(Vec::new())
+        .map_err(|error| KubeError::Request { what: path.to_string(), message: error.to_string() })?;
+    client.request_text(request).await.map_err(|error| KubeError::from_kube(path, error))
+}
+
+/// The API resource of a built-in kind, e.g. `("apps", "v1", "Deployment")`.
+pub fn api_resource(group: &str, version: &str, kind: &str) -> ApiResource {
+    ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind))
+}
+
+/// A namespaced dynamic API for `resource`.
+pub fn dynamic_api(client: &Client, resource: &ApiResource, namespace: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(client.clone(), namespace, resource)
+}
+
+/// Reads an object; `None` when it does not exist.
+pub async fn get_object(api: &Api<DynamicObject>, name: &str) -> Result<Option<Value>, KubeError> {
+    match api.get_opt(name).await {
+        Ok(object) => Ok(object.map(|object| serde_json::to_value(object).unwrap_or(Value::Null))),
+        Err(error) => Err(KubeError::from_kube(format!("reading {name}"), error)),
+    }
+}
+
+/// Server-side apply of `object` as kwif; with `dry_run` the server computes the result without
+/// storing it (that result is what the diff shows).
+pub async fn apply(
+    api: &Api<DynamicObject>,
+    name: &str,
+    object: &Value,
+    dry_run: bool,
+) -> Result<Value, KubeError> {
+    let mut params = PatchParams::apply(FIELD_MANAGER);
+    params.dry_run = dry_run;
+    let applied = api
+        .patch(name, &params, &Patch::Apply(object))
+        .await
+        .map_err(|error| KubeError::from_kube(format!("applying {name}"), error))?;
+    Ok(serde_json::to_value(applied).unwrap_or(Value::Null))
+}
+
+/// Whether a workload's rollout is complete, with a sentence saying why not.
+pub fn rollout_state(object: &Value) -> Result<(), String> {
+    let status = &object["status"];
+    let generation = object["metadata"]["generation"].as_i64().unwrap_or(0);
+    let observed = status["observedGeneration"].as_i64().unwrap_or(0);
+    if observed < generation {
+        return Err(format!("the controller has not seen generation {generation} yet (observed {observed})"));
+    }
+    let desired = object["spec"]["replicas"].as_i64().unwrap_or(1);
+    let updated = status["updatedReplicas"].as_i64().unwrap_or(0);
+    let available = status["availableReplicas"].as_i64().unwrap_or(0);
+    if updated < desired {
+        return Err(format!("{updated} of {desired} replicas run the new pod template"));
+    }
+    if available < desired {
+        return Err(format!("{available} of {desired} replicas are available"));
+    }
+    Ok(())
+}
+
+/// Waits for a rollout to finish, polling every `interval`, for at most `timeout`.
+pub async fn wait_for_rollout(
+    api: &Api<DynamicObject>,
+    name: &str,
+    interval: Duration,
+    timeout: Duration,
+) -> Result<(), KubeError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let object = get_object(api, name).await?.unwrap_or(Value::Null);
+        let state = rollout_state(&object);
+        match state {
+            Ok(()) => return Ok(()),
+            Err(reason) if tokio::time::Instant::now() >= deadline => {
+                return Err(KubeError::Request { what: format!("rollout of {name}"), message: reason });
+            }
+            Err(_) => tokio::time::sleep(interval).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rollout_is_done_when_every_replica_is_updated_and_available() {
+        let done = json!({"metadata":{"generation":2},"spec":{"replicas":2},
+            "status":{"observedGeneration":2,"updatedReplicas":2,"availableReplicas":2}});
+        assert_eq!(rollout_state(&done), Ok(()));
+        let pending = json!({"metadata":{"generation":3},"spec":{"replicas":2},
+            "status":{"observedGeneration":2,"updatedReplicas":2,"availableReplicas":2}});
+        assert!(rollout_state(&pending).unwrap_err().contains("generation 3"));
+        let updating = json!({"metadata":{"generation":2},"spec":{"replicas":3},
+            "status":{"observedGeneration":2,"updatedReplicas":1,"availableReplicas":3}});
+        assert_eq!(rollout_state(&updating).unwrap_err(), "1 of 3 replicas run the new pod template");
+    }
+}
