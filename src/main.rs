@@ -27,7 +27,7 @@ const AFTER_HELP: &str = "\
 The six steps, in wizard order: issuer, hosting, identity, federation, workload, verify.
 Exit codes: 0 everything ok, 1 a check found drift or errors, 2 bad usage or input.
 
-Built today: doctor, jwks, discovery, token decode, completions; check, plan and apply for the
+Built today: doctor, jwks, discovery, token decode, cluster-config, completions; check, plan and apply for the
 issuer and workload steps (the hosting, identity, federation and verify steps report STEP_NOT_BUILT).
 Not built yet (they say so and exit 2): the wizard, demo, --demo, screenshots.";
 
@@ -131,7 +131,19 @@ Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 bad input.")
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         output: ReportFormat,
     },
-    /// [not built yet] Print a distribution's config file with the issuer change made.
+    /// Print a distribution's config file with the issuer change made.
+    #[command(after_help = "\
+Reads the distribution's real config format, changes only the issuer flags (the new issuer signs,
+--keep-issuer stays accepted where the distribution allows it) and service-account-jwks-uri, keeps
+everything else (comments too), and prints the result in the same format, followed by comment
+lines with the file's path, notes and the restart command.
+
+Examples:
+  kwif cluster-config --distribution k0s --issuer https://oidc.example.com/c1 --file /etc/k0s/k0s.yaml \\
+      --keep-issuer https://kubernetes.default.svc
+  kwif cluster-config --distribution k3s --issuer https://oidc.example.com/c1
+  kwif cluster-config --distribution kubeadm-manifest --issuer https://oidc.example.com/c1 \\
+      --file /etc/kubernetes/manifests/kube-apiserver.yaml")]
     ClusterConfig {
         #[arg(long, value_enum)]
         distribution: Distribution,
@@ -302,7 +314,18 @@ fn run(cli: Cli) -> Outcome {
         Command::Check { target, output } => check(&target, &cli.global, output),
         Command::Plan { target, output } => plan(&target, &cli.global, output),
         Command::Apply { target, yes, steps, output } => apply(&target, &cli.global, yes, &steps, output),
-        Command::ClusterConfig { .. } => not_built("kwif cluster-config", "issuer changes per distribution"),
+        Command::ClusterConfig { distribution, issuer, file, keep_issuer, jwks_uri } => {
+            let name = distribution.to_possible_value().map(|value| value.get_name().to_string()).unwrap_or_default();
+            let text = kwif::distro::cluster_config_command(
+                &name,
+                &issuer,
+                file.as_deref(),
+                keep_issuer.as_deref(),
+                jwks_uri.as_deref(),
+            )?;
+            write_stdout(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Screenshots { .. } => not_built("kwif screenshots", "SVG screenshots of the wizard"),
     }
 }
@@ -393,7 +416,14 @@ fn apply(target: &Target, global: &GlobalArgs, yes: bool, steps: &[StepId], outp
     let runtime = runtime()?;
     let runner = runtime.block_on(runner_for(target, global))?.select(steps);
     let outcome = runtime.block_on(runner.apply_all(|plan| {
-        let _ = write_stdout(&render_plans_text(std::slice::from_ref(plan)));
+        // The diff always comes before the change; with JSON output it goes to stderr so that
+        // stdout stays one JSON document.
+        let diff = render_plans_text(std::slice::from_ref(plan));
+        if output == ReportFormat::Text {
+            let _ = write_stdout(&diff);
+        } else {
+            let _ = write!(anstream::stderr(), "{diff}");
+        }
         yes || confirm(&format!("apply the {} step? [y/N] ", plan.step))
     }));
     if let Some(step) = outcome.declined {

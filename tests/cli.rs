@@ -121,9 +121,8 @@ fn commands_not_built_yet_say_so_and_exit_2() {
     for args in [
         vec!["demo"],
         vec!["check", "--demo"],
-        vec!["plan", "--output", "yaml"],
-        vec!["apply", "--yes", "--step", "identity"],
-        vec!["cluster-config", "--distribution", "k0s", "--issuer", "https://x"],
+        vec!["plan", "--demo", "--output", "yaml"],
+        vec!["apply", "--demo", "--yes", "--step", "identity"],
         vec!["screenshots", "--out", "/tmp/x"],
         vec![],
     ] {
@@ -165,4 +164,25 @@ fn version_and_completions_work() {
     let run = Kwif::new().args(["completions", "bash"]).run();
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("doctor") && run.stdout.contains("--ca-file"));
+}
+
+#[test]
+fn cluster_config_prints_the_k3s_change_with_the_old_issuer_kept() {
+    let run = Kwif::new()
+        .args(["cluster-config", "--distribution", "k3s", "--issuer", "https://oidc.example.com/c1"])
+        .args(["--keep-issuer", "https://kubernetes.default.svc.cluster.local"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let config: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    let args: Vec<&str> = config["kube-apiserver-arg"].as_sequence().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert!(args.contains(&"service-account-issuer-=https://oidc.example.com/c1"), "{args:?}");
+    assert!(args.contains(&"service-account-jwks-uri=https://oidc.example.com/c1/openid/v1/jwks"), "{args:?}");
+    assert!(run.stdout.contains("systemctl restart k3s"), "{}", run.stdout);
+}
+
+#[test]
+fn cluster_config_with_an_http_issuer_exits_2() {
+    let run = Kwif::new().args(["cluster-config", "--distribution", "k0s", "--issuer", "http://oidc.example.com"]).run();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("https"), "{}", run.stderr);
 }

@@ -66,8 +66,7 @@ impl Change {
     }
 
     fn run(&self) -> ConfigChange {
-        let result = change_config(self.distribution, self.text.as_deref(), &self.change());
-        let changed = result.unwrap_or_else(|error| panic!("{}: {error}", self.distribution));
+        let changed = self.run_once();
         let again = change_config(self.distribution, Some(&changed.text), &self.change())
             .unwrap_or_else(|error| panic!("{} rerun: {error}", self.distribution));
         assert_eq!(
@@ -76,6 +75,12 @@ impl Change {
             self.distribution
         );
         changed
+    }
+
+    /// Runs without the rerun check, for outputs that are only a fragment of the file.
+    fn run_once(&self) -> ConfigChange {
+        let result = change_config(self.distribution, self.text.as_deref(), &self.change());
+        result.unwrap_or_else(|error| panic!("{}: {error}", self.distribution))
     }
 
     fn error(&self) -> DistroError {
@@ -679,9 +684,14 @@ fn openshift_sets_the_service_account_issuer_and_notes_the_24_hour_trust() {
 #[test]
 fn every_distribution_without_a_file_gives_a_snippet_with_the_new_issuer() {
     for distribution in Distribution::ALL {
-        let changed = Change::new(distribution.as_str())
-            .keep("https://kubernetes.default.svc")
-            .run();
+        let change = Change::new(distribution.as_str()).keep("https://kubernetes.default.svc");
+        // Without the manifest kwif prints only its flag lines, which are not a manifest.
+        let fragment = distribution == Distribution::KubeadmManifest;
+        let changed = if fragment {
+            change.run_once()
+        } else {
+            change.run()
+        };
         assert!(
             changed.text.contains(NEW),
             "{distribution}:\n{}",

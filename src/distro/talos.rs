@@ -13,8 +13,7 @@ use super::{
 };
 
 const EXTRA_ARGS: [&str; 3] = ["cluster", "apiServer", "extraArgs"];
-const EXPECTED: &str =
-    "a Talos machine config (version: v1alpha1 with machine and cluster sections)";
+const EXPECTED: &str = "a Talos machine config (version: v1alpha1 with machine and cluster sections) or a machine config patch";
 
 pub(super) fn is_machine_config(value: &Value) -> bool {
     string_at(value, &["version"]) == Some("v1alpha1")
@@ -27,12 +26,14 @@ pub(super) fn change(
 ) -> Result<ConfigChange, DistroError> {
     let text = current.unwrap_or_default();
     let mut file = YamlFile::parse(text, "the Talos machine config")?;
-    let index = match current {
-        None => file
-            .documents()
-            .map(|(index, _)| index)
-            .next()
-            .unwrap_or_default(),
+    let (index, patch) = match current {
+        None => (
+            file.documents()
+                .map(|(index, _)| index)
+                .next()
+                .unwrap_or_default(),
+            true,
+        ),
         Some(_) => find(&file, text)?,
     };
     let value = file.value(index).clone();
@@ -91,15 +92,16 @@ pub(super) fn change(
         );
     }
     notes.extend(rewritten_note(&file));
-    let (restart, path) = match current {
-        Some(_) => (
-            "talosctl -n <control-plane-node> apply-config --file controlplane.yaml   # each control-plane node",
-            "controlplane.yaml (the control-plane machine config; live: talosctl -n <node> get machineconfig -o yaml)",
-        ),
-        None => (
+    let (restart, path) = if patch {
+        (
             "talosctl -n <control-plane-node> patch machineconfig --patch @issuer-patch.yaml   # each control-plane node",
             "issuer-patch.yaml (a machine config patch)",
-        ),
+        )
+    } else {
+        (
+            "talosctl -n <control-plane-node> apply-config --file controlplane.yaml   # each control-plane node",
+            "controlplane.yaml (the control-plane machine config; live: talosctl -n <node> get machineconfig -o yaml)",
+        )
     };
     Ok(ConfigChange {
         text: file.render(),
@@ -109,9 +111,13 @@ pub(super) fn change(
     })
 }
 
-fn find(file: &YamlFile, text: &str) -> Result<usize, DistroError> {
+/// The machine config document, or else a machine config patch (`cluster:`/`machine:` only).
+fn find(file: &YamlFile, text: &str) -> Result<(usize, bool), DistroError> {
     if let Some((index, _)) = file.documents().find(|(_, value)| is_machine_config(value)) {
-        return Ok(index);
+        return Ok((index, false));
+    }
+    if let Some((index, _)) = file.documents().find(|(_, value)| is_patch(value)) {
+        return Ok((index, true));
     }
     let first = file
         .documents()
@@ -119,4 +125,14 @@ fn find(file: &YamlFile, text: &str) -> Result<usize, DistroError> {
         .next()
         .unwrap_or_default();
     Err(wrong_format(EXPECTED, text, first))
+}
+
+fn is_patch(value: &Value) -> bool {
+    let Value::Mapping(map) = value else {
+        return false;
+    };
+    let known = ["machine", "cluster", "version", "debug", "persist"];
+    map.keys()
+        .all(|key| key.as_str().is_some_and(|key| known.contains(&key)))
+        && (map.contains_key("cluster") || map.contains_key("machine"))
 }
