@@ -18,6 +18,19 @@ if ! [ -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
 fi
 
+# Azurite (npm's azurite) stands in for Azure Blob Storage in tests/hosting_azure_blob.rs, which
+# starts it itself on loopback. Installed into target/tools/azurite (git-ignored), not globally.
+AZURITE_DIR=target/tools/azurite
+if ! [ -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "== installing Node.js and npm from Debian's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  echo "== installing azurite from npm into $AZURITE_DIR"
+  npm install --prefix "$AZURITE_DIR" --no-audit --no-fund --loglevel=error azurite@3.35.0
+fi
+
 if ! [ -d ../shared/fixtures ]; then
   echo "scripts/test.sh: ../shared/fixtures is missing (the reference fixtures live beside the repository)" >&2
   exit 2

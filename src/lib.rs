@@ -2,10 +2,13 @@
 //! cluster to Microsoft Entra ID. This crate holds the engine and the steps; the binary in
 //! `main.rs` is only a front end over it.
 
+pub mod azure;
 pub mod distro;
 pub mod engine;
+pub mod hosting;
 pub mod kube;
 pub mod oidc;
 pub mod profile;
 pub mod steps;
+pub mod tui;
 pub mod sandbox;

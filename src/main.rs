@@ -15,7 +15,11 @@ use kwif::engine::render::{render_json, render_plans_json, render_plans_text, re
 use kwif::engine::{Check, Finding, Report, Runner, StepId};
 use kwif::profile::{Profile, ProfileError};
 use kwif::steps::Clients;
-use kwif::steps::issuer::{LocalNode, NodeFiles};
+use kwif::steps::issuer::LocalNode;
+use kwif::azure::credential::CredentialChoice;
+use kwif::azure::session::AzureSession;
+use kwif::steps::hosting::HostingOptions;
+use kwif::steps::identity::IdentityState;
 use kwif::steps::workload::FederationIds;
 use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
@@ -330,19 +334,33 @@ fn run(cli: Cli) -> Outcome {
     }
 }
 
-/// The runner over the profile's steps, with clients made from the global flags.
-async fn runner_for(target: &Target, global: &GlobalArgs) -> Result<Runner, UsageError> {
+/// The profile's steps with clients made from the global flags, and what a run learns.
+struct Session {
+    runner: Runner,
+    profile: Profile,
+    identity: IdentityState,
+}
+
+/// Loads the profile and builds every step's clients; a client that cannot be made becomes an
+/// error finding of the steps that need it, never a crash.
+async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, UsageError> {
     if target.demo {
         return Err(UsageError(
             "--demo is not built yet (the embedded sandbox is still in development); use --profile".into(),
         ));
     }
-    let profile = Profile::load(&target.profile).map_err(|error| match &error {
+    let mut profile = Profile::load(&target.profile).map_err(|error| match &error {
         ProfileError::Read { .. } => UsageError(format!(
             "{error}\nCreate the profile (see the example in README.md), or pass --profile FILE."
         )),
         _ => UsageError(format!("{} is not a valid profile:\n{error}", target.profile.display())),
     })?;
+    if let Some(subscription) = &global.subscription {
+        let parsed = uuid::Uuid::try_parse(subscription).map_err(|_| {
+            UsageError(format!("--subscription {subscription:?} is not a subscription id (a GUID): see `az account list`"))
+        })?;
+        profile.azure.subscription = Some(parsed);
+    }
     let context = global.context.clone().or_else(|| profile.cluster.context.as_ref().map(|c| c.as_str().to_string()));
     let kube = kwif::kube::connect(global.kubeconfig.as_deref(), context.as_deref()).await.map_err(|error| {
         Finding::error(
@@ -351,14 +369,50 @@ async fn runner_for(target: &Target, global: &GlobalArgs) -> Result<Runner, Usag
             "check --kubeconfig / --context (or cluster.context in kwif.yaml) and that `kubectl get ns` works",
         )
     });
+    let azure = AzureSession::connect(&profile.azure, CredentialChoice::Auto, &[])
+        .await
+        .map_err(|error| error.to_finding("AZURE_LOGIN"));
     let federation_ids = FederationIds {
         client_id: profile.identity.client_id.map(|id| id.hyphenated().to_string()),
         tenant_id: profile.azure.tenant.map(|id| id.hyphenated().to_string()),
         authority_host: profile.azure.cloud.endpoints().authority_host().to_string(),
     };
-    let node: Arc<dyn NodeFiles> = Arc::new(LocalNode::new("/"));
-    let clients = Clients { kube, node, federation_ids };
-    Ok(Runner::new(kwif::steps::for_profile(&profile, clients)))
+    let ca_files = global_ca_files();
+    let clients = Clients {
+        kube,
+        azure,
+        node: Arc::new(LocalNode::new("/")),
+        federation_ids,
+        hosting: HostingOptions { ca_files: ca_files.clone(), ..Default::default() },
+        doctor: Fetcher::new(&ca_files).ok(),
+    };
+    let identity = IdentityState::from_profile(&profile);
+    let runner = Runner::new(kwif::steps::for_profile(&profile, clients, identity.clone()));
+    Ok(Session { runner, profile, identity })
+}
+
+/// Writes ids the identity step learned into the profile's resolved state, so the next run and
+/// the workload's `AZURE_CLIENT_ID` know them.
+fn save_learned_ids(session: &Session, path: &Path) {
+    let Some(ids) = session.identity.ids() else { return };
+    let mut profile = session.profile.clone();
+    let known = (profile.identity.client_id, profile.identity.principal_id, profile.azure.tenant);
+    if known == (Some(ids.client_id), Some(ids.principal_id), Some(ids.tenant_id)) {
+        return;
+    }
+    profile.identity.client_id = Some(ids.client_id);
+    profile.identity.principal_id = Some(ids.principal_id);
+    profile.azure.tenant = Some(ids.tenant_id);
+    let note = match std::fs::write(path, profile.to_yaml()) {
+        Ok(()) => format!("saved the identity's client and principal ids into {}", path.display()),
+        Err(error) => format!("could not save the identity's ids into {}: {error}", path.display()),
+    };
+    let _ = writeln!(anstream::stderr(), "{note}");
+}
+
+/// Extra CA certificates to trust for hosted documents: `SSL_CERT_FILE`, as for every client.
+fn global_ca_files() -> Vec<PathBuf> {
+    std::env::var_os("SSL_CERT_FILE").map(PathBuf::from).into_iter().collect()
 }
 
 fn print_report(report: &Report, output: ReportFormat) -> Result<(), UsageError> {
@@ -370,9 +424,9 @@ fn print_report(report: &Report, output: ReportFormat) -> Result<(), UsageError>
 
 fn check(target: &Target, global: &GlobalArgs, output: ReportFormat) -> Outcome {
     let runtime = runtime()?;
-    let runner = runtime.block_on(runner_for(target, global))?;
+    let session = runtime.block_on(session_for(target, global))?;
     let progress = Progress::show("checking every step…");
-    let report = runtime.block_on(runner.check_all());
+    let report = runtime.block_on(session.runner.check_all());
     drop(progress);
     print_report(&report, output)?;
     Ok(ExitCode::from(report.exit_code()))
@@ -380,9 +434,9 @@ fn check(target: &Target, global: &GlobalArgs, output: ReportFormat) -> Outcome 
 
 fn plan(target: &Target, global: &GlobalArgs, output: PlanFormat) -> Outcome {
     let runtime = runtime()?;
-    let runner = runtime.block_on(runner_for(target, global))?;
+    let session = runtime.block_on(session_for(target, global))?;
     let progress = Progress::show("planning every step…");
-    let results = runtime.block_on(runner.plan_all());
+    let results = runtime.block_on(session.runner.plan_all());
     drop(progress);
     let mut plans = Vec::new();
     let mut failures = Vec::new();
@@ -414,8 +468,9 @@ fn apply(target: &Target, global: &GlobalArgs, yes: bool, steps: &[StepId], outp
         ));
     }
     let runtime = runtime()?;
-    let runner = runtime.block_on(runner_for(target, global))?.select(steps);
-    let outcome = runtime.block_on(runner.apply_all(|plan| {
+    let mut session = runtime.block_on(session_for(target, global))?;
+    session.runner = session.runner.select(steps);
+    let outcome = runtime.block_on(session.runner.apply_all(|plan| {
         // The diff always comes before the change; with JSON output it goes to stderr so that
         // stdout stays one JSON document.
         let diff = render_plans_text(std::slice::from_ref(plan));
@@ -432,6 +487,7 @@ fn apply(target: &Target, global: &GlobalArgs, yes: bool, steps: &[StepId], outp
     if let Some((step, error)) = &outcome.failed {
         let _ = writeln!(anstream::stderr(), "the {step} step failed: {}\nfix: {}", error.message, error.fix);
     }
+    save_learned_ids(&session, &target.profile);
     print_report(&outcome.report, output)?;
     let stopped = outcome.declined.is_some() || outcome.failed.is_some();
     Ok(ExitCode::from(outcome.report.exit_code().max(u8::from(stopped))))

@@ -57,21 +57,29 @@ fn statuses(run: &Run) -> Vec<(String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn check_reports_all_six_steps_and_says_which_are_not_built() {
+async fn check_reports_all_six_steps_each_with_its_reason() {
     let setup = Setup::new().await;
     let run = setup.kwif(&["check", "--output", "json"]).await;
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let expected = [
         ("issuer", "drift"),
-        ("hosting", "skipped"),
-        ("identity", "skipped"),
-        ("federation", "skipped"),
+        ("hosting", "error"),
+        ("identity", "error"),
+        ("federation", "error"),
         ("workload", "drift"),
-        ("verify", "skipped"),
+        ("verify", "error"),
     ];
     let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(statuses(&run), expected);
-    assert!(run.stdout.contains("STEP_NOT_BUILT"));
+    let report = run.json();
+    let codes = |index: usize| -> Vec<String> {
+        report["steps"][index]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+    };
+    // No Azure login on this machine: the Azure steps say so and how to log in.
+    assert_eq!(codes(2), ["AZURE_LOGIN"]);
+    assert!(report["steps"][2]["findings"][0]["fix"].as_str().unwrap().contains("az login"), "{}", run.stdout);
+    // The public issuer does not exist: the hosting step's doctor says it cannot reach it.
+    assert!(codes(1).contains(&"DISCOVERY_UNREACHABLE".to_string()), "{:?}", codes(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

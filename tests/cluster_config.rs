@@ -948,8 +948,79 @@ fn yaml_like_line() -> impl Strategy<Value = String> {
     (indent, body).prop_map(|(indent, body)| format!("{indent}{body}"))
 }
 
+/// The fixtures and their distributions, for mutation tests.
+const FIXTURES: [(&str, &str); 13] = [
+    ("k0s.yaml", "k0s"),
+    ("k0sctl.yaml", "k0s"),
+    ("k3s-config.yaml", "k3s"),
+    ("kubeadm-v1beta3.yaml", "kubeadm"),
+    ("kubeadm-v1beta4.yaml", "kubeadm"),
+    ("kubeadm-config-configmap.yaml", "kubeadm"),
+    ("kube-apiserver.yaml", "kubeadm-manifest"),
+    ("microk8s-kube-apiserver", "microk8s"),
+    ("kind-cluster.yaml", "kind"),
+    ("kind-cluster-with-patch.yaml", "kind"),
+    ("minikube-start.sh", "minikube"),
+    ("talos-controlplane.yaml", "talos"),
+    ("openshift-authentication.yaml", "openshift"),
+];
+
+/// An edit a user might have made: drop a line, or add a comment or a blank line.
+#[derive(Clone, Debug)]
+enum Mutation {
+    Delete(usize),
+    Comment(usize, usize),
+    Blank(usize),
+}
+
+fn mutate(text: &str, mutations: &[Mutation]) -> String {
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    for mutation in mutations {
+        let len = lines.len().max(1);
+        match mutation {
+            Mutation::Delete(at) if !lines.is_empty() => {
+                lines.remove(at % len);
+            }
+            Mutation::Delete(_) => {}
+            Mutation::Comment(at, indent) => lines.insert(
+                at % (len + 1).min(lines.len() + 1),
+                format!("{}# a user comment", " ".repeat(*indent)),
+            ),
+            Mutation::Blank(at) => lines.insert(at % (lines.len() + 1), String::new()),
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::Delete),
+        (any::<usize>(), 0usize..9).prop_map(|(at, indent)| Mutation::Comment(at, indent)),
+        any::<usize>().prop_map(Mutation::Blank),
+    ]
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(20000))]
+
+    #[test]
+    fn edited_fixtures_never_panic_and_a_success_carries_the_issuer_and_is_stable(
+        fixture_index in 0usize..13,
+        mutations in prop::collection::vec(mutation(), 0..6),
+        keep in any::<bool>(),
+    ) {
+        let (name, distribution) = FIXTURES[fixture_index];
+        let text = mutate(&fixture(name), &mutations);
+        let distribution = Distribution::parse(distribution).unwrap();
+        let old = keep.then_some("https://old.example.com");
+        let change = IssuerChange::from_args(NEW, old, None).unwrap();
+        if let Ok(changed) = change_config(distribution, Some(&text), &change) {
+            prop_assert!(changed.text.contains(NEW), "no new issuer in:\n{}", changed.text);
+            let again = change_config(distribution, Some(&changed.text), &change);
+            prop_assert!(again.is_ok(), "rerun failed: {:?}", again.err().map(|e| e.to_string()));
+            prop_assert_eq!(again.map(|again| again.text).unwrap_or_default(), changed.text);
+        }
+    }
 
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,400}", index in 0usize..10) {

@@ -1,6 +1,7 @@
 //! In-process stand-ins for the services kwif talks to, for `kwif demo`, screenshots and tests.
 //! They listen on loopback only, with a CA made at start; nothing here touches a real system.
 
+pub mod azure;
 mod error;
 pub mod kube_api;
 mod randomness;
@@ -8,6 +9,5 @@ pub mod tls;
 
 pub use error::SandboxError;
 pub use kube_api::{
-    ApiServerFlags, Distribution, KubeSandbox, KubeSandboxOptions, KubernetesVersion,
-    RequestRecord,
+    ApiServerFlags, Distribution, KubeSandbox, KubeSandboxOptions, KubernetesVersion, RequestRecord,
 };

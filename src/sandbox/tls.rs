@@ -19,7 +19,9 @@ impl SandboxCa {
         let mut params =
             CertificateParams::new(Vec::<String>::new()).map_err(SandboxError::Certificate)?;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, common_name);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
         let key = KeyPair::generate().map_err(SandboxError::Certificate)?;
         let issuer =
             CertifiedIssuer::self_signed(params, key).map_err(SandboxError::Certificate)?;

@@ -6,7 +6,11 @@ use std::sync::Arc;
 use crate::engine::{Check, Finding, Plan, Status, Step, StepError, StepFuture, StepId};
 use crate::profile::Profile;
 
+pub mod federation;
+pub mod hosting;
+pub mod identity;
 pub mod issuer;
+pub mod verify;
 pub mod workload;
 
 /// A step that cannot run here: not built yet, or its client could not be made. Its check says
@@ -60,32 +64,71 @@ impl Step for Unavailable {
 /// What the steps talk to. A client that could not be made is kept as the finding explaining why.
 pub struct Clients {
     pub kube: Result<::kube::Client, Finding>,
+    pub azure: Result<crate::azure::session::AzureSession, Finding>,
     pub node: Arc<dyn issuer::NodeFiles>,
     pub federation_ids: workload::FederationIds,
+    pub hosting: hosting::HostingOptions,
+    /// The fetcher the verify step's doctor uses (extra CAs for private issuers).
+    pub doctor: Option<crate::oidc::fetch::Fetcher>,
 }
 
-/// The six steps for `profile`, in wizard order.
-pub fn for_profile(profile: &Profile, clients: Clients) -> Vec<Box<dyn Step>> {
+/// The six steps for `profile`, in wizard order. `identity` is shared by the steps that need
+/// the managed identity's ids, so ids learned by one step are seen by the others.
+pub fn for_profile(profile: &Profile, clients: Clients, identity: identity::IdentityState) -> Vec<Box<dyn Step>> {
     let distribution = crate::distro::Distribution::parse(profile.cluster.distribution.as_str());
-    let cluster_step = |id: StepId, make: &dyn Fn(::kube::Client) -> Box<dyn Step>| -> Box<dyn Step> {
-        match &clients.kube {
-            Ok(client) => make(client.clone()),
-            Err(finding) => Box::new(Unavailable::failed(id, finding.clone())),
+    let unavailable = |id: StepId, finding: &Finding| -> Box<dyn Step> { Box::new(Unavailable::failed(id, finding.clone())) };
+    let issuer_step: Box<dyn Step> = match &clients.kube {
+        Ok(client) => {
+            Box::new(issuer::IssuerStep::new(client.clone(), profile.issuer.clone(), distribution, clients.node.clone()))
+        }
+        Err(finding) => unavailable(StepId::Issuer, finding),
+    };
+    let hosting_step: Box<dyn Step> =
+        match hosting::HostingStep::for_profile(profile, clients.kube.clone(), clients.hosting.clone()) {
+            Ok(step) => Box::new(step),
+            Err(finding) => unavailable(StepId::Hosting, &finding),
+        };
+    let workload_step: Box<dyn Step> = match &clients.kube {
+        Ok(client) => Box::new(
+            workload::WorkloadStep::new(client.clone(), profile.workloads.clone(), clients.federation_ids.clone())
+                .with_identity_state(identity.clone()),
+        ),
+        Err(finding) => unavailable(StepId::Workload, finding),
+    };
+    let (identity_step, federation_step, verify_step) = azure_steps(profile, &clients, &identity);
+    vec![issuer_step, hosting_step, identity_step, federation_step, workload_step, verify_step]
+}
+
+fn azure_steps(
+    profile: &Profile,
+    clients: &Clients,
+    identity_state: &identity::IdentityState,
+) -> (Box<dyn Step>, Box<dyn Step>, Box<dyn Step>) {
+    let session = match &clients.azure {
+        Ok(session) => session,
+        Err(finding) => {
+            let failed = |id| -> Box<dyn Step> { Box::new(Unavailable::failed(id, finding.clone())) };
+            return (failed(StepId::Identity), failed(StepId::Federation), failed(StepId::Verify));
         }
     };
-    let issuer_step = cluster_step(StepId::Issuer, &|client| {
-        Box::new(issuer::IssuerStep::new(client, profile.issuer.clone(), distribution, clients.node.clone()))
-    });
-    let workload_step = cluster_step(StepId::Workload, &|client| {
-        Box::new(workload::WorkloadStep::new(client, profile.workloads.clone(), clients.federation_ids.clone()))
-    });
-    let doctor = format!("check the hosted documents with `kwif doctor --issuer {}`", profile.issuer);
-    vec![
-        issuer_step,
-        Box::new(Unavailable::not_built(StepId::Hosting, &doctor)),
-        Box::new(Unavailable::not_built(StepId::Identity, "create the managed identity with `az identity create`")),
-        Box::new(Unavailable::not_built(StepId::Federation, "create the credential with `az identity federated-credential create`")),
-        workload_step,
-        Box::new(Unavailable::not_built(StepId::Verify, &doctor)),
-    ]
+    let boxed = |id: StepId, made: Result<Box<dyn Step>, crate::azure::error::AzureError>| -> Box<dyn Step> {
+        made.unwrap_or_else(|error| Box::new(Unavailable::failed(id, error.to_finding("AZURE_CLIENT"))))
+    };
+    let identity_step = boxed(
+        StepId::Identity,
+        identity::IdentityStep::from_profile(session, profile, identity_state.clone()).map(|s| Box::new(s) as Box<dyn Step>),
+    );
+    let federation_step = boxed(
+        StepId::Federation,
+        federation::FederationStep::from_profile(session, profile, identity_state.clone()).map(|s| Box::new(s) as Box<dyn Step>),
+    );
+    let verify_step: Box<dyn Step> = match &clients.kube {
+        Ok(client) => boxed(
+            StepId::Verify,
+            verify::VerifyStep::from_profile(session, client.clone(), profile, identity_state.clone(), clients.doctor.clone())
+                .map(|s| Box::new(s) as Box<dyn Step>),
+        ),
+        Err(finding) => Box::new(Unavailable::failed(StepId::Verify, finding.clone())),
+    };
+    (identity_step, federation_step, verify_step)
 }

@@ -38,6 +38,8 @@ pub struct WorkloadStep {
     client: Client,
     workloads: Vec<Workload>,
     ids: FederationIds,
+    /// Ids the identity step learns at run time win over those known at start.
+    identity: Option<super::identity::IdentityState>,
     rollout_timeout: Duration,
 }
 
@@ -69,7 +71,26 @@ fn label(workload: &Workload) -> String {
 
 impl WorkloadStep {
     pub fn new(client: Client, workloads: Vec<Workload>, ids: FederationIds) -> WorkloadStep {
-        WorkloadStep { client, workloads, ids, rollout_timeout: Duration::from_secs(300) }
+        WorkloadStep { client, workloads, ids, identity: None, rollout_timeout: Duration::from_secs(300) }
+    }
+
+    /// Reads the managed identity's ids from the identity step's shared state when it has them.
+    pub fn with_identity_state(mut self, state: super::identity::IdentityState) -> WorkloadStep {
+        self.identity = Some(state);
+        self
+    }
+
+    /// The ids as known now: learned by the identity step, else given at construction.
+    fn current_ids(&self) -> FederationIds {
+        let learned = self.identity.as_ref().and_then(|state| state.ids());
+        match learned {
+            Some(ids) => FederationIds {
+                client_id: Some(ids.client_id.hyphenated().to_string()),
+                tenant_id: Some(ids.tenant_id.hyphenated().to_string()),
+                authority_host: self.ids.authority_host.clone(),
+            },
+            None => self.ids.clone(),
+        }
     }
 
     pub fn with_rollout_timeout(mut self, timeout: Duration) -> WorkloadStep {
@@ -90,11 +111,12 @@ impl WorkloadStep {
 
     /// The environment every container gets: what the Azure SDKs read for workload identity.
     fn environment(&self) -> Vec<(&'static str, Option<String>)> {
+        let ids = self.current_ids();
         vec![
-            ("AZURE_CLIENT_ID", self.ids.client_id.clone()),
-            ("AZURE_TENANT_ID", self.ids.tenant_id.clone()),
+            ("AZURE_CLIENT_ID", ids.client_id),
+            ("AZURE_TENANT_ID", ids.tenant_id),
             ("AZURE_FEDERATED_TOKEN_FILE", Some(TOKEN_FILE.to_string())),
-            ("AZURE_AUTHORITY_HOST", Some(self.ids.authority_host.clone())),
+            ("AZURE_AUTHORITY_HOST", Some(ids.authority_host)),
         ]
     }
 
@@ -199,11 +221,12 @@ impl WorkloadStep {
 
     fn service_account_annotations(&self, workload: &Workload) -> Vec<(&'static str, String)> {
         let mut annotations = Vec::new();
-        if let Some(client_id) = &self.ids.client_id {
-            annotations.push((CLIENT_ID_ANNOTATION, client_id.clone()));
+        let ids = self.current_ids();
+        if let Some(client_id) = ids.client_id {
+            annotations.push((CLIENT_ID_ANNOTATION, client_id));
         }
-        if let Some(tenant_id) = &self.ids.tenant_id {
-            annotations.push((TENANT_ID_ANNOTATION, tenant_id.clone()));
+        if let Some(tenant_id) = ids.tenant_id {
+            annotations.push((TENANT_ID_ANNOTATION, tenant_id));
         }
         let seconds = i64::from(workload.token_expiration.seconds());
         if seconds != 3600 {
@@ -387,7 +410,7 @@ impl Step for WorkloadStep {
             .await;
             let drifted = results.iter().any(|(_, drifted)| *drifted);
             let mut findings: Vec<Finding> = results.into_iter().flat_map(|(findings, _)| findings).collect();
-            if self.ids.client_id.is_none() {
+            if self.current_ids().client_id.is_none() {
                 findings.push(Finding::warning(
                     "WORKLOAD_IDENTITY_UNKNOWN",
                     "the managed identity's client id is not known yet, so AZURE_CLIENT_ID is not checked",

@@ -14,7 +14,11 @@ const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 /// Admits a pod, or says why the ServiceAccount plugin forbids it (the message after
 /// `pods "x" is forbidden: `).
 pub fn admit_pod(store: &Store, pod: &mut Value) -> Result<(), String> {
-    let namespace = pod.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
+    let namespace = pod
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default")
+        .to_string();
     let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
         return Ok(());
     };
@@ -46,14 +50,21 @@ pub fn admit_pod(store: &Store, pod: &mut Value) -> Result<(), String> {
     }
     let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
     if let Some(tolerations) = tolerations.as_array_mut() {
-        for taint in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
-            if !tolerations.iter().any(|t| t.get("key").and_then(Value::as_str) == Some(taint)) {
+        for taint in [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ] {
+            if !tolerations
+                .iter()
+                .any(|t| t.get("key").and_then(Value::as_str) == Some(taint))
+            {
                 tolerations.push(json!({"key": taint, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
             }
         }
     }
     spec.entry("enableServiceLinks").or_insert(json!(true));
-    spec.entry("preemptionPolicy").or_insert(json!("PreemptLowerPriority"));
+    spec.entry("preemptionPolicy")
+        .or_insert(json!("PreemptLowerPriority"));
     spec.entry("priority").or_insert(json!(0));
     Ok(())
 }
@@ -62,14 +73,20 @@ pub fn admit_pod(store: &Store, pod: &mut Value) -> Result<(), String> {
 /// unless a container already mounts something there.
 fn mount_api_token(spec: &mut serde_json::Map<String, Value>) {
     let already = ["containers", "initContainers"].iter().any(|list| {
-        spec.get(*list).and_then(Value::as_array).into_iter().flatten().any(|container| {
-            container
-                .get("volumeMounts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .any(|mount| mount.get("mountPath").and_then(Value::as_str) == Some(TOKEN_MOUNT_PATH))
-        })
+        spec.get(*list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|container| {
+                container
+                    .get("volumeMounts")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|mount| {
+                        mount.get("mountPath").and_then(Value::as_str) == Some(TOKEN_MOUNT_PATH)
+                    })
+            })
     });
     if already {
         return;
@@ -80,7 +97,11 @@ fn mount_api_token(spec: &mut serde_json::Map<String, Value>) {
         {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
         {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
     ]}});
-    if let Some(volumes) = spec.entry("volumes").or_insert_with(|| json!([])).as_array_mut() {
+    if let Some(volumes) = spec
+        .entry("volumes")
+        .or_insert_with(|| json!([]))
+        .as_array_mut()
+    {
         volumes.push(volume);
     }
     for list in ["containers", "initContainers"] {

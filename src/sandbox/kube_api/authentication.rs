@@ -14,7 +14,10 @@ use super::store::ObjectKey;
 pub enum Identity {
     /// The kubeconfig's user: `system:masters`, may do anything.
     Admin,
-    ServiceAccount { namespace: String, name: String },
+    ServiceAccount {
+        namespace: String,
+        name: String,
+    },
     Anonymous,
 }
 
@@ -22,7 +25,9 @@ impl Identity {
     pub fn user_name(&self) -> String {
         match self {
             Identity::Admin => "kubernetes-admin".to_string(),
-            Identity::ServiceAccount { namespace, name } => format!("system:serviceaccount:{namespace}:{name}"),
+            Identity::ServiceAccount { namespace, name } => {
+                format!("system:serviceaccount:{namespace}:{name}")
+            }
             Identity::Anonymous => "system:anonymous".to_string(),
         }
     }
@@ -50,7 +55,8 @@ impl Cluster {
         if token == self.admin_token {
             return Ok(Identity::Admin);
         }
-        self.service_account_identity(token).ok_or_else(ApiError::unauthorized)
+        self.service_account_identity(token)
+            .ok_or_else(ApiError::unauthorized)
     }
 
     /// kube-apiserver's service-account JWT checks: signature by a key-file key, an accepted
@@ -58,28 +64,51 @@ impl Cluster {
     fn service_account_identity(&self, token: &str) -> Option<Identity> {
         let jwt = self.keys.verify(token)?;
         let issuer = jwt.issuer()?;
-        if !self.flags.service_account_issuers.iter().any(|accepted| accepted == issuer) {
+        if !self
+            .flags
+            .service_account_issuers
+            .iter()
+            .any(|accepted| accepted == issuer)
+        {
             return None;
         }
         let accepted = self.flags.effective_api_audiences();
-        if !jwt.audiences().iter().any(|audience| accepted.contains(audience)) {
+        if !jwt
+            .audiences()
+            .iter()
+            .any(|audience| accepted.contains(audience))
+        {
             return None;
         }
         let now = SystemTime::now();
-        if jwt.expires_at().is_none_or(|exp| exp <= now) || jwt.not_before().is_some_and(|nbf| nbf > now + std::time::Duration::from_secs(60)) {
+        if jwt.expires_at().is_none_or(|exp| exp <= now)
+            || jwt
+                .not_before()
+                .is_some_and(|nbf| nbf > now + std::time::Duration::from_secs(60))
+        {
             return None;
         }
         let subject = jwt.subject()?;
-        let mut parts = subject.strip_prefix("system:serviceaccount:")?.splitn(2, ':');
+        let mut parts = subject
+            .strip_prefix("system:serviceaccount:")?
+            .splitn(2, ':');
         let (namespace, name) = (parts.next()?.to_string(), parts.next()?.to_string());
         let claims = jwt.claims().get("kubernetes.io")?;
-        let account = self.store.get(&ObjectKey::new(resource("", "serviceaccounts")?, Some(&namespace), &name))?;
+        let account = self.store.get(&ObjectKey::new(
+            resource("", "serviceaccounts")?,
+            Some(&namespace),
+            &name,
+        ))?;
         if claims.pointer("/serviceaccount/uid") != account.pointer("/metadata/uid") {
             return None;
         }
         if let Some(pod) = claims.get("pod") {
             let name = pod.get("name").and_then(Value::as_str)?;
-            let stored = self.store.get(&ObjectKey::new(resource("", "pods")?, Some(&namespace), name))?;
+            let stored = self.store.get(&ObjectKey::new(
+                resource("", "pods")?,
+                Some(&namespace),
+                name,
+            ))?;
             if pod.get("uid") != stored.pointer("/metadata/uid") {
                 return None;
             }
@@ -93,7 +122,9 @@ impl Cluster {
             Identity::Admin => true,
             _ if PUBLIC_PATHS.contains(&path) => true,
             Identity::ServiceAccount { .. } => true,
-            Identity::Anonymous => DISCOVERY_PATHS.contains(&path) && self.issuer_discovery_is_public(),
+            Identity::Anonymous => {
+                DISCOVERY_PATHS.contains(&path) && self.issuer_discovery_is_public()
+            }
         }
     }
 
@@ -103,15 +134,22 @@ impl Cluster {
         let Some(bindings) = resource("rbac.authorization.k8s.io", "clusterrolebindings") else {
             return false;
         };
-        self.store.list(bindings, None).into_iter().any(|(_, binding)| {
-            let role = binding.pointer("/roleRef/name").and_then(Value::as_str);
-            let subjects = binding.get("subjects").and_then(Value::as_array);
-            role == Some("system:service-account-issuer-discovery")
-                && subjects.into_iter().flatten().any(|subject| {
-                    let kind = subject.get("kind").and_then(Value::as_str);
-                    let name = subject.get("name").and_then(Value::as_str);
-                    matches!((kind, name), (Some("Group"), Some("system:unauthenticated")) | (Some("User"), Some("system:anonymous")))
-                })
-        })
+        self.store
+            .list(bindings, None)
+            .into_iter()
+            .any(|(_, binding)| {
+                let role = binding.pointer("/roleRef/name").and_then(Value::as_str);
+                let subjects = binding.get("subjects").and_then(Value::as_array);
+                role == Some("system:service-account-issuer-discovery")
+                    && subjects.into_iter().flatten().any(|subject| {
+                        let kind = subject.get("kind").and_then(Value::as_str);
+                        let name = subject.get("name").and_then(Value::as_str);
+                        matches!(
+                            (kind, name),
+                            (Some("Group"), Some("system:unauthenticated"))
+                                | (Some("User"), Some("system:anonymous"))
+                        )
+                    })
+            })
     }
 }

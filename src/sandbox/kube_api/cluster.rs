@@ -70,7 +70,9 @@ impl Cluster {
             namespaces.extend(["openshift-config", "openshift-kube-apiserver"]);
         }
         for namespace in namespaces {
-            self.seed_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}));
+            self.seed_object(
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
+            );
         }
         let now = now();
         self.seed_object(self.distribution.node(&self.version, &now));
@@ -102,14 +104,28 @@ impl Cluster {
     /// Stores an object as the cluster's own components would, bypassing admission: server
     /// metadata is filled in, defaults are applied, an existing object is replaced.
     pub fn seed_object(&mut self, mut object: Value) -> Option<Value> {
-        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-        let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let resource = resources::by_kind(api_version, kind)?;
         let metadata = metadata_of(&mut object);
-        let name = metadata.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let name = metadata
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let namespace = match resource.namespaced {
             true => {
-                let namespace = metadata.get("namespace").and_then(Value::as_str).unwrap_or("default").to_string();
+                let namespace = metadata
+                    .get("namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("default")
+                    .to_string();
                 metadata.insert("namespace".into(), json!(namespace));
                 Some(namespace)
             }
@@ -138,12 +154,22 @@ impl Cluster {
     fn refresh_control_plane(&mut self) {
         let now = now();
         let node_uid = self.node_uid();
-        if let Some(pod) = self.distribution.apiserver_pod(&self.version, &self.flags, &node_uid, &now) {
+        if let Some(pod) =
+            self.distribution
+                .apiserver_pod(&self.version, &self.flags, &node_uid, &now)
+        {
             if let Some(pods) = resource("", "pods") {
-                let name = pod.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+                let name = pod
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let namespace = pod.pointer("/metadata/namespace").and_then(Value::as_str);
                 let key = ObjectKey::new(pods, namespace, name);
-                if self.store.get(&key).is_some_and(|old| old.get("spec") != pod.get("spec")) {
+                if self
+                    .store
+                    .get(&key)
+                    .is_some_and(|old| old.get("spec") != pod.get("spec"))
+                {
                     self.store.delete(&key);
                 }
             }
@@ -208,7 +234,13 @@ impl Cluster {
 
     pub fn node_uid(&self) -> String {
         resource("", "nodes")
-            .and_then(|nodes| self.store.get(&ObjectKey::new(nodes, None, self.distribution.tells().node_name)))
+            .and_then(|nodes| {
+                self.store.get(&ObjectKey::new(
+                    nodes,
+                    None,
+                    self.distribution.tells().node_name,
+                ))
+            })
             .and_then(|node| node.pointer("/metadata/uid"))
             .and_then(Value::as_str)
             .unwrap_or_default()
@@ -237,7 +269,10 @@ impl Cluster {
     }
 
     pub fn namespace_exists(&self, namespace: &str) -> bool {
-        resource("", "namespaces").is_some_and(|namespaces| self.store.contains(&ObjectKey::new(namespaces, None, namespace)))
+        resource("", "namespaces").is_some_and(|namespaces| {
+            self.store
+                .contains(&ObjectKey::new(namespaces, None, namespace))
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use super::cluster::{Cluster, now, resource};
 use super::defaults;
 use super::managed_fields::FieldManager;
 use super::resources::ResourceType;
-use super::store::{ObjectKey, metadata_of};
+use super::store::{ObjectKey, metadata_of, set_at};
 use crate::sandbox::randomness::{self, SAFE_ALPHABET};
 
 const CONTROLLER_MANAGER: &str = "kube-controller-manager";
@@ -44,11 +44,21 @@ impl Cluster {
         }
     }
 
-    fn each(&mut self, group: &str, plural: &str, reconcile: fn(&mut Cluster, &'static ResourceType, &ObjectKey) -> bool) -> bool {
+    fn each(
+        &mut self,
+        group: &str,
+        plural: &str,
+        reconcile: fn(&mut Cluster, &'static ResourceType, &ObjectKey) -> bool,
+    ) -> bool {
         let Some(kind) = resource(group, plural) else {
             return false;
         };
-        let keys: Vec<ObjectKey> = self.store.list(kind, None).into_iter().map(|(key, _)| key.clone()).collect();
+        let keys: Vec<ObjectKey> = self
+            .store
+            .list(kind, None)
+            .into_iter()
+            .map(|(key, _)| key.clone())
+            .collect();
         let mut changed = false;
         for key in keys {
             changed |= reconcile(self, kind, &key);
@@ -57,13 +67,26 @@ impl Cluster {
     }
 
     /// Writes `new` over the stored object as `manager`, recording its managed fields.
-    fn controller_write(&mut self, kind: &ResourceType, key: &ObjectKey, new: &Value, manager: &str, subresource: &str) -> bool {
+    fn controller_write(
+        &mut self,
+        kind: &ResourceType,
+        key: &ObjectKey,
+        new: &Value,
+        manager: &str,
+        subresource: &str,
+    ) -> bool {
         let Some(old) = self.store.get(key).cloned() else {
             return false;
         };
         let api_version = kind.api_version();
         let now = now();
-        let field_manager = FieldManager { manager, api_version: &api_version, subresource, status_is_separate: kind.status_subresource, now: &now };
+        let field_manager = FieldManager {
+            manager,
+            api_version: &api_version,
+            subresource,
+            status_is_separate: kind.status_subresource,
+            now: &now,
+        };
         let Ok(recorded) = field_manager.update(Some(&old), new) else {
             return false;
         };
@@ -77,8 +100,15 @@ impl Cluster {
     }
 
     fn controller_create(&mut self, kind: &ResourceType, mut object: Value, manager: &str) -> bool {
-        let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-        let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let namespace = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let key = ObjectKey::new(kind, namespace.as_deref(), &name);
         if self.store.contains(&key) {
             return false;
@@ -86,7 +116,13 @@ impl Cluster {
         let api_version = kind.api_version();
         let now = now();
         let status = object.get("status").cloned();
-        let field_manager = FieldManager { manager, api_version: &api_version, subresource: "", status_is_separate: kind.status_subresource, now: &now };
+        let field_manager = FieldManager {
+            manager,
+            api_version: &api_version,
+            subresource: "",
+            status_is_separate: kind.status_subresource,
+            now: &now,
+        };
         if let Ok(recorded) = field_manager.update(None, &object) {
             object = recorded;
         }
@@ -98,7 +134,13 @@ impl Cluster {
         true
     }
 
-    fn write_status(&mut self, kind: &ResourceType, key: &ObjectKey, status: Value, manager: &str) -> bool {
+    fn write_status(
+        &mut self,
+        kind: &ResourceType,
+        key: &ObjectKey,
+        status: Value,
+        manager: &str,
+    ) -> bool {
         let Some(mut object) = self.store.get(key).cloned() else {
             return false;
         };
@@ -115,12 +157,19 @@ impl Cluster {
 
     /// Every namespace gets a `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap.
     fn namespace_defaults(&mut self) -> bool {
-        let (Some(namespaces), Some(accounts), Some(config_maps)) =
-            (resource("", "namespaces"), resource("", "serviceaccounts"), resource("", "configmaps"))
-        else {
+        let (Some(namespaces), Some(accounts), Some(config_maps)) = (
+            resource("", "namespaces"),
+            resource("", "serviceaccounts"),
+            resource("", "configmaps"),
+        ) else {
             return false;
         };
-        let names: Vec<String> = self.store.list(namespaces, None).into_iter().map(|(key, _)| key.name.clone()).collect();
+        let names: Vec<String> = self
+            .store
+            .list(namespaces, None)
+            .into_iter()
+            .map(|(key, _)| key.name.clone())
+            .collect();
         let mut changed = false;
         for namespace in names {
             let account = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": namespace}});
@@ -146,17 +195,31 @@ impl Cluster {
                 .keys()
                 .iter()
                 .filter_map(|key| self.store.get(key))
-                .filter_map(|object| object.pointer("/metadata/uid").and_then(Value::as_str).map(str::to_string))
+                .filter_map(|object| {
+                    object
+                        .pointer("/metadata/uid")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
                 .collect();
             let orphans: Vec<ObjectKey> = self
                 .store
                 .keys()
                 .into_iter()
                 .filter(|key| {
-                    let owners = self.store.get(key).and_then(|o| o.pointer("/metadata/ownerReferences")).and_then(Value::as_array);
+                    let owners = self
+                        .store
+                        .get(key)
+                        .and_then(|o| o.pointer("/metadata/ownerReferences"))
+                        .and_then(Value::as_array);
                     owners.is_some_and(|owners| {
                         !owners.is_empty()
-                            && owners.iter().all(|owner| owner.get("uid").and_then(Value::as_str).is_none_or(|uid| !uids.contains(uid)))
+                            && owners.iter().all(|owner| {
+                                owner
+                                    .get("uid")
+                                    .and_then(Value::as_str)
+                                    .is_none_or(|uid| !uids.contains(uid))
+                            })
                     })
                 })
                 .collect();
@@ -170,13 +233,26 @@ impl Cluster {
         }
     }
 
-    fn reconcile_deployment(&mut self, deployments: &'static ResourceType, key: &ObjectKey) -> bool {
-        let (Some(deployment), Some(replica_sets)) = (self.store.get(key).cloned(), resource("apps", "replicasets")) else {
+    fn reconcile_deployment(
+        &mut self,
+        deployments: &'static ResourceType,
+        key: &ObjectKey,
+    ) -> bool {
+        let (Some(deployment), Some(replica_sets)) = (
+            self.store.get(key).cloned(),
+            resource("apps", "replicasets"),
+        ) else {
             return false;
         };
         let uid = text(&deployment, "/metadata/uid");
-        let replicas = deployment.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-        let template = deployment.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+        let replicas = deployment
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let template = deployment
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let hash = template_hash(&template);
         let owned: Vec<(ObjectKey, Value)> = self
             .store
@@ -191,20 +267,33 @@ impl Cluster {
                 .and_then(|r| r.parse::<i64>().ok())
                 .unwrap_or(0)
         };
-        let current = owned.iter().find(|(_, rs)| text(rs, "/metadata/labels/pod-template-hash") == hash);
+        let current = owned
+            .iter()
+            .find(|(_, rs)| text(rs, "/metadata/labels/pod-template-hash") == hash);
         let mut changed = false;
         let (new_name, revision) = match current {
             Some((rs_key, rs)) => {
                 let revision = revision_of(rs);
                 if rs.pointer("/spec/replicas").and_then(Value::as_i64) != Some(replicas) {
                     let mut scaled = rs.clone();
-                    scaled["spec"]["replicas"] = json!(replicas);
-                    changed |= self.controller_write(replica_sets, rs_key, &scaled, CONTROLLER_MANAGER, "");
+                    set_at(&mut scaled, &["spec", "replicas"], json!(replicas));
+                    changed |= self.controller_write(
+                        replica_sets,
+                        rs_key,
+                        &scaled,
+                        CONTROLLER_MANAGER,
+                        "",
+                    );
                 }
                 (rs_key.name.clone(), revision)
             }
             None => {
-                let revision = owned.iter().map(|(_, rs)| revision_of(rs)).max().unwrap_or(0) + 1;
+                let revision = owned
+                    .iter()
+                    .map(|(_, rs)| revision_of(rs))
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
                 let rs = new_replica_set(&deployment, &template, &hash, replicas, revision);
                 let name = text(&rs, "/metadata/name");
                 changed |= self.controller_create(replica_sets, rs, CONTROLLER_MANAGER);
@@ -214,15 +303,27 @@ impl Cluster {
         for (rs_key, rs) in owned.iter().filter(|(k, _)| k.name != new_name) {
             if rs.pointer("/spec/replicas").and_then(Value::as_i64) != Some(0) {
                 let mut scaled = rs.clone();
-                scaled["spec"]["replicas"] = json!(0);
-                changed |= self.controller_write(replica_sets, rs_key, &scaled, CONTROLLER_MANAGER, "");
+                set_at(&mut scaled, &["spec", "replicas"], json!(0));
+                changed |=
+                    self.controller_write(replica_sets, rs_key, &scaled, CONTROLLER_MANAGER, "");
             }
         }
         changed |= self.trim_history(&deployment, &owned, &new_name, revision_of);
-        if text(&deployment, "/metadata/annotations/deployment.kubernetes.io~1revision") != revision.to_string() {
+        if text(
+            &deployment,
+            "/metadata/annotations/deployment.kubernetes.io~1revision",
+        ) != revision.to_string()
+        {
             let mut annotated = deployment.clone();
-            let annotations = metadata_of(&mut annotated).entry("annotations").or_insert_with(|| json!({}));
-            annotations["deployment.kubernetes.io/revision"] = json!(revision.to_string());
+            set_at(
+                &mut annotated,
+                &[
+                    "metadata",
+                    "annotations",
+                    "deployment.kubernetes.io/revision",
+                ],
+                json!(revision.to_string()),
+            );
             changed |= self.controller_write(deployments, key, &annotated, CONTROLLER_MANAGER, "");
         }
         let status = self.deployment_status(&deployment, &new_name, replicas);
@@ -230,11 +331,25 @@ impl Cluster {
     }
 
     /// Old ReplicaSets beyond `revisionHistoryLimit` go, oldest first.
-    fn trim_history(&mut self, deployment: &Value, owned: &[(ObjectKey, Value)], current: &str, revision_of: impl Fn(&Value) -> i64) -> bool {
-        let limit = deployment.pointer("/spec/revisionHistoryLimit").and_then(Value::as_i64).unwrap_or(10);
-        let mut old: Vec<&(ObjectKey, Value)> = owned.iter().filter(|(key, _)| key.name != current).collect();
+    fn trim_history(
+        &mut self,
+        deployment: &Value,
+        owned: &[(ObjectKey, Value)],
+        current: &str,
+        revision_of: impl Fn(&Value) -> i64,
+    ) -> bool {
+        let limit = deployment
+            .pointer("/spec/revisionHistoryLimit")
+            .and_then(Value::as_i64)
+            .unwrap_or(10);
+        let mut old: Vec<&(ObjectKey, Value)> = owned
+            .iter()
+            .filter(|(key, _)| key.name != current)
+            .collect();
         old.sort_by_key(|(_, rs)| revision_of(rs));
-        let excess = old.len().saturating_sub(usize::try_from(limit).unwrap_or(0));
+        let excess = old
+            .len()
+            .saturating_sub(usize::try_from(limit).unwrap_or(0));
         for (key, _) in old.into_iter().take(excess) {
             self.store.delete(key);
         }
@@ -243,21 +358,49 @@ impl Cluster {
 
     fn deployment_status(&self, deployment: &Value, new_rs: &str, replicas: i64) -> Value {
         let (all, updated, ready) = self.pod_counts_of_deployment(deployment, new_rs);
-        let generation = deployment.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
+        let generation = deployment
+            .pointer("/metadata/generation")
+            .cloned()
+            .unwrap_or(json!(1));
         let available = ready >= replicas;
         let failure = self.replica_set_failure(deployment, new_rs);
         let mut conditions = vec![
             match available {
-                true => condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."),
-                false => condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability."),
+                true => condition(
+                    "Available",
+                    "True",
+                    "MinimumReplicasAvailable",
+                    "Deployment has minimum availability.",
+                ),
+                false => condition(
+                    "Available",
+                    "False",
+                    "MinimumReplicasUnavailable",
+                    "Deployment does not have minimum availability.",
+                ),
             },
             match updated >= replicas && ready >= replicas && all == updated {
-                true => condition("Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet {new_rs:?} has successfully progressed.")),
-                false => condition("Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet {new_rs:?} is progressing.")),
+                true => condition(
+                    "Progressing",
+                    "True",
+                    "NewReplicaSetAvailable",
+                    &format!("ReplicaSet {new_rs:?} has successfully progressed."),
+                ),
+                false => condition(
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    &format!("ReplicaSet {new_rs:?} is progressing."),
+                ),
             },
         ];
         if let Some(message) = failure {
-            conditions.push(condition("ReplicaFailure", "True", "FailedCreate", &message));
+            conditions.push(condition(
+                "ReplicaFailure",
+                "True",
+                "FailedCreate",
+                &message,
+            ));
         }
         let mut status = json!({"observedGeneration": generation, "replicas": all, "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": ready});
         if replicas > ready {
@@ -270,8 +413,12 @@ impl Cluster {
 
     fn replica_set_failure(&self, deployment: &Value, new_rs: &str) -> Option<String> {
         let replica_sets = resource("apps", "replicasets")?;
-        let namespace = deployment.pointer("/metadata/namespace").and_then(Value::as_str);
-        let rs = self.store.get(&ObjectKey::new(replica_sets, namespace, new_rs))?;
+        let namespace = deployment
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str);
+        let rs = self
+            .store
+            .get(&ObjectKey::new(replica_sets, namespace, new_rs))?;
         rs.pointer("/status/conditions")?
             .as_array()?
             .iter()
@@ -281,10 +428,14 @@ impl Cluster {
 
     /// Pods of all the deployment's ReplicaSets, of its newest, and ready ones of the newest.
     fn pod_counts_of_deployment(&self, deployment: &Value, new_rs: &str) -> (i64, i64, i64) {
-        let (Some(replica_sets), Some(pods)) = (resource("apps", "replicasets"), resource("", "pods")) else {
+        let (Some(replica_sets), Some(pods)) =
+            (resource("apps", "replicasets"), resource("", "pods"))
+        else {
             return (0, 0, 0);
         };
-        let namespace = deployment.pointer("/metadata/namespace").and_then(Value::as_str);
+        let namespace = deployment
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str);
         let uid = text(deployment, "/metadata/uid");
         let owned: Vec<(String, String)> = self
             .store
@@ -295,7 +446,10 @@ impl Cluster {
             .collect();
         let (mut all, mut updated, mut ready) = (0, 0, 0);
         for (_, pod) in self.store.list(pods, namespace) {
-            let Some((name, _)) = owned.iter().find(|(_, rs_uid)| controller_uid(pod) == Some(rs_uid.as_str())) else {
+            let Some((name, _)) = owned
+                .iter()
+                .find(|(_, rs_uid)| controller_uid(pod) == Some(rs_uid.as_str()))
+            else {
                 continue;
             };
             all += 1;
@@ -307,12 +461,22 @@ impl Cluster {
         (all, updated, ready)
     }
 
-    fn reconcile_replicaset(&mut self, replica_sets: &'static ResourceType, key: &ObjectKey) -> bool {
+    fn reconcile_replicaset(
+        &mut self,
+        replica_sets: &'static ResourceType,
+        key: &ObjectKey,
+    ) -> bool {
         let Some(rs) = self.store.get(key).cloned() else {
             return false;
         };
-        let desired = rs.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-        let template = rs.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+        let desired = rs
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let template = rs
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let pods = self.owned_pods(&rs);
         let mut changed = false;
         let excess = usize::try_from(i64::try_from(pods.len()).unwrap_or(0) - desired).unwrap_or(0);
@@ -320,8 +484,15 @@ impl Cluster {
             self.store.delete(pod_key);
             changed = true;
         }
-        let missing = usize::try_from(desired - i64::try_from(pods.len()).unwrap_or(0)).unwrap_or(0);
-        let pod_set = PodSet { owner: &rs, owner_kind: "ReplicaSet", owner_api_version: "apps/v1", template, extra_labels: Vec::new() };
+        let missing =
+            usize::try_from(desired - i64::try_from(pods.len()).unwrap_or(0)).unwrap_or(0);
+        let pod_set = PodSet {
+            owner: &rs,
+            owner_kind: "ReplicaSet",
+            owner_api_version: "apps/v1",
+            template,
+            extra_labels: Vec::new(),
+        };
         let mut failure = None;
         for _ in 0..missing {
             let name = format!("{}-{}", key.name, randomness::name_suffix(5));
@@ -334,7 +505,10 @@ impl Cluster {
             }
         }
         let pods = self.owned_pods(&rs);
-        let ready = pods.iter().filter(|key| self.store.get(key).is_some_and(is_ready)).count();
+        let ready = pods
+            .iter()
+            .filter(|key| self.store.get(key).is_some_and(is_ready))
+            .count();
         let mut status = json!({
             "replicas": pods.len(), "fullyLabeledReplicas": pods.len(), "readyReplicas": ready, "availableReplicas": ready,
             "observedGeneration": rs.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
@@ -344,22 +518,44 @@ impl Cluster {
             status["replicas"] = json!(0);
         }
         if let Some(message) = failure {
-            status["conditions"] = json!([condition("ReplicaFailure", "True", "FailedCreate", &message)]);
+            status["conditions"] = json!([condition(
+                "ReplicaFailure",
+                "True",
+                "FailedCreate",
+                &message
+            )]);
         }
         changed | self.write_status(replica_sets, key, status, CONTROLLER_MANAGER)
     }
 
-    fn reconcile_statefulset(&mut self, stateful_sets: &'static ResourceType, key: &ObjectKey) -> bool {
+    fn reconcile_statefulset(
+        &mut self,
+        stateful_sets: &'static ResourceType,
+        key: &ObjectKey,
+    ) -> bool {
         let (Some(set), Some(pods)) = (self.store.get(key).cloned(), resource("", "pods")) else {
             return false;
         };
-        let replicas = set.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-        let template = set.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+        let replicas = set
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let template = set
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let revision = format!("{}-{}", key.name, template_hash(&template));
         let mut changed = false;
         for pod_key in self.owned_pods(&set) {
-            let index = pod_key.name.rsplit('-').next().and_then(|i| i.parse::<i64>().ok()).unwrap_or(i64::MAX);
-            let stale = self.store.get(&pod_key).is_some_and(|pod| text(pod, "/metadata/labels/controller-revision-hash") != revision);
+            let index = pod_key
+                .name
+                .rsplit('-')
+                .next()
+                .and_then(|i| i.parse::<i64>().ok())
+                .unwrap_or(i64::MAX);
+            let stale = self.store.get(&pod_key).is_some_and(|pod| {
+                text(pod, "/metadata/labels/controller-revision-hash") != revision
+            });
             if index >= replicas || stale {
                 self.store.delete(&pod_key);
                 changed = true;
@@ -367,7 +563,10 @@ impl Cluster {
         }
         for index in 0..replicas {
             let name = format!("{}-{index}", key.name);
-            if self.store.contains(&ObjectKey::new(pods, Some(&key.namespace), &name)) {
+            if self
+                .store
+                .contains(&ObjectKey::new(pods, Some(&key.namespace), &name))
+            {
                 continue;
             }
             let mut pod_template = template.clone();
@@ -394,7 +593,11 @@ impl Cluster {
             }
         }
         let count = self.owned_pods(&set).len();
-        let ready = self.owned_pods(&set).iter().filter(|key| self.store.get(key).is_some_and(is_ready)).count();
+        let ready = self
+            .owned_pods(&set)
+            .iter()
+            .filter(|key| self.store.get(key).is_some_and(is_ready))
+            .count();
         let mut status = json!({
             "observedGeneration": set.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
             "replicas": count, "readyReplicas": ready, "currentReplicas": count, "updatedReplicas": count, "availableReplicas": ready,
@@ -411,12 +614,22 @@ impl Cluster {
         let Some(set) = self.store.get(key).cloned() else {
             return false;
         };
-        let template = set.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+        let template = set
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let hash = template_hash(&template);
-        let generation = set.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+        let generation = set
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
         let mut changed = false;
         for pod_key in self.owned_pods(&set) {
-            if self.store.get(&pod_key).is_some_and(|pod| text(pod, "/metadata/labels/controller-revision-hash") != hash) {
+            if self
+                .store
+                .get(&pod_key)
+                .is_some_and(|pod| text(pod, "/metadata/labels/controller-revision-hash") != hash)
+            {
                 self.store.delete(&pod_key);
                 changed = true;
             }
@@ -438,7 +651,10 @@ impl Cluster {
             }
         }
         let pods = self.owned_pods(&set);
-        let ready = pods.iter().filter(|key| self.store.get(key).is_some_and(is_ready)).count();
+        let ready = pods
+            .iter()
+            .filter(|key| self.store.get(key).is_some_and(is_ready))
+            .count();
         let mut status = json!({
             "currentNumberScheduled": pods.len(), "desiredNumberScheduled": 1, "numberAvailable": ready,
             "numberMisscheduled": 0, "numberReady": ready, "observedGeneration": generation, "updatedNumberScheduled": pods.len(),
@@ -470,9 +686,13 @@ impl Cluster {
         };
         let owner_name = text(set.owner, "/metadata/name");
         let namespace = text(set.owner, "/metadata/namespace");
-        let mut labels = set.template.pointer("/metadata/labels").cloned().unwrap_or_else(|| json!({}));
+        let mut labels = set
+            .template
+            .pointer("/metadata/labels")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         for (label, value) in &set.extra_labels {
-            labels[label.as_str()] = json!(value);
+            set_at(&mut labels, &[label.as_str()], json!(value));
         }
         let mut metadata = json!({
             "name": name, "namespace": namespace, "labels": labels,
@@ -482,7 +702,10 @@ impl Cluster {
             }],
         });
         if set.owner_kind != "StatefulSet" {
-            metadata["generateName"] = json!(format!("{}-", name.rsplit_once('-').map_or(name, |(prefix, _)| prefix)));
+            metadata["generateName"] = json!(format!(
+                "{}-",
+                name.rsplit_once('-').map_or(name, |(prefix, _)| prefix)
+            ));
         }
         if let Some(annotations) = set.template.pointer("/metadata/annotations") {
             metadata["annotations"] = annotations.clone();
@@ -490,7 +713,11 @@ impl Cluster {
         let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": set.template.get("spec").cloned().unwrap_or_else(|| json!({}))});
         defaults::apply(pods, &mut pod);
         admit_pod(&self.store, &mut pod)?;
-        pod["spec"]["nodeName"] = json!(self.distribution.tells().node_name);
+        set_at(
+            &mut pod,
+            &["spec", "nodeName"],
+            json!(self.distribution.tells().node_name),
+        );
         pod["status"] = json!({"phase": "Pending", "qosClass": qos_class(&pod)});
         Ok(self.controller_create(pods, pod, CONTROLLER_MANAGER))
     }
@@ -513,8 +740,14 @@ impl Cluster {
             .into_iter()
             .flatten()
             .map(|container| {
-                let image = container.get("image").and_then(Value::as_str).unwrap_or_default();
-                let id: String = Sha256::digest(format!("{}{image}", key.name).as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+                let image = container
+                    .get("image")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let id: String = Sha256::digest(format!("{}{image}", key.name).as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
                 json!({
                     "name": container.get("name").cloned().unwrap_or(json!("")),
                     "image": image, "imageID": format!("{image}@sha256:{id}"),
@@ -537,16 +770,28 @@ impl Cluster {
     }
 }
 
-fn new_replica_set(deployment: &Value, template: &Value, hash: &str, replicas: i64, revision: i64) -> Value {
+fn new_replica_set(
+    deployment: &Value,
+    template: &Value,
+    hash: &str,
+    replicas: i64,
+    revision: i64,
+) -> Value {
     let name = text(deployment, "/metadata/name");
     let mut template = template.clone();
-    let mut labels = template.pointer("/metadata/labels").cloned().unwrap_or_else(|| json!({}));
-    labels["pod-template-hash"] = json!(hash);
+    let mut labels = template
+        .pointer("/metadata/labels")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    set_at(&mut labels, &["pod-template-hash"], json!(hash));
     metadata_of(&mut template).insert("labels".into(), labels.clone());
-    let mut selector = deployment.pointer("/spec/selector").cloned().unwrap_or_else(|| json!({}));
+    let mut selector = deployment
+        .pointer("/spec/selector")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     if let Some(selector) = selector.as_object_mut() {
         let match_labels = selector.entry("matchLabels").or_insert_with(|| json!({}));
-        match_labels["pod-template-hash"] = json!(hash);
+        set_at(match_labels, &["pod-template-hash"], json!(hash));
     }
     json!({
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
@@ -588,10 +833,20 @@ fn canonical_json(value: &Value) -> String {
         Value::Object(map) => {
             let mut members: Vec<(&String, &Value)> = map.iter().collect();
             members.sort_by(|a, b| a.0.cmp(b.0));
-            let inner: Vec<String> = members.into_iter().map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical_json(v))).collect();
+            let inner: Vec<String> = members
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical_json(v)))
+                .collect();
             format!("{{{}}}", inner.join(","))
         }
-        Value::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(canonical_json)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
         other => other.to_string(),
     }
 }
@@ -603,16 +858,29 @@ fn condition(kind: &str, status: &str, reason: &str, message: &str) -> Value {
 /// Gives conditions their times: unchanged conditions keep theirs, changed ones get now.
 fn keep_condition_times(old_status: &Value, mut status: Value) -> Value {
     let now = now();
-    let old_conditions = old_status.get("conditions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let old_conditions = old_status
+        .get("conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if let Some(conditions) = status.get_mut("conditions").and_then(Value::as_array_mut) {
         for condition in conditions.iter_mut().filter_map(Value::as_object_mut) {
-            let previous = old_conditions.iter().find(|old| old.get("type") == condition.get("type"));
-            let same = previous.is_some_and(|old| ["status", "reason", "message"].iter().all(|f| old.get(*f) == condition.get(*f)));
+            let previous = old_conditions
+                .iter()
+                .find(|old| old.get("type") == condition.get("type"));
+            let same = previous.is_some_and(|old| {
+                ["status", "reason", "message"]
+                    .iter()
+                    .all(|f| old.get(*f) == condition.get(*f))
+            });
             for time in ["lastUpdateTime", "lastTransitionTime"] {
                 if condition.contains_key(time) {
                     continue;
                 }
-                let kept = previous.filter(|_| same).and_then(|old| old.get(time)).cloned();
+                let kept = previous
+                    .filter(|_| same)
+                    .and_then(|old| old.get(time))
+                    .cloned();
                 condition.insert(time.into(), kept.unwrap_or_else(|| json!(now)));
             }
         }
@@ -643,7 +911,10 @@ fn controller_uid(object: &Value) -> Option<&str> {
 fn qos_class(pod: &Value) -> &'static str {
     let containers = pod.pointer("/spec/containers").and_then(Value::as_array);
     let any_resources = containers.into_iter().flatten().any(|container| {
-        container.get("resources").and_then(Value::as_object).is_some_and(|resources| !resources.is_empty())
+        container
+            .get("resources")
+            .and_then(Value::as_object)
+            .is_some_and(|resources| !resources.is_empty())
     });
     match any_resources {
         true => "Burstable",
@@ -652,9 +923,12 @@ fn qos_class(pod: &Value) -> &'static str {
 }
 
 fn text(value: &Value, pointer: &str) -> String {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_string()
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -665,7 +939,11 @@ mod tests {
         let a = json!({"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}});
         let b = json!({"spec": {"containers": [{"image": "nginx", "name": "app"}]}, "metadata": {"labels": {"app": "web"}}});
         assert_eq!(template_hash(&a), template_hash(&b));
-        assert!(template_hash(&a).bytes().all(|c| SAFE_ALPHABET.contains(&c)));
+        assert!(
+            template_hash(&a)
+                .bytes()
+                .all(|c| SAFE_ALPHABET.contains(&c))
+        );
         assert_ne!(template_hash(&a), template_hash(&json!({})));
     }
 }

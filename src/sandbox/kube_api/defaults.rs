@@ -30,14 +30,26 @@ pub fn apply(resource: &ResourceType, object: &mut Value) {
             set(spec, "replicas", json!(1));
             set(spec, "podManagementPolicy", json!("OrderedReady"));
             set(spec, "revisionHistoryLimit", json!(10));
-            set(spec, "updateStrategy", json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}));
-            set(spec, "persistentVolumeClaimRetentionPolicy", json!({"whenDeleted": "Retain", "whenScaled": "Retain"}));
+            set(
+                spec,
+                "updateStrategy",
+                json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
+            );
+            set(
+                spec,
+                "persistentVolumeClaimRetentionPolicy",
+                json!({"whenDeleted": "Retain", "whenScaled": "Retain"}),
+            );
             pod_template(spec);
         }
         "DaemonSet" => {
             let spec = child(root, "spec");
             set(spec, "revisionHistoryLimit", json!(10));
-            set(spec, "updateStrategy", json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}));
+            set(
+                spec,
+                "updateStrategy",
+                json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}),
+            );
             pod_template(spec);
         }
         "ReplicaSet" => {
@@ -94,16 +106,25 @@ fn pod_spec(spec: &mut Map<String, Value>, restart_always: bool) {
     set(spec, "terminationGracePeriodSeconds", json!(30));
     for list in ["initContainers", "containers"] {
         if let Some(Value::Array(containers)) = spec.get_mut(list) {
-            containers.iter_mut().filter_map(Value::as_object_mut).for_each(container);
+            containers
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .for_each(container);
         }
     }
     if let Some(Value::Array(volumes)) = spec.get_mut("volumes") {
-        volumes.iter_mut().filter_map(Value::as_object_mut).for_each(volume);
+        volumes
+            .iter_mut()
+            .filter_map(Value::as_object_mut)
+            .for_each(volume);
     }
 }
 
 fn container(container: &mut Map<String, Value>) {
-    let image = container.get("image").and_then(Value::as_str).unwrap_or_default();
+    let image = container
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     // `:latest` or no tag pulls always (SetDefaults_Container); digests count as tags.
     let last = image.rsplit('/').next().unwrap_or(image);
     let pull = match last.contains(':') || last.contains('@') {
@@ -111,7 +132,11 @@ fn container(container: &mut Map<String, Value>) {
         _ => "Always",
     };
     set(container, "imagePullPolicy", json!(pull));
-    set(container, "terminationMessagePath", json!("/dev/termination-log"));
+    set(
+        container,
+        "terminationMessagePath",
+        json!("/dev/termination-log"),
+    );
     set(container, "terminationMessagePolicy", json!("File"));
     set(container, "resources", json!({}));
     if let Some(Value::Array(ports)) = container.get_mut("ports") {
@@ -120,7 +145,10 @@ fn container(container: &mut Map<String, Value>) {
         }
     }
     if let Some(Value::Array(env)) = container.get_mut("env") {
-        for field_ref in env.iter_mut().filter_map(|var| var.pointer_mut("/valueFrom/fieldRef")) {
+        for field_ref in env
+            .iter_mut()
+            .filter_map(|var| var.pointer_mut("/valueFrom/fieldRef"))
+        {
             if let Some(field_ref) = field_ref.as_object_mut() {
                 set(field_ref, "apiVersion", json!("v1"));
             }
@@ -134,8 +162,14 @@ fn volume(volume: &mut Map<String, Value>) {
             set(source, "defaultMode", json!(420));
         }
     }
-    if let Some(Value::Array(sources)) = volume.get_mut("projected").and_then(|p| p.get_mut("sources")) {
-        for token in sources.iter_mut().filter_map(|s| s.get_mut("serviceAccountToken")) {
+    if let Some(Value::Array(sources)) = volume
+        .get_mut("projected")
+        .and_then(|p| p.get_mut("sources"))
+    {
+        for token in sources
+            .iter_mut()
+            .filter_map(|s| s.get_mut("serviceAccountToken"))
+        {
             if let Some(token) = token.as_object_mut() {
                 set(token, "expirationSeconds", json!(3600));
             }

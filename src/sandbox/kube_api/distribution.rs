@@ -65,7 +65,10 @@ pub struct Tells {
 
 const KUBEADM_LABELS: &[(&str, &str)] = &[
     ("node-role.kubernetes.io/control-plane", ""),
-    ("node.kubernetes.io/exclude-from-external-load-balancers", ""),
+    (
+        "node.kubernetes.io/exclude-from-external-load-balancers",
+        "",
+    ),
 ];
 
 const KUBEADM_FLAGS: &[&str] = &[
@@ -111,7 +114,10 @@ static K0S: Tells = Tells {
     name: "k0s",
     version_suffix: "+k0s",
     default_issuer: "https://kubernetes.default.svc",
-    api_audiences: &["https://kubernetes.default.svc", "system:konnectivity-server"],
+    api_audiences: &[
+        "https://kubernetes.default.svc",
+        "system:konnectivity-server",
+    ],
     anonymous_auth: false,
     jwks_uri: Some("https://kubernetes.default.svc/openid/v1/jwks"),
     node_name: "k0s-controller",
@@ -124,7 +130,10 @@ static K0S: Tells = Tells {
         ("node-role.kubernetes.io/control-plane", "true"),
         ("node.k0sproject.io/role", "control-plane"),
     ],
-    annotations: &[("volumes.kubernetes.io/controller-managed-attach-detach", "true")],
+    annotations: &[(
+        "volumes.kubernetes.io/controller-managed-attach-detach",
+        "true",
+    )],
     apiserver_pod: None,
     kubeadm_config: false,
 };
@@ -223,7 +232,10 @@ static KUBEADM: Tells = Tells {
     container_runtime: "containerd://1.7.27",
     provider_id: None,
     labels: KUBEADM_LABELS,
-    annotations: &[("kubeadm.alpha.kubernetes.io/cri-socket", "unix:///var/run/containerd/containerd.sock")],
+    annotations: &[(
+        "kubeadm.alpha.kubernetes.io/cri-socket",
+        "unix:///var/run/containerd/containerd.sock",
+    )],
     apiserver_pod: Some(KUBEADM_POD),
     kubeadm_config: true,
 };
@@ -243,7 +255,10 @@ static MICROK8S: Tells = Tells {
     provider_id: None,
     labels: &[
         ("microk8s.io/cluster", "true"),
-        ("node.kubernetes.io/microk8s-controlplane", "microk8s-controlplane"),
+        (
+            "node.kubernetes.io/microk8s-controlplane",
+            "microk8s-controlplane",
+        ),
     ],
     annotations: &[],
     apiserver_pod: None,
@@ -264,7 +279,10 @@ static KIND: Tells = Tells {
     container_runtime: "containerd://2.1.1",
     provider_id: Some("kind://docker/kind/{node}"),
     labels: KUBEADM_LABELS,
-    annotations: &[("kubeadm.alpha.kubernetes.io/cri-socket", "unix:///run/containerd/containerd.sock")],
+    annotations: &[(
+        "kubeadm.alpha.kubernetes.io/cri-socket",
+        "unix:///run/containerd/containerd.sock",
+    )],
     apiserver_pod: Some(KUBEADM_POD),
     kubeadm_config: true,
 };
@@ -287,9 +305,15 @@ static MINIKUBE: Tells = Tells {
         ("minikube.k8s.io/primary", "true"),
         ("minikube.k8s.io/version", "v1.36.0"),
         ("node-role.kubernetes.io/control-plane", ""),
-        ("node.kubernetes.io/exclude-from-external-load-balancers", ""),
+        (
+            "node.kubernetes.io/exclude-from-external-load-balancers",
+            "",
+        ),
     ],
-    annotations: &[("kubeadm.alpha.kubernetes.io/cri-socket", "unix:///var/run/cri-dockerd.sock")],
+    annotations: &[(
+        "kubeadm.alpha.kubernetes.io/cri-socket",
+        "unix:///var/run/cri-dockerd.sock",
+    )],
     apiserver_pod: Some(ApiServerPod {
         signing_key_file: "/var/lib/minikube/certs/sa.key",
         key_file: "/var/lib/minikube/certs/sa.pub",
@@ -356,7 +380,10 @@ static OPENSHIFT: Tells = Tells {
         ("node.openshift.io/os_id", "rhcos"),
     ],
     annotations: &[
-        ("machineconfiguration.openshift.io/currentConfig", "rendered-master-5f2c1a7e"),
+        (
+            "machineconfiguration.openshift.io/currentConfig",
+            "rendered-master-5f2c1a7e",
+        ),
         ("machineconfiguration.openshift.io/state", "Done"),
     ],
     apiserver_pod: None,
@@ -474,10 +501,20 @@ impl Distribution {
     /// The kube-apiserver pod with the flags in force, for distributions that run it as a
     /// static pod. Flags sort by name and keep their order within a name, as kubeadm, k3s and
     /// Talos write them; so the first `--service-account-issuer` is the one that signs.
-    pub fn apiserver_pod(self, version: &KubernetesVersion, flags: &ApiServerFlags, node_uid: &str, now: &str) -> Option<Value> {
+    pub fn apiserver_pod(
+        self,
+        version: &KubernetesVersion,
+        flags: &ApiServerFlags,
+        node_uid: &str,
+        now: &str,
+    ) -> Option<Value> {
         let tells = self.tells();
         let pod = tells.apiserver_pod.as_ref()?;
-        let mut all_flags: Vec<String> = pod.other_flags.iter().map(|flag| flag.to_string()).collect();
+        let mut all_flags: Vec<String> = pod
+            .other_flags
+            .iter()
+            .map(|flag| flag.to_string())
+            .collect();
         all_flags.push(format!("--advertise-address={}", tells.node_ip));
         all_flags.extend(service_account_flags(flags, pod));
         all_flags.sort_by(|a, b| flag_name(a).cmp(flag_name(b)));
@@ -501,7 +538,8 @@ impl Distribution {
             "kubernetes.io/config.source": "file",
         });
         if tells.kubeadm_config {
-            annotations["kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint"] = json!(format!("{}:6443", tells.node_ip));
+            annotations["kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint"] =
+                json!(format!("{}:6443", tells.node_ip));
         }
         Some(json!({
             "apiVersion": "v1",
@@ -531,7 +569,11 @@ impl Distribution {
     }
 
     /// `kube-system/kubeadm-config` as `kubeadm init` uploads it, with the issuers it was given.
-    pub fn kubeadm_config(self, version: &KubernetesVersion, flags: &ApiServerFlags) -> Option<Value> {
+    pub fn kubeadm_config(
+        self,
+        version: &KubernetesVersion,
+        flags: &ApiServerFlags,
+    ) -> Option<Value> {
         if !self.tells().kubeadm_config {
             return None;
         }
@@ -542,7 +584,9 @@ impl Distribution {
             extra_args.push_str("  extraArgs:\n");
             for issuer in &flags.service_account_issuers {
                 match v1beta4 {
-                    true => extra_args.push_str(&format!("  - name: service-account-issuer\n    value: {issuer}\n")),
+                    true => extra_args.push_str(&format!(
+                        "  - name: service-account-issuer\n    value: {issuer}\n"
+                    )),
                     // v1beta3 holds one value per flag name: only the first survives.
                     false => {
                         extra_args.push_str(&format!("    service-account-issuer: {issuer}\n"));
@@ -580,7 +624,10 @@ fn service_account_flags(flags: &ApiServerFlags, pod: &ApiServerPod) -> Vec<Stri
         .map(|issuer| format!("--service-account-issuer={issuer}"))
         .collect();
     out.push(format!("--service-account-key-file={}", pod.key_file));
-    out.push(format!("--service-account-signing-key-file={}", pod.signing_key_file));
+    out.push(format!(
+        "--service-account-signing-key-file={}",
+        pod.signing_key_file
+    ));
     if let Some(jwks_uri) = &flags.service_account_jwks_uri {
         out.push(format!("--service-account-jwks-uri={jwks_uri}"));
     }
@@ -606,17 +653,30 @@ fn image_tag(distribution: Distribution, version: &KubernetesVersion) -> String 
 
 fn extend(target: &mut Value, pairs: &[(&str, &str)]) {
     if let Value::Object(map) = target {
-        let extra: Map<String, Value> = pairs.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        let extra: Map<String, Value> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
         map.extend(extra);
     }
 }
 
 fn hex_digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn uuid_like(hex: &str) -> String {
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 impl fmt::Display for Distribution {
@@ -634,7 +694,10 @@ impl FromStr for Distribution {
             .find(|distribution| distribution.name().eq_ignore_ascii_case(name))
             .ok_or_else(|| {
                 let names: Vec<&str> = Distribution::ALL.iter().map(|d| d.name()).collect();
-                format!("unknown distribution {name:?}; expected one of {}", names.join(", "))
+                format!(
+                    "unknown distribution {name:?}; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -646,28 +709,55 @@ mod tests {
     #[test]
     fn git_versions_carry_the_distribution_suffix() {
         let version = KubernetesVersion::default();
-        let shown: Vec<String> = [Distribution::K0s, Distribution::K3s, Distribution::Rke2, Distribution::Kubeadm]
-            .iter()
-            .map(|d| d.git_version(&version))
-            .collect();
-        assert_eq!(shown, ["v1.33.2+k0s", "v1.33.2+k3s1", "v1.33.2+rke2r1", "v1.33.2"]);
+        let shown: Vec<String> = [
+            Distribution::K0s,
+            Distribution::K3s,
+            Distribution::Rke2,
+            Distribution::Kubeadm,
+        ]
+        .iter()
+        .map(|d| d.git_version(&version))
+        .collect();
+        assert_eq!(
+            shown,
+            ["v1.33.2+k0s", "v1.33.2+k3s1", "v1.33.2+rke2r1", "v1.33.2"]
+        );
     }
 
     #[test]
     fn the_static_pod_lists_issuers_in_order_among_sorted_flags() {
         let mut flags = ApiServerFlags::defaults_for(Distribution::Kubeadm);
         flags.service_account_issuers = vec!["https://new.example".into(), KUBEADM_ISSUER.into()];
-        let pod = Distribution::Kubeadm.apiserver_pod(&KubernetesVersion::default(), &flags, "uid", "now").unwrap();
-        let command: Vec<&str> = pod["spec"]["containers"][0]["command"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-        let issuers: Vec<&&str> = command.iter().filter(|flag| flag.starts_with("--service-account-issuer=")).collect();
-        assert_eq!(issuers, [&"--service-account-issuer=https://new.example", &"--service-account-issuer=https://kubernetes.default.svc.cluster.local"]);
+        let pod = Distribution::Kubeadm
+            .apiserver_pod(&KubernetesVersion::default(), &flags, "uid", "now")
+            .unwrap();
+        let command: Vec<&str> = pod["spec"]["containers"][0]["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let issuers: Vec<&&str> = command
+            .iter()
+            .filter(|flag| flag.starts_with("--service-account-issuer="))
+            .collect();
+        assert_eq!(
+            issuers,
+            [
+                &"--service-account-issuer=https://new.example",
+                &"--service-account-issuer=https://kubernetes.default.svc.cluster.local"
+            ]
+        );
         assert_eq!(command[0], "kube-apiserver");
         assert!(command.contains(&"--service-account-key-file=/etc/kubernetes/pki/sa.pub"));
     }
 
     #[test]
     fn names_parse_case_insensitively() {
-        assert_eq!("MicroK8s".parse::<Distribution>(), Ok(Distribution::MicroK8s));
+        assert_eq!(
+            "MicroK8s".parse::<Distribution>(),
+            Ok(Distribution::MicroK8s)
+        );
         assert!("eks".parse::<Distribution>().is_err());
     }
 }

@@ -29,7 +29,8 @@ impl PathElement {
 
     /// The key element of an associative-list item from its key fields, in any order.
     pub fn key(fields: &[(&str, Value)]) -> PathElement {
-        let sorted: BTreeMap<&str, &Value> = fields.iter().map(|(name, value)| (*name, value)).collect();
+        let sorted: BTreeMap<&str, &Value> =
+            fields.iter().map(|(name, value)| (*name, value)).collect();
         let object: Map<String, Value> = sorted
             .into_iter()
             .map(|(name, value)| (name.to_string(), value.clone()))
@@ -234,7 +235,10 @@ mod tests {
         let set = FieldSet::from_fields_v1(&fields).unwrap();
         assert_eq!(set.to_fields_v1(), fields);
         let text = set.to_fields_v1().to_string();
-        assert!(text.contains(r#"{".":{},"f:image":{},"f:name":{}}"#), "{text}");
+        assert!(
+            text.contains(r#"{".":{},"f:image":{},"f:name":{}}"#),
+            "{text}"
+        );
     }
 
     #[test]
@@ -247,14 +251,20 @@ mod tests {
             port,
             PathElement::field("name"),
         ];
-        assert_eq!(path_string(&path), r#".spec.ports[containerPort=80,protocol="TCP"].name"#);
+        assert_eq!(
+            path_string(&path),
+            r#".spec.ports[containerPort=80,protocol="TCP"].name"#
+        );
         assert_eq!(PathElement::value(&json!("x")).to_string(), r#"[="x"]"#);
     }
 
     #[test]
     fn has_under_sees_members_below_a_prefix_only() {
         let mut set = FieldSet::new();
-        set.insert(vec![PathElement::field("spec"), PathElement::field("replicas")]);
+        set.insert(vec![
+            PathElement::field("spec"),
+            PathElement::field("replicas"),
+        ]);
         assert!(set.has_under(&[PathElement::field("spec")]));
         assert!(!set.has_under(&[PathElement::field("metadata")]));
         assert!(!set.has_under(&[PathElement::field("spec"), PathElement::field("template")]));

@@ -55,16 +55,18 @@ impl ApiServerFlags {
         let mut errors = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
         for issuer in &self.service_account_issuers {
-            if issuer.contains(':') {
-                if let Err(error) = Url::parse(issuer) {
-                    errors.push(format!("service-account-issuer {issuer:?} contained a ':' but was not a valid URL: {error}"));
-                    continue;
-                }
+            if issuer.contains(':')
+                && let Err(error) = Url::parse(issuer)
+            {
+                errors.push(format!("service-account-issuer {issuer:?} contained a ':' but was not a valid URL: {error}"));
+                continue;
             }
             if issuer.is_empty() {
                 errors.push("service-account-issuer should not be an empty string".to_string());
             } else if seen.contains(&issuer.as_str()) {
-                errors.push(format!("service-account-issuer {issuer:?} is already specified"));
+                errors.push(format!(
+                    "service-account-issuer {issuer:?} is already specified"
+                ));
             } else {
                 seen.push(issuer);
             }
@@ -74,18 +76,27 @@ impl ApiServerFlags {
         }
         if let Some(jwks_uri) = &self.service_account_jwks_uri {
             match Url::parse(jwks_uri) {
-                Err(error) => errors.push(format!("service-account-jwks-uri must be a valid URL: {error}")),
+                Err(error) => errors.push(format!(
+                    "service-account-jwks-uri must be a valid URL: {error}"
+                )),
                 Ok(url) if url.scheme() != "https" => {
-                    errors.push(format!("service-account-jwks-uri requires https scheme, parsed as: {url}"));
+                    errors.push(format!(
+                        "service-account-jwks-uri requires https scheme, parsed as: {url}"
+                    ));
                 }
                 Ok(_) => {}
             }
         }
         if let Some(max) = self.service_account_max_token_expiration {
             if max < Duration::from_secs(3600) {
-                errors.push("service-account-max-token-expiration cannot be less than 1 hour".to_string());
+                errors.push(
+                    "service-account-max-token-expiration cannot be less than 1 hour".to_string(),
+                );
             } else if max > Duration::from_secs(1 << 32) {
-                errors.push("service-account-max-token-expiration cannot be more than 2^32 seconds".to_string());
+                errors.push(
+                    "service-account-max-token-expiration cannot be more than 2^32 seconds"
+                        .to_string(),
+                );
             }
         }
         match errors.is_empty() {
@@ -103,20 +114,45 @@ mod tests {
     fn start_up_checks_reject_what_kube_apiserver_rejects() {
         let mut flags = ApiServerFlags::defaults_for(Distribution::Kubeadm);
         assert!(flags.validate().is_ok());
-        flags.service_account_issuers = vec!["https://a.example".into(), "https://a.example".into()];
-        assert!(flags.validate().unwrap_err().to_string().contains("is already specified"));
+        flags.service_account_issuers =
+            vec!["https://a.example".into(), "https://a.example".into()];
+        assert!(
+            flags
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("is already specified")
+        );
         flags.service_account_issuers = Vec::new();
-        assert!(flags.validate().unwrap_err().to_string().contains("service-account-issuer is a required flag"));
+        assert!(
+            flags
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("service-account-issuer is a required flag")
+        );
         let mut flags = ApiServerFlags::defaults_for(Distribution::K3s);
         flags.service_account_jwks_uri = Some("http://keys.example/jwks".into());
-        assert!(flags.validate().unwrap_err().to_string().contains("requires https scheme"));
+        assert!(
+            flags
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("requires https scheme")
+        );
     }
 
     #[test]
     fn api_audiences_default_to_the_issuers_unless_the_distribution_sets_them() {
         let kubeadm = ApiServerFlags::defaults_for(Distribution::Kubeadm);
-        assert_eq!(kubeadm.effective_api_audiences(), kubeadm.service_account_issuers);
+        assert_eq!(
+            kubeadm.effective_api_audiences(),
+            kubeadm.service_account_issuers
+        );
         let k3s = ApiServerFlags::defaults_for(Distribution::K3s);
-        assert_eq!(k3s.effective_api_audiences(), ["https://kubernetes.default.svc.cluster.local", "k3s"]);
+        assert_eq!(
+            k3s.effective_api_audiences(),
+            ["https://kubernetes.default.svc.cluster.local", "k3s"]
+        );
     }
 }

@@ -47,14 +47,20 @@ impl ManagedFieldsEntry {
     }
 
     fn to_json(&self) -> Value {
-        let mut entry = json!({
-            "manager": self.manager,
+        let mut entry = json!({});
+        if !self.manager.is_empty() {
+            entry["manager"] = json!(self.manager);
+        }
+        let details = json!({
             "operation": self.operation.as_str(),
             "apiVersion": self.api_version,
             "time": self.time,
             "fieldsType": "FieldsV1",
             "fieldsV1": self.fields.to_fields_v1(),
         });
+        if let (Some(entry), Value::Object(details)) = (entry.as_object_mut(), details) {
+            entry.extend(details);
+        }
         if !self.subresource.is_empty() {
             entry["subresource"] = Value::String(self.subresource.clone());
         }
@@ -88,7 +94,12 @@ pub fn read(object: &Value) -> Vec<ManagedFieldsEntry> {
     object
         .pointer("/metadata/managedFields")
         .and_then(Value::as_array)
-        .map(|entries| entries.iter().filter_map(ManagedFieldsEntry::from_json).collect())
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(ManagedFieldsEntry::from_json)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -223,7 +234,9 @@ impl FieldManager<'_> {
                 && entry.operation == Operation::Apply
                 && entry.subresource == self.subresource
         });
-        let last_set = mine.map(|index| entries[index].fields.clone()).unwrap_or_default();
+        let last_set = mine
+            .map(|index| entries[index].fields.clone())
+            .unwrap_or_default();
         let others = union_except(&entries, mine);
         prune(&mut merged, &last_set, &config_set, &others);
 
@@ -239,7 +252,10 @@ impl FieldManager<'_> {
                 let manager = entry.describe();
                 owned
                     .iter()
-                    .map(|path| Conflict { manager: manager.clone(), path: path.clone() })
+                    .map(|path| Conflict {
+                        manager: manager.clone(),
+                        path: path.clone(),
+                    })
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -356,12 +372,11 @@ fn prune(merged: &mut Value, last: &FieldSet, config: &FieldSet, others: &FieldS
 }
 
 /// The manager name kube-apiserver derives when a request names none: the User-Agent up to the
-/// first `/` (`prefixFromUserAgent`).
+/// first `/` (`prefixFromUserAgent`), empty when there is no User-Agent (kube-rs sends none).
 pub fn manager_from_user_agent(user_agent: Option<&str>) -> String {
     user_agent
         .and_then(|agent| agent.split('/').next())
-        .filter(|name| !name.is_empty())
-        .unwrap_or("unknown")
+        .unwrap_or_default()
         .to_string()
 }
 
@@ -399,13 +414,24 @@ mod tests {
             .update(None, &deployment(json!([{"name": "USER", "value": "1"}])))
             .unwrap();
         let first = manager("kwif")
-            .apply(Some(&user), &deployment(json!([{"name": "A", "value": "a"}, {"name": "B", "value": "b"}])), false)
+            .apply(
+                Some(&user),
+                &deployment(json!([{"name": "A", "value": "a"}, {"name": "B", "value": "b"}])),
+                false,
+            )
             .unwrap();
         let second = manager("kwif")
-            .apply(Some(&first), &deployment(json!([{"name": "A", "value": "a"}])), false)
+            .apply(
+                Some(&first),
+                &deployment(json!([{"name": "A", "value": "a"}])),
+                false,
+            )
             .unwrap();
         let env = &second["spec"]["template"]["spec"]["containers"][0]["env"];
-        assert_eq!(env, &json!([{"name": "USER", "value": "1"}, {"name": "A", "value": "a"}]));
+        assert_eq!(
+            env,
+            &json!([{"name": "USER", "value": "1"}, {"name": "A", "value": "a"}])
+        );
     }
 
     #[test]
@@ -414,7 +440,9 @@ mod tests {
             .update(None, &deployment(json!([{"name": "A", "value": "user"}])))
             .unwrap();
         let config = deployment(json!([{"name": "A", "value": "kwif"}]));
-        let Err(ApplyError::Conflicts(conflicts)) = manager("kwif").apply(Some(&user), &config, false) else {
+        let Err(ApplyError::Conflicts(conflicts)) =
+            manager("kwif").apply(Some(&user), &config, false)
+        else {
             panic!("expected a conflict");
         };
         assert_eq!(conflicts.len(), 1);
@@ -435,7 +463,11 @@ mod tests {
             .update(None, &deployment(json!([{"name": "A", "value": "same"}])))
             .unwrap();
         let applied = manager("kwif")
-            .apply(Some(&user), &deployment(json!([{"name": "A", "value": "same"}])), false)
+            .apply(
+                Some(&user),
+                &deployment(json!([{"name": "A", "value": "same"}])),
+                false,
+            )
             .unwrap();
         let owners = owners(&applied);
         assert!(owners["kwif"].to_string().contains("f:value"));

@@ -6,6 +6,7 @@ mod admission;
 mod authentication;
 mod cluster;
 mod controller;
+mod decoder;
 mod defaults;
 mod distribution;
 mod field_path;
@@ -139,18 +140,41 @@ impl KubeSandbox {
         let keys = signing::ServiceAccountKeys::demo()?;
         let ca = SandboxCa::new("kwif sandbox kube-apiserver CA")?;
         let tls = ca.server_config(&["127.0.0.1", "localhost", "kubernetes.default.svc"])?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(SandboxError::Listen)?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(SandboxError::Listen)?;
         let address = listener.local_addr().map_err(SandboxError::Listen)?;
         let ca_pem = ca.certificate_pem();
         let admin_token = URL_SAFE_NO_PAD.encode(randomness::random_bytes::<32>());
         let distribution = options.distribution;
-        let cluster = Cluster::new(distribution, version, flags, keys, address, admin_token.clone(), ca_pem.clone());
+        let cluster = Cluster::new(
+            distribution,
+            version,
+            flags,
+            keys,
+            address,
+            admin_token.clone(),
+            ca_pem.clone(),
+        );
         let cluster: SharedCluster = Arc::new(Mutex::new(cluster));
         let context = distribution.name().to_string();
-        let kubeconfig = kubeconfig::kubeconfig_yaml(&format!("https://{address}"), &ca_pem, &admin_token, &context);
+        let kubeconfig = kubeconfig::kubeconfig_yaml(
+            &format!("https://{address}"),
+            &ca_pem,
+            &admin_token,
+            &context,
+        );
         let (shutdown, receiver) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, tls, cluster.clone(), receiver));
-        Ok(KubeSandbox { cluster, address, ca_pem, kubeconfig, context, shutdown, task })
+        Ok(KubeSandbox {
+            cluster,
+            address,
+            ca_pem,
+            kubeconfig,
+            context,
+            shutdown,
+            task,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -180,10 +204,14 @@ impl KubeSandbox {
     pub async fn client(&self) -> Result<::kube::Client, SandboxError> {
         let kubeconfig = ::kube::config::Kubeconfig::from_yaml(&self.kubeconfig)
             .map_err(|error| SandboxError::Kubeconfig(error.to_string()))?;
-        let config = ::kube::Config::from_custom_kubeconfig(kubeconfig, &::kube::config::KubeConfigOptions::default())
-            .await
-            .map_err(|error| SandboxError::Kubeconfig(error.to_string()))?;
-        ::kube::Client::try_from(config).map_err(|error| SandboxError::Kubeconfig(error.to_string()))
+        let config = ::kube::Config::from_custom_kubeconfig(
+            kubeconfig,
+            &::kube::config::KubeConfigOptions::default(),
+        )
+        .await
+        .map_err(|error| SandboxError::Kubeconfig(error.to_string()))?;
+        ::kube::Client::try_from(config)
+            .map_err(|error| SandboxError::Kubeconfig(error.to_string()))
     }
 
     pub fn distribution(&self) -> Distribution {
@@ -214,7 +242,11 @@ impl KubeSandbox {
     }
 
     /// A restart that changes only `--service-account-issuer` and `--service-account-jwks-uri`.
-    pub fn set_issuers(&self, issuers: Vec<String>, jwks_uri: Option<String>) -> Result<(), SandboxError> {
+    pub fn set_issuers(
+        &self,
+        issuers: Vec<String>,
+        jwks_uri: Option<String>,
+    ) -> Result<(), SandboxError> {
         let mut cluster = lock(&self.cluster);
         let mut flags = cluster.flags.clone();
         flags.service_account_issuers = issuers;
@@ -251,28 +283,59 @@ impl KubeSandbox {
     /// object is replaced, a missing namespace created. Returns the stored object.
     pub fn insert(&self, object: Value) -> Result<Value, SandboxError> {
         let mut cluster = lock(&self.cluster);
-        let rejected = |error: status::ApiError| SandboxError::Rejected { code: error.code, message: error.message };
-        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-        let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
-        let resource = resources::by_kind(api_version, kind).ok_or_else(|| SandboxError::Rejected {
-            code: 404,
-            message: format!("the sandbox serves no kind {kind:?} in {api_version:?}"),
-        })?;
-        let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let rejected = |error: status::ApiError| SandboxError::Rejected {
+            code: error.code,
+            message: error.message,
+        };
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let resource =
+            resources::by_kind(api_version, kind).ok_or_else(|| SandboxError::Rejected {
+                code: 404,
+                message: format!("the sandbox serves no kind {kind:?} in {api_version:?}"),
+            })?;
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let namespace = resource.namespaced.then(|| {
-            object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string()
+            object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+                .to_string()
         });
-        if let Some(namespace) = &namespace {
-            if !cluster.namespace_exists(namespace) {
-                cluster.seed_object(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}));
-                cluster.reconcile();
-            }
+        if let Some(namespace) = &namespace
+            && !cluster.namespace_exists(namespace)
+        {
+            cluster.seed_object(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}));
+            cluster.reconcile();
         }
-        let exists = cluster.store.contains(&ObjectKey::new(resource, namespace.as_deref(), &name));
-        let target = Target { resource, namespace, name: exists.then_some(name), subresource: None };
+        let exists = cluster
+            .store
+            .contains(&ObjectKey::new(resource, namespace.as_deref(), &name));
+        let target = Target {
+            resource,
+            namespace,
+            name: exists.then_some(name),
+            subresource: None,
+        };
         let query = Query::parse("fieldManager=kubectl-client-side-apply");
         let body = object.to_string().into_bytes();
-        let write = Write { target: &target, query: &query, body: &body, content_type: "application/json", user_agent: None };
+        let write = Write {
+            target: &target,
+            query: &query,
+            body: &body,
+            content_type: "application/json",
+            user_agent: None,
+        };
         let reply = match exists {
             true => cluster.replace_object(&write),
             false => cluster.create_object(&write),
@@ -281,9 +344,18 @@ impl KubeSandbox {
     }
 
     /// The stored object, if any (`namespace` is ignored for cluster-scoped kinds).
-    pub fn object(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    pub fn object(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         let resource = resources::by_kind(api_version, kind)?;
-        lock(&self.cluster).store.get(&ObjectKey::new(resource, namespace, name)).cloned()
+        lock(&self.cluster)
+            .store
+            .get(&ObjectKey::new(resource, namespace, name))
+            .cloned()
     }
 
     /// The stored objects of a kind, in one namespace or all.
@@ -291,7 +363,12 @@ impl KubeSandbox {
         let Some(resource) = resources::by_kind(api_version, kind) else {
             return Vec::new();
         };
-        lock(&self.cluster).store.list(resource, namespace).into_iter().map(|(_, object)| object.clone()).collect()
+        lock(&self.cluster)
+            .store
+            .list(resource, namespace)
+            .into_iter()
+            .map(|(_, object)| object.clone())
+            .collect()
     }
 
     /// Every request answered so far, oldest first.

@@ -8,14 +8,17 @@ use serde_json::{Value, json};
 
 use super::admission::admit_pod;
 use super::cluster::{Cluster, now, resource, seed_namespace};
+use super::decoder;
 use super::defaults;
 use super::field_path::path_string;
-use super::managed_fields::{ApplyError, FieldManager, manager_from_user_agent, without_managed_fields};
+use super::managed_fields::{
+    ApplyError, FieldManager, manager_from_user_agent, without_managed_fields,
+};
 use super::patch::{json_patch, merge_patch, strategic_merge_patch};
 use super::resources::ResourceType;
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::{self, ApiError, Cause};
-use super::store::{ObjectKey, metadata_of};
+use super::store::{ObjectKey, metadata_of, set_at};
 use super::validation::validate;
 use crate::sandbox::randomness;
 
@@ -30,7 +33,11 @@ pub struct Target {
 
 impl Target {
     fn key(&self) -> ObjectKey {
-        ObjectKey::new(self.resource, self.namespace.as_deref(), self.name.as_deref().unwrap_or_default())
+        ObjectKey::new(
+            self.resource,
+            self.namespace.as_deref(),
+            self.name.as_deref().unwrap_or_default(),
+        )
     }
 
     fn name(&self) -> &str {
@@ -50,11 +57,18 @@ pub struct Query {
 
 impl Query {
     pub fn parse(query: &str) -> Query {
-        Query { pairs: url::form_urlencoded::parse(query.as_bytes()).into_owned().collect() }
+        Query {
+            pairs: url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     fn flag(&self, name: &str) -> bool {
@@ -62,7 +76,9 @@ impl Query {
     }
 
     fn dry_run(&self) -> bool {
-        self.pairs.iter().any(|(key, value)| key == "dryRun" && value == "All")
+        self.pairs
+            .iter()
+            .any(|(key, value)| key == "dryRun" && value == "All")
     }
 }
 
@@ -88,7 +104,14 @@ impl Write<'_> {
 pub type Reply = Result<(u16, Value), ApiError>;
 
 /// Metadata only the server sets; a client's values are dropped on create.
-const SERVER_METADATA: [&str; 6] = ["uid", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "selfLink"];
+const SERVER_METADATA: [&str; 6] = [
+    "uid",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "deletionTimestamp",
+    "selfLink",
+];
 
 impl Cluster {
     pub fn get_object(&self, target: &Target) -> Reply {
@@ -126,19 +149,27 @@ impl Cluster {
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
                     .and_then(|text| text.parse::<usize>().ok())
-                    .ok_or_else(|| ApiError::bad_request("continue key is not valid: illegal base64 data"))
+                    .ok_or_else(|| {
+                        ApiError::bad_request("continue key is not valid: illegal base64 data")
+                    })
             })
             .transpose()?
             .unwrap_or(0);
         items.drain(..offset.min(items.len()));
-        if let Some(limit) = query.get("limit").and_then(|limit| limit.parse::<usize>().ok()).filter(|l| *l > 0) {
-            if items.len() > limit {
-                metadata["remainingItemCount"] = json!(items.len() - limit);
-                metadata["continue"] = json!(URL_SAFE_NO_PAD.encode((offset + limit).to_string()));
-                items.truncate(limit);
-            }
+        if let Some(limit) = query
+            .get("limit")
+            .and_then(|limit| limit.parse::<usize>().ok())
+            .filter(|limit| *limit > 0)
+            && items.len() > limit
+        {
+            metadata["remainingItemCount"] = json!(items.len() - limit);
+            metadata["continue"] = json!(URL_SAFE_NO_PAD.encode((offset + limit).to_string()));
+            items.truncate(limit);
         }
-        Ok((200, json!({"kind": resource.list_kind(), "apiVersion": resource.api_version(), "metadata": metadata, "items": items})))
+        Ok((
+            200,
+            json!({"kind": resource.list_kind(), "apiVersion": resource.api_version(), "metadata": metadata, "items": items}),
+        ))
     }
 
     pub fn create_object(&mut self, write: &Write<'_>) -> Reply {
@@ -149,9 +180,16 @@ impl Cluster {
         }
         let mut object = decode(write.body, write.content_type)?;
         check_kind(resource, &mut object)?;
+        decoder::check(resource, &object)?;
         place(target, &mut object)?;
-        if object.pointer("/metadata/resourceVersion").and_then(Value::as_str).is_some_and(|rv| !rv.is_empty()) {
-            return Err(ApiError::internal("resourceVersion should not be set on objects to be created"));
+        if object
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|rv| !rv.is_empty())
+        {
+            return Err(ApiError::internal(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
         let name = name_or_generated(&mut object);
         self.check_namespace_exists(target)?;
@@ -164,7 +202,10 @@ impl Cluster {
         let now = now();
         let api_version = resource.api_version();
         let manager = write.manager();
-        let recorded = self.field_manager(resource, &manager, &api_version, "", &now).update(None, &object).map_err(|e| ApiError::internal(&e))?;
+        let recorded = self
+            .field_manager(resource, &manager, &api_version, "", &now)
+            .update(None, &object)
+            .map_err(|e| ApiError::internal(&e))?;
         self.store_new(resource, key, recorded, write.query.dry_run())
     }
 
@@ -176,15 +217,23 @@ impl Cluster {
         };
         let mut object = decode(write.body, write.content_type)?;
         check_kind(resource, &mut object)?;
+        decoder::check(resource, &object)?;
         place(target, &mut object)?;
-        let body_name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        let body_name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if body_name != name {
             return Err(ApiError::bad_request(format!(
                 "the name of the object ({body_name}) does not match the name on the URL ({name})"
             )));
         }
         let key = target.key();
-        let old = self.store.get(&key).cloned().ok_or_else(|| ApiError::not_found(resource, name))?;
+        let old = self
+            .store
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(resource, name))?;
         check_resource_version(resource, name, &object, &old)?;
         let subresource = self.writable_subresource(target)?;
         if subresource.is_empty() {
@@ -205,24 +254,45 @@ impl Cluster {
         if target.name.is_none() {
             return Err(ApiError::method_not_allowed());
         }
-        let media_type = write.content_type.split(';').next().unwrap_or_default().trim();
+        let media_type = write
+            .content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim();
         let apply = media_type == "application/apply-patch+yaml";
         if !apply
             && !matches!(
                 media_type,
-                "application/merge-patch+json" | "application/strategic-merge-patch+json" | "application/json-patch+json"
+                "application/merge-patch+json"
+                    | "application/strategic-merge-patch+json"
+                    | "application/json-patch+json"
             )
         {
             return Err(ApiError::unsupported_media_type());
         }
         let force = write.query.flag("force");
         if !apply && write.query.get("force").is_some() {
-            let cause = Cause { reason: "FieldValueForbidden", message: "Forbidden: may not be specified for non-apply patch".into(), field: "force".into() };
-            return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", vec![cause]));
+            let cause = Cause {
+                reason: "FieldValueForbidden",
+                message: "Forbidden: may not be specified for non-apply patch".into(),
+                field: "force".into(),
+            };
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "PatchOptions",
+                "",
+                vec![cause],
+            ));
         }
         if apply && write.query.get("fieldManager").is_none_or(str::is_empty) {
             let cause = Cause::required("fieldManager", "is required for apply patch");
-            return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", vec![cause]));
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "PatchOptions",
+                "",
+                vec![cause],
+            ));
         }
         match apply {
             true => self.apply_patch(write, force),
@@ -237,16 +307,24 @@ impl Cluster {
         let mut config: Value = serde_yaml::from_slice(write.body)
             .map_err(|error| ApiError::bad_request(format!("error decoding YAML: {error}")))?;
         if !config.is_object() {
-            return Err(ApiError::bad_request("error decoding YAML: the apply configuration is not an object"));
+            return Err(ApiError::bad_request(
+                "error decoding YAML: the apply configuration is not an object",
+            ));
         }
-        let version = config.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let version = config
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if version != resource.api_version() {
             return Err(ApiError::bad_request(format!(
                 "Incorrect version specified in apply patch. Specified patch version: {version}, expected: {}",
                 resource.api_version()
             )));
         }
-        let kind = config.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let kind = config
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if kind != resource.kind {
             return Err(ApiError::bad_request(format!(
                 "Incorrect kind specified in apply patch. Specified patch kind: {kind}, expected: {}",
@@ -281,19 +359,25 @@ impl Cluster {
         let api_version = resource.api_version();
         let manager = write.manager();
         let field_manager = self.field_manager(resource, &manager, &api_version, subresource, &now);
-        let mut applied = field_manager.apply(live.as_ref(), &config, force).map_err(|error| match error {
-            ApplyError::Conflicts(conflicts) => {
-                let shown: Vec<(String, String)> = conflicts.into_iter().map(|c| (c.manager, path_string(&c.path))).collect();
-                ApiError::apply_conflict(&shown)
-            }
-            ApplyError::Typed(message) => ApiError::internal(&format!(
-                "failed to create typed patch object ({}/{name}; {}/{}, Kind={}): {message}",
-                target.namespace.as_deref().unwrap_or_default(),
-                resource.group,
-                resource.version,
-                resource.kind
-            )),
-        })?;
+        let mut applied = field_manager
+            .apply(live.as_ref(), &config, force)
+            .map_err(|error| match error {
+                ApplyError::Conflicts(conflicts) => {
+                    let shown: Vec<(String, String)> = conflicts
+                        .into_iter()
+                        .map(|c| (c.manager, path_string(&c.path)))
+                        .collect();
+                    ApiError::apply_conflict(&shown)
+                }
+                ApplyError::Typed(message) => ApiError::internal(&format!(
+                    "failed to create typed patch object ({}/{name}; {}/{}, Kind={}): {message}",
+                    target.namespace.as_deref().unwrap_or_default(),
+                    resource.group,
+                    resource.version,
+                    resource.kind
+                )),
+            })?;
+        decoder::check(resource, &applied)?;
         if subresource.is_empty() {
             defaults::apply(resource, &mut applied);
         }
@@ -311,7 +395,11 @@ impl Cluster {
         let resource = target.resource;
         let name = target.name();
         let key = target.key();
-        let live = self.store.get(&key).cloned().ok_or_else(|| ApiError::not_found(resource, name))?;
+        let live = self
+            .store
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(resource, name))?;
         let patch: Value = serde_json::from_slice(write.body)
             .map_err(|error| ApiError::bad_request(format!("error decoding patch: {error}")))?;
         let base = without_managed_fields(&live);
@@ -320,11 +408,20 @@ impl Cluster {
             "application/strategic-merge-patch+json" => strategic_merge_patch(&base, &patch)?,
             _ => json_patch(&base, &patch)?,
         };
+        decoder::check(resource, &patched)?;
         if !patched.is_object() {
-            return Err(ApiError::bad_request("the patch turned the object into something that is not an object"));
+            return Err(ApiError::bad_request(
+                "the patch turned the object into something that is not an object",
+            ));
         }
-        if let Some(requested) = patch.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
-            let current = live.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default();
+        if let Some(requested) = patch
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+        {
+            let current = live
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if requested != current {
                 return Err(ApiError::modified(resource, name));
             }
@@ -359,7 +456,11 @@ impl Cluster {
             return Err(ApiError::method_not_allowed());
         }
         let key = target.key();
-        let live = self.store.get(&key).cloned().ok_or_else(|| ApiError::not_found(resource, name))?;
+        let live = self
+            .store
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(resource, name))?;
         check_preconditions(resource, name, write.body, &live)?;
         let dry_run = write.query.dry_run();
         let now = now();
@@ -368,11 +469,20 @@ impl Cluster {
         match resource.kind {
             "Namespace" => {
                 if matches!(name, "default" | "kube-system" | "kube-public") {
-                    return Err(ApiError::forbidden(resource, name, "this namespace may not be deleted"));
+                    return Err(ApiError::forbidden(
+                        resource,
+                        name,
+                        "this namespace may not be deleted",
+                    ));
                 }
                 deleting["status"] = json!({"phase": "Terminating"});
                 if !dry_run {
-                    for object_key in self.store.keys().into_iter().filter(|k| k.namespace == name) {
+                    for object_key in self
+                        .store
+                        .keys()
+                        .into_iter()
+                        .filter(|k| k.namespace == name)
+                    {
                         self.store.delete(&object_key);
                     }
                     self.store.delete(&key);
@@ -394,11 +504,15 @@ impl Cluster {
                 }
                 match kind {
                     "Pod" => {
-                        metadata_of(&mut deleting).insert("deletionGracePeriodSeconds".into(), json!(30));
+                        metadata_of(&mut deleting)
+                            .insert("deletionGracePeriodSeconds".into(), json!(30));
                         Ok((200, deleting))
                     }
                     _ => {
-                        let uid = live.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
+                        let uid = live
+                            .pointer("/metadata/uid")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         Ok((200, status::deleted(resource, name, uid)))
                     }
                 }
@@ -415,8 +529,21 @@ impl Cluster {
         Ok((201, reply))
     }
 
-    fn field_manager<'a>(&self, resource: &ResourceType, manager: &'a str, api_version: &'a str, subresource: &'a str, now: &'a str) -> FieldManager<'a> {
-        FieldManager { manager, api_version, subresource, status_is_separate: resource.status_subresource, now }
+    fn field_manager<'a>(
+        &self,
+        resource: &ResourceType,
+        manager: &'a str,
+        api_version: &'a str,
+        subresource: &'a str,
+        now: &'a str,
+    ) -> FieldManager<'a> {
+        FieldManager {
+            manager,
+            api_version,
+            subresource,
+            status_is_separate: resource.status_subresource,
+            now,
+        }
     }
 
     /// `""` for the main resource, `"status"` for a resource that has that subresource.
@@ -431,7 +558,8 @@ impl Cluster {
     fn check_namespace_exists(&self, target: &Target) -> Result<(), ApiError> {
         match (target.resource.namespaced, target.namespace.as_deref()) {
             (true, Some(namespace)) if !self.namespace_exists(namespace) => {
-                let namespaces = resource("", "namespaces").ok_or_else(ApiError::no_such_resource)?;
+                let namespaces =
+                    resource("", "namespaces").ok_or_else(ApiError::no_such_resource)?;
                 Err(ApiError::not_found(namespaces, namespace))
             }
             _ => Ok(()),
@@ -439,16 +567,27 @@ impl Cluster {
     }
 
     /// Admission, validation and storage of a new object (POST, or an apply that creates).
-    fn store_new(&mut self, resource: &ResourceType, key: ObjectKey, mut object: Value, dry_run: bool) -> Reply {
+    fn store_new(
+        &mut self,
+        resource: &ResourceType,
+        key: ObjectKey,
+        mut object: Value,
+        dry_run: bool,
+    ) -> Reply {
         let name = key.name.clone();
         if resource.kind == "Pod" {
-            admit_pod(&self.store, &mut object).map_err(|message| ApiError::forbidden(resource, &name, &message))?;
+            admit_pod(&self.store, &mut object)
+                .map_err(|message| ApiError::forbidden(resource, &name, &message))?;
         }
         validate(resource, &object, None)?;
         match resource.kind {
             "Pod" => {
                 if object.pointer("/spec/nodeName").is_none() {
-                    object["spec"]["nodeName"] = json!(self.distribution.tells().node_name);
+                    set_at(
+                        &mut object,
+                        &["spec", "nodeName"],
+                        json!(self.distribution.tells().node_name),
+                    );
                 }
                 object["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
             }
@@ -465,7 +604,14 @@ impl Cluster {
     }
 
     /// Validation and storage of a changed object; unchanged objects keep their resourceVersion.
-    fn store_changed(&mut self, resource: &ResourceType, key: ObjectKey, old: &Value, new: Value, dry_run: bool) -> Reply {
+    fn store_changed(
+        &mut self,
+        resource: &ResourceType,
+        key: ObjectKey,
+        old: &Value,
+        new: Value,
+        dry_run: bool,
+    ) -> Reply {
         validate(resource, &new, Some(old))?;
         let Some(prepared) = self.store.prepare_update(resource, old, new) else {
             return Ok((200, old.clone()));
@@ -473,7 +619,8 @@ impl Cluster {
         if dry_run {
             return Ok((200, prepared));
         }
-        let finished = prepared.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&prepared);
+        let finished =
+            prepared.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&prepared);
         let stored = match finished {
             true => {
                 self.store.delete(&key);
@@ -486,15 +633,25 @@ impl Cluster {
     }
 }
 
-fn selectors(resource: &ResourceType, query: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
-    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
-    let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
-    fields.check_supported(resource.kind).map_err(ApiError::bad_request)?;
+fn selectors(
+    resource: &ResourceType,
+    query: &Query,
+) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or_default())
+        .map_err(ApiError::bad_request)?;
+    let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or_default())
+        .map_err(ApiError::bad_request)?;
+    fields
+        .check_supported(resource.kind)
+        .map_err(ApiError::bad_request)?;
     Ok((labels, fields))
 }
 
 /// The selectors of a watch, checked like a list's.
-pub fn watch_selectors(resource: &ResourceType, query: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+pub fn watch_selectors(
+    resource: &ResourceType,
+    query: &Query,
+) -> Result<(LabelSelector, FieldSelector), ApiError> {
     selectors(resource, query)
 }
 
@@ -506,16 +663,26 @@ pub fn decode(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
     };
     match parsed {
         Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(_) => Err(ApiError::bad_request("the body of the request is not an object")),
-        Err(error) => Err(ApiError::bad_request(format!("couldn't get version/kind; json parse error: {error}"))),
+        Ok(_) => Err(ApiError::bad_request(
+            "the body of the request is not an object",
+        )),
+        Err(error) => Err(ApiError::bad_request(format!(
+            "couldn't get version/kind; json parse error: {error}"
+        ))),
     }
 }
 
 /// The body's `kind` must be the resource's, and its `apiVersion` the endpoint's.
 fn check_kind(resource: &ResourceType, object: &mut Value) -> Result<(), ApiError> {
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     if kind.is_empty() {
-        return Err(ApiError::bad_request(format!("Object 'Kind' is missing in '{object}'")));
+        return Err(ApiError::bad_request(format!(
+            "Object 'Kind' is missing in '{object}'"
+        )));
     }
     let expected = resource.api_version();
     match object.get("apiVersion").and_then(Value::as_str) {
@@ -545,9 +712,11 @@ fn place(target: &Target, object: &mut Value) -> Result<(), ApiError> {
     }
     let url_namespace = target.namespace.clone().unwrap_or_default();
     match metadata.get("namespace").and_then(Value::as_str) {
-        Some(namespace) if !namespace.is_empty() && namespace != url_namespace => Err(ApiError::bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request",
-        )),
+        Some(namespace) if !namespace.is_empty() && namespace != url_namespace => {
+            Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ))
+        }
         _ => {
             metadata.insert("namespace".into(), json!(url_namespace));
             Ok(())
@@ -558,10 +727,18 @@ fn place(target: &Target, object: &mut Value) -> Result<(), ApiError> {
 /// `metadata.name`, or one made from `generateName` and five random characters.
 fn name_or_generated(object: &mut Value) -> String {
     let metadata = metadata_of(object);
-    if let Some(name) = metadata.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+    if let Some(name) = metadata
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
         return name.to_string();
     }
-    match metadata.get("generateName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+    match metadata
+        .get("generateName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
         Some(prefix) => {
             let name = format!("{prefix}{}", randomness::name_suffix(5));
             metadata.insert("name".into(), json!(name));
@@ -588,9 +765,20 @@ fn strip_server_metadata_keeping_managed_fields(object: &mut Value) {
 }
 
 /// A write that names a resourceVersion must name the current one.
-fn check_resource_version(resource: &ResourceType, name: &str, object: &Value, live: &Value) -> Result<(), ApiError> {
-    let requested = object.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default();
-    let current = live.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default();
+fn check_resource_version(
+    resource: &ResourceType,
+    name: &str,
+    object: &Value,
+    live: &Value,
+) -> Result<(), ApiError> {
+    let requested = object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let current = live
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     match requested.is_empty() || requested == current {
         true => Ok(()),
         false => Err(ApiError::modified(resource, name)),
@@ -598,21 +786,35 @@ fn check_resource_version(resource: &ResourceType, name: &str, object: &Value, l
 }
 
 /// `DeleteOptions.preconditions`.
-fn check_preconditions(resource: &ResourceType, name: &str, body: &[u8], live: &Value) -> Result<(), ApiError> {
+fn check_preconditions(
+    resource: &ResourceType,
+    name: &str,
+    body: &[u8],
+    live: &Value,
+) -> Result<(), ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let options: Value = serde_json::from_slice(body).map_err(|error| ApiError::bad_request(format!("invalid DeleteOptions: {error}")))?;
+    let options: Value = serde_json::from_slice(body)
+        .map_err(|error| ApiError::bad_request(format!("invalid DeleteOptions: {error}")))?;
     for (field, label) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {
-        let Some(expected) = options.pointer(&format!("/preconditions/{field}")).and_then(Value::as_str) else {
+        let Some(expected) = options
+            .pointer(&format!("/preconditions/{field}"))
+            .and_then(Value::as_str)
+        else {
             continue;
         };
-        let actual = live.pointer(&format!("/metadata/{field}")).and_then(Value::as_str).unwrap_or_default();
+        let actual = live
+            .pointer(&format!("/metadata/{field}"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if expected != actual {
             return Err(ApiError::conflict(
                 resource,
                 name,
-                format!("Precondition failed: {label} in precondition: {expected}, {label} in object meta: {actual}"),
+                format!(
+                    "Precondition failed: {label} in precondition: {expected}, {label} in object meta: {actual}"
+                ),
             ));
         }
     }
@@ -620,5 +822,8 @@ fn check_preconditions(resource: &ResourceType, name: &str, body: &[u8], live: &
 }
 
 fn has_finalizers(object: &Value) -> bool {
-    object.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty())
+    object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty())
 }

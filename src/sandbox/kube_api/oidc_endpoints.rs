@@ -15,7 +15,12 @@ impl Cluster {
     /// The discovery document, or `None` when kube-apiserver would not enable the endpoints.
     pub fn discovery_document(&self) -> Option<Vec<u8>> {
         let issuer = self.discovery_issuer()?;
-        let algorithms: Vec<&str> = self.keys.verification_keys().iter().map(|key| key.alg()).collect();
+        let algorithms: Vec<&str> = self
+            .keys
+            .verification_keys()
+            .iter()
+            .map(|key| key.alg())
+            .collect();
         let document = discovery_document(&issuer, Some(&self.jwks_uri()), &algorithms);
         serde_json::to_vec(&document).ok()
     }

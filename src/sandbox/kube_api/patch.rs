@@ -46,7 +46,9 @@ fn merge_object(
         Some("replace") => return Ok(Some(strip_directives(patch))),
         Some("merge") | None => {}
         Some(other) => {
-            return Err(ApiError::bad_request(format!("Unknown patch type: {other:?}")));
+            return Err(ApiError::bad_request(format!(
+                "Unknown patch type: {other:?}"
+            )));
         }
     }
     let mut merged = original.clone();
@@ -69,8 +71,12 @@ fn merge_object(
             continue;
         }
         let child = match (merged.get(name), value) {
-            (Some(Value::Object(old)), Value::Object(new)) => merge_object(old, new, false)?.map(Value::Object),
-            (Some(Value::Array(old)), Value::Array(new)) => Some(merge_list(name, old, new, is_list_item)?),
+            (Some(Value::Object(old)), Value::Object(new)) => {
+                merge_object(old, new, false)?.map(Value::Object)
+            }
+            (Some(Value::Array(old)), Value::Array(new)) => {
+                Some(merge_list(name, old, new, is_list_item)?)
+            }
             (None, Value::Array(new)) => Some(merge_list(name, &[], new, is_list_item)?),
             (_, Value::Object(new)) => merge_object(&Map::new(), new, false)?.map(Value::Object),
             (_, value) => Some(value.clone()),
@@ -91,7 +97,12 @@ fn strip_directives(object: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-fn merge_list(field: &str, original: &[Value], patch: &[Value], parent_is_list_item: bool) -> Result<Value, ApiError> {
+fn merge_list(
+    field: &str,
+    original: &[Value],
+    patch: &[Value],
+    parent_is_list_item: bool,
+) -> Result<Value, ApiError> {
     if schema::strategic_merges_primitives(field) {
         let mut merged = original.to_vec();
         for item in patch {
@@ -104,22 +115,30 @@ fn merge_list(field: &str, original: &[Value], patch: &[Value], parent_is_list_i
     let Some(key) = schema::strategic_merge_key(parent_is_list_item, field) else {
         return Ok(Value::Array(patch.to_vec()));
     };
-    let replace = patch.iter().any(|item| item.get("$patch").and_then(Value::as_str) == Some("replace"));
+    let replace = patch
+        .iter()
+        .any(|item| item.get("$patch").and_then(Value::as_str) == Some("replace"));
     let mut merged: Vec<Value> = match replace {
         true => Vec::new(),
         false => original.to_vec(),
     };
     for item in patch {
         let Value::Object(item) = item else {
-            return Err(ApiError::internal(&format!("unable to find api field in struct for the list {field:?}")));
+            return Err(ApiError::internal(&format!(
+                "unable to find api field in struct for the list {field:?}"
+            )));
         };
         if replace && item.get("$patch").is_some() && item.len() == 1 {
             continue;
         }
         let Some(key_value) = item.get(key) else {
-            return Err(ApiError::internal(&format!("map: {item:?} does not contain declared merge key: {key}")));
+            return Err(ApiError::internal(&format!(
+                "map: {item:?} does not contain declared merge key: {key}"
+            )));
         };
-        let position = merged.iter().position(|existing| existing.get(key) == Some(key_value));
+        let position = merged
+            .iter()
+            .position(|existing| existing.get(key) == Some(key_value));
         let deleting = item.get("$patch").and_then(Value::as_str) == Some("delete");
         match (position, deleting) {
             (Some(index), true) => {
@@ -148,7 +167,9 @@ fn merge_list(field: &str, original: &[Value], patch: &[Value], parent_is_list_i
 /// RFC 6902 JSON patch. Failures are 422s, as kube-apiserver reports them.
 pub fn json_patch(target: &Value, patch: &Value) -> Result<Value, ApiError> {
     let Value::Array(operations) = patch else {
-        return Err(ApiError::bad_request("the JSON patch is not a list of operations"));
+        return Err(ApiError::bad_request(
+            "the JSON patch is not a list of operations",
+        ));
     };
     let mut document = target.clone();
     for operation in operations {
@@ -162,11 +183,22 @@ fn apply_operation(document: &mut Value, operation: &Value) -> Result<(), String
     let op = field("op").ok_or("an operation has no \"op\"")?;
     let path = field("path").ok_or("an operation has no \"path\"")?;
     match op {
-        "add" => add(document, path, operation.get("value").cloned().ok_or("add has no value")?),
+        "add" => add(
+            document,
+            path,
+            operation.get("value").cloned().ok_or("add has no value")?,
+        ),
         "remove" => remove(document, path).map(|_| ()),
         "replace" => {
             remove(document, path)?;
-            add(document, path, operation.get("value").cloned().ok_or("replace has no value")?)
+            add(
+                document,
+                path,
+                operation
+                    .get("value")
+                    .cloned()
+                    .ok_or("replace has no value")?,
+            )
         }
         "move" => {
             let value = remove(document, field("from").ok_or("move has no from")?)?;
@@ -174,7 +206,10 @@ fn apply_operation(document: &mut Value, operation: &Value) -> Result<(), String
         }
         "copy" => {
             let from = field("from").ok_or("copy has no from")?;
-            let value = document.pointer(from).cloned().ok_or_else(|| format!("copy from {from:?}: no such path"))?;
+            let value = document
+                .pointer(from)
+                .cloned()
+                .ok_or_else(|| format!("copy from {from:?}: no such path"))?;
             add(document, path, value)
         }
         "test" => match document.pointer(path) == operation.get("value") {
@@ -186,8 +221,13 @@ fn apply_operation(document: &mut Value, operation: &Value) -> Result<(), String
 }
 
 fn split_pointer(path: &str) -> Result<(String, String), String> {
-    let (parent, last) = path.rsplit_once('/').ok_or_else(|| format!("invalid path {path:?}"))?;
-    Ok((parent.to_string(), last.replace("~1", "/").replace("~0", "~")))
+    let (parent, last) = path
+        .rsplit_once('/')
+        .ok_or_else(|| format!("invalid path {path:?}"))?;
+    Ok((
+        parent.to_string(),
+        last.replace("~1", "/").replace("~0", "~"),
+    ))
 }
 
 fn add(document: &mut Value, path: &str, value: Value) -> Result<(), String> {
@@ -210,9 +250,13 @@ fn add(document: &mut Value, path: &str, value: Value) -> Result<(), String> {
                 items.insert(index, value);
                 Ok(())
             }
-            _ => Err(format!("add operation does not apply: doc is missing path: {path:?}")),
+            _ => Err(format!(
+                "add operation does not apply: doc is missing path: {path:?}"
+            )),
         },
-        _ => Err(format!("add operation does not apply: doc is missing path: {path:?}")),
+        _ => Err(format!(
+            "add operation does not apply: doc is missing path: {path:?}"
+        )),
     }
 }
 
@@ -252,23 +296,39 @@ mod tests {
 
     #[test]
     fn strategic_merge_honours_delete_and_replace_directives() {
-        let original = json!({"env": [{"name": "A"}, {"name": "B"}], "tolerations": [{"key": "x"}]});
-        let patch = json!({"env": [{"name": "A", "$patch": "delete"}], "tolerations": [{"key": "y"}]});
+        let original =
+            json!({"env": [{"name": "A"}, {"name": "B"}], "tolerations": [{"key": "x"}]});
+        let patch =
+            json!({"env": [{"name": "A", "$patch": "delete"}], "tolerations": [{"key": "y"}]});
         let merged = strategic_merge_patch(&original, &patch).unwrap();
-        assert_eq!(merged, json!({"env": [{"name": "B"}], "tolerations": [{"key": "y"}]}));
+        assert_eq!(
+            merged,
+            json!({"env": [{"name": "B"}], "tolerations": [{"key": "y"}]})
+        );
     }
 
     #[test]
     fn merge_patch_deletes_with_null() {
-        let merged = merge_patch(&json!({"a": 1, "b": {"c": 2}}), &json!({"a": null, "b": {"d": 3}}));
+        let merged = merge_patch(
+            &json!({"a": 1, "b": {"c": 2}}),
+            &json!({"a": null, "b": {"d": 3}}),
+        );
         assert_eq!(merged, json!({"b": {"c": 2, "d": 3}}));
     }
 
     #[test]
     fn json_patch_adds_and_tests() {
-        let patched = json_patch(&json!({"a": [1]}), &json!([{"op": "add", "path": "/a/-", "value": 2}])).unwrap();
+        let patched = json_patch(
+            &json!({"a": [1]}),
+            &json!([{"op": "add", "path": "/a/-", "value": 2}]),
+        )
+        .unwrap();
         assert_eq!(patched, json!({"a": [1, 2]}));
-        let failed = json_patch(&patched, &json!([{"op": "test", "path": "/a/0", "value": 9}])).unwrap_err();
+        let failed = json_patch(
+            &patched,
+            &json!([{"op": "test", "path": "/a/0", "value": 9}]),
+        )
+        .unwrap_err();
         assert_eq!(failed.code, 422);
     }
 }

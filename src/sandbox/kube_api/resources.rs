@@ -46,8 +46,19 @@ impl ResourceType {
 
     fn verbs(&self) -> &'static [&'static str] {
         match self.plural {
-            "namespaces" => &["create", "delete", "get", "list", "patch", "update", "watch"],
-            _ => &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+            "namespaces" => &[
+                "create", "delete", "get", "list", "patch", "update", "watch",
+            ],
+            _ => &[
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ],
         }
     }
 
@@ -80,29 +91,106 @@ const fn resource(
 
 /// A resource with a status subresource whose spec changes bump `metadata.generation`.
 const fn workload(resource: ResourceType) -> ResourceType {
-    ResourceType { status_subresource: true, generation: true, ..resource }
+    ResourceType {
+        status_subresource: true,
+        generation: true,
+        ..resource
+    }
 }
 
 const fn with_status(resource: ResourceType) -> ResourceType {
-    ResourceType { status_subresource: true, ..resource }
+    ResourceType {
+        status_subresource: true,
+        ..resource
+    }
 }
 
 pub static RESOURCES: &[ResourceType] = &[
-    with_status(resource("", "Namespace", "namespaces", "namespace", false, &["ns"])),
-    resource("", "ServiceAccount", "serviceaccounts", "serviceaccount", true, &["sa"]),
+    with_status(resource(
+        "",
+        "Namespace",
+        "namespaces",
+        "namespace",
+        false,
+        &["ns"],
+    )),
+    resource(
+        "",
+        "ServiceAccount",
+        "serviceaccounts",
+        "serviceaccount",
+        true,
+        &["sa"],
+    ),
     resource("", "ConfigMap", "configmaps", "configmap", true, &["cm"]),
     resource("", "Secret", "secrets", "secret", true, &[]),
-    with_status(resource("", "Service", "services", "service", true, &["svc"])),
+    with_status(resource(
+        "",
+        "Service",
+        "services",
+        "service",
+        true,
+        &["svc"],
+    )),
     with_status(resource("", "Pod", "pods", "pod", true, &["po"])),
     with_status(resource("", "Node", "nodes", "node", false, &["no"])),
-    workload(resource("apps", "Deployment", "deployments", "deployment", true, &["deploy"])),
-    workload(resource("apps", "StatefulSet", "statefulsets", "statefulset", true, &["sts"])),
-    workload(resource("apps", "DaemonSet", "daemonsets", "daemonset", true, &["ds"])),
-    workload(resource("apps", "ReplicaSet", "replicasets", "replicaset", true, &["rs"])),
+    workload(resource(
+        "apps",
+        "Deployment",
+        "deployments",
+        "deployment",
+        true,
+        &["deploy"],
+    )),
+    workload(resource(
+        "apps",
+        "StatefulSet",
+        "statefulsets",
+        "statefulset",
+        true,
+        &["sts"],
+    )),
+    workload(resource(
+        "apps",
+        "DaemonSet",
+        "daemonsets",
+        "daemonset",
+        true,
+        &["ds"],
+    )),
+    workload(resource(
+        "apps",
+        "ReplicaSet",
+        "replicasets",
+        "replicaset",
+        true,
+        &["rs"],
+    )),
     workload(resource("batch", "Job", "jobs", "job", true, &[])),
-    workload(resource("batch", "CronJob", "cronjobs", "cronjob", true, &["cj"])),
-    workload(resource("networking.k8s.io", "Ingress", "ingresses", "ingress", true, &["ing"])),
-    resource("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", "clusterrole", false, &[]),
+    workload(resource(
+        "batch",
+        "CronJob",
+        "cronjobs",
+        "cronjob",
+        true,
+        &["cj"],
+    )),
+    workload(resource(
+        "networking.k8s.io",
+        "Ingress",
+        "ingresses",
+        "ingress",
+        true,
+        &["ing"],
+    )),
+    resource(
+        "rbac.authorization.k8s.io",
+        "ClusterRole",
+        "clusterroles",
+        "clusterrole",
+        false,
+        &[],
+    ),
     resource(
         "rbac.authorization.k8s.io",
         "ClusterRoleBinding",
@@ -111,8 +199,22 @@ pub static RESOURCES: &[ResourceType] = &[
         false,
         &[],
     ),
-    resource("rbac.authorization.k8s.io", "Role", "roles", "role", true, &[]),
-    resource("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", "rolebinding", true, &[]),
+    resource(
+        "rbac.authorization.k8s.io",
+        "Role",
+        "roles",
+        "role",
+        true,
+        &[],
+    ),
+    resource(
+        "rbac.authorization.k8s.io",
+        "RoleBinding",
+        "rolebindings",
+        "rolebinding",
+        true,
+        &[],
+    ),
     resource(
         "admissionregistration.k8s.io",
         "MutatingWebhookConfiguration",
@@ -279,7 +381,8 @@ pub fn aggregated(distribution: Distribution, core: bool) -> Value {
 }
 
 fn aggregated_resource(resource: &ResourceType) -> Value {
-    let response_kind = json!({"group": resource.group, "version": resource.version, "kind": resource.kind});
+    let response_kind =
+        json!({"group": resource.group, "version": resource.version, "kind": resource.kind});
     let mut subresources = Vec::new();
     if resource.status_subresource {
         subresources.push(json!({"subresource": "status", "responseKind": response_kind, "verbs": ["get", "patch", "update"]}));

@@ -21,10 +21,15 @@ pub enum ListType {
 pub fn list_type(parent: &[PathElement], field: &str) -> ListType {
     let in_list_item = matches!(parent.last(), Some(PathElement::Key(_)));
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "resourceClaims" | "schedulingGates" | "secrets" => {
-            ListType::Map(&["name"])
-        }
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "resourceClaims"
+        | "schedulingGates"
+        | "secrets" => ListType::Map(&["name"]),
         "volumeMounts" => ListType::Map(&["mountPath"]),
         "volumeDevices" => ListType::Map(&["devicePath"]),
         "ports" if in_list_item => ListType::Map(&["containerPort", "protocol"]),
@@ -43,7 +48,11 @@ pub fn list_type(parent: &[PathElement], field: &str) -> ListType {
 pub fn is_atomic_object(field: &str) -> bool {
     matches!(
         field,
-        "selector" | "nodeSelector" | "configMapKeyRef" | "secretKeyRef" | "fieldRef"
+        "selector"
+            | "nodeSelector"
+            | "configMapKeyRef"
+            | "secretKeyRef"
+            | "fieldRef"
             | "resourceFieldRef"
     )
 }
@@ -57,8 +66,15 @@ pub fn key_default(key: &str) -> Option<Value> {
 /// list is replaced. `finalizers` merge as primitives.
 pub fn strategic_merge_key(parent_is_list_item: bool, field: &str) -> Option<&'static str> {
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "secrets" | "resourceClaims" | "schedulingGates" => Some("name"),
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "secrets"
+        | "resourceClaims"
+        | "schedulingGates" => Some("name"),
         "volumeMounts" => Some("mountPath"),
         "volumeDevices" => Some("devicePath"),
         "ports" if parent_is_list_item => Some("containerPort"),

@@ -39,14 +39,20 @@ impl LabelSelector {
                 .and_then(|labels| labels.get(key))
                 .and_then(Value::as_str)
         };
-        self.requirements.iter().all(|requirement| match requirement {
-            Requirement::Equals(key, value) => label(key) == Some(value.as_str()),
-            Requirement::NotEquals(key, value) => label(key) != Some(value.as_str()),
-            Requirement::In(key, values) => label(key).is_some_and(|v| values.iter().any(|x| x == v)),
-            Requirement::NotIn(key, values) => label(key).is_none_or(|v| !values.iter().any(|x| x == v)),
-            Requirement::Exists(key) => label(key).is_some(),
-            Requirement::DoesNotExist(key) => label(key).is_none(),
-        })
+        self.requirements
+            .iter()
+            .all(|requirement| match requirement {
+                Requirement::Equals(key, value) => label(key) == Some(value.as_str()),
+                Requirement::NotEquals(key, value) => label(key) != Some(value.as_str()),
+                Requirement::In(key, values) => {
+                    label(key).is_some_and(|v| values.iter().any(|x| x == v))
+                }
+                Requirement::NotIn(key, values) => {
+                    label(key).is_none_or(|v| !values.iter().any(|x| x == v))
+                }
+                Requirement::Exists(key) => label(key).is_some(),
+                Requirement::DoesNotExist(key) => label(key).is_none(),
+            })
     }
 }
 
@@ -70,12 +76,19 @@ fn split_top_level(text: &str) -> Vec<&str> {
 }
 
 fn parse_requirement(part: &str) -> Result<Requirement, String> {
-    let invalid = || format!("unable to parse requirement: found '{part}', expected: in, notin, =, ==, !=, gt, lt");
+    let invalid = || {
+        format!(
+            "unable to parse requirement: found '{part}', expected: in, notin, =, ==, !=, gt, lt"
+        )
+    };
     if let Some(key) = part.strip_prefix('!') {
         return Ok(Requirement::DoesNotExist(key.trim().to_string()));
     }
     for (operator, build) in [
-        ("!=", Requirement::NotEquals as fn(String, String) -> Requirement),
+        (
+            "!=",
+            Requirement::NotEquals as fn(String, String) -> Requirement,
+        ),
         ("==", Requirement::Equals),
         ("=", Requirement::Equals),
     ] {
@@ -112,7 +125,11 @@ pub struct FieldSelector {
 impl FieldSelector {
     pub fn parse(text: &str) -> Result<FieldSelector, String> {
         let mut requirements = Vec::new();
-        for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        for part in text
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
             let (field, equal, value) = if let Some((field, value)) = part.split_once("!=") {
                 (field, false, value)
             } else if let Some((field, value)) = part.split_once("==") {
@@ -120,7 +137,9 @@ impl FieldSelector {
             } else if let Some((field, value)) = part.split_once('=') {
                 (field, true, value)
             } else {
-                return Err(format!("invalid selector: '{text}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{text}'; can't understand '{part}'"
+                ));
             };
             requirements.push((field.trim().to_string(), equal, value.trim().to_string()));
         }
@@ -178,7 +197,11 @@ mod tests {
             ("!tier", false),
             ("", true),
         ] {
-            assert_eq!(LabelSelector::parse(selector).unwrap().matches(&pod), expected, "{selector}");
+            assert_eq!(
+                LabelSelector::parse(selector).unwrap().matches(&pod),
+                expected,
+                "{selector}"
+            );
         }
         assert!(LabelSelector::parse("app in web").is_err());
     }

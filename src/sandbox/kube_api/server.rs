@@ -34,11 +34,18 @@ pub type SharedCluster = Arc<Mutex<Cluster>>;
 
 /// Locks the cluster; a panic in another request does not take the sandbox down with it.
 pub fn lock(cluster: &SharedCluster) -> MutexGuard<'_, Cluster> {
-    cluster.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    cluster
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Accepts connections until `shutdown` turns true.
-pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, cluster: SharedCluster, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    cluster: SharedCluster,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let acceptor = TlsAcceptor::from(tls);
     loop {
         let accepted = tokio::select! {
@@ -48,7 +55,8 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, cluste
         let Ok((tcp, _)) = accepted else {
             continue;
         };
-        let (acceptor, cluster, mut shutdown) = (acceptor.clone(), cluster.clone(), shutdown.clone());
+        let (acceptor, cluster, mut shutdown) =
+            (acceptor.clone(), cluster.clone(), shutdown.clone());
         tokio::spawn(async move {
             let Ok(stream) = acceptor.accept(tcp).await else {
                 return;
@@ -66,7 +74,12 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, cluste
 /// What a route produced.
 enum Answer {
     Json(u16, Value),
-    Raw { status: u16, content_type: &'static str, body: Vec<u8>, cache_control: bool },
+    Raw {
+        status: u16,
+        content_type: &'static str,
+        body: Vec<u8>,
+        cache_control: bool,
+    },
     NotFoundText,
     Text(&'static str),
     Watch(WatchPlan),
@@ -107,7 +120,10 @@ struct Received {
     body: Bytes,
 }
 
-async fn handle(cluster: SharedCluster, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+async fn handle(
+    cluster: SharedCluster,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -134,12 +150,13 @@ async fn handle(cluster: SharedCluster, request: Request<Incoming>) -> Result<Re
     Ok(response)
 }
 
-fn header_text<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> Option<&'h str> {
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
 fn route(cluster: &mut Cluster, request: &Received) -> Answer {
-    let identity = match cluster.authenticate(header_text(&request.headers, header::AUTHORIZATION)) {
+    let identity = match cluster.authenticate(header_text(&request.headers, header::AUTHORIZATION))
+    {
         Ok(identity) => identity,
         Err(error) => return error.into(),
     };
@@ -152,10 +169,14 @@ fn route(cluster: &mut Cluster, request: &Received) -> Answer {
         ["api", ..] | ["apis", ..] => {}
         _ => return non_resource(cluster, &identity, request, path),
     }
-    if request.method != Method::GET && segments.len() <= 3 && (segments[0] == "apis" || segments.len() <= 2) {
+    if request.method != Method::GET
+        && segments.len() <= 3
+        && (segments[0] == "apis" || segments.len() <= 2)
+    {
         return ApiError::method_not_allowed().into();
     }
-    let aggregated = header_text(&request.headers, header::ACCEPT).is_some_and(|accept| accept.contains("as=APIGroupDiscoveryList"));
+    let aggregated = header_text(&request.headers, header::ACCEPT)
+        .is_some_and(|accept| accept.contains("as=APIGroupDiscoveryList"));
     let distribution = cluster.distribution;
     let discovery = match segments.as_slice() {
         ["api"] if aggregated => Some(Some(resources::aggregated(distribution, true))),
@@ -192,13 +213,21 @@ fn route(cluster: &mut Cluster, request: &Received) -> Answer {
     };
     if identity != Identity::Admin {
         let verb = verb(&request.method, target.name.is_some(), &request.query);
-        return ApiError::forbidden_resource(&identity.user_name(), verb, target.resource, target.namespace.as_deref(), target.name.as_deref()).into();
+        return ApiError::forbidden_resource(
+            &identity.user_name(),
+            verb,
+            target.resource,
+            target.namespace.as_deref(),
+            target.name.as_deref(),
+        )
+        .into();
     }
     resource_request(cluster, request, &target)
 }
 
 fn non_resource(cluster: &Cluster, identity: &Identity, request: &Received, path: &str) -> Answer {
-    let known = matches!(path, "/version" | "/healthz" | "/livez" | "/readyz") || DISCOVERY_PATHS.contains(&path);
+    let known = matches!(path, "/version" | "/healthz" | "/livez" | "/readyz")
+        || DISCOVERY_PATHS.contains(&path);
     if !known {
         return Answer::NotFoundText;
     }
@@ -211,11 +240,21 @@ fn non_resource(cluster: &Cluster, identity: &Identity, request: &Received, path
     match path {
         "/version" => Answer::Json(200, cluster.distribution.version_info(&cluster.version)),
         "/.well-known/openid-configuration" => match cluster.discovery_document() {
-            Some(body) => Answer::Raw { status: 200, content_type: DISCOVERY_CONTENT_TYPE, body, cache_control: true },
+            Some(body) => Answer::Raw {
+                status: 200,
+                content_type: DISCOVERY_CONTENT_TYPE,
+                body,
+                cache_control: true,
+            },
             None => Answer::NotFoundText,
         },
         "/openid/v1/jwks" => match cluster.jwks_document() {
-            Some(body) => Answer::Raw { status: 200, content_type: JWKS_CONTENT_TYPE, body, cache_control: true },
+            Some(body) => Answer::Raw {
+                status: 200,
+                content_type: JWKS_CONTENT_TYPE,
+                body,
+                cache_control: true,
+            },
             None => Answer::NotFoundText,
         },
         _ => Answer::Text("ok"),
@@ -225,11 +264,14 @@ fn non_resource(cluster: &Cluster, identity: &Identity, request: &Received, path
 /// `…/{plural}[/{name}[/{subresource}]]`, or `namespaces/{ns}/{plural}[/…]` for namespaced kinds.
 fn parse_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str]) -> Option<Target> {
     let served = |plural: &str| {
-        resources::find(group, version, plural)
-            .filter(|resource| resources::served(cluster.distribution).any(|served| std::ptr::eq(served, *resource)))
+        resources::find(group, version, plural).filter(|resource| {
+            resources::served(cluster.distribution).any(|served| std::ptr::eq(served, *resource))
+        })
     };
     let (resource, namespace, tail) = match rest {
-        ["namespaces", namespace, plural, tail @ ..] if served(plural).is_some_and(|r| r.namespaced) => {
+        ["namespaces", namespace, plural, tail @ ..]
+            if served(plural).is_some_and(|r| r.namespaced) =>
+        {
             (served(plural)?, Some(namespace.to_string()), tail)
         }
         [plural, tail @ ..] => (served(plural)?, None, tail),
@@ -249,7 +291,13 @@ fn parse_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str]) ->
 fn verb(method: &Method, named: bool, query: &str) -> &'static str {
     match *method {
         Method::GET if named => "get",
-        Method::GET if Query::parse(query).get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+        Method::GET
+            if Query::parse(query)
+                .get("watch")
+                .is_some_and(|w| w == "true" || w == "1") =>
+        {
+            "watch"
+        }
         Method::GET => "list",
         Method::POST => "create",
         Method::PUT => "update",
@@ -266,23 +314,30 @@ fn resource_request(cluster: &mut Cluster, request: &Received, target: &Target) 
         target,
         query: &query,
         body: &request.body,
-        content_type: header_text(&request.headers, header::CONTENT_TYPE).unwrap_or("application/json"),
+        content_type: header_text(&request.headers, header::CONTENT_TYPE)
+            .unwrap_or("application/json"),
         user_agent: header_text(&request.headers, header::USER_AGENT),
     };
     let subresource = target.subresource.as_deref();
     let token = target.resource.plural == "serviceaccounts" && subresource == Some("token");
     match (&request.method, target.name.is_some(), subresource) {
-        (&Method::GET, false, _) if matches!(query.get("watch"), Some("true" | "1")) => watch(cluster, target, &query),
+        (&Method::GET, false, _) if matches!(query.get("watch"), Some("true" | "1")) => {
+            watch(cluster, target, &query)
+        }
         (&Method::GET, false, _) => cluster.list_objects(target, &query).into(),
         (&Method::GET, true, None) => cluster.get_object(target).into(),
-        (&Method::GET, true, Some("status")) if target.resource.status_subresource => cluster.get_object(target).into(),
+        (&Method::GET, true, Some("status")) if target.resource.status_subresource => {
+            cluster.get_object(target).into()
+        }
         (&Method::POST, false, _) => cluster.create_object(&write).into(),
         (&Method::POST, true, _) if token => cluster.token_request(&write).into(),
         (_, true, _) if token => ApiError::method_not_allowed().into(),
         (&Method::PUT, true, _) => cluster.replace_object(&write).into(),
         (&Method::PATCH, true, _) => cluster.patch_object(&write).into(),
         (&Method::DELETE, true, None) => cluster.delete_object(&write).into(),
-        (_, true, Some(_)) if !target.resource.status_subresource => ApiError::no_such_resource().into(),
+        (_, true, Some(_)) if !target.resource.status_subresource => {
+            ApiError::no_such_resource().into()
+        }
         _ => ApiError::method_not_allowed().into(),
     }
 }
@@ -296,7 +351,8 @@ fn watch(cluster: &Cluster, target: &Target, query: &Query) -> Answer {
         Err(error) => return error.into(),
     };
     let events = cluster.store.subscribe();
-    let from_scratch = matches!(query.get("resourceVersion"), None | Some("" | "0")) || query.get("sendInitialEvents") == Some("true");
+    let from_scratch = matches!(query.get("resourceVersion"), None | Some("" | "0"))
+        || query.get("sendInitialEvents") == Some("true");
     let initial = match from_scratch {
         false => Vec::new(),
         true => cluster
@@ -311,7 +367,10 @@ fn watch(cluster: &Cluster, target: &Target, query: &Query) -> Answer {
             .map(|(_, object)| json!({"type": "ADDED", "object": object}))
             .collect(),
     };
-    let timeout = query.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(1800);
+    let timeout = query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(1800);
     Answer::Watch(WatchPlan {
         initial,
         events,
@@ -326,7 +385,10 @@ fn watch(cluster: &Cluster, target: &Target, query: &Query) -> Answer {
 impl WatchPlan {
     fn wants(&self, key: &ObjectKey, object: &Value) -> bool {
         key.is_of(self.resource)
-            && self.namespace.as_deref().is_none_or(|namespace| key.namespace == namespace)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|namespace| key.namespace == namespace)
             && self.labels.matches(object)
             && self.fields.matches(self.resource.kind, object)
     }
@@ -334,19 +396,43 @@ impl WatchPlan {
 
 fn respond(answer: Answer) -> Response<Body> {
     let (status, content_type, body, cache_control): (u16, &str, Body, bool) = match answer {
-        Answer::Json(status, value) => (status, "application/json", full(value.to_string().into_bytes()), false),
-        Answer::Raw { status, content_type, body, cache_control } => (status, content_type, full(body), cache_control),
-        Answer::NotFoundText => (404, "text/plain; charset=utf-8", full(b"404 page not found\n".to_vec()), false),
-        Answer::Text(text) => (200, "text/plain; charset=utf-8", full(text.as_bytes().to_vec()), false),
+        Answer::Json(status, value) => (
+            status,
+            "application/json",
+            full(value.to_string().into_bytes()),
+            false,
+        ),
+        Answer::Raw {
+            status,
+            content_type,
+            body,
+            cache_control,
+        } => (status, content_type, full(body), cache_control),
+        Answer::NotFoundText => (
+            404,
+            "text/plain; charset=utf-8",
+            full(b"404 page not found\n".to_vec()),
+            false,
+        ),
+        Answer::Text(text) => (
+            200,
+            "text/plain; charset=utf-8",
+            full(text.as_bytes().to_vec()),
+            false,
+        ),
         Answer::Watch(plan) => (200, "application/json", watch_body(plan), false),
     };
     let mut response = Response::new(body);
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = header::HeaderValue::from_str(content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
     }
     if cache_control {
-        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(CACHE_CONTROL));
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(CACHE_CONTROL),
+        );
     }
     response
 }
@@ -358,24 +444,25 @@ fn full(bytes: Vec<u8>) -> Body {
 fn watch_body(plan: WatchPlan) -> Body {
     let deadline = tokio::time::Instant::now() + plan.timeout;
     let initial: std::collections::VecDeque<Value> = plan.initial.iter().cloned().collect();
-    let stream = futures::stream::unfold((plan, initial), move |(mut plan, mut initial)| async move {
-        if let Some(event) = initial.pop_front() {
-            return Some((line(&event), (plan, initial)));
-        }
-        loop {
-            let received = tokio::time::timeout_at(deadline, plan.events.recv()).await;
-            match received {
-                Ok(Ok(event)) if plan.wants(&event.key, &event.object) => {
-                    let line = line(&json!({"type": event.kind, "object": event.object}));
-                    return Some((line, (plan, initial)));
-                }
-                Ok(Ok(_)) => continue,
-                // Timed out, sandbox gone, or the watcher fell too far behind: end the watch,
-                // as kube-apiserver ends one whose window expired.
-                _ => return None,
+    let stream =
+        futures::stream::unfold((plan, initial), move |(mut plan, mut initial)| async move {
+            if let Some(event) = initial.pop_front() {
+                return Some((line(&event), (plan, initial)));
             }
-        }
-    });
+            loop {
+                let received = tokio::time::timeout_at(deadline, plan.events.recv()).await;
+                match received {
+                    Ok(Ok(event)) if plan.wants(&event.key, &event.object) => {
+                        let line = line(&json!({"type": event.kind, "object": event.object}));
+                        return Some((line, (plan, initial)));
+                    }
+                    Ok(Ok(_)) => continue,
+                    // Timed out, sandbox gone, or the watcher fell too far behind: end the watch,
+                    // as kube-apiserver ends one whose window expired.
+                    _ => return None,
+                }
+            }
+        });
     let frames = futures::StreamExt::map(stream, |bytes| Ok::<_, Infallible>(Frame::data(bytes)));
     StreamBody::new(frames).boxed()
 }

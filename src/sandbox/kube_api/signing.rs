@@ -54,7 +54,11 @@ impl ServiceAccountKeys {
     pub fn demo() -> Result<ServiceAccountKeys, SandboxError> {
         let signing = SigningKey::from_pem(DEMO_KEYS[0])?;
         let verification = vec![signing.public.clone()];
-        Ok(ServiceAccountKeys { signing, verification, demo_keys_used: 1 })
+        Ok(ServiceAccountKeys {
+            signing,
+            verification,
+            demo_keys_used: 1,
+        })
     }
 
     /// A new signing key whose public half joins the key file; the old keys stay there, so
@@ -108,8 +112,13 @@ impl ServiceAccountKeys {
             .signer
             .choose_scheme(&[rustls::SignatureScheme::RSA_PKCS1_SHA256])
             .ok_or("the signing key cannot sign RS256")?;
-        let signature = signer.sign(signing_input.as_bytes()).map_err(|error| error.to_string())?;
-        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        let signature = signer
+            .sign(signing_input.as_bytes())
+            .map_err(|error| error.to_string())?;
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
     }
 
     /// The token, parsed, when its signature verifies with a key of the key file.
@@ -128,10 +137,16 @@ mod tests {
     #[test]
     fn signed_tokens_verify_and_carry_the_kubernetes_kid() {
         let keys = ServiceAccountKeys::demo().unwrap();
-        let token = keys.sign(&json!({"iss": "https://issuer.example"})).unwrap();
+        let token = keys
+            .sign(&json!({"iss": "https://issuer.example"}))
+            .unwrap();
         let jwt = keys.verify(&token).unwrap();
         assert_eq!(jwt.header().kid(), Some(keys.signing_kid()));
-        assert_eq!(jwt.header().members().len(), 2, "no typ, like kube-apiserver");
+        assert_eq!(
+            jwt.header().members().len(),
+            2,
+            "no typ, like kube-apiserver"
+        );
         assert_eq!(keys.signing_kid().len(), 43);
     }
 

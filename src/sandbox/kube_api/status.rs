@@ -30,7 +30,11 @@ impl Cause {
             "" => "Required value".to_string(),
             detail => format!("Required value: {detail}"),
         };
-        Cause { reason: "FieldValueRequired", message, field: field.to_string() }
+        Cause {
+            reason: "FieldValueRequired",
+            message,
+            field: field.to_string(),
+        }
     }
 
     /// `field.Duplicate(path, value)`.
@@ -56,7 +60,10 @@ impl Cause {
         let supported: Vec<String> = supported.iter().map(|value| format!("{value:?}")).collect();
         Cause {
             reason: "FieldValueNotSupported",
-            message: format!("Unsupported value: {value:?}: supported values: {}", supported.join(", ")),
+            message: format!(
+                "Unsupported value: {value:?}: supported values: {}",
+                supported.join(", ")
+            ),
             field: field.to_string(),
         }
     }
@@ -86,7 +93,12 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: String, details: Option<Value>) -> ApiError {
-        ApiError { code, reason, message, details }
+        ApiError {
+            code,
+            reason,
+            message,
+            details,
+        }
     }
 
     /// `deployments.apps "web" not found`, details name, group and the resource as `kind`.
@@ -101,7 +113,12 @@ impl ApiError {
 
     /// A path under a known API that names no resource.
     pub fn no_such_resource() -> ApiError {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource".into(), Some(json!({})))
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+            Some(json!({})),
+        )
     }
 
     pub fn already_exists(resource: &ResourceType, name: &str) -> ApiError {
@@ -132,7 +149,10 @@ impl ApiError {
         ApiError::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} {name:?}: {message}", resource.group_resource()),
+            format!(
+                "Operation cannot be fulfilled on {} {name:?}: {message}",
+                resource.group_resource()
+            ),
             Some(resource_details(resource, name)),
         )
     }
@@ -141,9 +161,12 @@ impl ApiError {
     /// (`NewApplyConflict`, message from `getConflictMessage`).
     pub fn apply_conflict(conflicts: &[(String, String)]) -> ApiError {
         let message = match conflicts {
-            [(manager, field)] => format!("Apply failed with 1 conflict: conflict with {manager}: {field}"),
+            [(manager, field)] => {
+                format!("Apply failed with 1 conflict: conflict with {manager}: {field}")
+            }
             _ => {
-                let mut managers: Vec<&String> = conflicts.iter().map(|(manager, _)| manager).collect();
+                let mut managers: Vec<&String> =
+                    conflicts.iter().map(|(manager, _)| manager).collect();
                 managers.sort();
                 managers.dedup();
                 let mut lines = Vec::new();
@@ -155,7 +178,11 @@ impl ApiError {
                         }
                     }
                 }
-                format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
+                format!(
+                    "Apply failed with {} conflicts: {}",
+                    conflicts.len(),
+                    lines.join("\n")
+                )
             }
         };
         let causes: Vec<Value> = conflicts
@@ -188,7 +215,10 @@ impl ApiError {
             details.insert("group".into(), json!(group));
         }
         details.insert("kind".into(), json!(kind));
-        details.insert("causes".into(), Value::Array(causes.iter().map(Cause::to_json).collect()));
+        details.insert(
+            "causes".into(),
+            Value::Array(causes.iter().map(Cause::to_json).collect()),
+        );
         ApiError::new(422, "Invalid", message, Some(Value::Object(details)))
     }
 
@@ -259,7 +289,10 @@ impl ApiError {
         ApiError::new(
             403,
             "Forbidden",
-            format!("{} {name:?} is forbidden: {message}", resource.group_resource()),
+            format!(
+                "{} {name:?} is forbidden: {message}",
+                resource.group_resource()
+            ),
             Some(resource_details(resource, name)),
         )
     }
@@ -280,7 +313,7 @@ impl ApiError {
             String::from(
                 "the body of the request was in an unknown format - accepted media types include: \
                  application/json-patch+json, application/merge-patch+json, \
-                 application/apply-patch+yaml, application/strategic-merge-patch+json"
+                 application/apply-patch+yaml, application/strategic-merge-patch+json",
             ),
             None,
         )

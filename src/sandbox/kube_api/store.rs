@@ -54,7 +54,11 @@ pub struct Store {
 impl Store {
     pub fn new() -> Store {
         let (events, _) = broadcast::channel(1024);
-        Store { objects: BTreeMap::new(), resource_version: 1, events }
+        Store {
+            objects: BTreeMap::new(),
+            resource_version: 1,
+            events,
+        }
     }
 
     pub fn resource_version(&self) -> u64 {
@@ -74,7 +78,11 @@ impl Store {
     }
 
     /// The objects of a resource, in one namespace or all, ordered by namespace and name.
-    pub fn list(&self, resource: &ResourceType, namespace: Option<&str>) -> Vec<(&ObjectKey, &Value)> {
+    pub fn list(
+        &self,
+        resource: &ResourceType,
+        namespace: Option<&str>,
+    ) -> Vec<(&ObjectKey, &Value)> {
         self.objects
             .iter()
             .filter(|(key, _)| key.is_of(resource))
@@ -101,7 +109,10 @@ impl Store {
     /// Stores a new object (already prepared) with the next resourceVersion.
     pub fn create(&mut self, key: ObjectKey, mut object: Value) -> Value {
         self.resource_version += 1;
-        metadata_of(&mut object).insert("resourceVersion".into(), json!(self.resource_version.to_string()));
+        metadata_of(&mut object).insert(
+            "resourceVersion".into(),
+            json!(self.resource_version.to_string()),
+        );
         self.objects.insert(key.clone(), object.clone());
         self.publish(key, "ADDED", &object);
         object
@@ -110,9 +121,20 @@ impl Store {
     /// What an update of `old` to `new` stores: server-set metadata kept, generation bumped
     /// when anything outside metadata and status changed. `None` when nothing changed, which
     /// leaves the resourceVersion as it was.
-    pub fn prepare_update(&self, resource: &ResourceType, old: &Value, new: Value) -> Option<Value> {
+    pub fn prepare_update(
+        &self,
+        resource: &ResourceType,
+        old: &Value,
+        new: Value,
+    ) -> Option<Value> {
         let mut new = new;
-        for field in ["uid", "creationTimestamp", "generation", "resourceVersion", "deletionTimestamp"] {
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "resourceVersion",
+            "deletionTimestamp",
+        ] {
             let kept = old.pointer(&format!("/metadata/{field}")).cloned();
             let metadata = metadata_of(&mut new);
             match kept {
@@ -124,7 +146,10 @@ impl Store {
             return None;
         }
         if resource.generation && spec_part(old) != spec_part(&new) {
-            let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+            let generation = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             metadata_of(&mut new).insert("generation".into(), json!(generation + 1));
         }
         Some(new)
@@ -133,7 +158,10 @@ impl Store {
     /// Stores a prepared update with the next resourceVersion.
     pub fn update(&mut self, key: ObjectKey, mut object: Value) -> Value {
         self.resource_version += 1;
-        metadata_of(&mut object).insert("resourceVersion".into(), json!(self.resource_version.to_string()));
+        metadata_of(&mut object).insert(
+            "resourceVersion".into(),
+            json!(self.resource_version.to_string()),
+        );
         self.objects.insert(key.clone(), object.clone());
         self.publish(key, "MODIFIED", &object);
         object
@@ -143,14 +171,21 @@ impl Store {
         let object = self.objects.remove(key)?;
         self.resource_version += 1;
         let mut gone = object.clone();
-        metadata_of(&mut gone).insert("resourceVersion".into(), json!(self.resource_version.to_string()));
+        metadata_of(&mut gone).insert(
+            "resourceVersion".into(),
+            json!(self.resource_version.to_string()),
+        );
         self.publish(key.clone(), "DELETED", &gone);
         Some(object)
     }
 
     fn publish(&self, key: ObjectKey, kind: &'static str, object: &Value) {
         // No receiver means no watch is open; that is not an error.
-        let _ = self.events.send(WatchEvent { key, kind, object: object.clone() });
+        let _ = self.events.send(WatchEvent {
+            key,
+            kind,
+            object: object.clone(),
+        });
     }
 }
 
@@ -162,6 +197,35 @@ fn spec_part(object: &Value) -> Value {
         object.shift_remove("status");
     }
     part
+}
+
+/// Sets the value at `path`, creating objects for missing or null members. Returns false, and
+/// changes nothing, when a member on the way is some other kind of value.
+pub fn set_at(value: &mut Value, path: &[&str], new: Value) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        *value = new;
+        return true;
+    };
+    let mut current = value;
+    for name in parents {
+        if current.is_null() {
+            *current = json!({});
+        }
+        let Some(object) = current.as_object_mut() else {
+            return false;
+        };
+        current = object.entry(name.to_string()).or_insert(Value::Null);
+    }
+    if current.is_null() {
+        *current = json!({});
+    }
+    match current.as_object_mut() {
+        Some(object) => {
+            object.insert(last.to_string(), new);
+            true
+        }
+        None => false,
+    }
 }
 
 /// The object's `metadata` map, created when missing. Non-object values become objects first.

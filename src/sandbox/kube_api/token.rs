@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 use super::cluster::{Cluster, resource};
+use super::decoder;
 use super::status::{ApiError, Cause};
 use super::store::ObjectKey;
 use super::validation::token_lifetime_problem;
@@ -18,17 +19,23 @@ const EXTENDED_SECONDS: i64 = 365 * 24 * 3600;
 impl Cluster {
     /// Mints a token for `namespace/name` as the `token` subresource does. `body` is the
     /// TokenRequest; the reply is the same request with `status.token` filled in.
-    pub fn create_token(&mut self, namespace: &str, name: &str, body: &Value) -> Result<Value, ApiError> {
+    pub fn create_token(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
         let accounts = resource("", "serviceaccounts").ok_or_else(ApiError::no_such_resource)?;
         let account = self
             .store
             .get(&ObjectKey::new(accounts, Some(namespace), name))
             .cloned()
             .ok_or_else(|| ApiError::not_found(accounts, name))?;
-        if !body.is_object() {
-            return Err(ApiError::bad_request("the TokenRequest is not a JSON object"));
-        }
-        let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
+        decoder::check_token_request(body)?;
+        let spec = match body.get("spec") {
+            Some(Value::Object(spec)) => Value::Object(spec.clone()),
+            _ => json!({}),
+        };
         let requested = match spec.get("expirationSeconds") {
             None | Some(Value::Null) => 3600,
             Some(value) => value
@@ -37,10 +44,19 @@ impl Cluster {
         };
         if let Some(problem) = token_lifetime_problem(requested) {
             let cause = Cause::invalid("spec.expirationSeconds", &requested.to_string(), problem);
-            return Err(ApiError::invalid("authentication.k8s.io", "TokenRequest", name, vec![cause]));
+            return Err(ApiError::invalid(
+                "authentication.k8s.io",
+                "TokenRequest",
+                name,
+                vec![cause],
+            ));
         }
         let audiences: Vec<String> = match spec.get("audiences").and_then(Value::as_array) {
-            Some(audiences) if !audiences.is_empty() => audiences.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            Some(audiences) if !audiences.is_empty() => audiences
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
             _ => self.flags.effective_api_audiences(),
         };
         let bound = self.bound_object(namespace, name, spec.get("boundObjectRef"))?;
@@ -48,16 +64,30 @@ impl Cluster {
             Some(max) => requested.min(i64::try_from(max.as_secs()).unwrap_or(i64::MAX)),
             None => requested,
         };
-        let issued = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let issued = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let issued = i64::try_from(issued).unwrap_or(0);
         let extended = self.flags.service_account_extend_token_expiration
             && bound.pod.is_some()
             && requested == KUBELET_TOKEN_SECONDS
             && audiences == self.flags.effective_api_audiences();
         let lifetime = if extended { EXTENDED_SECONDS } else { capped };
-        let claims = self.claims(namespace, &account, &audiences, issued, lifetime, &bound, extended.then_some(issued + requested));
-        let token = self.keys.sign(&claims).map_err(|error| ApiError::internal(&error))?;
-        let expires = UNIX_EPOCH + Duration::from_secs(u64::try_from(issued + lifetime).unwrap_or(0));
+        let claims = self.claims(
+            namespace,
+            &account,
+            &audiences,
+            issued,
+            lifetime,
+            &bound,
+            extended.then_some(issued + requested),
+        );
+        let token = self
+            .keys
+            .sign(&claims)
+            .map_err(|error| ApiError::internal(&error))?;
+        let expires =
+            UNIX_EPOCH + Duration::from_secs(u64::try_from(issued + lifetime).unwrap_or(0));
         let mut reply_spec = spec.clone();
         reply_spec["audiences"] = json!(audiences);
         reply_spec["expirationSeconds"] = json!(capped);
@@ -75,20 +105,43 @@ impl Cluster {
 
     /// Checks `boundObjectRef` like the token REST storage: the object must exist with the
     /// given uid, and a pod must run as the same service account.
-    fn bound_object(&self, namespace: &str, account: &str, reference: Option<&Value>) -> Result<Binding, ApiError> {
+    fn bound_object(
+        &self,
+        namespace: &str,
+        account: &str,
+        reference: Option<&Value>,
+    ) -> Result<Binding, ApiError> {
         let Some(reference) = reference.filter(|r| !r.is_null()) else {
             return Ok(Binding::default());
         };
-        let kind = reference.get("kind").and_then(Value::as_str).unwrap_or_default();
-        let name = reference.get("name").and_then(Value::as_str).unwrap_or_default();
-        let uid = reference.get("uid").and_then(Value::as_str).unwrap_or_default();
+        let kind = reference
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = reference
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let uid = reference
+            .get("uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let plural = match kind {
             "Pod" => "pods",
             "Secret" => "secrets",
             "Node" => "nodes",
             other => {
-                let cause = Cause::not_supported("spec.boundObjectRef.kind", other, &["Pod", "Secret", "Node"]);
-                return Err(ApiError::invalid("authentication.k8s.io", "TokenRequest", account, vec![cause]));
+                let cause = Cause::not_supported(
+                    "spec.boundObjectRef.kind",
+                    other,
+                    &["Pod", "Secret", "Node"],
+                );
+                return Err(ApiError::invalid(
+                    "authentication.k8s.io",
+                    "TokenRequest",
+                    account,
+                    vec![cause],
+                ));
             }
         };
         let target = resource("", plural).ok_or_else(ApiError::no_such_resource)?;
@@ -96,19 +149,27 @@ impl Cluster {
             .store
             .get(&ObjectKey::new(target, Some(namespace), name))
             .ok_or_else(|| ApiError::not_found(target, name))?;
-        let actual_uid = object.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
+        let actual_uid = object
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !uid.is_empty() && uid != actual_uid {
             return Err(ApiError::conflict(
                 target,
                 name,
-                format!("the UID in the bound object reference ({uid}) does not match the UID in record. The object might have been deleted and then recreated"),
+                format!(
+                    "the UID in the bound object reference ({uid}) does not match the UID in record. The object might have been deleted and then recreated"
+                ),
             ));
         }
         let reference = json!({"name": name, "uid": actual_uid});
         let mut binding = Binding::default();
         match kind {
             "Pod" => {
-                let runs_as = object.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default");
+                let runs_as = object
+                    .pointer("/spec/serviceAccountName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("default");
                 if runs_as != account {
                     return Err(ApiError::bad_request(format!(
                         "cannot bind token for serviceaccount {account:?} to pod running with different serviceaccount name."
@@ -129,15 +190,34 @@ impl Cluster {
             return None;
         }
         let node_name = pod.pointer("/spec/nodeName").and_then(Value::as_str)?;
-        let node = self.store.get(&ObjectKey::new(resource("", "nodes")?, None, node_name))?;
-        Some(json!({"name": node_name, "uid": node.pointer("/metadata/uid").cloned().unwrap_or(json!(""))}))
+        let node = self
+            .store
+            .get(&ObjectKey::new(resource("", "nodes")?, None, node_name))?;
+        Some(
+            json!({"name": node_name, "uid": node.pointer("/metadata/uid").cloned().unwrap_or(json!(""))}),
+        )
     }
 
     /// The claims, members sorted as go-jose serializes them.
     #[allow(clippy::too_many_arguments)]
-    fn claims(&self, namespace: &str, account: &Value, audiences: &[String], issued: i64, lifetime: i64, bound: &Binding, warn_after: Option<i64>) -> Value {
-        let account_name = account.pointer("/metadata/name").cloned().unwrap_or(json!(""));
-        let account_uid = account.pointer("/metadata/uid").cloned().unwrap_or(json!(""));
+    fn claims(
+        &self,
+        namespace: &str,
+        account: &Value,
+        audiences: &[String],
+        issued: i64,
+        lifetime: i64,
+        bound: &Binding,
+        warn_after: Option<i64>,
+    ) -> Value {
+        let account_name = account
+            .pointer("/metadata/name")
+            .cloned()
+            .unwrap_or(json!(""));
+        let account_uid = account
+            .pointer("/metadata/uid")
+            .cloned()
+            .unwrap_or(json!(""));
         let mut kubernetes = Map::new();
         kubernetes.insert("namespace".into(), json!(namespace));
         if let Some(node) = &bound.node {
@@ -149,7 +229,10 @@ impl Cluster {
         if let Some(secret) = &bound.secret {
             kubernetes.insert("secret".into(), secret.clone());
         }
-        kubernetes.insert("serviceaccount".into(), json!({"name": account_name, "uid": account_uid}));
+        kubernetes.insert(
+            "serviceaccount".into(),
+            json!({"name": account_name, "uid": account_uid}),
+        );
         if let Some(warn_after) = warn_after {
             kubernetes.insert("warnafter".into(), json!(warn_after));
         }
@@ -157,14 +240,29 @@ impl Cluster {
         claims.insert("aud".into(), json!(audiences));
         claims.insert("exp".into(), json!(issued + lifetime));
         claims.insert("iat".into(), json!(issued));
-        claims.insert("iss".into(), json!(self.flags.service_account_issuers.first().cloned().unwrap_or_default()));
+        claims.insert(
+            "iss".into(),
+            json!(
+                self.flags
+                    .service_account_issuers
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
+            ),
+        );
         // ServiceAccountTokenJTI is on by default since 1.30.
         if self.version.minor >= 30 {
             claims.insert("jti".into(), json!(randomness::uid()));
         }
         claims.insert("kubernetes.io".into(), Value::Object(kubernetes));
         claims.insert("nbf".into(), json!(issued));
-        claims.insert("sub".into(), json!(format!("system:serviceaccount:{namespace}:{}", account_name.as_str().unwrap_or_default())));
+        claims.insert(
+            "sub".into(),
+            json!(format!(
+                "system:serviceaccount:{namespace}:{}",
+                account_name.as_str().unwrap_or_default()
+            )),
+        );
         Value::Object(claims)
     }
 }

@@ -155,9 +155,7 @@ fn compare_at(
     let both_empty = is_empty_container(old) && is_empty_container(new);
     let shape = new.or(old);
     let same_shape = match (old, new) {
-        (Some(old), Some(new)) => {
-            std::mem::discriminant(old) == std::mem::discriminant(new)
-        }
+        (Some(old), Some(new)) => std::mem::discriminant(old) == std::mem::discriminant(new),
         _ => true,
     };
     match shape {
@@ -192,8 +190,14 @@ fn compare_at(
                 }
             }
             for element in elements {
-                let old_item = old_indexed.iter().find(|(e, _)| e == element).map(|(_, v)| *v);
-                let new_item = new_indexed.iter().find(|(e, _)| e == element).map(|(_, v)| *v);
+                let old_item = old_indexed
+                    .iter()
+                    .find(|(e, _)| e == element)
+                    .map(|(_, v)| *v);
+                let new_item = new_indexed
+                    .iter()
+                    .find(|(e, _)| e == element)
+                    .map(|(_, v)| *v);
                 path.push(element.clone());
                 compare_at(old_item, new_item, path, out)?;
                 compare_leaf(old_item.map(|_| &NULL), new_item.map(|_| &NULL), path, out);
@@ -268,7 +272,10 @@ fn merge_list(live: &[Value], config: &[Value], path: &mut Path) -> Result<Value
     let config_indexed = indexed_items(path, config, true)?;
     let in_config = |element: &PathElement| config_indexed.iter().any(|(e, _)| e == element);
     let live_item = |element: &PathElement| {
-        live_indexed.iter().find(|(e, _)| e == element).map(|(_, v)| *v)
+        live_indexed
+            .iter()
+            .find(|(e, _)| e == element)
+            .map(|(_, v)| *v)
     };
     let mut shared: std::collections::VecDeque<&PathElement> = config_indexed
         .iter()
@@ -423,9 +430,17 @@ mod tests {
     #[test]
     fn duplicate_keys_and_missing_keys_are_errors() {
         let duplicate = json!({"spec": {"containers": [{"name": "a"}, {"name": "a"}]}});
-        assert!(field_set(&duplicate).unwrap_err().contains("duplicate entries for key [name=\"a\"]"));
+        assert!(
+            field_set(&duplicate)
+                .unwrap_err()
+                .contains("duplicate entries for key [name=\"a\"]")
+        );
         let missing = json!({"spec": {"containers": [{"image": "x"}]}});
-        assert!(field_set(&missing).unwrap_err().contains("omits key field \"name\""));
+        assert!(
+            field_set(&missing)
+                .unwrap_err()
+                .contains("omits key field \"name\"")
+        );
     }
 
     #[test]
@@ -433,7 +448,12 @@ mod tests {
         let live = json!({"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]});
         let config = json!({"env": [{"name": "C", "value": "3"}, {"name": "A", "value": "9"}]});
         let merged = merge(&live, &config).unwrap();
-        let names: Vec<&str> = merged["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = merged["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["C", "A", "B"]);
         assert_eq!(merged["env"][1]["value"], "9");
     }
@@ -444,12 +464,16 @@ mod tests {
         let new = json!({"metadata": {"labels": {"app": "web"}}, "spec": {"replicas": 1}});
         let comparison = compare(&old, &new).unwrap();
         let added = comparison.added.to_fields_v1();
-        assert_eq!(added, json!({"f:metadata": {"f:labels": {".": {}, "f:app": {}}}, "f:spec": {"f:replicas": {}}}));
+        assert_eq!(
+            added,
+            json!({"f:metadata": {"f:labels": {".": {}, "f:app": {}}}, "f:spec": {"f:replicas": {}}})
+        );
     }
 
     #[test]
     fn remove_and_lookup_find_items_by_key() {
-        let mut object = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b"}]}});
+        let mut object =
+            json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b"}]}});
         let mut image = container_path("a");
         image.push(PathElement::field("image"));
         assert_eq!(value_at(&object, &image), Some(&json!("x")));

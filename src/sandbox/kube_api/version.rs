@@ -22,7 +22,11 @@ impl KubernetesVersion {
             .collect::<Result<_, _>>()
             .map_err(|_| invalid())?;
         match numbers.as_slice() {
-            [major, minor, patch] => Ok(KubernetesVersion { major: *major, minor: *minor, patch: *patch }),
+            [major, minor, patch] => Ok(KubernetesVersion {
+                major: *major,
+                minor: *minor,
+                patch: *patch,
+            }),
             _ => Err(invalid()),
         }
     }
@@ -30,7 +34,11 @@ impl KubernetesVersion {
 
 impl Default for KubernetesVersion {
     fn default() -> KubernetesVersion {
-        KubernetesVersion { major: 1, minor: 33, patch: 2 }
+        KubernetesVersion {
+            major: 1,
+            minor: 33,
+            patch: 2,
+        }
     }
 }
 

@@ -1,0 +1,217 @@
+//! What went wrong talking to Resource Manager, in words a user can act on: the operation, the
+//! status and ARM error code, and a one-line fix. Messages never carry a token.
+
+use crate::azure::credential::CredentialError;
+use crate::engine::{Finding, StepError};
+
+/// ARM error messages are short; anything longer is cut so a stray HTML page stays readable.
+const MAX_MESSAGE: usize = 600;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AzureError {
+    /// No token: the credential failed.
+    #[error("{0}")]
+    Credential(CredentialError),
+    /// Resource Manager answered with an error status.
+    #[error("{operation}: Azure answered {status}{}: {message}", code.as_deref().map(|code| format!(" {code}")).unwrap_or_default())]
+    Http {
+        operation: String,
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
+    /// The request did not reach Azure (DNS, TLS, connection, timeout).
+    #[error("{operation}: {message}")]
+    Unreachable { operation: String, message: String },
+    /// kwif could not set up its Azure clients (a CA file, a missing tenant).
+    #[error("{message}")]
+    Setup { message: String, fix: String },
+    /// Azure answered something kwif cannot read.
+    #[error("{operation}: {message}")]
+    Unexpected { operation: String, message: String },
+}
+
+impl AzureError {
+    pub fn http(
+        operation: impl Into<String>,
+        status: u16,
+        code: Option<String>,
+        message: impl Into<String>,
+    ) -> AzureError {
+        let mut message: String = message.into();
+        if message.chars().count() > MAX_MESSAGE {
+            message = message.chars().take(MAX_MESSAGE).collect::<String>() + "…";
+        }
+        AzureError::Http {
+            operation: operation.into(),
+            status,
+            code,
+            message,
+        }
+    }
+
+    /// Reads `{"error":{"code","message"}}` (or `x-ms-error-code`) from an error answer.
+    pub fn from_answer(
+        operation: impl Into<String>,
+        status: u16,
+        header_code: Option<&str>,
+        body: &[u8],
+    ) -> AzureError {
+        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let error = if json["error"].is_object() {
+            &json["error"]
+        } else {
+            &json
+        };
+        let code = header_code.map(str::to_string).or_else(|| {
+            error["code"]
+                .as_str()
+                .or(error["Code"].as_str())
+                .map(str::to_string)
+        });
+        let message = error["message"]
+            .as_str()
+            .or(error["Message"].as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_string());
+        AzureError::http(operation, status, code, message)
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AzureError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AzureError::Http { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A 404 for the resource itself; a missing resource group or subscription is an error
+    /// the user must fix, not an absent resource to create.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+            && !self.has_code("ResourceGroupNotFound")
+            && !self.has_code("SubscriptionNotFound")
+    }
+
+    /// The error code, compared case-insensitively as ARM codes are.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.code()
+            .is_some_and(|found| found.eq_ignore_ascii_case(code))
+    }
+
+    /// One line: what the user can do.
+    pub fn fix(&self) -> String {
+        let (status, code, message) = match self {
+            AzureError::Credential(error) => return error.fix.clone(),
+            AzureError::Setup { fix, .. } => return fix.clone(),
+            AzureError::Unreachable { .. } => {
+                return "check the network and the Resource Manager URL (azure.endpoints for a custom cloud); \
+                        a private CA goes into SSL_CERT_FILE"
+                    .to_string();
+            }
+            AzureError::Unexpected { .. } => {
+                return "rerun; if it persists, report it with the message above".to_string();
+            }
+            AzureError::Http {
+                status,
+                code,
+                message,
+                ..
+            } => (*status, code.as_deref().unwrap_or(""), message.as_str()),
+        };
+        http_fix(status, code, message).to_string()
+    }
+
+    pub fn to_step_error(&self) -> StepError {
+        StepError::new(self.to_string(), self.fix())
+    }
+
+    pub fn to_finding(&self, code: &'static str) -> Finding {
+        Finding::error(code, self.to_string(), self.fix())
+    }
+}
+
+/// The fix for an ARM error answer, by status and code (azure.md §2–§5).
+fn http_fix(status: u16, code: &str, message: &str) -> &'static str {
+    let code = code.to_ascii_lowercase();
+    match (status, code.as_str()) {
+        (401, _) => {
+            "the token was refused: log in again (`az login`, in the profile's tenant) and rerun"
+        }
+        (403, _) => {
+            "your login lacks the permission: Contributor on the resource group creates identities and \
+             federated credentials; Owner, User Access Administrator or Role Based Access Control \
+             Administrator on the scope creates role assignments"
+        }
+        (404, "resourcegroupnotfound") => {
+            "create the resource group first: `az group create -n GROUP -l LOCATION`, or fix azure.resourceGroup"
+        }
+        (404, "roledefinitionnotfound") => {
+            "write the role exactly as Azure names it (`az role definition list --query \"[].roleName\" -o tsv`), or its GUID"
+        }
+        (404, "subscriptionnotfound") => {
+            "check azure.subscription against `az account list -o table`"
+        }
+        (404, _) if message.contains("parent user-assigned identity") => {
+            "the identity does not exist yet: apply the identity step first"
+        }
+        (404, _) => "check the names and ids in kwif.yaml against the portal",
+        (405, _) => {
+            "federated credentials are not supported for identities in this region (e.g. Malaysia South, \
+             New Zealand North): create the identity in another location"
+        }
+        (409, code) if code.contains("concurrent") => {
+            "another write to this identity's federated credentials was in progress: rerun in a few seconds"
+        }
+        (409, _) => "the resource is in a conflicting state: rerun in a few seconds",
+        (429, _) => {
+            "Azure is throttling requests: wait a minute and rerun; kwif picks up where it stopped"
+        }
+        (500..=599, _) => "Azure failed on its side: rerun; kwif picks up where it stopped",
+        (400, "principalnotfound") => {
+            "the identity's service principal has not replicated yet: rerun in a minute"
+        }
+        (400, "roleassignmentupdatenotpermitted") => {
+            "an assignment with this name belongs to another principal (identity deleted and recreated?): \
+             delete the old assignment with `az role assignment delete --ids ID`"
+        }
+        (400, _) => "a value was rejected: correct the field the message names in kwif.yaml",
+        _ => "see the message; rerun with -v for details",
+    }
+}
+
+impl From<CredentialError> for AzureError {
+    fn from(error: CredentialError) -> AzureError {
+        AzureError::Credential(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arm_error_bodies_give_code_message_and_a_fix() {
+        let body = br#"{"error":{"code":"RoleAssignmentExists","message":"The role assignment already exists."}}"#;
+        let error = AzureError::from_answer("assigning Reader", 409, None, body);
+        assert_eq!(error.code(), Some("RoleAssignmentExists"));
+        assert_eq!(
+            error.to_string(),
+            "assigning Reader: Azure answered 409 RoleAssignmentExists: The role assignment already exists."
+        );
+        let missing = AzureError::from_answer("reading identity", 404, None, br#"{"error":{"code":"ResourceGroupNotFound","message":"Resource group 'rg' could not be found."}}"#);
+        assert!(
+            missing.fix().contains("az group create"),
+            "{}",
+            missing.fix()
+        );
+        let forbidden = AzureError::from_answer("x", 403, Some("AuthorizationFailed"), b"");
+        assert!(forbidden.fix().contains("Contributor"));
+    }
+}

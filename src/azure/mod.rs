@@ -1,0 +1,19 @@
+//! Azure clients kwif uses: clouds and credentials, Resource Manager (managed identity, federated
+//! credentials, role assignments, Cosmos DB data-plane roles) and the Entra token exchange.
+//! No step logic lives here, and no secret leaves it through `Display` or `Debug`.
+
+pub mod aadsts;
+pub mod arm;
+pub mod bridge;
+pub mod certificate;
+pub mod cloud;
+pub mod cosmos;
+pub mod credential;
+pub mod error;
+pub mod http;
+pub mod identity_client;
+pub mod retry;
+pub mod roles;
+pub mod session;
+pub mod token_exchange;
+pub mod transport;

@@ -1,0 +1,812 @@
+//! The `azure-blob` publisher: both documents as blobs of a storage account, in a container with
+//! anonymous blob reads or in the static website's `$web` (azure.md §6), uploaded with
+//! `application/json`. Data plane only, signed with the account key; it never creates the account.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use super::shared_key::{SharedKey, StorageKey, http_date};
+use super::{
+    Documents, HostingError, PUBLISH_FIX, Published, document_drift, pretty, same_json, shown,
+};
+use crate::engine::{Change, Finding};
+use crate::oidc::issuer::IssuerUrl;
+use crate::profile::{AzureBlobHosting, BlobMode, Cloud};
+
+/// The Blob service REST version kwif speaks (Azurite 3.35 knows it; azure.md §6 uses a later one).
+pub const STORAGE_VERSION: &str = "2025-11-05";
+/// The static website's container, created by enabling the website.
+pub const WEB_CONTAINER: &str = "$web";
+pub const DISCOVERY_BLOB: &str = ".well-known/openid-configuration";
+pub const JWKS_BLOB: &str = "openid/v1/jwks";
+/// How long browsers and Entra may cache a document; short, so a fix shows quickly.
+const CACHE_CONTROL: &str = "public, max-age=300";
+
+/// An account's blob service endpoint: `https://<account>.blob.core.windows.net/`, or the
+/// emulator's path-style `http://127.0.0.1:10000/devstoreaccount1/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobEndpoint {
+    url: Url,
+    account: String,
+}
+
+impl BlobEndpoint {
+    /// The endpoint at `url` (a final `/` is added) for `account`.
+    pub fn new(mut url: Url, account: impl Into<String>) -> BlobEndpoint {
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        BlobEndpoint {
+            url,
+            account: account.into(),
+        }
+    }
+
+    /// The endpoint of `account` in a known cloud; `None` for a custom cloud (give it explicitly).
+    pub fn for_cloud(cloud: &Cloud, account: &str) -> Option<BlobEndpoint> {
+        let suffix = match cloud {
+            Cloud::Public => "core.windows.net",
+            Cloud::China => "core.chinacloudapi.cn",
+            Cloud::UsGov => "core.usgovcloudapi.net",
+            Cloud::Custom(_) => return None,
+        };
+        let url = Url::parse(&format!("https://{account}.blob.{suffix}/")).ok()?;
+        Some(BlobEndpoint::new(url, account))
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+}
+
+/// A blob as stored: its text and content type.
+#[derive(Clone, Debug)]
+struct StoredBlob {
+    text: String,
+    content_type: Option<String>,
+}
+
+/// Who may read the container anonymously.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ContainerAccess {
+    Missing,
+    Private,
+    /// Anonymous reads of blobs (and, for `container`, listing too).
+    Public,
+}
+
+/// What the account holds now.
+struct BlobState {
+    container: ContainerAccess,
+    /// `None` in public-container mode, where it does not matter.
+    static_website: Option<bool>,
+    discovery: Option<StoredBlob>,
+    jwks: Option<StoredBlob>,
+}
+
+/// An answer of the blob service.
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub struct AzureBlobPublisher {
+    hosting: AzureBlobHosting,
+    issuer: IssuerUrl,
+    endpoint: BlobEndpoint,
+    web_endpoint: Option<Url>,
+    signer: Option<SharedKey>,
+    http: reqwest::Client,
+}
+
+impl AzureBlobPublisher {
+    /// Publishes to `endpoint` with the account `key` (`None`: every request fails with a finding
+    /// saying how to get it). `http` must trust the endpoint's certificate.
+    pub fn new(
+        hosting: AzureBlobHosting,
+        issuer: IssuerUrl,
+        endpoint: BlobEndpoint,
+        key: Option<StorageKey>,
+        http: reqwest::Client,
+    ) -> AzureBlobPublisher {
+        let signer = key.map(|key| SharedKey::new(endpoint.account(), key));
+        let web_endpoint = web_endpoint_of(&issuer, endpoint.account());
+        AzureBlobPublisher {
+            hosting,
+            issuer,
+            endpoint,
+            web_endpoint,
+            signer,
+            http,
+        }
+    }
+
+    /// The static website's endpoint (`primaryEndpoints.web` of the account), when the issuer is
+    /// not on it already.
+    pub fn with_web_endpoint(mut self, url: Url) -> AzureBlobPublisher {
+        self.web_endpoint = Some(url);
+        self
+    }
+
+    /// An HTTP client trusting the system's roots plus `ca_files` (PEM), for test endpoints.
+    pub fn http_client(ca_files: &[PathBuf]) -> Result<reqwest::Client, HostingError> {
+        let mut certificates = Vec::new();
+        for path in ca_files {
+            let pem = std::fs::read(path).map_err(|source| HostingError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let found =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| HostingError::Io {
+                    path: path.clone(),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, error.to_string()),
+                })?;
+            certificates.extend(found);
+        }
+        reqwest::Client::builder()
+            .tls_certs_merge(certificates)
+            .no_proxy()
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("kwif/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| HostingError::StorageUnreachable {
+                what: "TLS setup".into(),
+                message: error.to_string(),
+            })
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "container {} of storage account {}",
+            self.container(),
+            self.endpoint.account()
+        )
+    }
+
+    /// `$web` for the static website, else the profile's container.
+    pub fn container(&self) -> &str {
+        match &self.hosting.mode {
+            BlobMode::PublicContainer(container) => container.as_str(),
+            BlobMode::StaticWebsite => WEB_CONTAINER,
+        }
+    }
+
+    /// The issuer this account serves the documents at: `{blob endpoint}{container}/`, or the
+    /// static website's endpoint; `None` when that endpoint is not known.
+    pub fn derived_issuer(&self) -> Option<String> {
+        match &self.hosting.mode {
+            BlobMode::PublicContainer(container) => {
+                Some(format!("{}{container}/", self.endpoint.url()))
+            }
+            BlobMode::StaticWebsite => self.web_endpoint.as_ref().map(Url::to_string),
+        }
+    }
+
+    /// Where a document lives below the container: the issuer's path beyond the derived issuer
+    /// (none for a custom domain, whose mapping kwif cannot see).
+    fn blob_name(&self, document: &str) -> String {
+        let prefix = self
+            .derived_issuer()
+            .and_then(|base| {
+                self.issuer
+                    .as_str()
+                    .strip_prefix(base.trim_end_matches('/'))
+                    .map(str::to_string)
+            })
+            .map(|rest| rest.trim_matches('/').to_string())
+            .unwrap_or_default();
+        if prefix.is_empty() {
+            document.to_string()
+        } else {
+            format!("{prefix}/{document}")
+        }
+    }
+
+    /// The URL of a document's blob on the blob endpoint.
+    pub fn blob_url(&self, document: &str) -> Url {
+        self.at(&format!(
+            "{}/{}",
+            self.container(),
+            self.blob_name(document)
+        ))
+    }
+
+    fn at(&self, relative: &str) -> Url {
+        self.endpoint
+            .url()
+            .join(relative)
+            .unwrap_or_else(|_| self.endpoint.url().clone())
+    }
+
+    fn container_url(&self, query: &str) -> Url {
+        self.at(&format!("{}?{query}", self.container()))
+    }
+
+    pub fn notes(&self) -> Vec<Finding> {
+        match self.derived_issuer() {
+            Some(derived) if derived != self.issuer.as_str() => vec![Finding::warning(
+                "HOSTING_ISSUER_NOT_STORAGE_ENDPOINT",
+                format!(
+                    "the documents are uploaded to {}, which serves them at issuer {derived}, but the issuer is {}",
+                    self.describe(),
+                    self.issuer
+                ),
+                format!(
+                    "use {derived} as the issuer, or make sure {} serves the container's blobs",
+                    self.issuer.host()
+                ),
+            )],
+            Some(_) => Vec::new(),
+            None => vec![Finding::warning(
+                "HOSTING_WEB_ENDPOINT_UNKNOWN",
+                format!(
+                    "the static website endpoint of storage account {} is not known to kwif",
+                    self.endpoint.account()
+                ),
+                format!(
+                    "read it with `az storage account show -n {} --query primaryEndpoints.web` and use it as the issuer",
+                    self.endpoint.account()
+                ),
+            )],
+        }
+    }
+
+    pub async fn read(&self) -> Result<Published, HostingError> {
+        let (discovery, jwks) = tokio::try_join!(
+            self.get_blob(self.blob_url(DISCOVERY_BLOB)),
+            self.get_blob(self.blob_url(JWKS_BLOB))
+        )?;
+        Ok(Published {
+            discovery: discovery.map(|blob| blob.text),
+            jwks: jwks.map(|blob| blob.text),
+            location: self.describe(),
+        })
+    }
+
+    pub async fn drift(&self, documents: &Documents) -> Result<Vec<Finding>, HostingError> {
+        let state = self.state().await?;
+        let mut findings = Vec::new();
+        let account = self.endpoint.account();
+        match (state.container, &self.hosting.mode) {
+            (ContainerAccess::Missing, _) => findings.push(Finding::warning(
+                "HOSTING_CONTAINER_MISSING",
+                format!("container {} does not exist in storage account {account}", self.container()),
+                PUBLISH_FIX,
+            )),
+            (ContainerAccess::Private, BlobMode::PublicContainer(_)) => findings.push(Finding::error(
+                "HOSTING_CONTAINER_PRIVATE",
+                format!(
+                    "container {} allows no anonymous reads, so Entra ID cannot fetch the documents (AADSTS90061)",
+                    self.container()
+                ),
+                "kwif apply --step hosting allows anonymous blob reads (no listing)",
+            )),
+            _ => {}
+        }
+        if state.static_website == Some(false) {
+            findings.push(Finding::warning(
+                "HOSTING_STATIC_WEBSITE_OFF",
+                format!("the static website of storage account {account} is disabled"),
+                "kwif apply --step hosting enables it",
+            ));
+        }
+        let blobs = [
+            (
+                "discovery document",
+                DISCOVERY_BLOB,
+                &state.discovery,
+                &documents.discovery,
+            ),
+            ("JWKS", JWKS_BLOB, &state.jwks, &documents.jwks),
+        ];
+        for (what, document, stored, wanted) in blobs {
+            let url = self.blob_url(document);
+            let text = stored.as_ref().map(|blob| blob.text.as_str());
+            findings.extend(document_drift(what, url.as_str(), text, wanted));
+            if let Some(blob) = stored
+                .as_ref()
+                .filter(|blob| !is_json(blob.content_type.as_deref()))
+            {
+                findings.push(Finding::warning(
+                    "HOSTING_DOCUMENT_CONTENT_TYPE",
+                    format!(
+                        "the {what} at {url} is stored as {}, not application/json",
+                        blob.content_type.as_deref().unwrap_or("(no type)")
+                    ),
+                    "kwif apply --step hosting uploads it again as application/json",
+                ));
+            }
+        }
+        Ok(findings)
+    }
+
+    pub async fn plan(&self, documents: &Documents) -> Result<Vec<Change>, HostingError> {
+        let state = self.state().await?;
+        let account = self.endpoint.account();
+        let issuer = self
+            .derived_issuer()
+            .unwrap_or_else(|| self.issuer.to_string());
+        let mut changes = Vec::new();
+        match (&self.hosting.mode, state.container) {
+            (BlobMode::PublicContainer(container), ContainerAccess::Missing) => changes.push(Change::new(
+                format!("container {container} in storage account {account}"),
+                format!("create it with anonymous blob reads (no listing); the issuer is {issuer}"),
+                "",
+                "publicAccess: blob\n",
+            )),
+            (BlobMode::PublicContainer(container), ContainerAccess::Private) => changes.push(Change::new(
+                format!("container {container} in storage account {account}"),
+                format!("allow anonymous blob reads (no listing) so Entra ID can fetch the documents at {issuer}"),
+                "publicAccess: none\n",
+                "publicAccess: blob\n",
+            )),
+            _ => {}
+        }
+        match (state.static_website, state.container) {
+            (Some(false), _) => changes.push(Change::new(
+                format!("static website of storage account {account}"),
+                format!(
+                    "enable it; the documents go to {WEB_CONTAINER} and the issuer is {issuer}"
+                ),
+                "enabled: false\n",
+                "enabled: true\n",
+            )),
+            (Some(true), ContainerAccess::Missing) => changes.push(Change::new(
+                format!("container {WEB_CONTAINER} in storage account {account}"),
+                format!("create the static website's container; the issuer is {issuer}"),
+                "",
+                "container: $web\n",
+            )),
+            _ => {}
+        }
+        let blobs = [
+            (
+                "discovery document",
+                DISCOVERY_BLOB,
+                &state.discovery,
+                &documents.discovery,
+            ),
+            ("JWKS", JWKS_BLOB, &state.jwks, &documents.jwks),
+        ];
+        for (what, document, stored, wanted) in blobs {
+            let text = stored.as_ref().map(|blob| blob.text.as_str());
+            let typed = stored
+                .as_ref()
+                .is_some_and(|blob| is_json(blob.content_type.as_deref()));
+            if same_json(text, wanted) && typed {
+                continue;
+            }
+            let summary = match stored {
+                None => format!("upload the {what} as application/json"),
+                Some(blob) if !typed => format!(
+                    "upload the {what} again as application/json (stored as {})",
+                    blob.content_type.as_deref().unwrap_or("no type")
+                ),
+                Some(_) => format!("update the {what} (application/json)"),
+            };
+            changes.push(Change::new(
+                self.blob_url(document).to_string(),
+                summary,
+                shown(text),
+                pretty(wanted),
+            ));
+        }
+        Ok(changes)
+    }
+
+    pub async fn publish(&self, documents: &Documents) -> Result<(), HostingError> {
+        match &self.hosting.mode {
+            BlobMode::PublicContainer(_) => self.ensure_public_container().await?,
+            BlobMode::StaticWebsite => self.ensure_static_website().await?,
+        }
+        // The JWKS first: a discovery document never points at keys not yet uploaded.
+        self.put_json(&self.blob_url(JWKS_BLOB), &documents.jwks_text())
+            .await?;
+        self.put_json(&self.blob_url(DISCOVERY_BLOB), &documents.discovery_text())
+            .await
+    }
+
+    async fn state(&self) -> Result<BlobState, HostingError> {
+        let static_website = match self.hosting.mode {
+            BlobMode::StaticWebsite => Some(self.static_website_enabled().await?),
+            BlobMode::PublicContainer(_) => None,
+        };
+        let container = self.container_access().await?;
+        let (discovery, jwks) = match container {
+            ContainerAccess::Missing => (None, None),
+            _ => tokio::try_join!(
+                self.get_blob(self.blob_url(DISCOVERY_BLOB)),
+                self.get_blob(self.blob_url(JWKS_BLOB))
+            )?,
+        };
+        Ok(BlobState {
+            container,
+            static_website,
+            discovery,
+            jwks,
+        })
+    }
+
+    async fn container_access(&self) -> Result<ContainerAccess, HostingError> {
+        let what = format!("reading container {}", self.container());
+        let answer = self
+            .send(
+                Method::GET,
+                self.container_url("restype=container"),
+                Vec::new(),
+                Vec::new(),
+                &what,
+            )
+            .await?;
+        match answer.status {
+            StatusCode::NOT_FOUND => Ok(ContainerAccess::Missing),
+            status if status.is_success() => match answer.header("x-ms-blob-public-access") {
+                Some("blob" | "container") => Ok(ContainerAccess::Public),
+                _ => Ok(ContainerAccess::Private),
+            },
+            _ => Err(storage_error(&what, &answer)),
+        }
+    }
+
+    async fn static_website_enabled(&self) -> Result<bool, HostingError> {
+        let what = format!(
+            "reading the service properties of storage account {}",
+            self.endpoint.account()
+        );
+        let url = self.at("?restype=service&comp=properties");
+        let answer = self
+            .expect(
+                Method::GET,
+                url,
+                Vec::new(),
+                Vec::new(),
+                &what,
+                &[StatusCode::OK],
+            )
+            .await?;
+        let text = answer.text();
+        let website = text
+            .split("<StaticWebsite>")
+            .nth(1)
+            .and_then(|rest| rest.split("</StaticWebsite>").next());
+        Ok(website.is_some_and(|website| website.contains("<Enabled>true</Enabled>")))
+    }
+
+    async fn get_blob(&self, url: Url) -> Result<Option<StoredBlob>, HostingError> {
+        let what = format!("reading {url}");
+        let answer = self
+            .send(Method::GET, url, Vec::new(), Vec::new(), &what)
+            .await?;
+        match answer.status {
+            StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::OK => Ok(Some(StoredBlob {
+                content_type: answer.header("content-type").map(str::to_string),
+                text: answer.text(),
+            })),
+            _ => Err(storage_error(&what, &answer)),
+        }
+    }
+
+    async fn ensure_public_container(&self) -> Result<(), HostingError> {
+        let what = format!("creating container {}", self.container());
+        let public = vec![("x-ms-blob-public-access", "blob".to_string())];
+        let created = self
+            .send(
+                Method::PUT,
+                self.container_url("restype=container"),
+                public.clone(),
+                Vec::new(),
+                &what,
+            )
+            .await?;
+        match created.status {
+            StatusCode::CREATED => return Ok(()),
+            StatusCode::CONFLICT
+                if created.header("x-ms-error-code") == Some("ContainerAlreadyExists") => {}
+            _ => return Err(storage_error(&what, &created)),
+        }
+        if self.container_access().await? == ContainerAccess::Public {
+            return Ok(());
+        }
+        // Setting the access level replaces the stored access policies: send back the ones there are.
+        let what = format!(
+            "allowing anonymous blob reads on container {}",
+            self.container()
+        );
+        let acl_url = self.container_url("restype=container&comp=acl");
+        let policies = self
+            .expect(
+                Method::GET,
+                acl_url.clone(),
+                Vec::new(),
+                Vec::new(),
+                &what,
+                &[StatusCode::OK],
+            )
+            .await?;
+        let mut headers = public;
+        if !policies.body.is_empty() {
+            headers.push(("content-type", "application/xml".to_string()));
+        }
+        self.expect(
+            Method::PUT,
+            acl_url,
+            headers,
+            policies.body,
+            &what,
+            &[StatusCode::OK],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn ensure_static_website(&self) -> Result<(), HostingError> {
+        if !self.static_website_enabled().await? {
+            let what = format!(
+                "enabling the static website of storage account {}",
+                self.endpoint.account()
+            );
+            // Omitted elements keep their settings (Set Blob Service Properties).
+            let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><StaticWebsite>\
+                        <Enabled>true</Enabled></StaticWebsite></StorageServiceProperties>";
+            let headers = vec![("content-type", "application/xml".to_string())];
+            let url = self.at("?restype=service&comp=properties");
+            self.expect(
+                Method::PUT,
+                url,
+                headers,
+                body.as_bytes().to_vec(),
+                &what,
+                &[StatusCode::ACCEPTED],
+            )
+            .await?;
+        }
+        // Azure creates `$web` when the website is enabled; an emulator may not.
+        let what = format!("creating container {WEB_CONTAINER}");
+        let created = self
+            .send(
+                Method::PUT,
+                self.container_url("restype=container"),
+                Vec::new(),
+                Vec::new(),
+                &what,
+            )
+            .await?;
+        match created.status {
+            StatusCode::CREATED => Ok(()),
+            StatusCode::CONFLICT
+                if created.header("x-ms-error-code") == Some("ContainerAlreadyExists") =>
+            {
+                Ok(())
+            }
+            _ => Err(storage_error(&what, &created)),
+        }
+    }
+
+    async fn put_json(&self, url: &Url, text: &str) -> Result<(), HostingError> {
+        let headers = vec![
+            ("x-ms-blob-type", "BlockBlob".to_string()),
+            // Without it the blob is application/octet-stream (azure.md §6).
+            ("x-ms-blob-content-type", "application/json".to_string()),
+            ("x-ms-blob-cache-control", CACHE_CONTROL.to_string()),
+            ("content-type", "application/json".to_string()),
+        ];
+        let what = format!("uploading {url}");
+        self.expect(
+            Method::PUT,
+            url.clone(),
+            headers,
+            text.as_bytes().to_vec(),
+            &what,
+            &[StatusCode::CREATED],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn expect(
+        &self,
+        method: Method,
+        url: Url,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+        what: &str,
+        expected: &[StatusCode],
+    ) -> Result<Answer, HostingError> {
+        let answer = self.send(method, url, headers, body, what).await?;
+        if expected.contains(&answer.status) {
+            Ok(answer)
+        } else {
+            Err(storage_error(what, &answer))
+        }
+    }
+
+    /// Sends one signed request; any HTTP answer is returned, only transport failures are errors.
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        mut headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+        what: &str,
+    ) -> Result<Answer, HostingError> {
+        let signer = self
+            .signer
+            .as_ref()
+            .ok_or_else(|| HostingError::StorageKeyMissing {
+                account: self.endpoint.account().to_string(),
+            })?;
+        headers.push(("x-ms-date", http_date(SystemTime::now())));
+        headers.push(("x-ms-version", STORAGE_VERSION.to_string()));
+        if method == Method::PUT {
+            headers.push(("content-length", body.len().to_string()));
+        }
+        let authorization = signer.authorization(method.as_str(), &url, &headers);
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("authorization", authorization);
+        for (name, value) in &headers {
+            request = request.header(*name, value);
+        }
+        let unreachable = |error: reqwest::Error| HostingError::StorageUnreachable {
+            what: what.to_string(),
+            message: innermost_message(&error),
+        };
+        let response = request.body(body).send().await.map_err(unreachable)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(unreachable)?.to_vec();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// The static website endpoint implied by an issuer on `<account>[.zNN].web.<suffix>`.
+fn web_endpoint_of(issuer: &IssuerUrl, account: &str) -> Option<Url> {
+    let host = issuer.host();
+    let (first, rest) = host.split_once('.')?;
+    let on_web = rest.starts_with("web.")
+        || rest
+            .split_once('.')
+            .is_some_and(|(zone, after)| zone.starts_with('z') && after.starts_with("web."));
+    (first == account && on_web)
+        .then(|| Url::parse(&format!("https://{host}/")).ok())
+        .flatten()
+}
+
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn storage_error(what: &str, answer: &Answer) -> HostingError {
+    let text = answer.text();
+    let between = |open: &str, close: &str| {
+        text.split(open)
+            .nth(1)
+            .and_then(|rest| rest.split(close).next())
+            .map(str::to_string)
+    };
+    let code = answer
+        .header("x-ms-error-code")
+        .map(str::to_string)
+        .or_else(|| between("<Code>", "</Code>"));
+    let message = between("<Message>", "</Message>")
+        .map(|message| message.lines().next().unwrap_or_default().to_string());
+    HostingError::Storage {
+        what: what.to_string(),
+        status: answer.status.as_u16(),
+        code: code.unwrap_or_else(|| answer.status.canonical_reason().unwrap_or("").to_string()),
+        message: message.unwrap_or_default(),
+    }
+}
+
+fn innermost_message(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut current = error.source();
+    while let Some(inner) = current {
+        message = inner.to_string();
+        current = inner.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ContainerName;
+
+    fn publisher(issuer: &str, mode: BlobMode) -> AzureBlobPublisher {
+        let hosting = AzureBlobHosting {
+            storage_account: crate::profile::StorageAccountName::parse("stoidc1").unwrap(),
+            mode,
+        };
+        let endpoint = BlobEndpoint::for_cloud(&Cloud::Public, "stoidc1").unwrap();
+        AzureBlobPublisher::new(
+            hosting,
+            IssuerUrl::parse(issuer).unwrap(),
+            endpoint,
+            None,
+            reqwest::Client::new(),
+        )
+    }
+
+    #[test]
+    fn a_public_container_derives_the_blob_endpoint_issuer() {
+        let container = BlobMode::PublicContainer(ContainerName::parse("oidc").unwrap());
+        let blob = publisher("https://stoidc1.blob.core.windows.net/oidc/", container);
+        assert_eq!(
+            blob.derived_issuer().as_deref(),
+            Some("https://stoidc1.blob.core.windows.net/oidc/")
+        );
+        assert_eq!(
+            blob.blob_url(JWKS_BLOB).as_str(),
+            "https://stoidc1.blob.core.windows.net/oidc/openid/v1/jwks"
+        );
+        assert!(blob.notes().is_empty());
+    }
+
+    #[test]
+    fn an_issuer_below_the_container_puts_the_blobs_below_it_too() {
+        let container = BlobMode::PublicContainer(ContainerName::parse("oidc").unwrap());
+        let blob = publisher(
+            "https://stoidc1.blob.core.windows.net/oidc/cluster1",
+            container,
+        );
+        assert_eq!(
+            blob.blob_url(DISCOVERY_BLOB).as_str(),
+            "https://stoidc1.blob.core.windows.net/oidc/cluster1/.well-known/openid-configuration"
+        );
+        assert_eq!(blob.notes()[0].code, "HOSTING_ISSUER_NOT_STORAGE_ENDPOINT");
+    }
+
+    #[test]
+    fn a_static_website_uses_the_web_endpoint_from_the_issuer_and_the_web_container() {
+        let blob = publisher(
+            "https://stoidc1.z6.web.core.windows.net/",
+            BlobMode::StaticWebsite,
+        );
+        assert_eq!(
+            blob.derived_issuer().as_deref(),
+            Some("https://stoidc1.z6.web.core.windows.net/")
+        );
+        assert_eq!(
+            blob.blob_url(JWKS_BLOB).as_str(),
+            "https://stoidc1.blob.core.windows.net/$web/openid/v1/jwks"
+        );
+        let custom = publisher("https://oidc.example.com/", BlobMode::StaticWebsite);
+        assert_eq!(custom.notes()[0].code, "HOSTING_WEB_ENDPOINT_UNKNOWN");
+    }
+
+    #[test]
+    fn content_types_compare_by_media_type() {
+        assert!(is_json(Some("application/json")));
+        assert!(is_json(Some("Application/JSON; charset=utf-8")));
+        assert!(!is_json(Some("application/octet-stream")));
+        assert!(!is_json(None));
+    }
+}

@@ -1,0 +1,315 @@
+//! The `hosting` step: the discovery document and JWKS published where the profile says, with
+//! the cluster's current keys; checked the way Entra ID reads them (the doctor) and key by key
+//! against the cluster. It never drops a key the cluster still has.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use ::kube::Client;
+use url::Url;
+
+use crate::engine::{Check, Finding, Plan, Step, StepError, StepFuture, StepId};
+use crate::hosting::documents::{compare_keys, jwk_entries, keys_to_publish};
+use crate::hosting::{
+    ApiServerPublisher, AzureBlobPublisher, BlobEndpoint, DirectoryPublisher, Documents,
+    HostingError, KeySource, NginxPublisher, NginxSite, Published, Publisher, StorageKey,
+};
+use crate::oidc::AZURE_AUDIENCE;
+use crate::oidc::doctor::{Doctor, Examination};
+use crate::oidc::fetch::Fetcher;
+use crate::oidc::issuer::IssuerUrl;
+use crate::profile::{Hosting, Profile};
+
+/// A cluster key that is not published: Entra ID rejects its tokens (AADSTS7000272).
+pub const KEY_NOT_PUBLISHED: &str = "HOSTING_KEY_NOT_PUBLISHED";
+/// A published key the cluster no longer has: to be removed 24 h after the rotation.
+pub const STALE_KEY: &str = "HOSTING_STALE_KEY";
+
+pub struct HostingStep {
+    issuer: IssuerUrl,
+    keys: KeySource,
+    publisher: Publisher,
+    fetcher: Fetcher,
+    prune_stale_keys: bool,
+}
+
+/// What the command line adds to the profile for this step; nothing here is written to kwif.yaml.
+#[derive(Clone, Debug, Default)]
+pub struct HostingOptions {
+    /// Extra CAs trusted for the public issuer (the doctor) and the blob endpoint (`--ca-file`).
+    pub ca_files: Vec<PathBuf>,
+    /// When given, the keys come from these PEM files instead of the cluster's `/openid/v1/jwks`.
+    pub key_files: Vec<PathBuf>,
+    /// The storage account key; `None`: `AZURE_STORAGE_KEY`.
+    pub storage_key: Option<StorageKey>,
+    /// The blob endpoint; `None`: the cloud's `https://<account>.blob.<suffix>/`.
+    pub blob_endpoint: Option<Url>,
+    /// The static website endpoint (`primaryEndpoints.web`); `None`: taken from the issuer.
+    pub web_endpoint: Option<Url>,
+    /// Drop published keys the cluster no longer has (do it 24 h after a rotation).
+    pub prune_stale_keys: bool,
+}
+
+impl HostingStep {
+    pub fn new(
+        issuer: IssuerUrl,
+        keys: KeySource,
+        publisher: Publisher,
+        fetcher: Fetcher,
+    ) -> HostingStep {
+        HostingStep {
+            issuer,
+            keys,
+            publisher,
+            fetcher,
+            prune_stale_keys: false,
+        }
+    }
+
+    /// Publish without the keys the cluster no longer has. Only safe once every token they
+    /// signed has expired (24 h after the rotation at most, anchors.md §3).
+    pub fn pruning_stale_keys(mut self, prune: bool) -> HostingStep {
+        self.prune_stale_keys = prune;
+        self
+    }
+
+    /// The step for `profile`; a finding when a client or input it needs is missing.
+    pub fn for_profile(
+        profile: &Profile,
+        kube: Result<Client, Finding>,
+        options: HostingOptions,
+    ) -> Result<HostingStep, Finding> {
+        let fetcher = Fetcher::new(&options.ca_files).map_err(|error| {
+            Finding::error(
+                "HOSTING_CA_FILE",
+                error.to_string(),
+                "give a readable PEM CA certificate",
+            )
+        })?;
+        let keys = match options.key_files.is_empty() {
+            true => KeySource::Cluster(kube.clone()?),
+            false => KeySource::KeyFiles(options.key_files.clone()),
+        };
+        let issuer = profile.issuer.clone();
+        let publisher = match &profile.hosting {
+            Hosting::Nginx(nginx) => Publisher::Nginx(NginxPublisher::new(
+                kube?,
+                NginxSite::new(nginx.clone(), issuer.clone()),
+            )),
+            Hosting::ApiServer => Publisher::ApiServer(ApiServerPublisher::new(kube?)),
+            Hosting::Directory { path } => {
+                Publisher::Directory(DirectoryPublisher::new(path.clone(), issuer.clone()))
+            }
+            Hosting::AzureBlob(blob) => {
+                Publisher::AzureBlob(blob_publisher(profile, blob, &options)?)
+            }
+        };
+        Ok(HostingStep::new(issuer, keys, publisher, fetcher)
+            .pruning_stale_keys(options.prune_stale_keys))
+    }
+
+    pub fn publisher(&self) -> &Publisher {
+        &self.publisher
+    }
+
+    /// The documents to publish now: the cluster's keys, then the published keys it no longer
+    /// has (unless pruning). Returns them with what is published.
+    pub async fn documents(&self) -> Result<(Documents, Published), HostingError> {
+        let (cluster_keys, published) = tokio::join!(self.keys.keys(), self.publisher.read());
+        let (cluster_keys, published) = (cluster_keys?, published?);
+        let keys = keys_to_publish(&cluster_keys, &published.jwks_keys(), self.prune_stale_keys);
+        Ok((Documents::for_keys(&self.issuer, &keys), published))
+    }
+
+    async fn doctor_findings(&self) -> Vec<Finding> {
+        let examination = Examination {
+            issuer: self.issuer.as_str(),
+            token: None,
+            audience: AZURE_AUDIENCE,
+            now: SystemTime::now(),
+        };
+        match Doctor::new(self.fetcher.clone())
+            .examine(&examination)
+            .await
+        {
+            Ok(findings) => findings,
+            Err(error) => vec![Finding::error(
+                "ISSUER_INVALID",
+                error.to_string(),
+                "correct the issuer in kwif.yaml",
+            )],
+        }
+    }
+
+    /// The keys served at the public `jwks_uri`, as Entra ID would read them; `None` when they
+    /// cannot be read (the doctor says why).
+    async fn public_keys(&self) -> Option<(String, Vec<serde_json::Value>)> {
+        let discovery = self
+            .fetcher
+            .get(&self.issuer.discovery_url())
+            .await
+            .ok()
+            .filter(|fetched| fetched.status == 200)?;
+        let document: serde_json::Value = serde_json::from_slice(&discovery.body).ok()?;
+        let jwks_uri = document["jwks_uri"].as_str()?.to_string();
+        let fetched = self
+            .fetcher
+            .get(&jwks_uri)
+            .await
+            .ok()
+            .filter(|fetched| fetched.status == 200)?;
+        let jwks: serde_json::Value = serde_json::from_slice(&fetched.body).ok()?;
+        Some((jwks_uri, jwk_entries(&jwks)))
+    }
+
+    /// Findings comparing the cluster's keys with the hosted ones.
+    fn key_findings(
+        &self,
+        cluster_keys: &[serde_json::Value],
+        hosted: &[serde_json::Value],
+        at: &str,
+    ) -> Vec<Finding> {
+        let comparison = compare_keys(cluster_keys, hosted);
+        let unpublished = comparison.unpublished.iter().map(|kid| {
+            Finding::error(
+                KEY_NOT_PUBLISHED,
+                format!(
+                    "the cluster's key {kid} is not published at {at}: tokens it signs are rejected by Entra ID (AADSTS7000272)"
+                ),
+                "kwif apply --step hosting publishes it next to the keys already published",
+            )
+        });
+        let stale = comparison.stale.iter().map(|kid| {
+            Finding::warning(
+                STALE_KEY,
+                format!("the key {kid} published at {at} is no longer one of the cluster's keys"),
+                "keep it 24 h after the rotation so tokens it signed stay valid, then publish again with stale keys pruned",
+            )
+        });
+        unpublished.chain(stale).collect()
+    }
+}
+
+fn blob_publisher(
+    profile: &Profile,
+    blob: &crate::profile::AzureBlobHosting,
+    options: &HostingOptions,
+) -> Result<AzureBlobPublisher, Finding> {
+    let account = blob.storage_account.as_str();
+    let endpoint = match &options.blob_endpoint {
+        Some(url) => BlobEndpoint::new(url.clone(), account),
+        None => BlobEndpoint::for_cloud(&profile.azure.cloud, account).ok_or_else(|| {
+            Finding::error(
+                "HOSTING_BLOB_ENDPOINT_UNKNOWN",
+                format!("the blob endpoint of storage account {account} in a custom cloud is not known"),
+                format!("give it explicitly: `az storage account show -n {account} --query primaryEndpoints.blob`"),
+            )
+        })?,
+    };
+    let key = match &options.storage_key {
+        Some(key) => Some(key.clone()),
+        None => StorageKey::from_env().map_err(|error| {
+            Finding::error(
+                "HOSTING_STORAGE_KEY_INVALID",
+                error.to_string(),
+                "export AZURE_STORAGE_KEY again",
+            )
+        })?,
+    };
+    let http =
+        AzureBlobPublisher::http_client(&options.ca_files).map_err(|error| error.to_finding())?;
+    let publisher =
+        AzureBlobPublisher::new(blob.clone(), profile.issuer.clone(), endpoint, key, http);
+    Ok(match &options.web_endpoint {
+        Some(web) => publisher.with_web_endpoint(web.clone()),
+        None => publisher,
+    })
+}
+
+impl Step for HostingStep {
+    fn id(&self) -> StepId {
+        StepId::Hosting
+    }
+
+    fn check(&self) -> StepFuture<'_, Check> {
+        Box::pin(async move {
+            let (mut findings, public_keys, cluster_keys, published) = tokio::join!(
+                self.doctor_findings(),
+                self.public_keys(),
+                self.keys.keys(),
+                self.publisher.read()
+            );
+            let cluster_keys = match cluster_keys {
+                Ok(keys) => keys,
+                Err(error) => {
+                    findings.push(error.to_finding());
+                    findings.extend(self.publisher.notes());
+                    return Check::from_findings(findings, false);
+                }
+            };
+            let published = match published {
+                Ok(published) => published,
+                Err(error) => {
+                    findings.push(error.to_finding());
+                    findings.extend(self.publisher.notes());
+                    return Check::from_findings(findings, false);
+                }
+            };
+            // What Entra ID reads counts; the publisher's copy only when the public one cannot be read.
+            let (at, hosted) =
+                public_keys.unwrap_or_else(|| (published.location.clone(), published.jwks_keys()));
+            findings.extend(self.key_findings(&cluster_keys, &hosted, &at));
+            let keys =
+                keys_to_publish(&cluster_keys, &published.jwks_keys(), self.prune_stale_keys);
+            let documents = Documents::for_keys(&self.issuer, &keys);
+            let drifted = match self.publisher.drift(&documents).await {
+                Ok(drift) => {
+                    let drifted = !drift.is_empty();
+                    findings.extend(drift);
+                    drifted
+                }
+                Err(error) => {
+                    findings.push(error.to_finding());
+                    false
+                }
+            };
+            findings.extend(self.publisher.notes());
+            Check::from_findings(findings, drifted)
+        })
+    }
+
+    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+        Box::pin(async move {
+            let (documents, _) = self
+                .documents()
+                .await
+                .map_err(|error| error.to_step_error())?;
+            let changes = self
+                .publisher
+                .plan(&documents)
+                .await
+                .map_err(|error| error.to_step_error())?;
+            Ok(Plan {
+                step: StepId::Hosting,
+                changes,
+            })
+        })
+    }
+
+    fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+        Box::pin(async move {
+            if plan.is_empty() {
+                return Ok(());
+            }
+            // Read again: a key the cluster gained since the plan is published too, none is lost.
+            let (documents, _) = self
+                .documents()
+                .await
+                .map_err(|error| error.to_step_error())?;
+            self.publisher
+                .publish(&documents)
+                .await
+                .map_err(|error| error.to_step_error())
+        })
+    }
+}

@@ -1,0 +1,562 @@
+//! The `verify` step: mints a token for each service account with the Azure audience, exchanges
+//! it at Entra ID exactly as the workload's SDK would, and reports the expiry or the AADSTS code
+//! in words (running the doctor for hosting codes). Read-only: it plans and applies nothing.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use ::kube::Client;
+use futures::future::join_all;
+
+use crate::azure::aadsts::{self, Explanation};
+use crate::azure::identity_client::{IdentityClient, IdentityIds, IdentityRef};
+use crate::azure::session::AzureSession;
+use crate::azure::token_exchange::{AccessTokenClaims, ExchangeError, TokenExchange};
+use crate::engine::{Check, Finding, Plan, Step, StepError, StepFuture, StepId};
+use crate::kube::{self as cluster, KubeError};
+use crate::oidc::AZURE_AUDIENCE;
+use crate::oidc::doctor::{Doctor, Examination};
+use crate::oidc::fetch::Fetcher;
+use crate::oidc::issuer::{IssuerUrl, describe_difference};
+use crate::oidc::jwt::Jwt;
+use crate::profile::Profile;
+use crate::steps::identity::{IdentityState, identity_ref};
+
+/// The shortest token TokenRequest accepts (kubernetes.md §9): the token is used once, at once.
+const TOKEN_SECONDS: i64 = 600;
+
+/// How long a fresh federated credential may answer AADSTS70021 ("several minutes", azure.md §3)
+/// and how often verify retries meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PropagationWait {
+    pub window: Duration,
+    pub interval: Duration,
+}
+
+impl Default for PropagationWait {
+    fn default() -> PropagationWait {
+        PropagationWait {
+            window: Duration::from_secs(300),
+            interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What verify is doing, for a front end to show (a countdown while waiting for propagation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifyProgress {
+    Exchanging {
+        service_account: String,
+    },
+    /// Entra refused with a code expected while a new credential propagates; retrying.
+    Waiting {
+        service_account: String,
+        code: u32,
+        remaining: Duration,
+    },
+    Verified {
+        service_account: String,
+        expires_on: SystemTime,
+    },
+    Refused {
+        service_account: String,
+        codes: Vec<u32>,
+    },
+}
+
+impl fmt::Display for VerifyProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyProgress::Exchanging { service_account } => {
+                write!(f, "{service_account}: exchanging a token at Entra ID")
+            }
+            VerifyProgress::Waiting {
+                service_account,
+                code,
+                remaining,
+            } => write!(
+                f,
+                "{service_account}: AADSTS{code}, the new federated credential is still propagating; retrying for {}s more",
+                remaining.as_secs()
+            ),
+            VerifyProgress::Verified {
+                service_account,
+                expires_on,
+            } => {
+                write!(
+                    f,
+                    "{service_account}: token issued, expires {}",
+                    humantime::format_rfc3339_seconds(*expires_on)
+                )
+            }
+            VerifyProgress::Refused {
+                service_account,
+                codes,
+            } => write!(f, "{service_account}: refused with AADSTS {codes:?}"),
+        }
+    }
+}
+
+pub type ProgressCallback = Arc<dyn Fn(&VerifyProgress) + Send + Sync>;
+
+/// The result of one exchange, without the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyOutcome {
+    /// `namespace/serviceAccount`.
+    pub service_account: String,
+    pub result: Result<IssuedToken, String>,
+}
+
+/// What an issued token says: when it expires and who it is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub expires_on: SystemTime,
+    pub claims: AccessTokenClaims,
+}
+
+pub struct VerifyStep {
+    kube: Client,
+    exchange: TokenExchange,
+    identities: IdentityClient,
+    identity: IdentityRef,
+    issuer: IssuerUrl,
+    /// `(namespace, serviceAccount)`, distinct.
+    service_accounts: Vec<(String, String)>,
+    scope: String,
+    has_roles: bool,
+    doctor: Option<Fetcher>,
+    state: IdentityState,
+    propagation: PropagationWait,
+    progress: Option<ProgressCallback>,
+    outcomes: Mutex<Vec<VerifyOutcome>>,
+}
+
+impl VerifyStep {
+    /// The step for `profile`: its service accounts, exchanged for a Resource Manager token of
+    /// the session's cloud. `doctor` fetches the hosted documents when a code points at them.
+    pub fn from_profile(
+        session: &AzureSession,
+        kube: Client,
+        profile: &Profile,
+        state: IdentityState,
+        doctor: Option<Fetcher>,
+    ) -> Result<VerifyStep, crate::azure::error::AzureError> {
+        let mut service_accounts: Vec<(String, String)> = Vec::new();
+        for workload in &profile.workloads {
+            let pair = (
+                workload.namespace.as_str().to_string(),
+                workload.service_account.as_str().to_string(),
+            );
+            if !service_accounts.contains(&pair) {
+                service_accounts.push(pair);
+            }
+        }
+        Ok(VerifyStep {
+            kube,
+            exchange: session.exchange.clone(),
+            identities: session.identity_client()?,
+            identity: identity_ref(session, profile),
+            issuer: profile.issuer.clone(),
+            service_accounts,
+            scope: session.management_scope(),
+            has_roles: !profile.identity.roles.is_empty(),
+            doctor,
+            state,
+            propagation: PropagationWait::default(),
+            progress: None,
+            outcomes: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Exchange for another scope (one resource's `…/.default`).
+    pub fn with_scope(mut self, scope: impl Into<String>) -> VerifyStep {
+        self.scope = scope.into();
+        self
+    }
+
+    pub fn with_propagation_wait(mut self, wait: PropagationWait) -> VerifyStep {
+        self.propagation = wait;
+        self
+    }
+
+    /// Called with every progress event, from the task running the check (never blocks it).
+    pub fn on_progress(mut self, callback: ProgressCallback) -> VerifyStep {
+        self.progress = Some(callback);
+        self
+    }
+
+    /// The outcomes of the last check, one per service account.
+    pub fn outcomes(&self) -> Vec<VerifyOutcome> {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn report(&self, event: VerifyProgress) {
+        if let Some(callback) = &self.progress {
+            callback(&event);
+        }
+    }
+
+    /// The identity's ids: from the shared state, else read from Azure (checks run concurrently,
+    /// so the identity step may not have filled the state yet).
+    async fn ids(&self) -> Result<Option<IdentityIds>, Finding> {
+        if let Some(ids) = self.state.ids() {
+            return Ok(Some(ids));
+        }
+        match self.identities.get(&self.identity).await {
+            Ok(Some(found)) => {
+                self.state.set_ids(found.ids);
+                Ok(Some(found.ids))
+            }
+            Ok(None) => Ok(None),
+            Err(error) => Err(error.to_finding("VERIFY_AZURE")),
+        }
+    }
+
+    /// Until when a refusal may be propagation: the window after the last credential write.
+    fn propagation_deadline(&self) -> Option<Instant> {
+        let written = self.state.credential_written_at()?;
+        let deadline = written + self.propagation.window;
+        (deadline > Instant::now()).then_some(deadline)
+    }
+
+    async fn verify_one(
+        &self,
+        ids: IdentityIds,
+        namespace: &str,
+        service_account: &str,
+    ) -> (Vec<Finding>, VerifyOutcome) {
+        let who = format!("{namespace}/{service_account}");
+        let token = match cluster::mint_token(
+            &self.kube,
+            namespace,
+            service_account,
+            AZURE_AUDIENCE,
+            TOKEN_SECONDS,
+        )
+        .await
+        {
+            Ok(token) => token,
+            Err(error) => {
+                let finding = mint_finding(&who, &error);
+                let outcome = VerifyOutcome {
+                    service_account: who,
+                    result: Err(finding.message.clone()),
+                };
+                return (vec![finding], outcome);
+            }
+        };
+        self.report(VerifyProgress::Exchanging {
+            service_account: who.clone(),
+        });
+        let result = self.exchange_with_patience(&who, ids, &token).await;
+        match result {
+            Ok(issued) => {
+                self.report(VerifyProgress::Verified {
+                    service_account: who.clone(),
+                    expires_on: issued.expires_on,
+                });
+                let findings = self.target_findings(&who);
+                (
+                    findings,
+                    VerifyOutcome {
+                        service_account: who,
+                        result: Ok(issued),
+                    },
+                )
+            }
+            Err(error) => {
+                self.report(VerifyProgress::Refused {
+                    service_account: who.clone(),
+                    codes: error.codes().to_vec(),
+                });
+                let findings = self.refusal_findings(&who, ids, &token, &error).await;
+                (
+                    findings,
+                    VerifyOutcome {
+                        service_account: who,
+                        result: Err(error.to_string()),
+                    },
+                )
+            }
+        }
+    }
+
+    /// The exchange, retried with a countdown while a refusal may be a fresh credential propagating.
+    async fn exchange_with_patience(
+        &self,
+        who: &str,
+        ids: IdentityIds,
+        token: &str,
+    ) -> Result<IssuedToken, ExchangeError> {
+        loop {
+            match self
+                .exchange
+                .exchange(ids.tenant_id, ids.client_id, token, &self.scope)
+                .await
+            {
+                Ok(issued) => {
+                    return Ok(IssuedToken {
+                        expires_on: issued.expires_on,
+                        claims: issued.claims.clone(),
+                    });
+                }
+                Err(error) => {
+                    let propagating = error
+                        .explanation()
+                        .is_some_and(|explanation| explanation.propagation);
+                    let Some(deadline) = self.propagation_deadline().filter(|_| propagating) else {
+                        return Err(error);
+                    };
+                    let code = error.codes().first().copied().unwrap_or_default();
+                    self.count_down(
+                        who,
+                        code,
+                        deadline.min(Instant::now() + self.propagation.interval),
+                        deadline,
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+
+    /// Sleeps until `until`, reporting the time left before `deadline` every second.
+    async fn count_down(&self, who: &str, code: u32, until: Instant, deadline: Instant) {
+        loop {
+            let now = Instant::now();
+            if now >= until {
+                return;
+            }
+            self.report(VerifyProgress::Waiting {
+                service_account: who.to_string(),
+                code,
+                remaining: deadline.saturating_duration_since(now),
+            });
+            tokio::time::sleep(
+                until
+                    .saturating_duration_since(now)
+                    .min(Duration::from_secs(1)),
+            )
+            .await;
+        }
+    }
+
+    async fn refusal_findings(
+        &self,
+        who: &str,
+        ids: IdentityIds,
+        token: &str,
+        error: &ExchangeError,
+    ) -> Vec<Finding> {
+        let (codes, description) = match error {
+            ExchangeError::Refused {
+                codes, description, ..
+            } => (codes, description),
+            ExchangeError::Unreachable { .. } => {
+                let fix = "check the network path to the authority host; a private CA goes into SSL_CERT_FILE";
+                return vec![Finding::error(
+                    "VERIFY_ENTRA_UNREACHABLE",
+                    format!("{who}: {error}"),
+                    fix,
+                )];
+            }
+            ExchangeError::Setup { .. } => {
+                let fix = "check azure.tenant and the authority host (https) in kwif.yaml";
+                return vec![Finding::error(
+                    "VERIFY_EXCHANGE_FAILED",
+                    format!("{who}: {error}"),
+                    fix,
+                )];
+            }
+        };
+        let explanation = error.explanation();
+        let mut findings = vec![refusal_finding(
+            who,
+            codes,
+            description,
+            explanation,
+            ids,
+            &self.issuer,
+        )];
+        if codes
+            .iter()
+            .any(|code| matches!(code, 70021 | 700211 | 700213 | 7002137 | 7002138))
+        {
+            findings.extend(self.mismatch_findings(who, token));
+        }
+        if explanation.is_some_and(|explanation| explanation.hosting) {
+            findings.extend(self.doctor_findings(token).await);
+        }
+        findings
+    }
+
+    /// Where the minted token differs from what the federated credential expects.
+    fn mismatch_findings(&self, who: &str, token: &str) -> Vec<Finding> {
+        let Ok(jwt) = Jwt::parse(token) else {
+            return Vec::new();
+        };
+        let mut findings = Vec::new();
+        if let Some(issuer) = jwt
+            .issuer()
+            .filter(|issuer| *issuer != self.issuer.as_str())
+        {
+            findings.push(Finding::error(
+                "VERIFY_TOKEN_ISSUER",
+                format!(
+                    "{who}: the cluster signs tokens with iss {issuer:?}, the federated credential expects {:?}: {}",
+                    self.issuer.as_str(),
+                    describe_difference(self.issuer.as_str(), issuer)
+                ),
+                "make the cluster's --service-account-issuer the profile's issuer: `kwif apply --step issuer`",
+            ));
+        }
+        findings
+    }
+
+    async fn doctor_findings(&self, token: &str) -> Vec<Finding> {
+        let Some(fetcher) = &self.doctor else {
+            return Vec::new();
+        };
+        let exam = Examination {
+            issuer: self.issuer.as_str(),
+            token: Some(token),
+            audience: AZURE_AUDIENCE,
+            now: SystemTime::now(),
+        };
+        match Doctor::new(fetcher.clone()).examine(&exam).await {
+            Ok(findings) if findings.is_empty() => vec![Finding::warning(
+                "VERIFY_DOCTOR_CLEAN",
+                format!(
+                    "the doctor finds the documents of {} fine from here, yet Entra could not use them",
+                    self.issuer
+                ),
+                "Entra fetches from the internet: check firewalls, storage network rules and DNS as seen from outside",
+            )],
+            Ok(findings) => findings,
+            Err(error) => vec![Finding::error(
+                "VERIFY_DOCTOR",
+                error.to_string(),
+                "fix the issuer in kwif.yaml",
+            )],
+        }
+    }
+
+    /// TODO(target-call): call the role's resource with the token to prove the role works.
+    fn target_findings(&self, who: &str) -> Vec<Finding> {
+        if !self.has_roles {
+            return Vec::new();
+        }
+        vec![Finding::warning(
+            "VERIFY_TARGET_NOT_CALLED",
+            format!(
+                "{who}: the token exchange works; kwif does not yet call the target resource to prove the role (TODO)"
+            ),
+            "prove it from a pod, e.g. `az storage container list --auth-mode login` after `az login --federated-token`",
+        )]
+    }
+}
+
+fn mint_finding(who: &str, error: &KubeError) -> Finding {
+    if error.code() == Some(404) {
+        return Finding::error(
+            "VERIFY_SERVICE_ACCOUNT_MISSING",
+            format!("ServiceAccount {who} does not exist, so no token can be minted for it"),
+            "`kwif apply --step workload` creates it",
+        );
+    }
+    Finding::error(
+        "VERIFY_TOKEN_REQUEST",
+        format!("minting a token for {who} with audience {AZURE_AUDIENCE} failed: {error}"),
+        "check that your kubeconfig user may create serviceaccounts/token (`kubectl create token`)",
+    )
+}
+
+/// The refusal in words: the code, its meaning, Entra's own description, the usual cause, the fix.
+fn refusal_finding(
+    who: &str,
+    codes: &[u32],
+    description: &str,
+    explanation: Option<&'static Explanation>,
+    ids: IdentityIds,
+    issuer: &IssuerUrl,
+) -> Finding {
+    let code = codes.first().copied();
+    let shown = code
+        .map(|code| format!("AADSTS{code}"))
+        .unwrap_or_else(|| "an error without a code".to_string());
+    let lookup = code.map(aadsts::lookup_url).unwrap_or_default();
+    match explanation {
+        Some(explanation) => Finding::error(
+            explanation.finding,
+            format!(
+                "{who}: Entra ID refused the token exchange for client {} with {shown}: {}.\nEntra said: {description}\nUsual cause: {}.\n{lookup}",
+                ids.client_id, explanation.meaning, explanation.cause
+            ),
+            explanation.fix.replace("ISSUER", issuer.as_str()),
+        ),
+        None => Finding::error(
+            "AADSTS_UNKNOWN",
+            format!(
+                "{who}: Entra ID refused the token exchange for client {} with {shown}.\nEntra said: {description}\n{lookup}",
+                ids.client_id
+            ),
+            "look the code up at the address above",
+        ),
+    }
+}
+
+fn not_ready(identity: &IdentityRef) -> Finding {
+    Finding::warning(
+        "VERIFY_NOT_READY",
+        format!(
+            "managed identity {} does not exist yet: there is nothing to exchange a token for",
+            identity.name
+        ),
+        "`kwif apply` creates it; verify runs after the other steps",
+    )
+}
+
+impl Step for VerifyStep {
+    fn id(&self) -> StepId {
+        StepId::Verify
+    }
+
+    fn check(&self) -> StepFuture<'_, Check> {
+        Box::pin(async move {
+            let ids = match self.ids().await {
+                Ok(Some(ids)) => ids,
+                Ok(None) => return Check::skipped(not_ready(&self.identity)),
+                Err(finding) => return Check::from_findings(vec![finding], false),
+            };
+            let results = join_all(self.service_accounts.iter().map(
+                |(namespace, service_account)| self.verify_one(ids, namespace, service_account),
+            ))
+            .await;
+            let mut findings = Vec::new();
+            let mut outcomes = Vec::new();
+            for (found, outcome) in results {
+                findings.extend(found);
+                outcomes.push(outcome);
+            }
+            *self.outcomes.lock().unwrap_or_else(PoisonError::into_inner) = outcomes;
+            Check::from_findings(findings, false)
+        })
+    }
+
+    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+        Box::pin(async move {
+            Ok(Plan {
+                step: StepId::Verify,
+                changes: Vec::new(),
+            })
+        })
+    }
+
+    fn apply<'a>(&'a self, _plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+        Box::pin(async move { Ok(()) })
+    }
+}

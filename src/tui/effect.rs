@@ -1,0 +1,16 @@
+//! What the update function asks the app to do outside the state: start a check, plan or
+//! apply in the background, stop an apply after its current step, save the profile.
+
+use crate::engine::{Plan, StepId};
+use crate::profile::Profile;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Check { step: StepId, generation: u64 },
+    Plan { step: StepId, generation: u64 },
+    /// Apply these plans in this order; every plan was shown to the user and confirmed with `y`.
+    Apply { plans: Vec<Plan> },
+    /// Stop before the next step of the running apply.
+    CancelApply,
+    SaveProfile { profile: Box<Profile>, yaml: String },
+}

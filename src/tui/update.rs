@@ -1,0 +1,501 @@
+//! The one place where the wizard's state changes: `update(state, action)` applies an action
+//! and returns the effects to run in the background. No I/O here; nothing is applied without
+//! the user's `y` on a confirmation that showed the changes.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+use super::action::Action;
+use super::apply_all_selection::ApplyAllSelection;
+use super::apply_progress::{ApplyItemState, ApplyProgress};
+use super::detail_view::detail_lines;
+use super::effect::Effect;
+use super::overlay::Overlay;
+use super::profile_form::{FormSignal, ProfileForm};
+use super::screen_layout::ScreenLayout;
+use super::state::{Focus, State};
+use super::step_view::PlanState;
+use crate::engine::{Check, Plan, Status, StepError, StepId};
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(key) => on_key(state, key),
+        Action::Mouse(mouse) => on_mouse(state, mouse),
+        Action::Resize(width, height) => {
+            state.viewport = (width, height);
+            clamp_scroll(state);
+            Vec::new()
+        }
+        Action::Tick => {
+            state.tick = state.tick.wrapping_add(1);
+            Vec::new()
+        }
+        Action::Interrupt => interrupt(state),
+        Action::Quit => quit(state),
+        Action::CheckAll => check_all(state),
+        Action::Checked { step, generation, check } => on_checked(state, step, generation, check),
+        Action::Planned { step, generation, result } => on_planned(state, step, generation, result),
+        Action::ApplyStarted { step } => {
+            if let Overlay::Applying(progress) = &mut state.overlay {
+                progress.set(step, ApplyItemState::Applying);
+            }
+            state.log.info(format!("applying {step}…"));
+            Vec::new()
+        }
+        Action::Applied { step, result } => on_applied(state, step, result),
+        Action::ApplyFinished { cancelled } => on_apply_finished(state, cancelled),
+        Action::Notice { ok, text } => {
+            if ok { state.log.done(text) } else { state.log.failed(text) }
+            Vec::new()
+        }
+        Action::StepsReplaced(Ok(steps)) => {
+            let ids: Vec<StepId> = steps.0.iter().map(|step| step.id()).collect();
+            state.replace_steps(&ids);
+            state.log.done("steps rebuilt for the edited profile");
+            check_all(state)
+        }
+        Action::StepsReplaced(Err(message)) => {
+            state.log.failed(format!("the edited profile cannot be used: {message}"));
+            Vec::new()
+        }
+    }
+}
+
+// ---- keys -------------------------------------------------------------------------------
+
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return interrupt(state);
+    }
+    match &state.overlay {
+        Overlay::None => main_key(state, key),
+        Overlay::Help => match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?') => close_overlay(state),
+            KeyCode::Char('q') => quit(state),
+            _ => Vec::new(),
+        },
+        Overlay::ConfirmApply { step } => {
+            let step = *step;
+            match key.code {
+                KeyCode::Char('y' | 'Y') => confirm_apply(state, step),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => decline(state, &format!("apply of {step} cancelled: nothing changed")),
+                KeyCode::Char('q') => quit(state),
+                _ => Vec::new(),
+            }
+        }
+        Overlay::ConfirmApplyAll { steps, .. } => {
+            let steps = steps.clone();
+            match key.code {
+                KeyCode::Char('y' | 'Y') => confirm_apply_all(state, &steps),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => decline(state, "apply all cancelled: nothing changed"),
+                KeyCode::Char('q') => quit(state),
+                _ => Vec::new(),
+            }
+        }
+        Overlay::Applying(_) => match key.code {
+            KeyCode::Esc => cancel_apply(state, false),
+            KeyCode::Char('q') => interrupt(state),
+            _ => Vec::new(),
+        },
+        Overlay::Form(_) => form_key(state, key),
+    }
+}
+
+fn main_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let detail = state.focus == Focus::Detail;
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') if detail => scroll(state, -1),
+        KeyCode::Down | KeyCode::Char('j') if detail => scroll(state, 1),
+        KeyCode::Up | KeyCode::Char('k') => select(state, -1),
+        KeyCode::Down | KeyCode::Char('j') => select(state, 1),
+        KeyCode::PageUp => scroll(state, -page(state)),
+        KeyCode::PageDown => scroll(state, page(state)),
+        KeyCode::Home if detail => scroll(state, isize::MIN / 2),
+        KeyCode::End if detail => scroll(state, isize::MAX / 2),
+        KeyCode::Home => select(state, isize::MIN / 2),
+        KeyCode::End => select(state, isize::MAX / 2),
+        KeyCode::Left | KeyCode::Char('h') | KeyCode::Esc => set_focus(state, Focus::Steps),
+        KeyCode::Right | KeyCode::Char('l') => set_focus(state, Focus::Detail),
+        KeyCode::Tab | KeyCode::BackTab => {
+            let other = if detail { Focus::Steps } else { Focus::Detail };
+            set_focus(state, other)
+        }
+        KeyCode::Enter => open(state),
+        KeyCode::Char('c') => state.selected_step().map_or_else(Vec::new, |step| check(state, step)),
+        KeyCode::Char('C') => check_all(state),
+        KeyCode::Char('p') => {
+            state.focus = Focus::Detail;
+            state.selected_step().map_or_else(Vec::new, |step| plan(state, step))
+        }
+        KeyCode::Char('a') => ask_apply(state),
+        KeyCode::Char('A') => ask_apply_all(state),
+        KeyCode::Char('e') => edit(state),
+        KeyCode::Char('?') => {
+            state.overlay = Overlay::Help;
+            Vec::new()
+        }
+        KeyCode::Char('q') => quit(state),
+        _ => Vec::new(),
+    }
+}
+
+fn form_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Overlay::Form(form) = &mut state.overlay else {
+        return Vec::new();
+    };
+    match form.handle_key(key) {
+        FormSignal::Continue => Vec::new(),
+        FormSignal::Cancelled => decline(state, "edit cancelled: the profile is unchanged"),
+        FormSignal::Confirmed { profile, yaml } => {
+            state.overlay = Overlay::None;
+            let changed = state.profile.as_ref() != Some(&*profile);
+            if !changed {
+                state.log.info("the profile is unchanged");
+                return Vec::new();
+            }
+            state.profile = Some((*profile).clone());
+            state.log.done("profile updated");
+            vec![Effect::SaveProfile { profile, yaml }]
+        }
+    }
+}
+
+fn close_overlay(state: &mut State) -> Vec<Effect> {
+    state.overlay = Overlay::None;
+    Vec::new()
+}
+
+fn decline(state: &mut State, message: &str) -> Vec<Effect> {
+    state.overlay = Overlay::None;
+    state.log.info(message);
+    Vec::new()
+}
+
+fn set_focus(state: &mut State, focus: Focus) -> Vec<Effect> {
+    state.focus = focus;
+    Vec::new()
+}
+
+fn select(state: &mut State, delta: isize) -> Vec<Effect> {
+    let last = state.steps.len().saturating_sub(1) as isize;
+    let next = (state.selected as isize).saturating_add(delta).clamp(0, last.max(0)) as usize;
+    if next != state.selected {
+        state.selected = next;
+        state.detail_scroll = 0;
+    }
+    state.auto_select = false;
+    Vec::new()
+}
+
+/// The detail pane's lines and height at the current viewport.
+fn detail_extent(state: &State) -> (usize, usize) {
+    let (width, height) = state.viewport;
+    let inner = ScreenLayout::new(Rect::new(0, 0, width, height)).detail_inner();
+    (detail_lines(state, inner.width as usize).len(), inner.height as usize)
+}
+
+fn page(state: &State) -> isize {
+    (detail_extent(state).1.saturating_sub(1)).max(1) as isize
+}
+
+fn scroll(state: &mut State, delta: isize) -> Vec<Effect> {
+    let (lines, height) = detail_extent(state);
+    let max = lines.saturating_sub(height) as isize;
+    state.detail_scroll = (state.detail_scroll as isize).saturating_add(delta).clamp(0, max) as usize;
+    Vec::new()
+}
+
+fn clamp_scroll(state: &mut State) {
+    scroll(state, 0);
+}
+
+fn open(state: &mut State) -> Vec<Effect> {
+    state.focus = Focus::Detail;
+    state.auto_select = false;
+    match state.selected() {
+        Some(view) if view.status.needs_attention() && view.plan == PlanState::NotPlanned => plan(state, view.id),
+        _ => Vec::new(),
+    }
+}
+
+fn edit(state: &mut State) -> Vec<Effect> {
+    let (Some(profile), Some(step)) = (&state.profile, state.selected_step()) else {
+        state.log.info("no profile to edit in this session");
+        return Vec::new();
+    };
+    state.overlay = Overlay::Form(Box::new(ProfileForm::edit(profile, step)));
+    Vec::new()
+}
+
+// ---- checks and plans -----------------------------------------------------------------------
+
+fn check(state: &mut State, step: StepId) -> Vec<Effect> {
+    let generation = state.generation();
+    let Some(view) = state.view_mut(step) else {
+        return Vec::new();
+    };
+    view.status = Status::Checking;
+    view.check_generation = generation;
+    vec![Effect::Check { step, generation }]
+}
+
+fn check_all(state: &mut State) -> Vec<Effect> {
+    let ids: Vec<StepId> = state.steps.iter().map(|view| view.id).collect();
+    ids.into_iter().flat_map(|step| check(state, step)).collect()
+}
+
+fn plan(state: &mut State, step: StepId) -> Vec<Effect> {
+    let generation = state.generation();
+    let Some(view) = state.view_mut(step) else {
+        return Vec::new();
+    };
+    view.plan = PlanState::Planning;
+    view.plan_generation = generation;
+    vec![Effect::Plan { step, generation }]
+}
+
+fn on_checked(state: &mut State, step: StepId, generation: u64, check: Check) -> Vec<Effect> {
+    let Some(view) = state.view_mut(step) else {
+        return Vec::new();
+    };
+    if view.check_generation != generation {
+        return Vec::new();
+    }
+    view.set_check(check);
+    if state.steps.iter().any(|view| view.status == Status::Checking) {
+        return Vec::new();
+    }
+    log_check_summary(state);
+    if !state.auto_select {
+        return Vec::new();
+    }
+    state.auto_select = false;
+    let Some(index) = state.steps.iter().position(|view| view.status.needs_attention()) else {
+        return Vec::new();
+    };
+    state.selected = index;
+    state.detail_scroll = 0;
+    let step = state.steps[index].id;
+    if state.overlay.is_none() && state.steps[index].plan == PlanState::NotPlanned { plan(state, step) } else { Vec::new() }
+}
+
+fn log_check_summary(state: &mut State) {
+    let count = |status: Status| state.steps.iter().filter(|view| view.status == status).count();
+    let parts: Vec<String> = [Status::Ok, Status::Drift, Status::Error, Status::Skipped, Status::Pending]
+        .into_iter()
+        .filter(|status| count(*status) > 0)
+        .map(|status| format!("{} {}", count(status), status.word()))
+        .collect();
+    let text = format!("checked {} steps: {}", state.steps.len(), parts.join(", "));
+    if state.all_ok() { state.log.done(text) } else { state.log.info(text) }
+}
+
+fn on_planned(state: &mut State, step: StepId, generation: u64, result: Result<Plan, StepError>) -> Vec<Effect> {
+    let Some(view) = state.view_mut(step) else {
+        return Vec::new();
+    };
+    if view.plan_generation != generation {
+        return Vec::new();
+    }
+    view.plan = match result {
+        Ok(plan) => PlanState::Ready(plan),
+        Err(error) => PlanState::Failed(error),
+    };
+    close_finished_follow_up(state);
+    Vec::new()
+}
+
+/// The follow-up confirmation after an apply closes itself when nothing is left to change.
+fn close_finished_follow_up(state: &mut State) {
+    let Overlay::ConfirmApplyAll { steps, follow_up: true } = &state.overlay else {
+        return;
+    };
+    let selection = ApplyAllSelection::of(state, steps);
+    if !selection.planning && selection.plans.is_empty() && selection.blocked.is_none() {
+        state.overlay = Overlay::None;
+        state.log.done("nothing more to apply");
+    }
+}
+
+// ---- applies --------------------------------------------------------------------------------
+
+fn ask_apply(state: &mut State) -> Vec<Effect> {
+    if state.is_applying() {
+        return Vec::new();
+    }
+    let Some(step) = state.selected_step() else {
+        return Vec::new();
+    };
+    state.overlay = Overlay::ConfirmApply { step };
+    // Planned afresh, so the confirmation shows exactly what `y` will apply.
+    plan(state, step)
+}
+
+fn confirm_apply(state: &mut State, step: StepId) -> Vec<Effect> {
+    let Some(view) = state.step(step) else {
+        return close_overlay(state);
+    };
+    match &view.plan {
+        PlanState::Ready(plan) if plan.is_empty() => decline(state, &format!("nothing to apply for {step}")),
+        PlanState::Ready(plan) => {
+            let plans = vec![plan.clone()];
+            start_apply(state, plans, Vec::new())
+        }
+        // Still planning, or nothing to apply: `y` does nothing.
+        _ => Vec::new(),
+    }
+}
+
+fn ask_apply_all(state: &mut State) -> Vec<Effect> {
+    if state.is_applying() {
+        return Vec::new();
+    }
+    let steps = state.steps_needing_attention();
+    if steps.is_empty() {
+        state.log.info("nothing to apply: no step has drift or errors");
+        return Vec::new();
+    }
+    open_apply_all(state, steps, false)
+}
+
+fn open_apply_all(state: &mut State, steps: Vec<StepId>, follow_up: bool) -> Vec<Effect> {
+    state.overlay = Overlay::ConfirmApplyAll { steps: steps.clone(), follow_up };
+    steps.into_iter().flat_map(|step| plan(state, step)).collect()
+}
+
+fn confirm_apply_all(state: &mut State, steps: &[StepId]) -> Vec<Effect> {
+    let selection = ApplyAllSelection::of(state, steps);
+    if !selection.can_apply() {
+        return Vec::new();
+    }
+    start_apply(state, selection.plans, selection.deferred)
+}
+
+fn start_apply(state: &mut State, plans: Vec<Plan>, deferred: Vec<StepId>) -> Vec<Effect> {
+    let names: Vec<&str> = plans.iter().map(|plan| plan.step.as_str()).collect();
+    state.log.info(format!("apply confirmed: {}", names.join(", ")));
+    state.overlay = Overlay::Applying(ApplyProgress::new(plans.iter().map(|plan| plan.step), deferred));
+    vec![Effect::Apply { plans }]
+}
+
+fn on_applied(state: &mut State, step: StepId, result: Result<usize, StepError>) -> Vec<Effect> {
+    let item = match &result {
+        Ok(changes) => ApplyItemState::Applied { changes: *changes },
+        Err(error) => ApplyItemState::Failed(error.message.clone()),
+    };
+    if let Overlay::Applying(progress) = &mut state.overlay {
+        progress.set(step, item);
+    }
+    match result {
+        Ok(changes) => {
+            state.applied.push(step);
+            state.log.done(format!("applied {step}: {changes} change{}", if changes == 1 { "" } else { "s" }));
+            if let Some(view) = state.view_mut(step) {
+                view.apply_error = None;
+            }
+        }
+        Err(error) => {
+            state.log.failed(format!("apply of {step} failed: {} (fix: {})", error.message, error.fix));
+            if let Some(view) = state.view_mut(step) {
+                view.apply_error = Some(error);
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn on_apply_finished(state: &mut State, cancelled: bool) -> Vec<Effect> {
+    let progress = match std::mem::take(&mut state.overlay) {
+        Overlay::Applying(progress) => Some(progress),
+        other => {
+            state.overlay = other;
+            None
+        }
+    };
+    if cancelled {
+        state.log.info("apply stopped before the next step; apply again to finish");
+    }
+    // Applied steps change what later steps would do: every plan is computed afresh.
+    for view in &mut state.steps {
+        view.plan = PlanState::NotPlanned;
+    }
+    state.auto_select = true;
+    let mut effects = check_all(state);
+    let Some(progress) = progress else {
+        return effects;
+    };
+    if progress.quit_requested {
+        state.quit = true;
+        return effects;
+    }
+    if !cancelled && !progress.failed() && !progress.deferred.is_empty() {
+        state.auto_select = false;
+        state.log.info("planning the steps that build on what was just applied");
+        effects.extend(open_apply_all(state, progress.deferred, true));
+    }
+    effects
+}
+
+fn cancel_apply(state: &mut State, quit: bool) -> Vec<Effect> {
+    let Overlay::Applying(progress) = &mut state.overlay else {
+        return Vec::new();
+    };
+    let first = !progress.cancel_requested;
+    progress.cancel_requested = true;
+    progress.quit_requested |= quit;
+    match (first, quit) {
+        (true, false) => state.log.info("stopping once the current step is applied"),
+        (_, true) => state.log.info("quitting once the current step is applied"),
+        _ => {}
+    }
+    if first { vec![Effect::CancelApply] } else { Vec::new() }
+}
+
+/// Ctrl-C, SIGINT or `q` during an apply: the first asks to stop after the current step and
+/// quit; the second quits at once (the rerun converges).
+fn interrupt(state: &mut State) -> Vec<Effect> {
+    match &state.overlay {
+        Overlay::Applying(progress) if progress.quit_requested => {
+            state.log.failed("quit during an apply: run kwif again to finish it");
+            state.quit = true;
+            Vec::new()
+        }
+        Overlay::Applying(_) => cancel_apply(state, true),
+        _ => quit(state),
+    }
+}
+
+fn quit(state: &mut State) -> Vec<Effect> {
+    if state.is_applying() {
+        return interrupt(state);
+    }
+    state.quit = true;
+    Vec::new()
+}
+
+// ---- mouse ------------------------------------------------------------------------------------
+
+fn on_mouse(state: &mut State, mouse: MouseEvent) -> Vec<Effect> {
+    if !state.overlay.is_none() {
+        return Vec::new();
+    }
+    let (width, height) = state.viewport;
+    let layout = ScreenLayout::new(Rect::new(0, 0, width, height));
+    let at = Position::new(mouse.column, mouse.row);
+    let count = state.steps.len();
+    let clicked = (0..count).find(|index| layout.step_row(*index, count).contains(at));
+    match mouse.kind {
+        MouseEventKind::Down(_) if clicked.is_some() => {
+            let index = clicked.unwrap_or_default();
+            select(state, index as isize - state.selected as isize);
+            state.focus = Focus::Steps;
+            Vec::new()
+        }
+        MouseEventKind::Down(_) if layout.detail.contains(at) => set_focus(state, Focus::Detail),
+        MouseEventKind::ScrollDown if layout.detail.contains(at) => scroll(state, 3),
+        MouseEventKind::ScrollUp if layout.detail.contains(at) => scroll(state, -3),
+        MouseEventKind::ScrollDown if layout.steps.contains(at) => select(state, 1),
+        MouseEventKind::ScrollUp if layout.steps.contains(at) => select(state, -1),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,659 @@
+//! The `azure-blob` publisher against a real Azurite (npm `azurite`, installed by
+//! scripts/test.sh) over real TLS from a test CA: uploads, content types, anonymous reads, the
+//! static website, errors; and a key rotation of the sandbox cluster end to end through the doctor.
+
+mod support;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use kwif::engine::{Check, Status, Step};
+use kwif::hosting::azure_blob::{DISCOVERY_BLOB, JWKS_BLOB};
+use kwif::hosting::shared_key::{SharedKey, http_date};
+use kwif::hosting::{
+    AzureBlobPublisher, BlobEndpoint, HostingError, KeySource, Publisher, StorageKey,
+};
+use kwif::oidc::AZURE_AUDIENCE;
+use kwif::oidc::doctor::{Doctor, Examination};
+use kwif::oidc::fetch::Fetcher;
+use kwif::oidc::issuer::IssuerUrl;
+use kwif::profile::{AzureBlobHosting, BlobMode, ContainerName, StorageAccountName};
+use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
+use kwif::steps::hosting::HostingStep;
+use serde_json::Value;
+use support::{Pki, Validity};
+
+/// Azurite's well-known development account and key (public, documented by Microsoft).
+const ACCOUNT: &str = "devstoreaccount1";
+const ACCOUNT_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+// ------------------------------------------------------------------------------------ Azurite
+
+/// One Azurite per test binary, serving HTTPS on loopback with a workspace in a temp dir. It is
+/// started through `sh`, which kills it when this process exits and closes its standard input.
+struct Azurite {
+    port: u16,
+    pki: Pki,
+    _child: Mutex<Child>,
+    _stdin: Mutex<ChildStdin>,
+    _workspace: tempfile::TempDir,
+}
+
+fn azurite_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("KWIF_AZURITE_BLOB") {
+        return path.into();
+    }
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/tools/azurite/node_modules/.bin/azurite-blob");
+    if local.exists() {
+        return local;
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join("azurite-blob"))
+        .find(|candidate| candidate.exists());
+    on_path.unwrap_or_else(|| panic!("azurite-blob is not installed: run `bash scripts/test.sh`, which installs npm's azurite"))
+}
+
+fn azurite() -> &'static Azurite {
+    static AZURITE: OnceLock<Azurite> = OnceLock::new();
+    AZURITE.get_or_init(|| {
+        let pki = Pki::new();
+        let (cert, key) =
+            pki.server_certificate("azurite", &["127.0.0.1", "localhost"], Validity::Current);
+        let workspace = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("\"$@\" & server=$!; read -r _; kill $server")
+            .arg("sh")
+            .arg(azurite_binary())
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--silent",
+                "--disableTelemetry",
+            ])
+            .arg("--location")
+            .arg(workspace.path())
+            .arg("--cert")
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("azurite starts");
+        let stdin = child.stdin.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "azurite did not listen on port {port} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Azurite {
+            port,
+            pki,
+            _child: Mutex::new(child),
+            _stdin: Mutex::new(stdin),
+            _workspace: workspace,
+        }
+    })
+}
+
+impl Azurite {
+    /// The path-style blob endpoint: `https://127.0.0.1:PORT/devstoreaccount1/`.
+    fn endpoint(&self) -> BlobEndpoint {
+        let url = url::Url::parse(&format!("https://127.0.0.1:{}/{ACCOUNT}/", self.port)).unwrap();
+        BlobEndpoint::new(url, ACCOUNT)
+    }
+
+    fn issuer(&self, container: &str) -> IssuerUrl {
+        IssuerUrl::parse(&format!("{}{container}/", self.endpoint().url())).unwrap()
+    }
+
+    fn ca_files(&self) -> Vec<PathBuf> {
+        vec![self.pki.ca_file()]
+    }
+
+    fn http(&self) -> reqwest::Client {
+        AzureBlobPublisher::http_client(&self.ca_files()).unwrap()
+    }
+
+    /// A signed request made by hand, as another tool (or the portal) would have.
+    async fn signed(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> reqwest::Response {
+        let url = url::Url::parse(url).unwrap();
+        let mut all: Vec<(&str, String)> = headers
+            .iter()
+            .map(|(name, value)| (*name, value.to_string()))
+            .collect();
+        all.push(("x-ms-date", http_date(SystemTime::now())));
+        all.push(("x-ms-version", "2025-11-05".to_string()));
+        if method == "PUT" {
+            all.push(("content-length", body.len().to_string()));
+        }
+        let signer = SharedKey::new(ACCOUNT, StorageKey::parse(ACCOUNT_KEY).unwrap());
+        let authorization = signer.authorization(method, &url, &all);
+        let mut request = self
+            .http()
+            .request(method.parse().unwrap(), url)
+            .header("authorization", authorization);
+        for (name, value) in &all {
+            request = request.header(*name, value);
+        }
+        request.body(body.to_string()).send().await.unwrap()
+    }
+}
+
+// ------------------------------------------------------------------------------------ builder
+
+/// A hosting step publishing to one container (or `$web`) of Azurite.
+struct BlobTest {
+    issuer: IssuerUrl,
+    mode: BlobMode,
+    key: Option<StorageKey>,
+    keys: KeySource,
+}
+
+impl BlobTest {
+    fn public_container(container: &str) -> BlobTest {
+        BlobTest {
+            issuer: azurite().issuer(container),
+            mode: BlobMode::PublicContainer(ContainerName::parse(container).unwrap()),
+            key: Some(StorageKey::parse(ACCOUNT_KEY).unwrap()),
+            keys: KeySource::KeyFiles(vec![fixture_key("rsa-2048.pub.pem")]),
+        }
+    }
+
+    fn key(mut self, key: Option<&str>) -> BlobTest {
+        self.key = key.map(|key| StorageKey::parse(key).unwrap());
+        self
+    }
+
+    fn keys(mut self, keys: KeySource) -> BlobTest {
+        self.keys = keys;
+        self
+    }
+
+    fn publisher(&self) -> AzureBlobPublisher {
+        let hosting = AzureBlobHosting {
+            storage_account: StorageAccountName::parse("devstoreaccount1").unwrap(),
+            mode: self.mode.clone(),
+        };
+        AzureBlobPublisher::new(
+            hosting,
+            self.issuer.clone(),
+            azurite().endpoint(),
+            self.key.clone(),
+            azurite().http(),
+        )
+    }
+
+    fn step(self) -> HostingStep {
+        let publisher = Publisher::AzureBlob(self.publisher());
+        let fetcher = Fetcher::new(&azurite().ca_files()).unwrap();
+        HostingStep::new(self.issuer, self.keys, publisher, fetcher)
+    }
+}
+
+fn fixture_key(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/keys")
+        .join(name)
+}
+
+fn codes(check: &Check) -> Vec<&'static str> {
+    check.findings.iter().map(|finding| finding.code).collect()
+}
+
+/// Errors only; the issuer on 127.0.0.1 always draws the ISSUER_PRIVATE_ADDRESS warning.
+fn errors(check: &Check) -> Vec<&'static str> {
+    check
+        .findings
+        .iter()
+        .filter(|finding| finding.is_error())
+        .map(|finding| finding.code)
+        .collect()
+}
+
+async fn anonymous_get(url: &str) -> (u16, Option<String>, String) {
+    let response = azurite().http().get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_string());
+    (status, content_type, response.text().await.unwrap())
+}
+
+// ------------------------------------------------------------------------------------ tests
+
+#[tokio::test]
+async fn publishing_to_a_new_container_uploads_both_documents_as_json_readable_anonymously() {
+    let test = BlobTest::public_container("oidc-fresh");
+    let issuer = test.issuer.clone();
+    let step = test.step();
+
+    let plan = step.plan().await.unwrap();
+    let targets: Vec<&str> = plan
+        .changes
+        .iter()
+        .map(|change| change.target.as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "container oidc-fresh in storage account devstoreaccount1".to_string(),
+            format!("{issuer}.well-known/openid-configuration"),
+            format!("{issuer}openid/v1/jwks"),
+        ]
+    );
+    assert!(
+        plan.changes[0]
+            .summary
+            .contains(&format!("the issuer is {issuer}")),
+        "the issuer is shown first: {}",
+        plan.changes[0].summary
+    );
+    assert!(
+        plan.changes[2].diff().contains("+  \"keys\": ["),
+        "{}",
+        plan.changes[2].diff()
+    );
+
+    step.apply(&plan).await.unwrap();
+
+    for document in [".well-known/openid-configuration", "openid/v1/jwks"] {
+        let (status, content_type, body) = anonymous_get(&format!("{issuer}{document}")).await;
+        assert_eq!(status, 200, "{document} is readable without credentials");
+        assert_eq!(
+            content_type.as_deref(),
+            Some("application/json"),
+            "{document}"
+        );
+        let _: Value = serde_json::from_str(&body).unwrap();
+    }
+    let (_, _, discovery) =
+        anonymous_get(&format!("{issuer}.well-known/openid-configuration")).await;
+    let discovery: Value = serde_json::from_str(&discovery).unwrap();
+    assert_eq!(
+        discovery["issuer"],
+        issuer.as_str(),
+        "byte for byte, trailing slash included"
+    );
+    let (status, _, _) = anonymous_get(&format!("{issuer}?restype=container&comp=list")).await;
+    assert_ne!(
+        status, 200,
+        "anonymous users read blobs but cannot list the container"
+    );
+
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+    assert_eq!(
+        codes(&check),
+        ["ISSUER_PRIVATE_ADDRESS"],
+        "the doctor passes: {check:?}"
+    );
+    assert!(
+        step.plan().await.unwrap().is_empty(),
+        "a rerun plans nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_private_container_is_opened_for_anonymous_blob_reads() {
+    let test = BlobTest::public_container("oidc-private");
+    let base = azurite().endpoint().url().to_string();
+    let created = azurite()
+        .signed(
+            "PUT",
+            &format!("{base}oidc-private?restype=container"),
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let issuer = test.issuer.clone();
+    let step = test.step();
+    let plan = step.plan().await.unwrap();
+    assert_eq!(
+        plan.changes[0].summary,
+        format!(
+            "allow anonymous blob reads (no listing) so Entra ID can fetch the documents at {issuer}"
+        )
+    );
+    step.apply(&plan).await.unwrap();
+    let (status, content_type, _) = anonymous_get(&format!("{issuer}openid/v1/jwks")).await;
+    assert_eq!(
+        (status, content_type.as_deref()),
+        (200, Some("application/json"))
+    );
+    assert_eq!(errors(&step.check().await), Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn a_document_stored_as_octet_stream_is_drift_and_is_uploaded_again_as_json() {
+    let test = BlobTest::public_container("oidc-typed");
+    let issuer = test.issuer.clone();
+    let step = test.step();
+    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    // Someone uploads the JWKS again the way Azure's guide does, without a content type.
+    let jwks = anonymous_get(&format!("{issuer}openid/v1/jwks")).await.2;
+    let put = azurite()
+        .signed(
+            "PUT",
+            &format!("{issuer}openid/v1/jwks"),
+            &[("x-ms-blob-type", "BlockBlob")],
+            &jwks,
+        )
+        .await;
+    assert_eq!(put.status(), 201);
+    let (_, content_type, _) = anonymous_get(&format!("{issuer}openid/v1/jwks")).await;
+    assert_eq!(content_type.as_deref(), Some("application/octet-stream"));
+
+    let check = step.check().await;
+    assert!(
+        codes(&check).contains(&"JWKS_CONTENT_TYPE"),
+        "the doctor sees it: {check:?}"
+    );
+    assert!(
+        codes(&check).contains(&"HOSTING_DOCUMENT_CONTENT_TYPE"),
+        "{check:?}"
+    );
+    assert_eq!(check.status, Status::Drift);
+    let plan = step.plan().await.unwrap();
+    assert_eq!(plan.changes.len(), 1, "{plan:?}");
+    assert_eq!(
+        plan.changes[0].summary,
+        "upload the JWKS again as application/json (stored as application/octet-stream)"
+    );
+    step.apply(&plan).await.unwrap();
+    assert_eq!(
+        anonymous_get(&format!("{issuer}openid/v1/jwks"))
+            .await
+            .1
+            .as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(step.check().await.status, Status::Ok);
+}
+
+#[tokio::test]
+async fn static_website_mode_enables_the_website_and_uploads_to_web() {
+    // The static website is served from `https://<account>.zNN.web.core.windows.net/`, which
+    // Azurite does not emulate: the issuer is given, and the blobs are read back with the key.
+    let mut test = BlobTest::public_container("unused");
+    test.mode = BlobMode::StaticWebsite;
+    test.issuer = IssuerUrl::parse("https://devstoreaccount1.z6.web.core.windows.net/").unwrap();
+    let publisher = Publisher::AzureBlob(test.publisher());
+    let step = test.step();
+    let plan = step.plan().await.unwrap();
+    let summaries: Vec<&str> = plan
+        .changes
+        .iter()
+        .map(|change| change.summary.as_str())
+        .collect();
+    assert_eq!(
+        summaries[0],
+        "enable it; the documents go to $web and the issuer is https://devstoreaccount1.z6.web.core.windows.net/"
+    );
+    step.apply(&plan).await.unwrap();
+
+    let base = azurite().endpoint().url().to_string();
+    let properties = azurite()
+        .signed(
+            "GET",
+            &format!("{base}?restype=service&comp=properties"),
+            &[],
+            "",
+        )
+        .await;
+    let properties = properties.text().await.unwrap();
+    assert!(
+        properties.contains("<StaticWebsite><Enabled>true</Enabled>"),
+        "{properties}"
+    );
+    for blob in [DISCOVERY_BLOB, JWKS_BLOB] {
+        let read = azurite()
+            .signed("GET", &format!("{base}$web/{blob}"), &[], "")
+            .await;
+        assert_eq!(read.status(), 200, "{blob}");
+        assert_eq!(read.headers()["content-type"], "application/json", "{blob}");
+    }
+    let published = publisher.read().await.unwrap();
+    let discovery: Value = serde_json::from_str(published.discovery.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        discovery["jwks_uri"],
+        "https://devstoreaccount1.z6.web.core.windows.net/openid/v1/jwks"
+    );
+    assert!(
+        step.plan().await.unwrap().is_empty(),
+        "a rerun plans nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_account_key_and_a_missing_one_are_findings_with_the_fix() {
+    let wrong = BlobTest::public_container("oidc-denied")
+        .key(Some("d3Jvbmcga2V5"))
+        .step();
+    let check = wrong.check().await;
+    assert_eq!(check.status, Status::Error);
+    let finding = check
+        .findings
+        .iter()
+        .find(|finding| finding.code == "HOSTING_STORAGE_AUTH")
+        .unwrap_or_else(|| panic!("{check:?}"));
+    assert!(
+        finding.fix.contains("az storage account keys list"),
+        "{finding:?}"
+    );
+
+    let missing = BlobTest::public_container("oidc-nokey").key(None).step();
+    let check = missing.check().await;
+    let finding = check
+        .findings
+        .iter()
+        .find(|finding| finding.code == "HOSTING_STORAGE_KEY_MISSING")
+        .unwrap_or_else(|| panic!("{check:?}"));
+    assert!(
+        finding.fix.starts_with("export AZURE_STORAGE_KEY="),
+        "{finding:?}"
+    );
+    let error = missing.plan().await.unwrap_err();
+    assert!(
+        error.message.contains("no storage account key"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_account_that_does_not_answer_says_kwif_does_not_create_accounts() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let test = BlobTest::public_container("oidc-nowhere");
+    let hosting = AzureBlobHosting {
+        storage_account: StorageAccountName::parse("devstoreaccount1").unwrap(),
+        mode: test.mode.clone(),
+    };
+    let endpoint = BlobEndpoint::new(
+        url::Url::parse(&format!("https://127.0.0.1:{port}/{ACCOUNT}/")).unwrap(),
+        ACCOUNT,
+    );
+    let publisher = AzureBlobPublisher::new(
+        hosting,
+        test.issuer.clone(),
+        endpoint,
+        test.key.clone(),
+        azurite().http(),
+    );
+    let error = Publisher::AzureBlob(publisher).read().await.unwrap_err();
+    assert!(
+        matches!(error, HostingError::StorageUnreachable { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .fix()
+            .contains("kwif does not create storage accounts yet"),
+        "{}",
+        error.fix()
+    );
+}
+
+// ------------------------------------------------------------------------------------ rotation
+
+/// A token for `default/default` with Entra's audience, signed by the sandbox's current key.
+async fn token(client: &kube::Client) -> String {
+    kwif::kube::mint_token(client, "default", "default", AZURE_AUDIENCE, 3600)
+        .await
+        .unwrap()
+}
+
+async fn doctor_errors(issuer: &IssuerUrl, token: &str) -> Vec<String> {
+    let doctor = Doctor::new(Fetcher::new(&azurite().ca_files()).unwrap());
+    let examination = Examination {
+        issuer: issuer.as_str(),
+        token: Some(token),
+        audience: AZURE_AUDIENCE,
+        now: SystemTime::now(),
+    };
+    let findings = doctor.examine(&examination).await.unwrap();
+    findings
+        .iter()
+        .filter(|finding| finding.is_error())
+        .map(|finding| format!("{}: {}", finding.code, finding.message))
+        .collect()
+}
+
+#[tokio::test]
+async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_verify() {
+    let issuer = azurite().issuer("oidc-rotation");
+    let options = KubeSandboxOptions::new(Distribution::Kubeadm).with_issuers([issuer.as_str()]);
+    let sandbox = KubeSandbox::start(options).await.unwrap();
+    let client = sandbox.client().await.unwrap();
+    let step = BlobTest::public_container("oidc-rotation")
+        .keys(KeySource::Cluster(client.clone()))
+        .step();
+    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    assert_eq!(step.check().await.status, Status::Ok);
+    let old_kid = sandbox.signing_kid();
+    let old_token = token(&client).await;
+    assert_eq!(
+        doctor_errors(&issuer, &old_token).await,
+        Vec::<String>::new()
+    );
+
+    // The cluster rotates: new tokens carry a key Entra has never seen.
+    let new_kid = sandbox.rotate_signing_key().unwrap();
+    let new_token = token(&client).await;
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Error);
+    let drift = check
+        .findings
+        .iter()
+        .find(|finding| finding.code == "HOSTING_KEY_NOT_PUBLISHED")
+        .unwrap();
+    assert!(
+        drift.message.contains(&new_kid) && drift.message.contains("AADSTS7000272"),
+        "{drift:?}"
+    );
+    let errors_before = doctor_errors(&issuer, &new_token).await;
+    assert!(
+        errors_before
+            .iter()
+            .any(|error| error.starts_with("TOKEN_KID_NOT_IN_JWKS")),
+        "{errors_before:?}"
+    );
+
+    let plan = step.plan().await.unwrap();
+    assert_eq!(plan.changes.len(), 1, "only the JWKS changes: {plan:?}");
+    assert!(plan.changes[0].target.ends_with("/openid/v1/jwks"));
+    assert!(
+        plan.changes[0]
+            .diff()
+            .contains(&format!("+      \"kid\": \"{new_kid}\"")),
+        "{}",
+        plan.changes[0].diff()
+    );
+    step.apply(&plan).await.unwrap();
+
+    let published = anonymous_get(&format!("{issuer}openid/v1/jwks")).await.2;
+    let kids: Vec<String> = serde_json::from_str::<Value>(&published).unwrap()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        kids.contains(&old_kid) && kids.contains(&new_kid),
+        "{kids:?}"
+    );
+    assert_eq!(
+        doctor_errors(&issuer, &old_token).await,
+        Vec::<String>::new(),
+        "the old key's token still verifies"
+    );
+    assert_eq!(
+        doctor_errors(&issuer, &new_token).await,
+        Vec::<String>::new(),
+        "the new key's token verifies"
+    );
+    assert_eq!(step.check().await.status, Status::Ok);
+
+    // The admin drops the old key from the cluster: kwif keeps it published and says when to prune.
+    assert!(sandbox.remove_verification_key(&old_kid));
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+    let stale = check
+        .findings
+        .iter()
+        .find(|finding| finding.code == "HOSTING_STALE_KEY")
+        .unwrap();
+    assert!(
+        stale.message.contains(&old_kid) && stale.fix.contains("24 h"),
+        "{stale:?}"
+    );
+    assert!(
+        step.plan().await.unwrap().is_empty(),
+        "a key is never dropped without being asked"
+    );
+
+    let pruning = BlobTest::public_container("oidc-rotation")
+        .keys(KeySource::Cluster(client.clone()))
+        .step()
+        .pruning_stale_keys(true);
+    let plan = pruning.plan().await.unwrap();
+    assert!(
+        plan.changes[0]
+            .diff()
+            .contains(&format!("-      \"kid\": \"{old_kid}\"")),
+        "{}",
+        plan.changes[0].diff()
+    );
+    pruning.apply(&plan).await.unwrap();
+    assert_eq!(codes(&pruning.check().await), ["ISSUER_PRIVATE_ADDRESS"]);
+}

@@ -1,0 +1,289 @@
+//! The `directory` publisher (the exact tree, served by a real nginx as any static host would)
+//! and the `apiserver` publisher (the anonymous discovery binding on the sandbox API server).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use kwif::engine::{Check, Status, Step};
+use kwif::hosting::{ApiServerPublisher, DirectoryPublisher, KeySource, Publisher};
+use kwif::oidc::fetch::Fetcher;
+use kwif::oidc::issuer::IssuerUrl;
+use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
+use kwif::steps::hosting::HostingStep;
+use serde_json::{Value, json};
+use support::{Nginx, SiteSpec};
+
+fn fixture_key(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/keys")
+        .join(name)
+}
+
+fn codes(check: &Check) -> Vec<&'static str> {
+    check.findings.iter().map(|finding| finding.code).collect()
+}
+
+/// Every file below `root`, relative, sorted.
+fn tree(root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn directory_step(root: &Path, issuer: &str, ca_files: &[PathBuf]) -> HostingStep {
+    let issuer = IssuerUrl::parse(issuer).unwrap();
+    let publisher = Publisher::Directory(DirectoryPublisher::new(root, issuer.clone()));
+    let keys = KeySource::KeyFiles(vec![
+        fixture_key("rsa-2048.pub.pem"),
+        fixture_key("ec-p256.pub.pem"),
+    ]);
+    HostingStep::new(issuer, keys, publisher, Fetcher::new(ca_files).unwrap())
+}
+
+// ------------------------------------------------------------------------------------ directory
+
+#[tokio::test]
+async fn the_directory_publisher_writes_the_exact_tree_that_a_static_host_serves_to_the_doctor() {
+    let nginx = Nginx::start(vec![SiteSpec::json()]);
+    let site = nginx.site(0);
+    let issuer = format!("{}/cluster1", site.origin());
+    let step = directory_step(&site.root, &issuer, &[PathBuf::from(nginx.ca_file())]);
+
+    let plan = step.plan().await.unwrap();
+    let root = site.root.display().to_string();
+    let targets: Vec<String> = plan
+        .changes
+        .iter()
+        .map(|change| change.target.replace(&root, "ROOT"))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "ROOT/cluster1/openid/v1/jwks",
+            "ROOT/cluster1/.well-known/openid-configuration",
+            "ROOT/README.md"
+        ]
+    );
+    step.apply(&plan).await.unwrap();
+
+    assert_eq!(
+        tree(&site.root),
+        [
+            "README.md",
+            "cluster1/.well-known/openid-configuration",
+            "cluster1/openid/v1/jwks"
+        ]
+    );
+    let discovery: Value = serde_json::from_str(
+        &std::fs::read_to_string(site.root.join("cluster1/.well-known/openid-configuration"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        discovery,
+        json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}/openid/v1/jwks"),
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+        })
+    );
+    let jwks: Value = serde_json::from_str(
+        &std::fs::read_to_string(site.root.join("cluster1/openid/v1/jwks")).unwrap(),
+    )
+    .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids.len(), 2);
+    let readme = std::fs::read_to_string(site.root.join("README.md")).unwrap();
+    for needed in [
+        "Content-Type: application/json",
+        "`cluster1/`",
+        &format!("{issuer}/.well-known/openid-configuration"),
+        "kwif doctor --issuer",
+    ] {
+        assert!(
+            readme.contains(needed),
+            "the README says {needed:?}:\n{readme}"
+        );
+    }
+
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+    assert_eq!(codes(&check), ["ISSUER_PRIVATE_ADDRESS"]);
+    assert!(
+        step.plan().await.unwrap().is_empty(),
+        "a rerun plans nothing"
+    );
+
+    std::fs::write(site.root.join("cluster1/openid/v1/jwks"), "{\"keys\":[]}").unwrap();
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Error, "{check:?}");
+    assert_eq!(
+        codes(&check)
+            .iter()
+            .filter(|code| **code == "HOSTING_KEY_NOT_PUBLISHED")
+            .count(),
+        2,
+        "{check:?}"
+    );
+    assert!(
+        codes(&check).contains(&"HOSTING_DOCUMENT_OUTDATED"),
+        "{check:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_root_issuer_puts_the_documents_at_the_top_of_the_tree() {
+    let root = tempfile::tempdir().unwrap();
+    let step = directory_step(root.path(), "https://oidc.example.com/", &[]);
+    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    assert_eq!(
+        tree(root.path()),
+        [
+            ".well-known/openid-configuration",
+            "README.md",
+            "openid/v1/jwks"
+        ]
+    );
+    let discovery: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.path().join(".well-known/openid-configuration")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        discovery["issuer"], "https://oidc.example.com/",
+        "the trailing slash is kept"
+    );
+    assert_eq!(
+        discovery["jwks_uri"],
+        "https://oidc.example.com/openid/v1/jwks"
+    );
+}
+
+// ------------------------------------------------------------------------------------ apiserver
+
+/// A sandbox whose issuer is its own URL, and a CA file trusting it.
+async fn apiserver_sandbox(
+    distribution: Distribution,
+) -> (KubeSandbox, tempfile::TempDir, PathBuf) {
+    let sandbox = KubeSandbox::start(KubeSandboxOptions::new(distribution))
+        .await
+        .unwrap();
+    let url = sandbox.url();
+    sandbox
+        .set_issuers(vec![url.clone()], Some(format!("{url}/openid/v1/jwks")))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("sandbox-ca.pem");
+    std::fs::write(&ca_file, sandbox.ca_certificate_pem()).unwrap();
+    (sandbox, dir, ca_file)
+}
+
+async fn apiserver_step(sandbox: &KubeSandbox, ca_file: &Path) -> HostingStep {
+    let client = sandbox.client().await.unwrap();
+    let issuer = IssuerUrl::parse(&sandbox.url()).unwrap();
+    let publisher = Publisher::ApiServer(ApiServerPublisher::new(client.clone()));
+    HostingStep::new(
+        issuer,
+        KeySource::Cluster(client),
+        publisher,
+        Fetcher::new(&[ca_file.to_path_buf()]).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_apiserver_publisher_binds_the_discovery_role_to_unauthenticated_users_and_warns_plainly()
+ {
+    let (sandbox, _dir, ca_file) = apiserver_sandbox(Distribution::Kubeadm).await;
+    let step = apiserver_step(&sandbox, &ca_file).await;
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Error, "{check:?}");
+    assert!(
+        codes(&check).contains(&"DISCOVERY_HTTP_STATUS"),
+        "anonymous reads are refused: {check:?}"
+    );
+    assert!(
+        codes(&check).contains(&"HOSTING_ANONYMOUS_DISCOVERY_NOT_BOUND"),
+        "{check:?}"
+    );
+
+    let plan = step.plan().await.unwrap();
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(
+        plan.changes[0].target,
+        "ClusterRoleBinding kwif-service-account-issuer-discovery"
+    );
+    step.apply(&plan).await.unwrap();
+    let binding = sandbox
+        .object(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRoleBinding",
+            None,
+            "kwif-service-account-issuer-discovery",
+        )
+        .unwrap();
+    assert_eq!(
+        binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:service-account-issuer-discovery"})
+    );
+    assert_eq!(
+        binding["subjects"],
+        json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:unauthenticated"}])
+    );
+
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+    assert_eq!(
+        codes(&check),
+        ["ISSUER_PRIVATE_ADDRESS", "HOSTING_APISERVER_PUBLIC"]
+    );
+    let warning = &check.findings[1];
+    for said in [
+        "without credentials",
+        "internet",
+        "k0s, k3s and RKE2",
+        "--anonymous-auth=false",
+    ] {
+        assert!(
+            warning.message.contains(said),
+            "the warning says {said:?}: {}",
+            warning.message
+        );
+    }
+    assert!(
+        step.plan().await.unwrap().is_empty(),
+        "a rerun plans nothing"
+    );
+}
+
+#[tokio::test]
+async fn on_k3s_the_binding_alone_does_not_open_the_documents_as_the_warning_says() {
+    let (sandbox, _dir, ca_file) = apiserver_sandbox(Distribution::K3s).await;
+    let step = apiserver_step(&sandbox, &ca_file).await;
+    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Error, "{check:?}");
+    assert!(
+        codes(&check).contains(&"DISCOVERY_HTTP_STATUS"),
+        "anonymous auth is off: {check:?}"
+    );
+    assert!(codes(&check).contains(&"HOSTING_APISERVER_PUBLIC"));
+    assert!(!codes(&check).contains(&"HOSTING_ANONYMOUS_DISCOVERY_NOT_BOUND"));
+}
