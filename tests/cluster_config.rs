@@ -1001,7 +1001,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(20000))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn edited_fixtures_never_panic_and_a_success_carries_the_issuer_and_is_stable(

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use futures::StreamExt;
 use kwif::engine::{Check, Status, Step, StepId};
 use kwif::profile::Profile;
@@ -38,13 +40,23 @@ struct Wizard {
 
 impl Wizard {
     fn new(drifted: &[StepId]) -> Wizard {
-        Wizard::with(drifted, |toy| toy, WizardConfig::new("test").with_color(true))
+        Wizard::with(
+            drifted,
+            |toy| toy,
+            WizardConfig::new("test").with_color(true),
+        )
     }
 
     fn with(drifted: &[StepId], adjust: impl Fn(Toy) -> Toy, config: WizardConfig) -> Wizard {
         let toys: Vec<Arc<Toy>> = StepId::ALL
             .into_iter()
-            .map(|id| if drifted.contains(&id) { Toy::new(id) } else { Toy::applied(id) })
+            .map(|id| {
+                if drifted.contains(&id) {
+                    Toy::new(id)
+                } else {
+                    Toy::applied(id)
+                }
+            })
             .map(|toy| Arc::new(adjust(toy)))
             .collect();
         let app = App::new(as_steps(&toys), config);
@@ -63,7 +75,9 @@ impl Wizard {
     }
 
     async fn settle(&mut self) {
-        tokio::time::timeout(Duration::from_secs(10), self.app.settle()).await.expect("the app settles");
+        tokio::time::timeout(Duration::from_secs(10), self.app.settle())
+            .await
+            .expect("the app settles");
     }
 
     async fn started(mut self) -> Wizard {
@@ -83,7 +97,10 @@ impl Wizard {
 
 #[test]
 fn arrows_and_jk_move_between_steps_and_scroll_the_open_step() {
-    let mut state = drifted().with_plan(workload_plan()).with_selected(StepId::Issuer).with_viewport(80, 24);
+    let mut state = drifted()
+        .with_plan(workload_plan())
+        .with_selected(StepId::Issuer)
+        .with_viewport(80, 24);
     for (action, expected) in [
         (char_key('j'), StepId::Hosting),
         (key(KeyCode::Down), StepId::Identity),
@@ -99,16 +116,27 @@ fn arrows_and_jk_move_between_steps_and_scroll_the_open_step() {
     update(&mut state, key(KeyCode::End));
     update(&mut state, key(KeyCode::Up));
     update(&mut state, key(KeyCode::Enter));
-    assert_eq!((state.selected_step(), state.focus()), (Some(StepId::Workload), Focus::Detail));
+    assert_eq!(
+        (state.selected_step(), state.focus()),
+        (Some(StepId::Workload), Focus::Detail)
+    );
     update(&mut state, char_key('j'));
     update(&mut state, char_key('j'));
-    assert_eq!((state.selected_step(), state.detail_scroll()), (Some(StepId::Workload), 2), "j scrolls the open step");
+    assert_eq!(
+        (state.selected_step(), state.detail_scroll()),
+        (Some(StepId::Workload), 2),
+        "j scrolls the open step"
+    );
     update(&mut state, key(KeyCode::PageDown));
     update(&mut state, key(KeyCode::PageDown));
     update(&mut state, key(KeyCode::PageDown));
     let bottom = state.detail_scroll();
     update(&mut state, char_key('j'));
-    assert_eq!(state.detail_scroll(), bottom, "scrolling stops at the last line");
+    assert_eq!(
+        state.detail_scroll(),
+        bottom,
+        "scrolling stops at the last line"
+    );
     update(&mut state, key(KeyCode::Esc));
     assert_eq!(state.focus(), Focus::Steps);
 }
@@ -116,7 +144,12 @@ fn arrows_and_jk_move_between_steps_and_scroll_the_open_step() {
 #[test]
 fn a_click_selects_a_step() {
     let mut state = drifted().with_viewport(100, 30);
-    let click = MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: 5, row: 6, modifiers: KeyModifiers::NONE };
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row: 6,
+        modifiers: KeyModifiers::NONE,
+    };
     update(&mut state, Action::Mouse(click));
     assert_eq!(state.selected_step(), Some(StepId::Workload));
 }
@@ -130,19 +163,50 @@ fn results_of_an_older_check_are_dropped() {
     };
     let first = generation(update(&mut state, char_key('c')));
     let second = generation(update(&mut state, char_key('c')));
-    update(&mut state, Action::Checked { step: StepId::Issuer, generation: first, check: verify_failed() });
+    update(
+        &mut state,
+        Action::Checked {
+            step: StepId::Issuer,
+            generation: first,
+            check: verify_failed(),
+        },
+    );
     assert_eq!(status_of(&state, StepId::Issuer), Status::Checking);
-    update(&mut state, Action::Checked { step: StepId::Issuer, generation: second, check: Check::ok() });
+    update(
+        &mut state,
+        Action::Checked {
+            step: StepId::Issuer,
+            generation: second,
+            check: Check::ok(),
+        },
+    );
     assert_eq!(status_of(&state, StepId::Issuer), Status::Ok);
 }
 
 #[tokio::test]
 async fn start_checks_everything_and_opens_on_the_first_step_to_fix() {
-    let wizard = Wizard::new(&[StepId::Federation, StepId::Workload]).started().await;
-    assert!(wizard.toys.iter().all(|toy| toy.checks.load(Ordering::SeqCst) == 1));
+    let wizard = Wizard::new(&[StepId::Federation, StepId::Workload])
+        .started()
+        .await;
+    assert!(
+        wizard
+            .toys
+            .iter()
+            .all(|toy| toy.checks.load(Ordering::SeqCst) == 1)
+    );
     assert_eq!(wizard.state().selected_step(), Some(StepId::Federation));
-    let plan = wizard.state().step(StepId::Federation).unwrap().plan.ready().cloned();
-    assert_eq!(plan.map(|plan| plan.changes.len()), Some(1), "its fix is planned and shown");
+    let plan = wizard
+        .state()
+        .step(StepId::Federation)
+        .unwrap()
+        .plan
+        .ready()
+        .cloned();
+    assert_eq!(
+        plan.map(|plan| plan.changes.len()),
+        Some(1),
+        "its fix is planned and shown"
+    );
     assert_eq!(wizard.total_applies(), 0);
 }
 
@@ -153,9 +217,16 @@ async fn enter_opens_the_step_and_plans_its_fix() {
     let plans = wizard.toy(StepId::Identity).plans.load(Ordering::SeqCst);
     wizard.press([key(KeyCode::Enter)]).await;
     assert_eq!(wizard.state().focus(), Focus::Detail);
-    assert_eq!(wizard.toy(StepId::Identity).plans.load(Ordering::SeqCst), plans, "already planned at start");
+    assert_eq!(
+        wizard.toy(StepId::Identity).plans.load(Ordering::SeqCst),
+        plans,
+        "already planned at start"
+    );
     wizard.press([char_key('p')]).await;
-    assert_eq!(wizard.toy(StepId::Identity).plans.load(Ordering::SeqCst), plans + 1);
+    assert_eq!(
+        wizard.toy(StepId::Identity).plans.load(Ordering::SeqCst),
+        plans + 1
+    );
 }
 
 #[tokio::test]
@@ -169,7 +240,10 @@ async fn a_shows_the_changes_and_n_or_esc_applies_nothing() {
             wizard.app.draw(&mut terminal).unwrap();
             terminal.backend().to_string()
         };
-        assert!(screen.contains("-a: 1") && screen.contains("+a: 2"), "the diff is shown before y:\n{screen}");
+        assert!(
+            screen.contains("-a: 1") && screen.contains("+a: 2"),
+            "the diff is shown before y:\n{screen}"
+        );
         wizard.press([decline]).await;
         assert_eq!(wizard.state().overlay().name(), "none");
     }
@@ -179,13 +253,25 @@ async fn a_shows_the_changes_and_n_or_esc_applies_nothing() {
 
 #[tokio::test]
 async fn y_applies_the_step_exactly_once_then_checks_everything_again() {
-    let mut wizard = Wizard::new(&[StepId::Hosting, StepId::Workload]).started().await;
+    let mut wizard = Wizard::new(&[StepId::Hosting, StepId::Workload])
+        .started()
+        .await;
     wizard.press([char_key('a'), char_key('y')]).await;
     assert_eq!(wizard.toy(StepId::Hosting).apply_count(), 1);
     assert_eq!(wizard.total_applies(), 1, "only the selected step");
-    assert!(wizard.toys.iter().all(|toy| toy.checks.load(Ordering::SeqCst) == 2), "re-checked after the apply");
+    assert!(
+        wizard
+            .toys
+            .iter()
+            .all(|toy| toy.checks.load(Ordering::SeqCst) == 2),
+        "re-checked after the apply"
+    );
     assert_eq!(status_of(wizard.state(), StepId::Hosting), Status::Ok);
-    assert_eq!(wizard.state().selected_step(), Some(StepId::Workload), "on to the next fix");
+    assert_eq!(
+        wizard.state().selected_step(),
+        Some(StepId::Workload),
+        "on to the next fix"
+    );
     wizard.press([char_key('y')]).await;
     assert_eq!(wizard.total_applies(), 1, "a stray y applies nothing");
 }
@@ -204,7 +290,11 @@ async fn capital_a_confirms_once_and_applies_every_step_in_order() {
     assert_eq!(wizard.total_applies(), 3);
     assert!(wizard.state().all_ok());
     assert_eq!(wizard.state().applied(), drifted);
-    assert_eq!(wizard.state().overlay().name(), "none", "no second confirmation");
+    assert_eq!(
+        wizard.state().overlay().name(),
+        "none",
+        "no second confirmation"
+    );
     assert_eq!(wizard.app.outcome().exit_code(), 0);
 }
 
@@ -214,10 +304,19 @@ async fn a_step_that_builds_on_an_earlier_one_is_shown_and_confirmed_after_it() 
     let mut federation = Toy::new(StepId::Federation);
     federation.needs = Some(identity.clone());
     let toys = vec![identity.clone(), Arc::new(federation)];
-    let mut wizard = Wizard { app: App::new(as_steps(&toys), WizardConfig::new("t")), toys }.started().await;
+    let mut wizard = Wizard {
+        app: App::new(as_steps(&toys), WizardConfig::new("t")),
+        toys,
+    }
+    .started()
+    .await;
     wizard.press([char_key('A'), char_key('y')]).await;
     assert_eq!(wizard.toy(StepId::Identity).apply_count(), 1);
-    assert_eq!(wizard.toy(StepId::Federation).apply_count(), 0, "not applied without its plan being shown");
+    assert_eq!(
+        wizard.toy(StepId::Federation).apply_count(),
+        0,
+        "not applied without its plan being shown"
+    );
     assert_eq!(wizard.state().overlay().name(), "confirm-apply-all");
     wizard.press([char_key('y')]).await;
     assert_eq!(wizard.toy(StepId::Federation).apply_count(), 1);
@@ -233,17 +332,34 @@ impl Step for Verify {
         StepId::Verify
     }
     fn check(&self) -> kwif::engine::StepFuture<'_, Check> {
-        Box::pin(async move { if self.0.apply_count() > 0 { Check::ok() } else { verify_failed() } })
-    }
-    fn plan(&self) -> kwif::engine::StepFuture<'_, Result<kwif::engine::Plan, kwif::engine::StepError>> {
         Box::pin(async move {
-            match self.0.apply_count() {
-                0 => Err(kwif::engine::StepError::new("no identity yet", "apply identity")),
-                _ => Ok(kwif::engine::Plan { step: StepId::Verify, changes: Vec::new() }),
+            if self.0.apply_count() > 0 {
+                Check::ok()
+            } else {
+                verify_failed()
             }
         })
     }
-    fn apply<'a>(&'a self, _plan: &'a kwif::engine::Plan) -> kwif::engine::StepFuture<'a, Result<(), kwif::engine::StepError>> {
+    fn plan(
+        &self,
+    ) -> kwif::engine::StepFuture<'_, Result<kwif::engine::Plan, kwif::engine::StepError>> {
+        Box::pin(async move {
+            match self.0.apply_count() {
+                0 => Err(kwif::engine::StepError::new(
+                    "no identity yet",
+                    "apply identity",
+                )),
+                _ => Ok(kwif::engine::Plan {
+                    step: StepId::Verify,
+                    changes: Vec::new(),
+                }),
+            }
+        })
+    }
+    fn apply<'a>(
+        &'a self,
+        _plan: &'a kwif::engine::Plan,
+    ) -> kwif::engine::StepFuture<'a, Result<(), kwif::engine::StepError>> {
         Box::pin(async move { Ok(()) })
     }
 }
@@ -252,10 +368,19 @@ impl Step for Verify {
 async fn the_follow_up_confirmation_closes_itself_when_nothing_is_left() {
     let identity = Arc::new(Toy::new(StepId::Identity));
     let steps: Vec<Arc<dyn Step>> = vec![identity.clone(), Arc::new(Verify(identity.clone()))];
-    let mut wizard = Wizard { app: App::new(steps, WizardConfig::new("t")), toys: vec![identity] }.started().await;
+    let mut wizard = Wizard {
+        app: App::new(steps, WizardConfig::new("t")),
+        toys: vec![identity],
+    }
+    .started()
+    .await;
     wizard.press([char_key('A'), char_key('y')]).await;
     assert_eq!(wizard.toy(StepId::Identity).apply_count(), 1);
-    assert_eq!(wizard.state().overlay().name(), "none", "verify had nothing to apply: no second question");
+    assert_eq!(
+        wizard.state().overlay().name(),
+        "none",
+        "verify had nothing to apply: no second question"
+    );
     assert!(wizard.state().all_ok());
 }
 
@@ -274,8 +399,18 @@ async fn a_failed_apply_stops_the_run_and_shows_why() {
     wizard.press([char_key('A'), char_key('y')]).await;
     assert_eq!(wizard.toy(StepId::Workload).apply_count(), 0);
     let view = wizard.state().step(StepId::Hosting).unwrap();
-    assert_eq!(view.apply_error.as_ref().map(|e| e.message.as_str()), Some("toy failure"));
-    assert!(wizard.state().log().lines().iter().any(|line| line.text.contains("apply of hosting failed: toy failure")));
+    assert_eq!(
+        view.apply_error.as_ref().map(|e| e.message.as_str()),
+        Some("toy failure")
+    );
+    assert!(
+        wizard
+            .state()
+            .log()
+            .lines()
+            .iter()
+            .any(|line| line.text.contains("apply of hosting failed: toy failure"))
+    );
     assert_eq!(wizard.app.outcome().exit_code(), 1);
 }
 
@@ -299,8 +434,16 @@ async fn esc_during_an_apply_stops_before_the_next_step_never_mid_step() {
     wizard.app.handle(key(KeyCode::Esc));
     wizard.settle().await;
     assert_eq!(wizard.toy(StepId::Hosting).apply_count(), 1);
-    assert_eq!(status_of(wizard.state(), StepId::Hosting), Status::Ok, "the started step finished");
-    assert_eq!(wizard.toy(StepId::Workload).apply_count(), 0, "the next one never started");
+    assert_eq!(
+        status_of(wizard.state(), StepId::Hosting),
+        Status::Ok,
+        "the started step finished"
+    );
+    assert_eq!(
+        wizard.toy(StepId::Workload).apply_count(),
+        0,
+        "the next one never started"
+    );
     assert!(!wizard.app.should_quit());
 }
 
@@ -324,7 +467,13 @@ async fn ctrl_c_during_an_apply_finishes_the_step_then_quits() {
     assert!(!wizard.app.should_quit(), "waits for the running step");
     wizard.settle().await;
     assert!(wizard.app.should_quit());
-    assert_eq!((wizard.toy(StepId::Hosting).apply_count(), wizard.toy(StepId::Workload).apply_count()), (1, 0));
+    assert_eq!(
+        (
+            wizard.toy(StepId::Hosting).apply_count(),
+            wizard.toy(StepId::Workload).apply_count()
+        ),
+        (1, 0)
+    );
 }
 
 #[tokio::test]
@@ -333,7 +482,11 @@ async fn help_opens_with_question_mark_and_esc_closes_it_and_q_quits() {
     wizard.press([char_key('?')]).await;
     assert_eq!(wizard.state().overlay().name(), "help");
     wizard.press([char_key('a'), key(KeyCode::Esc)]).await;
-    assert_eq!(wizard.state().overlay().name(), "none", "keys under the help do nothing");
+    assert_eq!(
+        wizard.state().overlay().name(),
+        "none",
+        "keys under the help do nothing"
+    );
     wizard.press([char_key('q')]).await;
     assert!(wizard.app.should_quit());
     assert_eq!(wizard.app.outcome().exit_code(), 0);
@@ -360,20 +513,44 @@ fn with_profile(path: Option<std::path::PathBuf>) -> WizardConfig {
 
 #[tokio::test]
 async fn edit_rejects_a_bad_value_with_the_profiles_own_message() {
-    let mut wizard = Wizard::with(&[], |toy| toy, with_profile(None)).started().await;
-    wizard.press([key(KeyCode::Home), char_key('e'), key(KeyCode::Down), key(KeyCode::Down)]).await;
+    let mut wizard = Wizard::with(&[], |toy| toy, with_profile(None))
+        .started()
+        .await;
+    wizard
+        .press([
+            key(KeyCode::Home),
+            char_key('e'),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+        ])
+        .await;
     assert_eq!(wizard.state().overlay().name(), "form");
     wizard.press([char_key(' ')]).await;
-    let kwif::tui::Overlay::Form(form) = wizard.state().overlay() else { panic!("the form is open") };
+    let kwif::tui::Overlay::Form(form) = wizard.state().overlay() else {
+        panic!("the form is open")
+    };
     let expected = Profile::from_yaml(&Profile::example().to_yaml().replace(
         "issuer: https://oidc.example.com/cluster1",
         "issuer: \"https://oidc.example.com/cluster1 \"",
     ))
     .unwrap_err();
-    let expected = expected.errors().iter().find(|error| error.field() == "issuer").unwrap().message().to_string();
-    assert_eq!(form.field("issuer").unwrap().error.as_deref(), Some(expected.as_str()));
+    let expected = expected
+        .errors()
+        .iter()
+        .find(|error| error.field() == "issuer")
+        .unwrap()
+        .message()
+        .to_string();
+    assert_eq!(
+        form.field("issuer").unwrap().error.as_deref(),
+        Some(expected.as_str())
+    );
     wizard.press([ctrl('s')]).await;
-    assert_eq!(wizard.state().overlay().name(), "form", "a rejected profile is not saved");
+    assert_eq!(
+        wizard.state().overlay().name(),
+        "form",
+        "a rejected profile is not saved"
+    );
     wizard.press([key(KeyCode::Esc)]).await;
     assert_eq!(wizard.state().overlay().name(), "none");
     assert_eq!(wizard.state().profile(), Some(&Profile::example()));
@@ -389,14 +566,28 @@ async fn edit_saves_the_profile_and_rechecks_rebuilt_steps() {
         counter.fetch_add(1, Ordering::SeqCst);
         Box::pin(async move {
             assert_eq!(profile.workloads[0].name.as_str(), "web-server2");
-            let steps: Vec<Arc<dyn Step>> = StepId::ALL.into_iter().map(|id| Arc::new(Toy::applied(id)) as Arc<dyn Step>).collect();
+            let steps: Vec<Arc<dyn Step>> = StepId::ALL
+                .into_iter()
+                .map(|id| Arc::new(Toy::applied(id)) as Arc<dyn Step>)
+                .collect();
             Ok(steps)
         })
     });
     let config = with_profile(Some(path.clone())).with_step_factory(factory);
-    let mut wizard = Wizard::with(&[StepId::Workload], |toy| toy, config).started().await;
+    let mut wizard = Wizard::with(&[StepId::Workload], |toy| toy, config)
+        .started()
+        .await;
     assert_eq!(wizard.state().selected_step(), Some(StepId::Workload));
-    wizard.press([char_key('e'), key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Down), char_key('2'), ctrl('s')]).await;
+    wizard
+        .press([
+            char_key('e'),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            char_key('2'),
+            ctrl('s'),
+        ])
+        .await;
     assert_eq!(wizard.state().overlay().name(), "none");
     let written = Profile::load(&path).unwrap();
     assert_eq!(written.workloads[0].name.as_str(), "web-server2");
@@ -419,24 +610,37 @@ async fn the_event_loop_applies_all_and_quits_with_exit_code_0() {
     let mut wizard = Wizard::new(&[StepId::Identity, StepId::Federation, StepId::Workload]);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let keys = vec![KeyCode::Char('A'), KeyCode::Char('y'), KeyCode::Char('q')];
-    tokio::time::timeout(Duration::from_secs(10), wizard.app.run_in(&mut terminal, scripted(keys)))
-        .await
-        .expect("the loop ends")
-        .unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        wizard.app.run_in(&mut terminal, scripted(keys)),
+    )
+    .await
+    .expect("the loop ends")
+    .unwrap();
     let outcome = wizard.app.outcome();
     assert_eq!((outcome.all_ok, outcome.exit_code()), (true, 0));
-    assert_eq!(outcome.applied, [StepId::Identity, StepId::Federation, StepId::Workload]);
-    assert!(terminal.backend().to_string().contains("✓ 6 of 6 ok"), "{}", terminal.backend());
+    assert_eq!(
+        outcome.applied,
+        [StepId::Identity, StepId::Federation, StepId::Workload]
+    );
+    assert!(
+        terminal.backend().to_string().contains("✓ 6 of 6 ok"),
+        "{}",
+        terminal.backend()
+    );
 }
 
 #[tokio::test]
 async fn the_event_loop_quits_when_input_ends() {
     let mut wizard = Wizard::new(&[StepId::Hosting]);
     let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), wizard.app.run_in(&mut terminal, scripted(Vec::new())))
-        .await
-        .expect("the loop ends")
-        .unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        wizard.app.run_in(&mut terminal, scripted(Vec::new())),
+    )
+    .await
+    .expect("the loop ends")
+    .unwrap();
     assert_eq!(wizard.app.outcome().exit_code(), 1);
     assert_eq!(wizard.total_applies(), 0);
 }
@@ -445,8 +649,11 @@ async fn the_event_loop_quits_when_input_ends() {
 
 fn any_key() -> impl Strategy<Value = Action> {
     let codes = prop_oneof![
-        proptest::sample::select(vec!['j', 'k', 'h', 'l', 'c', 'C', 'p', 'a', 'A', 'e', '?', 'y', 'n', 'x', '/', ' ', '-', ':', '.', '1', 'é'])
-            .prop_map(KeyCode::Char),
+        proptest::sample::select(vec![
+            'j', 'k', 'h', 'l', 'c', 'C', 'p', 'a', 'A', 'e', '?', 'y', 'n', 'x', '/', ' ', '-',
+            ':', '.', '1', 'é'
+        ])
+        .prop_map(KeyCode::Char),
         proptest::sample::select(vec![
             KeyCode::Enter,
             KeyCode::Esc,
@@ -465,7 +672,11 @@ fn any_key() -> impl Strategy<Value = Action> {
         ]),
     ];
     (codes, proptest::bool::weighted(0.05)).prop_map(|(code, control)| {
-        let modifiers = if control { KeyModifiers::CONTROL } else { KeyModifiers::NONE };
+        let modifiers = if control {
+            KeyModifiers::CONTROL
+        } else {
+            KeyModifiers::NONE
+        };
         Action::Key(KeyEvent::new(code, modifiers))
     })
 }

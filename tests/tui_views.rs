@@ -26,7 +26,10 @@ fn drifted_with_plans() -> State {
         .with_plan(hosting_plan())
         .with_plan(federation_plan())
         .with_plan(workload_plan())
-        .with_plan_error(StepId::Verify, StepError::new("verify has nothing to apply", "fix the steps above"))
+        .with_plan_error(
+            StepId::Verify,
+            StepError::new("verify has nothing to apply", "fix the steps above"),
+        )
 }
 
 #[test]
@@ -59,13 +62,21 @@ fn view_broken_hosting_diagnosis_names_the_path_typo_and_the_content_type() {
     assert_eq!(state.selected_step(), Some(StepId::Hosting));
     snapshot_all_sizes("broken_hosting", &state);
     let text = draw(&state, 100, 30).backend().to_string();
-    assert!(text.contains("DISCOVERY_HTTP_STATUS") && text.contains("oidc-configuration"), "{text}");
+    assert!(
+        text.contains("DISCOVERY_HTTP_STATUS") && text.contains("oidc-configuration"),
+        "{text}"
+    );
 }
 
 #[test]
 fn view_everything_ok() {
-    let checks = StepId::ALL.into_iter().map(|step| (step, Check::ok())).collect();
-    let state = State::from_checks(TITLE, checks).with_profile(Profile::example()).with_log_done("applied workload: 1 change");
+    let checks = StepId::ALL
+        .into_iter()
+        .map(|step| (step, Check::ok()))
+        .collect();
+    let state = State::from_checks(TITLE, checks)
+        .with_profile(Profile::example())
+        .with_log_done("applied workload: 1 change");
     snapshot_all_sizes("all_ok", &state);
 }
 
@@ -79,12 +90,18 @@ fn view_apply_confirmation_shows_the_diff() {
     let state = drifted_with_plans().with_apply_confirmation(StepId::Workload);
     snapshot_all_sizes("confirm_apply", &state);
     let text = draw(&state, 100, 30).backend().to_string();
-    assert!(text.contains("+            - name: AZURE_FEDERATED_TOKEN_FILE"), "{text}");
+    assert!(
+        text.contains("+            - name: AZURE_FEDERATED_TOKEN_FILE"),
+        "{text}"
+    );
 }
 
 #[test]
 fn view_apply_confirmation_while_planning() {
-    snapshot_all_sizes("confirm_apply_planning", &drifted().with_apply_confirmation(StepId::Federation));
+    snapshot_all_sizes(
+        "confirm_apply_planning",
+        &drifted().with_apply_confirmation(StepId::Federation),
+    );
 }
 
 #[test]
@@ -95,7 +112,10 @@ fn view_apply_all_confirmation_lists_steps_and_change_counts() {
 
 #[test]
 fn view_apply_progress() {
-    let mut progress = ApplyProgress::new([StepId::Hosting, StepId::Federation, StepId::Workload], Vec::new());
+    let mut progress = ApplyProgress::new(
+        [StepId::Hosting, StepId::Federation, StepId::Workload],
+        Vec::new(),
+    );
     progress.set(StepId::Hosting, ApplyItemState::Applied { changes: 1 });
     progress.set(StepId::Federation, ApplyItemState::Applying);
     let state = drifted_with_plans().with_apply_progress(progress);
@@ -104,14 +124,22 @@ fn view_apply_progress() {
 
 #[test]
 fn view_edit_form() {
-    let state = drifted().with_selected(StepId::Workload).with_edit_form(StepId::Workload);
+    let state = drifted()
+        .with_selected(StepId::Workload)
+        .with_edit_form(StepId::Workload);
     snapshot_all_sizes("edit_workload", &state);
 }
 
 #[test]
 fn view_first_run_form() {
-    let defaults = SetupDefaults { context: Some("my-k0s".into()), ..SetupDefaults::default() };
-    let screen = SetupScreen::new(&defaults, &WizardConfig::new("kwif — first run").with_color(true));
+    let defaults = SetupDefaults {
+        context: Some("my-k0s".into()),
+        ..SetupDefaults::default()
+    };
+    let screen = SetupScreen::new(
+        &defaults,
+        &WizardConfig::new("kwif — first run").with_color(true),
+    );
     for (width, height) in SIZES {
         let Ok(mut terminal) = Terminal::new(TestBackend::new(width, height));
         let Ok(_) = terminal.draw(|frame| screen.render(frame));
@@ -138,7 +166,11 @@ fn find(buffer: &Buffer, text: &str) -> (u16, u16) {
 #[test]
 fn statuses_pair_colour_with_symbol_and_word() {
     let buffer = render_buffer(&drifted(), 100, 30);
-    let expected = [("✓ ok", Color::Green), ("~ drift", Color::Yellow), ("✗ error", Color::Red)];
+    let expected = [
+        ("✓ ok", Color::Green),
+        ("~ drift", Color::Yellow),
+        ("✗ error", Color::Red),
+    ];
     for (text, color) in expected {
         let (x, y) = find(&buffer, text);
         for offset in 0..text.chars().count() as u16 {
@@ -154,17 +186,28 @@ fn the_selected_step_is_reversed_not_only_coloured() {
     let buffer = render_buffer(&drifted(), 100, 30);
     let (x, y) = find(&buffer, "▶ hosting");
     assert!(buffer[(x, y)].modifier.contains(Modifier::REVERSED));
-    assert!(buffer[(x + 13, y)].modifier.contains(Modifier::REVERSED), "the status of the selected row too");
+    assert!(
+        buffer[(x + 13, y)].modifier.contains(Modifier::REVERSED),
+        "the status of the selected row too"
+    );
 }
 
 #[test]
 fn diff_lines_are_green_and_red() {
-    let state = drifted_with_plans().with_selected(StepId::Federation).with_detail_focus();
+    let state = drifted_with_plans()
+        .with_selected(StepId::Federation)
+        .with_detail_focus();
     let buffer = render_buffer(&state, 100, 30);
-    let (x, y) = find(&buffer, "+subject: system:serviceaccount:application1:application1-sa");
+    let (x, y) = find(
+        &buffer,
+        "+subject: system:serviceaccount:application1:application1-sa",
+    );
     assert_eq!(buffer[(x, y)].fg, Color::Green);
     assert_eq!(buffer[(x + 10, y)].fg, Color::Green);
-    let (x, y) = find(&buffer, "-subject: system:serviceaccount:application1:default");
+    let (x, y) = find(
+        &buffer,
+        "-subject: system:serviceaccount:application1:default",
+    );
     assert_eq!(buffer[(x, y)].fg, Color::Red);
     let (x, y) = find(&buffer, "@@ ");
     assert_eq!(buffer[(x, y)].fg, Color::Cyan);
@@ -172,17 +215,29 @@ fn diff_lines_are_green_and_red() {
 
 #[test]
 fn no_color_keeps_symbols_words_bold_and_reverse() {
-    let state = drifted_with_plans().with_selected(StepId::Federation).with_color(false);
+    let state = drifted_with_plans()
+        .with_selected(StepId::Federation)
+        .with_color(false);
     let buffer = render_buffer(&state, 100, 30);
     for cell in buffer.content() {
-        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "no colour anywhere: {cell:?}");
+        assert_eq!(
+            (cell.fg, cell.bg),
+            (Color::Reset, Color::Reset),
+            "no colour anywhere: {cell:?}"
+        );
     }
     let (x, y) = find(&buffer, "✗ error");
     assert!(buffer[(x, y)].modifier.contains(Modifier::BOLD));
     let (x, y) = find(&buffer, "▶ federation");
     assert!(buffer[(x, y)].modifier.contains(Modifier::REVERSED));
-    let coloured = draw(&state.clone().with_color(true), 100, 30).backend().to_string();
-    assert_eq!(draw(&state, 100, 30).backend().to_string(), coloured, "the same text with and without colour");
+    let coloured = draw(&state.clone().with_color(true), 100, 30)
+        .backend()
+        .to_string();
+    assert_eq!(
+        draw(&state, 100, 30).backend().to_string(),
+        coloured,
+        "the same text with and without colour"
+    );
 }
 
 // ---- screenshots ------------------------------------------------------------------------------
@@ -202,11 +257,21 @@ fn screenshots_are_deterministic_svg_with_the_step_names_and_colours() {
 #[test]
 fn write_screenshots_writes_one_svg_per_view() {
     let dir = tempfile::tempdir().unwrap();
-    let shots = [("rerun", drifted()), ("help", drifted().with_help()), ("hosting", broken_hosting())];
+    let shots = [
+        ("rerun", drifted()),
+        ("help", drifted().with_help()),
+        ("hosting", broken_hosting()),
+    ];
     let written = write_screenshots(&shots, dir.path(), 100, 30).unwrap();
     assert_eq!(written.len(), 3);
     for (path, (name, state)) in written.iter().zip(&shots) {
-        assert_eq!(path.file_name().unwrap().to_str().unwrap(), format!("{name}.svg"));
-        assert_eq!(std::fs::read_to_string(path).unwrap(), render_svg(state, 100, 30));
+        assert_eq!(
+            path.file_name().unwrap().to_str().unwrap(),
+            format!("{name}.svg")
+        );
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            render_svg(state, 100, 30)
+        );
     }
 }

@@ -2,9 +2,11 @@
 //! They listen on loopback only, with a CA made at start; nothing here touches a real system.
 
 pub mod azure;
+pub mod demo;
 mod error;
 pub mod kube_api;
 mod randomness;
+pub mod static_host;
 pub mod tls;
 
 pub use error::SandboxError;

@@ -19,14 +19,32 @@ pub enum Action {
     Interrupt,
     Quit,
     CheckAll,
-    Checked { step: StepId, generation: u64, check: Check },
-    Planned { step: StepId, generation: u64, result: Result<Plan, StepError> },
-    ApplyStarted { step: StepId },
+    Checked {
+        step: StepId,
+        generation: u64,
+        check: Check,
+    },
+    Planned {
+        step: StepId,
+        generation: u64,
+        result: Result<Plan, StepError>,
+    },
+    ApplyStarted {
+        step: StepId,
+    },
     /// `Ok` carries the number of changes applied.
-    Applied { step: StepId, result: Result<usize, StepError> },
-    ApplyFinished { cancelled: bool },
+    Applied {
+        step: StepId,
+        result: Result<usize, StepError>,
+    },
+    ApplyFinished {
+        cancelled: bool,
+    },
     /// A line for the log from background work (e.g. the profile was saved).
-    Notice { ok: bool, text: String },
+    Notice {
+        ok: bool,
+        text: String,
+    },
     /// The steps rebuilt for an edited profile.
     StepsReplaced(Result<StepSet, String>),
 }
@@ -49,6 +67,8 @@ pub struct StepSet(pub Vec<Arc<dyn Step>>);
 
 impl fmt::Debug for StepSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|step| step.id())).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|step| step.id()))
+            .finish()
     }
 }

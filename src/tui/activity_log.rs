@@ -38,7 +38,10 @@ impl ActivityLog {
         if self.lines.len() == Self::KEPT {
             self.lines.remove(0);
         }
-        self.lines.push(LogLine { kind, text: text.into() });
+        self.lines.push(LogLine {
+            kind,
+            text: text.into(),
+        });
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

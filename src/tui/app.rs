@@ -102,7 +102,10 @@ impl App {
     pub fn handle(&mut self, action: Action) {
         if matches!(
             action,
-            Action::Checked { .. } | Action::Planned { .. } | Action::ApplyFinished { .. } | Action::StepsReplaced(_)
+            Action::Checked { .. }
+                | Action::Planned { .. }
+                | Action::ApplyFinished { .. }
+                | Action::StepsReplaced(_)
         ) {
             self.in_flight = self.in_flight.saturating_sub(1);
         }
@@ -126,19 +129,27 @@ impl App {
     /// Handles actions until no background job is left (tests: "wait for the checks").
     pub async fn settle(&mut self) {
         while self.in_flight > 0 {
-            let Some(action) = self.receiver.recv().await else { break };
+            let Some(action) = self.receiver.recv().await else {
+                break;
+            };
             self.handle(action);
         }
         self.process_pending();
     }
 
     pub fn draw<B: Backend>(&self, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
-        terminal.draw(|frame| render(&self.state, frame)).map(|_| ())
+        terminal
+            .draw(|frame| render(&self.state, frame))
+            .map(|_| ())
     }
 
     /// The event loop: draw, wait for a terminal event, a background result, a tick (only while
     /// busy) or a signal; handle it; until the user quits.
-    pub async fn run_in<B, S>(&mut self, terminal: &mut Terminal<B>, mut events: S) -> io::Result<()>
+    pub async fn run_in<B, S>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        mut events: S,
+    ) -> io::Result<()>
     where
         B: Backend,
         B::Error: Send + Sync + 'static,
@@ -200,10 +211,20 @@ impl App {
             let check = match step {
                 Some(step) => tokio::spawn(async move { step.check().await })
                     .await
-                    .unwrap_or_else(|error| Check::from_findings(vec![stopped(id, "check", &error)], false)),
-                None => Check::skipped(Finding::warning("STEP_NOT_IN_RUN", format!("the {id} step is not part of this run"), "")),
+                    .unwrap_or_else(|error| {
+                        Check::from_findings(vec![stopped(id, "check", &error)], false)
+                    }),
+                None => Check::skipped(Finding::warning(
+                    "STEP_NOT_IN_RUN",
+                    format!("the {id} step is not part of this run"),
+                    "",
+                )),
             };
-            let _ = sender.send(Action::Checked { step: id, generation, check });
+            let _ = sender.send(Action::Checked {
+                step: id,
+                generation,
+                check,
+            });
         });
     }
 
@@ -216,9 +237,16 @@ impl App {
                 Some(step) => tokio::spawn(async move { step.plan().await })
                     .await
                     .unwrap_or_else(|error| Err(stopped_error(id, "plan", &error))),
-                None => Ok(Plan { step: id, changes: Vec::new() }),
+                None => Ok(Plan {
+                    step: id,
+                    changes: Vec::new(),
+                }),
             };
-            let _ = sender.send(Action::Planned { step: id, generation, result });
+            let _ = sender.send(Action::Planned {
+                step: id,
+                generation,
+                result,
+            });
         });
     }
 
@@ -230,7 +258,10 @@ impl App {
         self.cancel.store(false, Ordering::SeqCst);
         let cancel = self.cancel.clone();
         let sender = self.sender.clone();
-        let work: Vec<(Option<Arc<dyn Step>>, Plan)> = plans.into_iter().map(|plan| (self.step(plan.step), plan)).collect();
+        let work: Vec<(Option<Arc<dyn Step>>, Plan)> = plans
+            .into_iter()
+            .map(|plan| (self.step(plan.step), plan))
+            .collect();
         tokio::spawn(async move {
             let mut cancelled = false;
             for (step, plan) in work {
@@ -245,10 +276,16 @@ impl App {
                     Some(step) => tokio::spawn(async move { step.apply(&plan).await })
                         .await
                         .unwrap_or_else(|error| Err(stopped_error(id, "apply", &error))),
-                    None => Err(StepError::new(format!("the {id} step is not part of this run"), "restart kwif")),
+                    None => Err(StepError::new(
+                        format!("the {id} step is not part of this run"),
+                        "restart kwif",
+                    )),
                 };
                 let failed = result.is_err();
-                let _ = sender.send(Action::Applied { step: id, result: result.map(|()| changes) });
+                let _ = sender.send(Action::Applied {
+                    step: id,
+                    result: result.map(|()| changes),
+                });
                 if failed {
                     break;
                 }
@@ -260,14 +297,26 @@ impl App {
     fn save_profile(&mut self, profile: Profile, yaml: &str) {
         let notice = match &self.profile_path {
             Some(path) => match write_profile(path, yaml) {
-                Ok(()) => Action::Notice { ok: true, text: format!("saved {}", path.display()) },
-                Err(error) => Action::Notice { ok: false, text: format!("cannot write {}: {error}", path.display()) },
+                Ok(()) => Action::Notice {
+                    ok: true,
+                    text: format!("saved {}", path.display()),
+                },
+                Err(error) => Action::Notice {
+                    ok: false,
+                    text: format!("cannot write {}: {error}", path.display()),
+                },
             },
-            None => Action::Notice { ok: true, text: "the edited profile is kept for this session only".to_string() },
+            None => Action::Notice {
+                ok: true,
+                text: "the edited profile is kept for this session only".to_string(),
+            },
         };
         self.handle(notice);
         let Some(factory) = self.step_factory.clone() else {
-            self.handle(Action::Notice { ok: true, text: "restart kwif to check against the edited profile".to_string() });
+            self.handle(Action::Notice {
+                ok: true,
+                text: "restart kwif to check against the edited profile".to_string(),
+            });
             return;
         };
         self.in_flight += 1;
@@ -296,7 +345,8 @@ fn stopped_error(id: StepId, what: &str, error: &tokio::task::JoinError) -> Step
 fn forward_signals(sender: UnboundedSender<Action>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         #[cfg(unix)]
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         loop {
             #[cfg(unix)]
             let signal = async {

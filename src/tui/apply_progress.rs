@@ -24,7 +24,10 @@ pub struct ApplyProgress {
 impl ApplyProgress {
     pub fn new(steps: impl IntoIterator<Item = StepId>, deferred: Vec<StepId>) -> ApplyProgress {
         ApplyProgress {
-            items: steps.into_iter().map(|step| (step, ApplyItemState::Waiting)).collect(),
+            items: steps
+                .into_iter()
+                .map(|step| (step, ApplyItemState::Waiting))
+                .collect(),
             cancel_requested: false,
             quit_requested: false,
             deferred,
@@ -38,14 +41,22 @@ impl ApplyProgress {
     }
 
     pub fn current(&self) -> Option<StepId> {
-        self.items.iter().find(|(_, state)| *state == ApplyItemState::Applying).map(|(id, _)| *id)
+        self.items
+            .iter()
+            .find(|(_, state)| *state == ApplyItemState::Applying)
+            .map(|(id, _)| *id)
     }
 
     pub fn failed(&self) -> bool {
-        self.items.iter().any(|(_, state)| matches!(state, ApplyItemState::Failed(_)))
+        self.items
+            .iter()
+            .any(|(_, state)| matches!(state, ApplyItemState::Failed(_)))
     }
 
     pub fn applied_count(&self) -> usize {
-        self.items.iter().filter(|(_, state)| matches!(state, ApplyItemState::Applied { .. })).count()
+        self.items
+            .iter()
+            .filter(|(_, state)| matches!(state, ApplyItemState::Applied { .. }))
+            .count()
     }
 }

@@ -18,7 +18,11 @@ pub fn detail_lines(state: &State, width: usize) -> Vec<Line<'static>> {
     let Some(view) = state.selected() else {
         return vec![Line::from("no steps to show")];
     };
-    let writer = Writer { theme: state.theme, width: width.max(8), lines: Vec::new() };
+    let writer = Writer {
+        theme: state.theme,
+        width: width.max(8),
+        lines: Vec::new(),
+    };
     writer.step(view, state)
 }
 
@@ -54,7 +58,10 @@ impl Writer {
     /// `text` word-wrapped below an indent of `indent` cells, every line in `style`.
     fn paragraph(&mut self, indent: usize, text: &str, style: ratatui::style::Style) {
         for piece in wrap_words(text, self.width.saturating_sub(indent)) {
-            self.lines.push(Line::from(vec![Span::raw(" ".repeat(indent)), Span::styled(piece, style)]));
+            self.lines.push(Line::from(vec![
+                Span::raw(" ".repeat(indent)),
+                Span::styled(piece, style),
+            ]));
         }
     }
 
@@ -85,7 +92,11 @@ impl Writer {
         let mut findings: Vec<&Finding> = view.findings.iter().collect();
         findings.sort_by_key(|finding| finding.severity);
         for finding in findings {
-            let label = format!("{} {:<7}", finding.severity.symbol(), finding.severity.word());
+            let label = format!(
+                "{} {:<7}",
+                finding.severity.symbol(),
+                finding.severity.word()
+            );
             self.lines.push(Line::from(vec![
                 Span::raw("  "),
                 Span::styled(label, self.theme.severity(finding.severity)),
@@ -103,7 +114,11 @@ impl Writer {
         match &view.plan {
             PlanState::NotPlanned => {
                 self.heading("Plan", "p plans it");
-                self.paragraph(2, "press p to see the changes kwif would make; nothing is applied", self.theme.dim());
+                self.paragraph(
+                    2,
+                    "press p to see the changes kwif would make; nothing is applied",
+                    self.theme.dim(),
+                );
             }
             PlanState::Planning => {
                 self.heading("Plan", "");
@@ -118,7 +133,13 @@ impl Writer {
                 self.paragraph(2, "✓ nothing to change", self.theme.success());
             }
             PlanState::Ready(plan) => {
-                self.heading("Plan", &format!("{}; a applies after y", plural(plan.changes.len(), "change")));
+                self.heading(
+                    "Plan",
+                    &format!(
+                        "{}; a applies after y",
+                        plural(plan.changes.len(), "change")
+                    ),
+                );
                 self.changes(plan);
             }
         }
@@ -128,7 +149,11 @@ impl Writer {
     }
 
     fn step_error(&mut self, prefix: &str, error: &StepError) {
-        self.paragraph(2, &format!("{prefix}{}", error.message), self.theme.failure());
+        self.paragraph(
+            2,
+            &format!("{prefix}{}", error.message),
+            self.theme.failure(),
+        );
         if !error.fix.is_empty() {
             self.paragraph(INDENT, &format!("fix: {}", error.fix), self.theme.fix());
         }
@@ -136,9 +161,16 @@ impl Writer {
 
     fn changes(&mut self, plan: &Plan) {
         for change in &plan.changes {
-            let mut pieces = wrap_words(&format!("● {}", change.target), self.width.saturating_sub(2)).into_iter();
+            let mut pieces = wrap_words(
+                &format!("● {}", change.target),
+                self.width.saturating_sub(2),
+            )
+            .into_iter();
             let first = pieces.next().unwrap_or_default();
-            self.lines.push(Line::from(vec![Span::raw("  "), Span::styled(first, self.theme.heading())]));
+            self.lines.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(first, self.theme.heading()),
+            ]));
             let rest: Vec<String> = pieces.collect();
             if !rest.is_empty() {
                 self.paragraph(INDENT, &rest.join(" "), self.theme.heading());
@@ -147,7 +179,10 @@ impl Writer {
             for line in change.diff().lines() {
                 let style = self.theme.diff_line(line);
                 for piece in wrap_chars(line, self.width.saturating_sub(INDENT)) {
-                    self.lines.push(Line::from(vec![Span::raw(" ".repeat(INDENT)), Span::styled(piece, style)]));
+                    self.lines.push(Line::from(vec![
+                        Span::raw(" ".repeat(INDENT)),
+                        Span::styled(piece, style),
+                    ]));
                 }
             }
         }
@@ -160,7 +195,12 @@ impl Writer {
             return;
         };
         let rows = step_inputs(profile, view.id);
-        let label_width = rows.iter().map(|(label, _)| text_width(label)).max().unwrap_or(0).min(self.width / 2);
+        let label_width = rows
+            .iter()
+            .map(|(label, _)| text_width(label))
+            .max()
+            .unwrap_or(0)
+            .min(self.width / 2);
         let value_width = self.width.saturating_sub(2 + label_width + 2);
         for (label, value) in rows {
             if value_width < 16 {
@@ -169,11 +209,18 @@ impl Writer {
                 continue;
             }
             for (index, piece) in wrap_chars(&value, value_width).into_iter().enumerate() {
-                let label = if index == 0 { label.clone() } else { String::new() };
+                let label = if index == 0 {
+                    label.clone()
+                } else {
+                    String::new()
+                };
                 let padding = label_width.saturating_sub(text_width(&label));
                 self.lines.push(Line::from(vec![
                     Span::raw("  "),
-                    Span::styled(format!("{label}{}  ", " ".repeat(padding)), self.theme.dim()),
+                    Span::styled(
+                        format!("{label}{}  ", " ".repeat(padding)),
+                        self.theme.dim(),
+                    ),
                     Span::raw(piece),
                 ]));
             }

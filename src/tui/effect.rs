@@ -6,11 +6,22 @@ use crate::profile::Profile;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
-    Check { step: StepId, generation: u64 },
-    Plan { step: StepId, generation: u64 },
+    Check {
+        step: StepId,
+        generation: u64,
+    },
+    Plan {
+        step: StepId,
+        generation: u64,
+    },
     /// Apply these plans in this order; every plan was shown to the user and confirmed with `y`.
-    Apply { plans: Vec<Plan> },
+    Apply {
+        plans: Vec<Plan>,
+    },
     /// Stop before the next step of the running apply.
     CancelApply,
-    SaveProfile { profile: Box<Profile>, yaml: String },
+    SaveProfile {
+        profile: Box<Profile>,
+        yaml: String,
+    },
 }

@@ -23,7 +23,9 @@ impl FieldPath {
     pub fn parse(text: &str) -> FieldPath {
         let mut segments = Vec::new();
         for part in text.split('.').filter(|part| !part.is_empty()) {
-            let (key, mut rest) = part.split_once('[').map_or((part, ""), |(key, rest)| (key, rest));
+            let (key, mut rest) = part
+                .split_once('[')
+                .map_or((part, ""), |(key, rest)| (key, rest));
             if !key.is_empty() {
                 segments.push(Segment::Key(key.to_string()));
             }
@@ -44,10 +46,12 @@ impl FieldPath {
     }
 
     pub fn get<'a>(&self, root: &'a Value) -> Option<&'a Value> {
-        self.segments.iter().try_fold(root, |value, segment| match segment {
-            Segment::Key(key) => value.as_mapping()?.get(key.as_str()),
-            Segment::Index(index) => value.as_sequence()?.get(*index),
-        })
+        self.segments
+            .iter()
+            .try_fold(root, |value, segment| match segment {
+                Segment::Key(key) => value.as_mapping()?.get(key.as_str()),
+                Segment::Index(index) => value.as_sequence()?.get(*index),
+            })
     }
 
     /// Sets the value, creating the mappings and sequences on the way (sequence gaps are null).
@@ -55,20 +59,32 @@ impl FieldPath {
         let mut value = root;
         for (position, segment) in self.segments.iter().enumerate() {
             let next_is_index = matches!(self.segments.get(position + 1), Some(Segment::Index(_)));
-            let empty = || if next_is_index { Value::Sequence(Vec::new()) } else { Value::Mapping(Mapping::new()) };
+            let empty = || {
+                if next_is_index {
+                    Value::Sequence(Vec::new())
+                } else {
+                    Value::Mapping(Mapping::new())
+                }
+            };
             value = match segment {
                 Segment::Key(key) => {
                     if !value.is_mapping() {
                         *value = Value::Mapping(Mapping::new());
                     }
-                    let Value::Mapping(mapping) = value else { return };
-                    mapping.entry(Value::String(key.clone())).or_insert_with(empty)
+                    let Value::Mapping(mapping) = value else {
+                        return;
+                    };
+                    mapping
+                        .entry(Value::String(key.clone()))
+                        .or_insert_with(empty)
                 }
                 Segment::Index(index) => {
                     if !value.is_sequence() {
                         *value = Value::Sequence(Vec::new());
                     }
-                    let Value::Sequence(sequence) = value else { return };
+                    let Value::Sequence(sequence) = value else {
+                        return;
+                    };
                     if sequence.len() <= *index {
                         sequence.resize(index + 1, Value::Null);
                     }
@@ -85,7 +101,9 @@ impl FieldPath {
         let Some((last, parents)) = self.segments.split_last() else {
             return;
         };
-        let parent = FieldPath { segments: parents.to_vec() };
+        let parent = FieldPath {
+            segments: parents.to_vec(),
+        };
         let Some(value) = parent.get_mut(root) else {
             return;
         };
@@ -103,10 +121,12 @@ impl FieldPath {
     }
 
     fn get_mut<'a>(&self, root: &'a mut Value) -> Option<&'a mut Value> {
-        self.segments.iter().try_fold(root, |value, segment| match segment {
-            Segment::Key(key) => value.as_mapping_mut()?.get_mut(key.as_str()),
-            Segment::Index(index) => value.as_sequence_mut()?.get_mut(*index),
-        })
+        self.segments
+            .iter()
+            .try_fold(root, |value, segment| match segment {
+                Segment::Key(key) => value.as_mapping_mut()?.get_mut(key.as_str()),
+                Segment::Index(index) => value.as_sequence_mut()?.get_mut(*index),
+            })
     }
 
     /// The path with each sequence index lowered by the number of earlier siblings [`prune`]
@@ -114,7 +134,9 @@ impl FieldPath {
     pub fn after_pruning(&self, removed: &[FieldPath]) -> FieldPath {
         let mut segments = self.segments.clone();
         for (position, segment) in segments.iter_mut().enumerate() {
-            let Segment::Index(index) = *segment else { continue };
+            let Segment::Index(index) = *segment else {
+                continue;
+            };
             let parent = &self.segments[..position];
             let shift = removed
                 .iter()
@@ -160,7 +182,9 @@ fn prune_at(value: &mut Value, at: &mut Vec<Segment>, removed: &mut Vec<FieldPat
                 at.push(Segment::Index(index));
                 prune_at(&mut child, at, removed);
                 if is_empty(&child) {
-                    removed.push(FieldPath { segments: at.clone() });
+                    removed.push(FieldPath {
+                        segments: at.clone(),
+                    });
                 } else {
                     kept.push(child);
                 }
@@ -201,7 +225,12 @@ mod tests {
 
     #[test]
     fn parses_and_displays_the_profile_notation() {
-        for text in ["workloads[0].serviceAccount", "hosting.nginx.host", "identity.roles[1]", "issuer"] {
+        for text in [
+            "workloads[0].serviceAccount",
+            "hosting.nginx.host",
+            "identity.roles[1]",
+            "issuer",
+        ] {
             assert_eq!(FieldPath::parse(text).to_string(), text);
         }
     }
@@ -212,14 +241,20 @@ mod tests {
         let path = FieldPath::parse("workloads[1].name");
         path.set(&mut root, Value::String("web".into()));
         assert_eq!(path.get(&root).and_then(Value::as_str), Some("web"));
-        assert!(FieldPath::parse("workloads[0]").get(&root).unwrap().is_null());
+        assert!(
+            FieldPath::parse("workloads[0]")
+                .get(&root)
+                .unwrap()
+                .is_null()
+        );
     }
 
     #[test]
     fn pruning_drops_empty_entries_and_renumbers_later_siblings() {
         let mut root = Value::Null;
         FieldPath::parse("identity.roles[0].role").set(&mut root, Value::String(String::new()));
-        FieldPath::parse("identity.roles[1].cosmosDataRole").set(&mut root, Value::String("r".into()));
+        FieldPath::parse("identity.roles[1].cosmosDataRole")
+            .set(&mut root, Value::String("r".into()));
         FieldPath::parse("hosting.nginx.host").remove(&mut root);
         let removed = prune(&mut root);
         assert_eq!(removed, [FieldPath::parse("identity.roles[0]")]);

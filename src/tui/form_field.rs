@@ -55,8 +55,13 @@ impl FormField {
         FormField::new(path, FieldKind::Text, hint)
     }
 
-    pub fn choice(path: &str, options: &'static [&'static str], hint: impl Into<String>) -> FormField {
-        FormField::new(path, FieldKind::Choice(options), hint).with_value(options.first().copied().unwrap_or_default())
+    pub fn choice(
+        path: &str,
+        options: &'static [&'static str],
+        hint: impl Into<String>,
+    ) -> FormField {
+        FormField::new(path, FieldKind::Choice(options), hint)
+            .with_value(options.first().copied().unwrap_or_default())
     }
 
     pub fn optional(mut self) -> FormField {
@@ -98,7 +103,11 @@ impl FormField {
                 .trim()
                 .parse::<i64>()
                 .map(|number| Some(Value::Number(number.into())))
-                .map_err(|_| format!("{text:?} is not a whole number of seconds: write digits only, e.g. 3600")),
+                .map_err(|_| {
+                    format!(
+                        "{text:?} is not a whole number of seconds: write digits only, e.g. 3600"
+                    )
+                }),
             FieldKind::Text | FieldKind::Choice(_) => Ok(Some(Value::String(text.to_string()))),
         }
     }
@@ -129,9 +138,14 @@ impl FormField {
             KeyCode::Char(letter) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 // The next option starting with the letter, after the current one.
                 let start = current.map_or(0, |index| index + 1);
-                let Some(found) = (0..count)
-                    .map(|offset| (start + offset) % count)
-                    .find(|&index| options[index].to_lowercase().starts_with(letter.to_ascii_lowercase()))
+                let Some(found) =
+                    (0..count)
+                        .map(|offset| (start + offset) % count)
+                        .find(|&index| {
+                            options[index]
+                                .to_lowercase()
+                                .starts_with(letter.to_ascii_lowercase())
+                        })
                 else {
                     return false;
                 };
@@ -155,7 +169,8 @@ mod tests {
 
     #[test]
     fn a_choice_cycles_and_jumps_by_first_letter() {
-        let mut field = FormField::choice("hosting.kind", &["nginx", "azure-blob", "directory"], "");
+        let mut field =
+            FormField::choice("hosting.kind", &["nginx", "azure-blob", "directory"], "");
         assert!(field.handle_key(key(KeyCode::Right)));
         assert_eq!(field.value(), "azure-blob");
         field.handle_key(key(KeyCode::Left));
@@ -168,11 +183,17 @@ mod tests {
 
     #[test]
     fn text_is_edited_and_numbers_are_checked() {
-        let mut field = FormField::new("workloads[0].tokenExpirationSeconds", FieldKind::Number, "");
+        let mut field =
+            FormField::new("workloads[0].tokenExpirationSeconds", FieldKind::Number, "");
         for c in "36x".chars() {
             field.handle_key(key(KeyCode::Char(c)));
         }
-        assert!(field.yaml_value().unwrap_err().contains("not a whole number"));
+        assert!(
+            field
+                .yaml_value()
+                .unwrap_err()
+                .contains("not a whole number")
+        );
         field.handle_key(key(KeyCode::Backspace));
         assert_eq!(field.yaml_value(), Ok(Some(Value::Number(36.into()))));
     }

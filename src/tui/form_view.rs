@@ -17,12 +17,20 @@ use super::theme::Theme;
 pub fn render_form(form: &ProfileForm, theme: Theme, frame: &mut Frame, area: Rect) {
     let title = match form.page_count() {
         1 => format!(" {} ", form.title()),
-        count => format!(" {} · {}/{count} {} ", form.title(), form.page_index() + 1, form.page_step().title()),
+        count => format!(
+            " {} · {}/{count} {} ",
+            form.title(),
+            form.page_index() + 1,
+            form.page_step().title()
+        ),
     };
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
-        .title(Span::styled(truncate(&title, area.width.saturating_sub(2) as usize), theme.heading()));
+        .title(Span::styled(
+            truncate(&title, area.width.saturating_sub(2) as usize),
+            theme.heading(),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 || inner.width == 0 {
@@ -39,12 +47,18 @@ pub fn render_form(form: &ProfileForm, theme: Theme, frame: &mut Frame, area: Re
         && line >= offset
         && line < offset + height
     {
-        let x = body.x.saturating_add(column as u16).min(body.right().saturating_sub(1));
+        let x = body
+            .x
+            .saturating_add(column as u16)
+            .min(body.right().saturating_sub(1));
         frame.set_cursor_position(Position::new(x, body.y + (line - offset) as u16));
     }
     if footer_height == 1 {
         let footer = Rect::new(inner.x, inner.bottom() - 1, inner.width, 1);
-        frame.render_widget(Paragraph::new(hint_line(theme, keymap::FORM_HINTS, footer.width as usize)), footer);
+        frame.render_widget(
+            Paragraph::new(hint_line(theme, keymap::FORM_HINTS, footer.width as usize)),
+            footer,
+        );
     }
 }
 
@@ -58,19 +72,36 @@ struct FormLines {
 
 impl FormLines {
     fn new(form: &ProfileForm, theme: Theme, width: usize) -> FormLines {
-        let mut page = FormLines { lines: Vec::new(), focus_start: 0, focus_end: 0, cursor: None };
+        let mut page = FormLines {
+            lines: Vec::new(),
+            focus_start: 0,
+            focus_end: 0,
+            cursor: None,
+        };
         let fields = form.visible_fields();
         let stacked = width < 70;
         let label_width = if stacked {
             0
         } else {
-            fields.iter().map(|(field, _)| text_width(&field.path.to_string())).max().unwrap_or(0).min(width / 2)
+            fields
+                .iter()
+                .map(|(field, _)| text_width(&field.path.to_string()))
+                .max()
+                .unwrap_or(0)
+                .min(width / 2)
         };
         let value_column = if stacked { 4 } else { 2 + label_width + 2 };
         let value_width = width.saturating_sub(value_column).max(1);
         for (field, focused) in fields {
             let start = page.lines.len();
-            page.field(form, field, focused, theme, (label_width, value_column, value_width), stacked);
+            page.field(
+                form,
+                field,
+                focused,
+                theme,
+                (label_width, value_column, value_width),
+                stacked,
+            );
             if focused {
                 page.focus_start = start;
                 page.focus_end = page.lines.len();
@@ -86,7 +117,10 @@ impl FormLines {
         page.lines.push(Line::default());
         let (status, style) = match form.profile() {
             Some(_) => ("✓ the profile is valid: Ctrl-S saves it", theme.success()),
-            None => ("fields marked ✗ need a fix before the profile can be saved", theme.dim()),
+            None => (
+                "fields marked ✗ need a fix before the profile can be saved",
+                theme.dim(),
+            ),
         };
         page.wrapped(status, 2, width, style);
         page
@@ -94,7 +128,10 @@ impl FormLines {
 
     fn wrapped(&mut self, text: &str, indent: usize, width: usize, style: ratatui::style::Style) {
         for piece in wrap_words(text, width.saturating_sub(indent)) {
-            self.lines.push(Line::from(vec![Span::raw(" ".repeat(indent)), Span::styled(piece, style)]));
+            self.lines.push(Line::from(vec![
+                Span::raw(" ".repeat(indent)),
+                Span::styled(piece, style),
+            ]));
         }
     }
 
@@ -116,16 +153,29 @@ impl FormLines {
             (false, false) => ratatui::style::Style::new(),
         };
         let (value, scroll) = shown_value(field, focused, value_width);
-        let value_style = if field.value().is_empty() { theme.dim() } else { ratatui::style::Style::new() };
+        let value_style = if field.value().is_empty() {
+            theme.dim()
+        } else {
+            ratatui::style::Style::new()
+        };
         let width = value_column + value_width;
         if stacked {
-            self.lines.push(Line::from(vec![Span::raw(marker), Span::styled(truncate(&path, width.saturating_sub(2)), label_style)]));
-            self.lines.push(Line::from(vec![Span::raw(" ".repeat(value_column)), Span::styled(value, value_style)]));
+            self.lines.push(Line::from(vec![
+                Span::raw(marker),
+                Span::styled(truncate(&path, width.saturating_sub(2)), label_style),
+            ]));
+            self.lines.push(Line::from(vec![
+                Span::raw(" ".repeat(value_column)),
+                Span::styled(value, value_style),
+            ]));
         } else {
             let padding = " ".repeat(label_width.saturating_sub(text_width(&path)));
             self.lines.push(Line::from(vec![
                 Span::raw(marker),
-                Span::styled(format!("{}{padding}", truncate(&path, label_width)), label_style),
+                Span::styled(
+                    format!("{}{padding}", truncate(&path, label_width)),
+                    label_style,
+                ),
                 Span::raw("  "),
                 Span::styled(value, value_style),
             ]));
@@ -148,11 +198,19 @@ fn shown_value(field: &FormField, focused: bool, width: usize) -> (String, usize
     match field.kind {
         FieldKind::Choice(_) => (truncate(&format!("‹ {} ›", field.value()), width), 0),
         FieldKind::Text | FieldKind::Number if field.value().is_empty() && !focused => {
-            let placeholder = if field.optional { "(empty: the default)" } else { "(required)" };
+            let placeholder = if field.optional {
+                "(empty: the default)"
+            } else {
+                "(required)"
+            };
             (truncate(placeholder, width), 0)
         }
         FieldKind::Text | FieldKind::Number => {
-            let scroll = if focused { field.input.visual_scroll(width.saturating_sub(1)) } else { 0 };
+            let scroll = if focused {
+                field.input.visual_scroll(width.saturating_sub(1))
+            } else {
+                0
+            };
             let visible: String = field.value().chars().skip(scroll).collect();
             (truncate(&visible, width), scroll)
         }

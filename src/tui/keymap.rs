@@ -15,19 +15,55 @@ const fn key(keys: &'static str, hint: &'static str, help: &'static str) -> KeyB
 
 /// Every key of the main view, in the order the help lists them.
 pub const MAIN: &[KeyBinding] = &[
-    key("↑↓ jk", "move", "move between steps; in the detail pane, scroll"),
-    key("Enter", "open", "open the step: focus its detail pane and plan it when it needs a fix"),
-    key("Tab ←→", "pane", "switch between the step list and the detail pane"),
+    key(
+        "↑↓ jk",
+        "move",
+        "move between steps; in the detail pane, scroll",
+    ),
+    key(
+        "Enter",
+        "open",
+        "open the step: focus its detail pane and plan it when it needs a fix",
+    ),
+    key(
+        "Tab ←→",
+        "pane",
+        "switch between the step list and the detail pane",
+    ),
     key("c", "check", "check the selected step again"),
     key("C", "check all", "check every step again"),
-    key("p", "plan", "plan the selected step: the changes as a diff, nothing is applied"),
-    key("a", "apply", "apply the selected step: shows what will change and asks y/n"),
-    key("A", "apply all", "apply every step with drift or errors, after one y/n"),
-    key("e", "edit", "edit the profile fields the selected step uses"),
+    key(
+        "p",
+        "plan",
+        "plan the selected step: the changes as a diff, nothing is applied",
+    ),
+    key(
+        "a",
+        "apply",
+        "apply the selected step: shows what will change and asks y/n",
+    ),
+    key(
+        "A",
+        "apply all",
+        "apply every step with drift or errors, after one y/n",
+    ),
+    key(
+        "e",
+        "edit",
+        "edit the profile fields the selected step uses",
+    ),
     key("PgUp PgDn", "scroll", "scroll the detail pane by a page"),
     key("?", "help", "show this help"),
-    key("Esc", "back", "close a dialog; during an apply, stop after the current step"),
-    key("q", "quit", "quit; an apply in progress finishes its current step first"),
+    key(
+        "Esc",
+        "back",
+        "close a dialog; during an apply, stop after the current step",
+    ),
+    key(
+        "q",
+        "quit",
+        "quit; an apply in progress finishes its current step first",
+    ),
 ];
 
 /// The hint line of the main view (steps focused); on narrow screens the ones before the last
@@ -56,7 +92,10 @@ pub const DETAIL_HINTS: &[(&str, &str)] = &[
 
 pub const HELP_HINTS: &[(&str, &str)] = &[("Esc", "close"), ("q", "quit")];
 pub const CONFIRM_HINTS: &[(&str, &str)] = &[("y", "apply"), ("n Esc", "cancel")];
-pub const APPLYING_HINTS: &[(&str, &str)] = &[("Esc", "stop after this step"), ("q", "quit after this step")];
+pub const APPLYING_HINTS: &[(&str, &str)] = &[
+    ("Esc", "stop after this step"),
+    ("q", "quit after this step"),
+];
 pub const FORM_HINTS: &[(&str, &str)] = &[
     ("Tab ↑↓", "field"),
     ("←→", "choose"),

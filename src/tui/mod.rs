@@ -18,8 +18,8 @@ mod overlay_view;
 mod profile_file;
 mod profile_form;
 mod render;
-pub mod screenshot;
 mod screen_layout;
+pub mod screenshot;
 mod setup_defaults;
 mod setup_screen;
 mod state;
@@ -73,7 +73,10 @@ pub async fn run(steps: Vec<Arc<dyn Step>>, config: WizardConfig) -> io::Result<
 
 /// The first run: asks for the profile (from `defaults`), shows the kwif.yaml it makes, and on
 /// `y` writes it to `config.profile_path` (when set). `None` when the user cancelled.
-pub async fn run_setup(defaults: SetupDefaults, config: &WizardConfig) -> io::Result<Option<SetupResult>> {
+pub async fn run_setup(
+    defaults: SetupDefaults,
+    config: &WizardConfig,
+) -> io::Result<Option<SetupResult>> {
     let mut session = TerminalSession::enter(false)?;
     let screen = SetupScreen::new(&defaults, config);
     let result = screen.run_in(session.terminal(), EventStream::new()).await;

@@ -11,11 +11,16 @@ pub enum Overlay {
     None,
     Help,
     /// `a`: the step's plan, applied only on `y`.
-    ConfirmApply { step: StepId },
+    ConfirmApply {
+        step: StepId,
+    },
     /// `A`: every step that needs attention with its change count, applied only on `y`.
     /// `follow_up`: opened by kwif after an apply, for the steps that build on it; it closes
     /// itself when none of them has anything left to change.
-    ConfirmApplyAll { steps: Vec<StepId>, follow_up: bool },
+    ConfirmApplyAll {
+        steps: Vec<StepId>,
+        follow_up: bool,
+    },
     Applying(ApplyProgress),
     Form(Box<ProfileForm>),
 }

@@ -23,7 +23,9 @@ pub fn render_overlay(state: &State, frame: &mut Frame, area: Rect) {
         Overlay::None => {}
         Overlay::Help => render_help(state, frame, area),
         Overlay::ConfirmApply { step } => render_confirm_apply(state, *step, frame, area),
-        Overlay::ConfirmApplyAll { steps, .. } => render_confirm_apply_all(state, steps, frame, area),
+        Overlay::ConfirmApplyAll { steps, .. } => {
+            render_confirm_apply_all(state, steps, frame, area)
+        }
         Overlay::Applying(progress) => render_applying(state, progress, frame, area),
         Overlay::Form(form) => {
             let rect = modal_area(area, 100, area.height.saturating_sub(2));
@@ -35,13 +37,29 @@ pub fn render_overlay(state: &State, frame: &mut Frame, area: Rect) {
 
 /// A centered rectangle of at most `width` x `height`, inside `area` with a margin.
 pub fn modal_area(area: Rect, width: u16, height: u16) -> Rect {
-    let width = width.min(area.width.saturating_sub(2)).max(area.width.min(1));
-    let height = height.min(area.height.saturating_sub(2)).max(area.height.min(1));
-    Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height)
+    let width = width
+        .min(area.width.saturating_sub(2))
+        .max(area.width.min(1));
+    let height = height
+        .min(area.height.saturating_sub(2))
+        .max(area.height.min(1));
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
 }
 
 /// A bordered modal with `lines` (cut to fit) and a footer of key hints on its last line.
-fn modal(frame: &mut Frame, rect: Rect, theme: Theme, title: &str, lines: Vec<Line<'static>>, footer: Option<Line<'static>>) {
+fn modal(
+    frame: &mut Frame,
+    rect: Rect,
+    theme: Theme,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    footer: Option<Line<'static>>,
+) {
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
@@ -53,32 +71,62 @@ fn modal(frame: &mut Frame, rect: Rect, theme: Theme, title: &str, lines: Vec<Li
     let body = Rect::new(inner.x, inner.y, inner.width, inner.height - footer_height);
     frame.render_widget(Paragraph::new(lines), body);
     if let (Some(footer), 1) = (footer, footer_height) {
-        frame.render_widget(Paragraph::new(footer), Rect::new(inner.x, inner.bottom() - 1, inner.width, 1));
+        frame.render_widget(
+            Paragraph::new(footer),
+            Rect::new(inner.x, inner.bottom() - 1, inner.width, 1),
+        );
     }
 }
 
 /// `lines` cut to `room` lines, the last one saying how many were left out.
-fn fit(mut lines: Vec<Line<'static>>, room: usize, theme: Theme, where_rest: &str) -> Vec<Line<'static>> {
+fn fit(
+    mut lines: Vec<Line<'static>>,
+    room: usize,
+    theme: Theme,
+    where_rest: &str,
+) -> Vec<Line<'static>> {
     if lines.len() > room && room > 0 {
         let hidden = lines.len() - room + 1;
         lines.truncate(room - 1);
-        lines.push(Line::from(Span::styled(format!("… {hidden} more lines {where_rest}"), theme.dim())));
+        lines.push(Line::from(Span::styled(
+            format!("… {hidden} more lines {where_rest}"),
+            theme.dim(),
+        )));
     }
     lines
 }
 
-fn wrapped(text: &str, width: usize, indent: usize, style: ratatui::style::Style) -> Vec<Line<'static>> {
+fn wrapped(
+    text: &str,
+    width: usize,
+    indent: usize,
+    style: ratatui::style::Style,
+) -> Vec<Line<'static>> {
     wrap_words(text, width.saturating_sub(indent))
         .into_iter()
-        .map(|piece| Line::from(vec![Span::raw(" ".repeat(indent)), Span::styled(piece, style)]))
+        .map(|piece| {
+            Line::from(vec![
+                Span::raw(" ".repeat(indent)),
+                Span::styled(piece, style),
+            ])
+        })
         .collect()
 }
 
 /// Like [`wrapped`], later lines indented two more cells (under the text after a bullet).
-fn hanging(text: &str, width: usize, indent: usize, style: ratatui::style::Style) -> Vec<Line<'static>> {
+fn hanging(
+    text: &str,
+    width: usize,
+    indent: usize,
+    style: ratatui::style::Style,
+) -> Vec<Line<'static>> {
     let mut lines = wrapped(text, width, indent, style);
     if lines.len() > 1 {
-        let rest: String = wrap_words(text, width.saturating_sub(indent)).into_iter().skip(1).collect::<Vec<_>>().join(" ");
+        let rest: String = wrap_words(text, width.saturating_sub(indent))
+            .into_iter()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ");
         lines.truncate(1);
         lines.extend(wrapped(&rest, width, indent + 2, style));
     }
@@ -89,32 +137,75 @@ fn render_help(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let rect = modal_area(area, 78, 24);
     let width = rect.width.saturating_sub(2) as usize;
-    let keys_width = keymap::MAIN.iter().map(|binding| text_width(binding.keys)).max().unwrap_or(0) + 2;
+    let keys_width = keymap::MAIN
+        .iter()
+        .map(|binding| text_width(binding.keys))
+        .max()
+        .unwrap_or(0)
+        + 2;
     let help_width = width.saturating_sub(keys_width + 1);
     // Wrapped when the whole help fits, else one line per key so every key stays visible.
-    let wrapped_count: usize = keymap::MAIN.iter().map(|binding| wrap_words(binding.help, help_width).len()).sum();
+    let wrapped_count: usize = keymap::MAIN
+        .iter()
+        .map(|binding| wrap_words(binding.help, help_width).len())
+        .sum();
     let wrap = wrapped_count + 5 <= area.height.saturating_sub(4) as usize;
     let mut lines = Vec::new();
     for binding in keymap::MAIN {
-        let pieces = if wrap { wrap_words(binding.help, help_width) } else { vec![truncate(binding.help, help_width)] };
+        let pieces = if wrap {
+            wrap_words(binding.help, help_width)
+        } else {
+            vec![truncate(binding.help, help_width)]
+        };
         for (index, piece) in pieces.into_iter().enumerate() {
             let keys = if index == 0 { binding.keys } else { "" };
             let padding = " ".repeat(keys_width.saturating_sub(text_width(keys)));
-            lines.push(Line::from(vec![Span::raw(" "), Span::styled(format!("{keys}{padding}"), theme.key()), Span::raw(piece)]));
+            lines.push(Line::from(vec![
+                Span::raw(" "),
+                Span::styled(format!("{keys}{padding}"), theme.key()),
+                Span::raw(piece),
+            ]));
         }
     }
-    lines.push(Line::default());
+    if wrap {
+        lines.push(Line::default());
+    }
+    let separator = if wrap { "  " } else { " " };
     let mut legend = vec![Span::raw(" ")];
-    for status in [Status::Ok, Status::Drift, Status::Error, Status::Checking, Status::Pending, Status::Skipped] {
-        legend.push(Span::styled(format!("{} {}", status.symbol(), status.word()), theme.status(status)));
-        legend.push(Span::raw("  "));
+    for status in [
+        Status::Ok,
+        Status::Drift,
+        Status::Error,
+        Status::Checking,
+        Status::Pending,
+        Status::Skipped,
+    ] {
+        legend.push(Span::styled(
+            format!("{} {}", status.symbol(), status.word()),
+            theme.status(status),
+        ));
+        legend.push(Span::raw(separator));
     }
     lines.push(Line::from(legend));
-    lines.extend(wrapped("Nothing is applied without y; every change is shown as a diff first.", width, 1, theme.dim()));
+    let note = "Nothing is applied without y; every change is shown as a diff first.";
+    match wrap {
+        true => lines.extend(wrapped(note, width, 1, theme.dim())),
+        false => lines.push(Line::from(Span::styled(
+            format!(" {}", truncate(note, width.saturating_sub(1))),
+            theme.dim(),
+        ))),
+    }
     let height = (lines.len() as u16).saturating_add(2);
     let rect = modal_area(area, 78, height);
     let room = rect.height.saturating_sub(2) as usize;
-    modal(frame, rect, theme, "help", fit(lines, room, theme, ""), None);
+    modal(
+        frame,
+        rect,
+        theme,
+        "help",
+        fit(lines, room, theme, ""),
+        None,
+    );
 }
 
 fn render_confirm_apply(state: &State, step: StepId, frame: &mut Frame, area: Rect) {
@@ -128,28 +219,60 @@ fn render_confirm_apply(state: &State, step: StepId, frame: &mut Frame, area: Re
     ])];
     let (footer, note): (&[(&str, &str)], Option<&str>) = match &view.plan {
         PlanState::NotPlanned | PlanState::Planning => {
-            lines.push(Line::from(Span::styled("… planning: kwif is computing the changes", theme.status(Status::Checking))));
+            lines.push(Line::from(Span::styled(
+                "… planning: kwif is computing the changes",
+                theme.status(Status::Checking),
+            )));
             (&[("Esc", "cancel")], None)
         }
         PlanState::Failed(error) => {
-            lines.extend(wrapped(&format!("✗ cannot plan: {}", error.message), width, 0, theme.failure()));
-            lines.extend(wrapped(&format!("fix: {}", error.fix), width, 2, theme.fix()));
+            lines.extend(wrapped(
+                &format!("✗ cannot plan: {}", error.message),
+                width,
+                0,
+                theme.failure(),
+            ));
+            lines.extend(wrapped(
+                &format!("fix: {}", error.fix),
+                width,
+                2,
+                theme.fix(),
+            ));
             (&[("Esc", "close")], None)
         }
         PlanState::Ready(plan) if plan.is_empty() => {
-            lines.push(Line::from(Span::styled(format!("✓ nothing to change: {step} matches the profile"), theme.success())));
+            lines.push(Line::from(Span::styled(
+                format!("✓ nothing to change: {step} matches the profile"),
+                theme.success(),
+            )));
             (&[("Esc", "close")], None)
         }
         PlanState::Ready(plan) => {
             let count = plan.changes.len();
-            let text = format!("{count} change{} will be made; nothing happens until you press y:", if count == 1 { "" } else { "s" });
+            let text = format!(
+                "{count} change{} will be made; nothing happens until you press y:",
+                if count == 1 { "" } else { "s" }
+            );
             lines.extend(wrapped(&text, width, 0, ratatui::style::Style::new()));
             for change in &plan.changes {
-                lines.extend(hanging(&format!("● {}", change.target), width, 0, theme.heading()));
-                lines.extend(wrapped(&change.summary, width, 2, ratatui::style::Style::new()));
+                lines.extend(hanging(
+                    &format!("● {}", change.target),
+                    width,
+                    0,
+                    theme.heading(),
+                ));
+                lines.extend(wrapped(
+                    &change.summary,
+                    width,
+                    2,
+                    ratatui::style::Style::new(),
+                ));
                 for line in change.diff().lines() {
                     for piece in wrap_chars(line, width.saturating_sub(2)) {
-                        lines.push(Line::from(vec![Span::raw("  "), Span::styled(piece, theme.diff_line(line))]));
+                        lines.push(Line::from(vec![
+                            Span::raw("  "),
+                            Span::styled(piece, theme.diff_line(line)),
+                        ]));
                     }
                 }
             }
@@ -160,7 +283,18 @@ fn render_confirm_apply(state: &State, step: StepId, frame: &mut Frame, area: Re
     let rect = modal_area(area, 96, height);
     let room = rect.height.saturating_sub(3) as usize;
     let lines = fit(lines, room, theme, note.unwrap_or(""));
-    modal(frame, rect, theme, &format!("apply {step}?"), lines, Some(hint_line(theme, footer, rect.width.saturating_sub(2) as usize)));
+    modal(
+        frame,
+        rect,
+        theme,
+        &format!("apply {step}?"),
+        lines,
+        Some(hint_line(
+            theme,
+            footer,
+            rect.width.saturating_sub(2) as usize,
+        )),
+    );
 }
 
 fn render_confirm_apply_all(state: &State, steps: &[StepId], frame: &mut Frame, area: Rect) {
@@ -168,18 +302,35 @@ fn render_confirm_apply_all(state: &State, steps: &[StepId], frame: &mut Frame, 
     let rect = modal_area(area, 84, area.height);
     let width = rect.width.saturating_sub(2) as usize;
     let selection = ApplyAllSelection::of(state, steps);
-    let mut lines = wrapped("Every step with drift or errors, in wizard order:", width, 0, ratatui::style::Style::new());
+    let mut lines = wrapped(
+        "Every step with drift or errors, in wizard order:",
+        width,
+        0,
+        ratatui::style::Style::new(),
+    );
     for step in steps {
-        let Some(view) = state.step(*step) else { continue };
+        let Some(view) = state.step(*step) else {
+            continue;
+        };
         let status = format!("{} {}", view.status.symbol(), view.status.word());
         let (what, style) = match &view.plan {
-            PlanState::NotPlanned | PlanState::Planning => ("… planning".to_string(), theme.status(Status::Checking)),
-            PlanState::Ready(plan) if plan.is_empty() => ("nothing to change".to_string(), theme.dim()),
+            PlanState::NotPlanned | PlanState::Planning => {
+                ("… planning".to_string(), theme.status(Status::Checking))
+            }
+            PlanState::Ready(plan) if plan.is_empty() => {
+                ("nothing to change".to_string(), theme.dim())
+            }
             PlanState::Ready(plan) if selection.plans.iter().any(|p| p.step == *step) => {
                 let count = plan.changes.len();
-                (format!("{count} change{}", if count == 1 { "" } else { "s" }), ratatui::style::Style::new())
+                (
+                    format!("{count} change{}", if count == 1 { "" } else { "s" }),
+                    ratatui::style::Style::new(),
+                )
             }
-            PlanState::Ready(_) => ("planned again after the steps above".to_string(), theme.dim()),
+            PlanState::Ready(_) => (
+                "planned again after the steps above".to_string(),
+                theme.dim(),
+            ),
             PlanState::Failed(_) => ("cannot be planned yet".to_string(), theme.failure()),
         };
         lines.push(Line::from(vec![
@@ -201,27 +352,60 @@ fn render_confirm_apply_all(state: &State, steps: &[StepId], frame: &mut Frame, 
         format!(
             "y applies {} change{} in {steps_now} step{}, in this order, then checks every step again.",
             selection.change_count(),
-            if selection.change_count() == 1 { "" } else { "s" },
+            if selection.change_count() == 1 {
+                ""
+            } else {
+                "s"
+            },
             if steps_now == 1 { "" } else { "s" },
         )
     };
     lines.extend(wrapped(&summary, width, 0, theme.heading()));
     if selection.can_apply() && !selection.deferred.is_empty() {
-        let names: Vec<&str> = selection.deferred.iter().map(|step| step.as_str()).collect();
+        let names: Vec<&str> = selection
+            .deferred
+            .iter()
+            .map(|step| step.as_str())
+            .collect();
+        let builds = if names.len() == 1 {
+            "it builds"
+        } else {
+            "they build"
+        };
         let text = format!(
-            "Then kwif plans {} (they build on these steps) and shows those changes before asking again.",
+            "Then kwif plans {} ({builds} on these steps) and shows those changes before asking again.",
             names.join(", ")
         );
         lines.extend(wrapped(&text, width, 0, theme.dim()));
     }
     if selection.can_apply() {
-        lines.extend(wrapped("Each step's diff is in its detail pane (Esc, select it, scroll).", width, 0, theme.dim()));
+        lines.extend(wrapped(
+            "Each step's diff is in its detail pane (Esc, select it, scroll).",
+            width,
+            0,
+            theme.dim(),
+        ));
     }
-    let footer: &[(&str, &str)] = if selection.can_apply() { keymap::CONFIRM_HINTS } else { &[("Esc", "close")] };
+    let footer: &[(&str, &str)] = if selection.can_apply() {
+        keymap::CONFIRM_HINTS
+    } else {
+        &[("Esc", "close")]
+    };
     let height = (lines.len() as u16).saturating_add(3);
     let rect = modal_area(area, 84, height);
     let room = rect.height.saturating_sub(3) as usize;
-    modal(frame, rect, theme, "apply all?", fit(lines, room, theme, ""), Some(hint_line(theme, footer, rect.width.saturating_sub(2) as usize)));
+    modal(
+        frame,
+        rect,
+        theme,
+        "apply all?",
+        fit(lines, room, theme, ""),
+        Some(hint_line(
+            theme,
+            footer,
+            rect.width.saturating_sub(2) as usize,
+        )),
+    );
 }
 
 fn render_applying(state: &State, progress: &ApplyProgress, frame: &mut Frame, area: Rect) {
@@ -231,31 +415,69 @@ fn render_applying(state: &State, progress: &ApplyProgress, frame: &mut Frame, a
     let mut lines = Vec::new();
     for (step, item) in &progress.items {
         let (symbol, text, style) = match item {
-            ApplyItemState::Waiting => ("·".to_string(), "waiting".to_string(), theme.status(Status::Pending)),
-            ApplyItemState::Applying => (spinner(state.tick).to_string(), "applying".to_string(), theme.status(Status::Checking)),
+            ApplyItemState::Waiting => (
+                "·".to_string(),
+                "waiting".to_string(),
+                theme.status(Status::Pending),
+            ),
+            ApplyItemState::Applying => (
+                spinner(state.tick).to_string(),
+                "applying".to_string(),
+                theme.status(Status::Checking),
+            ),
             ApplyItemState::Applied { changes } => (
                 "✓".to_string(),
-                format!("applied ({changes} change{})", if *changes == 1 { "" } else { "s" }),
+                format!(
+                    "applied ({changes} change{})",
+                    if *changes == 1 { "" } else { "s" }
+                ),
                 theme.status(Status::Ok),
             ),
-            ApplyItemState::Failed(message) => ("✗".to_string(), format!("failed: {message}"), theme.status(Status::Error)),
+            ApplyItemState::Failed(message) => (
+                "✗".to_string(),
+                format!("failed: {message}"),
+                theme.status(Status::Error),
+            ),
         };
         let row = format!("  {symbol} {:<11}{text}", step.as_str());
         for (index, piece) in wrap_words(&row, width).into_iter().enumerate() {
-            let piece = if index == 0 { piece } else { format!("{}{piece}", " ".repeat(16)) };
+            let piece = if index == 0 {
+                piece
+            } else {
+                format!("{}{piece}", " ".repeat(16))
+            };
             lines.push(Line::from(Span::styled(piece, style)));
         }
     }
     lines.push(Line::default());
     let note = match (progress.quit_requested, progress.cancel_requested) {
-        (true, _) => "Quitting once the current step is applied (a write is never left half-done). Ctrl-C again quits now; rerun kwif to finish.",
-        (false, true) => "Stopping once the current step is applied; the later steps are not started.",
+        (true, _) => {
+            "Quitting once the current step is applied (a write is never left half-done). Ctrl-C again quits now; rerun kwif to finish."
+        }
+        (false, true) => {
+            "Stopping once the current step is applied; the later steps are not started."
+        }
         _ => "Each step's apply runs to its end; Esc stops before the next step.",
     };
     lines.extend(wrapped(note, width, 0, theme.dim()));
-    let footer: &[(&str, &str)] = if progress.cancel_requested { &[] } else { keymap::APPLYING_HINTS };
+    let footer: &[(&str, &str)] = if progress.cancel_requested {
+        &[]
+    } else {
+        keymap::APPLYING_HINTS
+    };
     let height = (lines.len() as u16).saturating_add(3);
     let rect = modal_area(area, 72, height);
     let room = rect.height.saturating_sub(3) as usize;
-    modal(frame, rect, theme, "applying", fit(lines, room, theme, ""), Some(hint_line(theme, footer, rect.width.saturating_sub(2) as usize)));
+    modal(
+        frame,
+        rect,
+        theme,
+        "applying",
+        fit(lines, room, theme, ""),
+        Some(hint_line(
+            theme,
+            footer,
+            rect.width.saturating_sub(2) as usize,
+        )),
+    );
 }

@@ -12,8 +12,18 @@ use crate::engine::StepId;
 use crate::oidc::issuer::IssuerUrl;
 use crate::profile::Profile;
 
-const DISTRIBUTIONS: &[&str] =
-    &["auto", "k0s", "k3s", "rke2", "kubeadm", "microk8s", "kind", "minikube", "talos", "openshift"];
+const DISTRIBUTIONS: &[&str] = &[
+    "auto",
+    "k0s",
+    "k3s",
+    "rke2",
+    "kubeadm",
+    "microk8s",
+    "kind",
+    "minikube",
+    "talos",
+    "openshift",
+];
 const HOSTING_KINDS: &[&str] = &["nginx", "azure-blob", "directory", "apiserver"];
 const BLOB_MODES: &[&str] = &["public-container", "static-website"];
 const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"];
@@ -31,7 +41,10 @@ pub struct FormPage {
 pub enum FormSignal {
     Continue,
     /// The user confirmed a profile the profile's own validation accepts.
-    Confirmed { profile: Box<Profile>, yaml: String },
+    Confirmed {
+        profile: Box<Profile>,
+        yaml: String,
+    },
     Cancelled,
 }
 
@@ -56,10 +69,22 @@ impl ProfileForm {
         let base = Value::Mapping(Mapping::new());
         let roles = [RoleSlot::Azure, RoleSlot::CosmosData];
         let pages = vec![
-            FormPage { step: StepId::Issuer, fields: issuer_fields() },
-            FormPage { step: StepId::Hosting, fields: hosting_fields() },
-            FormPage { step: StepId::Identity, fields: identity_fields(&roles) },
-            FormPage { step: StepId::Workload, fields: workload_fields(1) },
+            FormPage {
+                step: StepId::Issuer,
+                fields: issuer_fields(),
+            },
+            FormPage {
+                step: StepId::Hosting,
+                fields: hosting_fields(),
+            },
+            FormPage {
+                step: StepId::Identity,
+                fields: identity_fields(&roles),
+            },
+            FormPage {
+                step: StepId::Workload,
+                fields: workload_fields(1),
+            },
         ];
         let mut form = ProfileForm::with_pages("a new profile", base, pages);
         for field in form.pages.iter_mut().flat_map(|page| &mut page.fields) {
@@ -113,7 +138,9 @@ impl ProfileForm {
     }
 
     pub fn page_step(&self) -> StepId {
-        self.pages.get(self.page).map_or(StepId::Issuer, |page| page.step)
+        self.pages
+            .get(self.page)
+            .map_or(StepId::Issuer, |page| page.step)
     }
 
     /// The current page's visible fields, with whether each has the focus.
@@ -136,7 +163,11 @@ impl ProfileForm {
 
     /// Profile errors that belong to no field on the form, shown once the user tried to confirm.
     pub fn general_errors(&self) -> &[String] {
-        if self.submitted { &self.general_errors } else { &[] }
+        if self.submitted {
+            &self.general_errors
+        } else {
+            &[]
+        }
     }
 
     /// The profile as it stands, when the profile's validation accepts it.
@@ -146,7 +177,10 @@ impl ProfileForm {
 
     pub fn field(&self, path: &str) -> Option<&FormField> {
         let path = FieldPath::parse(path);
-        self.pages.iter().flat_map(|page| &page.fields).find(|field| field.path == path)
+        self.pages
+            .iter()
+            .flat_map(|page| &page.fields)
+            .find(|field| field.path == path)
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> FormSignal {
@@ -187,7 +221,10 @@ impl ProfileForm {
         self.submitted = true;
         self.validate();
         match &self.profile {
-            Some(profile) => FormSignal::Confirmed { yaml: profile.to_yaml(), profile: Box::new(profile.clone()) },
+            Some(profile) => FormSignal::Confirmed {
+                yaml: profile.to_yaml(),
+                profile: Box::new(profile.clone()),
+            },
             None => {
                 self.focus_first_error();
                 FormSignal::Continue
@@ -259,12 +296,19 @@ impl ProfileForm {
     }
 
     fn is_visible(&self, field: &FormField) -> bool {
-        field.shown_when.iter().all(|(path, wanted)| self.current_text(path).as_deref() == Some(*wanted))
+        field
+            .shown_when
+            .iter()
+            .all(|(path, wanted)| self.current_text(path).as_deref() == Some(*wanted))
     }
 
     /// The text of a path: the form's field when there is one, else the base profile's value.
     fn current_text(&self, path: &FieldPath) -> Option<String> {
-        let on_form = self.pages.iter().flat_map(|page| &page.fields).find(|field| field.path == *path);
+        let on_form = self
+            .pages
+            .iter()
+            .flat_map(|page| &page.fields)
+            .find(|field| field.path == *path);
         match on_form {
             Some(field) => Some(field.value().to_string()),
             None => path.get(&self.base).map(scalar_text),
@@ -278,7 +322,12 @@ impl ProfileForm {
         let visible: Vec<Vec<bool>> = self
             .pages
             .iter()
-            .map(|page| page.fields.iter().map(|field| self.is_visible(field)).collect())
+            .map(|page| {
+                page.fields
+                    .iter()
+                    .map(|field| self.is_visible(field))
+                    .collect()
+            })
             .collect();
         let mut local_errors = false;
         for (page, shown) in self.pages.iter_mut().zip(&visible) {
@@ -313,12 +362,23 @@ impl ProfileForm {
     }
 
     /// Puts the message on the field it names, or on the first field below the path it names.
-    fn attach_error(&mut self, path: &FieldPath, message: &str, visible: &[Vec<bool>], removed: &[FieldPath]) -> bool {
+    fn attach_error(
+        &mut self,
+        path: &FieldPath,
+        message: &str,
+        visible: &[Vec<bool>],
+        removed: &[FieldPath],
+    ) -> bool {
         let fields = || {
             self.pages
                 .iter()
                 .enumerate()
-                .flat_map(|(page, p)| p.fields.iter().enumerate().map(move |(index, field)| (page, index, field)))
+                .flat_map(|(page, p)| {
+                    p.fields
+                        .iter()
+                        .enumerate()
+                        .map(move |(index, field)| (page, index, field))
+                })
                 .filter(|(page, index, _)| visible[*page][*index])
                 .map(|(page, index, field)| (page, index, field.path.after_pruning(removed)))
         };
@@ -367,15 +427,27 @@ enum RoleSlot {
 
 /// The fields `step` uses, for a profile shaped like `base` (one set per workload and role).
 fn step_fields(step: StepId, base: &Value) -> Vec<FormField> {
-    let count = |path: &str| FieldPath::parse(path).get(base).and_then(Value::as_sequence).map_or(0, Vec::len);
+    let count = |path: &str| {
+        FieldPath::parse(path)
+            .get(base)
+            .and_then(Value::as_sequence)
+            .map_or(0, Vec::len)
+    };
     match step {
         StepId::Issuer => issuer_fields(),
         StepId::Hosting => hosting_fields(),
         StepId::Identity => {
             let roles: Vec<RoleSlot> = (0..count("identity.roles"))
                 .map(|index| {
-                    let cosmos = FieldPath::parse(&format!("identity.roles[{index}].cosmosDataRole")).get(base).is_some();
-                    if cosmos { RoleSlot::CosmosData } else { RoleSlot::Azure }
+                    let cosmos =
+                        FieldPath::parse(&format!("identity.roles[{index}].cosmosDataRole"))
+                            .get(base)
+                            .is_some();
+                    if cosmos {
+                        RoleSlot::CosmosData
+                    } else {
+                        RoleSlot::Azure
+                    }
                 })
                 .collect();
             identity_fields(&roles)
@@ -383,18 +455,35 @@ fn step_fields(step: StepId, base: &Value) -> Vec<FormField> {
         StepId::Federation => federation_fields(count("workloads")),
         StepId::Workload => workload_fields(count("workloads").max(1)),
         StepId::Verify => vec![
-            FormField::text("issuer", "the issuer Entra ID compares byte for byte with the token's iss"),
-            FormField::text("azure.tenant", "the tenant to exchange the token at; empty: from the Azure CLI").optional(),
+            FormField::text(
+                "issuer",
+                "the issuer Entra ID compares byte for byte with the token's iss",
+            ),
+            FormField::text(
+                "azure.tenant",
+                "the tenant to exchange the token at; empty: from the Azure CLI",
+            )
+            .optional(),
         ],
     }
 }
 
 fn issuer_fields() -> Vec<FormField> {
     vec![
-        FormField::text("cluster.context", "kubeconfig context (kubectl config get-contexts); empty: the current one")
-            .optional(),
-        FormField::choice("cluster.distribution", DISTRIBUTIONS, "decides where the issuer flag lives; auto: detect it"),
-        FormField::text("issuer", "the public https URL that serves the discovery document, e.g. https://oidc.example.com/cluster1"),
+        FormField::text(
+            "cluster.context",
+            "kubeconfig context (kubectl config get-contexts); empty: the current one",
+        )
+        .optional(),
+        FormField::choice(
+            "cluster.distribution",
+            DISTRIBUTIONS,
+            "decides where the issuer flag lives; auto: detect it",
+        ),
+        FormField::text(
+            "issuer",
+            "the public https URL that serves the discovery document, e.g. https://oidc.example.com/cluster1",
+        ),
     ]
 }
 
@@ -402,39 +491,101 @@ fn hosting_fields() -> Vec<FormField> {
     let nginx = |field: FormField| field.shown_when("hosting.kind", "nginx");
     let blob = |field: FormField| field.shown_when("hosting.kind", "azure-blob");
     vec![
-        FormField::choice("hosting.kind", HOSTING_KINDS, "where the discovery document and JWKS are published"),
-        nginx(FormField::text("hosting.nginx.host", "the issuer's host name").following_issuer_host()),
-        nginx(FormField::text("hosting.nginx.ingressClass", "the IngressClass; empty: nginx").optional().with_value("nginx")),
-        nginx(FormField::text("hosting.nginx.clusterIssuer", "the cert-manager ClusterIssuer; empty: you provide TLS").optional()),
-        nginx(FormField::text("hosting.nginx.namespace", "where nginx runs; empty: kwif-oidc").optional()),
-        blob(FormField::text("hosting.azureBlob.storageAccount", "the storage account that serves the documents, e.g. stoidc1")),
-        blob(FormField::choice("hosting.azureBlob.mode", BLOB_MODES, "a public container, or the $web static website")),
-        blob(FormField::text("hosting.azureBlob.container", "the container that serves the documents, e.g. oidc"))
-            .shown_when("hosting.azureBlob.mode", "public-container"),
-        FormField::text("hosting.directory.path", "the directory your static host serves, e.g. ./public")
-            .shown_when("hosting.kind", "directory"),
+        FormField::choice(
+            "hosting.kind",
+            HOSTING_KINDS,
+            "where the discovery document and JWKS are published",
+        ),
+        nginx(
+            FormField::text("hosting.nginx.host", "the issuer's host name").following_issuer_host(),
+        ),
+        nginx(
+            FormField::text(
+                "hosting.nginx.ingressClass",
+                "the IngressClass; empty: nginx",
+            )
+            .optional()
+            .with_value("nginx"),
+        ),
+        nginx(
+            FormField::text(
+                "hosting.nginx.clusterIssuer",
+                "the cert-manager ClusterIssuer; empty: you provide TLS",
+            )
+            .optional(),
+        ),
+        nginx(
+            FormField::text(
+                "hosting.nginx.namespace",
+                "where nginx runs; empty: kwif-oidc",
+            )
+            .optional(),
+        ),
+        blob(FormField::text(
+            "hosting.azureBlob.storageAccount",
+            "the storage account that serves the documents, e.g. stoidc1",
+        )),
+        blob(FormField::choice(
+            "hosting.azureBlob.mode",
+            BLOB_MODES,
+            "a public container, or the $web static website",
+        )),
+        blob(FormField::text(
+            "hosting.azureBlob.container",
+            "the container that serves the documents, e.g. oidc",
+        ))
+        .shown_when("hosting.azureBlob.mode", "public-container"),
+        FormField::text(
+            "hosting.directory.path",
+            "the directory your static host serves, e.g. ./public",
+        )
+        .shown_when("hosting.kind", "directory"),
     ]
 }
 
 fn identity_fields(roles: &[RoleSlot]) -> Vec<FormField> {
     let mut fields = vec![
-        FormField::text("azure.tenant", "tenant id (az account show --query tenantId); empty: from the Azure CLI").optional(),
-        FormField::text("azure.subscription", "subscription id (az account show --query id); empty: from the Azure CLI")
-            .optional(),
-        FormField::text("azure.resourceGroup", "the resource group of the managed identity, e.g. rg-application1"),
+        FormField::text(
+            "azure.tenant",
+            "tenant id (az account show --query tenantId); empty: from the Azure CLI",
+        )
+        .optional(),
+        FormField::text(
+            "azure.subscription",
+            "subscription id (az account show --query id); empty: from the Azure CLI",
+        )
+        .optional(),
+        FormField::text(
+            "azure.resourceGroup",
+            "the resource group of the managed identity, e.g. rg-application1",
+        ),
         FormField::text("azure.location", "the region's short name, e.g. westeurope"),
-        FormField::text("identity.name", "the managed identity to create or reuse, e.g. id-application1"),
+        FormField::text(
+            "identity.name",
+            "the managed identity to create or reuse, e.g. id-application1",
+        ),
     ];
     for (index, slot) in roles.iter().enumerate() {
         let path = |key: &str| format!("identity.roles[{index}].{key}");
         match slot {
             RoleSlot::Azure => fields.extend([
-                FormField::text(&path("role"), "an Azure role, e.g. Storage Blob Data Reader; empty: none").optional(),
-                FormField::text(&path("scope"), "the resource id it applies to, starting with /subscriptions/").optional(),
+                FormField::text(
+                    &path("role"),
+                    "an Azure role, e.g. Storage Blob Data Reader; empty: none",
+                )
+                .optional(),
+                FormField::text(
+                    &path("scope"),
+                    "the resource id it applies to, starting with /subscriptions/",
+                )
+                .optional(),
             ]),
             RoleSlot::CosmosData => fields.extend([
-                FormField::text(&path("cosmosDataRole"), "a Cosmos DB data role, e.g. Cosmos DB Built-in Data Reader; empty: none")
-                    .optional(),
+                FormField::text(
+                    &path("cosmosDataRole"),
+                    "a Cosmos DB data role, e.g. Cosmos DB Built-in Data Reader; empty: none",
+                )
+                .optional(),
                 FormField::text(&path("account"), "the Cosmos DB account's resource id").optional(),
             ]),
         }
@@ -447,21 +598,41 @@ fn workload_fields(count: usize) -> Vec<FormField> {
     for index in 0..count {
         let path = |key: &str| format!("workloads[{index}].{key}");
         fields.extend([
-            FormField::text(&path("namespace"), "the workload's namespace, e.g. application1"),
-            FormField::text(&path("serviceAccount"), "the ServiceAccount its pods run as, e.g. application1-sa"),
-            FormField::choice(&path("kind"), WORKLOAD_KINDS, "the kind of object that runs the pods"),
+            FormField::text(
+                &path("namespace"),
+                "the workload's namespace, e.g. application1",
+            ),
+            FormField::text(
+                &path("serviceAccount"),
+                "the ServiceAccount its pods run as, e.g. application1-sa",
+            ),
+            FormField::choice(
+                &path("kind"),
+                WORKLOAD_KINDS,
+                "the kind of object that runs the pods",
+            ),
             FormField::text(&path("name"), "the object's name, e.g. web-server"),
-            FormField::choice(&path("mode"), WORKLOAD_MODES, "patch: server-side apply; webhook: AWI label; export: patches"),
-            FormField::new(&path("tokenExpirationSeconds"), FieldKind::Number, "projected token lifetime, 600 to 86400")
-                .with_value("3600"),
+            FormField::choice(
+                &path("mode"),
+                WORKLOAD_MODES,
+                "patch: server-side apply; webhook: AWI label; export: patches",
+            ),
+            FormField::new(
+                &path("tokenExpirationSeconds"),
+                FieldKind::Number,
+                "projected token lifetime, 600 to 86400",
+            )
+            .with_value("3600"),
         ]);
     }
     fields
 }
 
 fn federation_fields(workloads: usize) -> Vec<FormField> {
-    let mut fields =
-        vec![FormField::text("issuer", "copied byte for byte into every federated credential")];
+    let mut fields = vec![FormField::text(
+        "issuer",
+        "copied byte for byte into every federated credential",
+    )];
     for index in 0..workloads {
         fields.push(
             FormField::text(
@@ -493,9 +664,15 @@ mod tests {
         let profile = Profile::example();
         for step in StepId::ALL {
             let mut form = ProfileForm::edit(&profile, step);
-            assert!(form.profile().is_some(), "{step}: {:?}", form.general_errors);
+            assert!(
+                form.profile().is_some(),
+                "{step}: {:?}",
+                form.general_errors
+            );
             match form.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)) {
-                FormSignal::Confirmed { profile: confirmed, .. } => assert_eq!(*confirmed, profile, "{step}"),
+                FormSignal::Confirmed {
+                    profile: confirmed, ..
+                } => assert_eq!(*confirmed, profile, "{step}"),
                 other => panic!("{step}: {other:?}"),
             }
         }
@@ -516,24 +693,46 @@ mod tests {
             "http://oidc.example.com/c1",
         ))
         .unwrap_err();
-        let message = expected.errors().iter().find(|e| e.field() == "issuer").unwrap().message().to_string();
+        let message = expected
+            .errors()
+            .iter()
+            .find(|e| e.field() == "issuer")
+            .unwrap()
+            .message()
+            .to_string();
         assert_eq!(issuer.error.as_deref(), Some(message.as_str()));
         assert!(form.shows_error(issuer));
-        assert_eq!(form.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)), FormSignal::Continue);
+        assert_eq!(
+            form.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+            FormSignal::Continue
+        );
     }
 
     #[test]
     fn first_run_needs_the_required_fields_and_follows_the_issuer_host() {
-        let defaults = SetupDefaults { context: Some("my-k0s".into()), ..SetupDefaults::default() };
+        let defaults = SetupDefaults {
+            context: Some("my-k0s".into()),
+            ..SetupDefaults::default()
+        };
         let mut form = ProfileForm::first_run(&defaults);
         assert_eq!(form.field("cluster.context").unwrap().value(), "my-k0s");
         assert!(form.profile().is_none());
         form.handle_key(key(KeyCode::Down));
         form.handle_key(key(KeyCode::Down));
         type_text(&mut form, "https://oidc.example.org/c1");
-        assert_eq!(form.field("hosting.nginx.host").unwrap().value(), "oidc.example.org");
+        assert_eq!(
+            form.field("hosting.nginx.host").unwrap().value(),
+            "oidc.example.org"
+        );
         assert_eq!(form.field("issuer").unwrap().error, None);
-        assert!(form.field("identity.name").unwrap().error.as_deref().unwrap().contains("is missing"));
+        assert!(
+            form.field("identity.name")
+                .unwrap()
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("is missing")
+        );
     }
 
     #[test]
@@ -551,7 +750,10 @@ mod tests {
         let form = ProfileForm::first_run(&defaults);
         let profile = form.profile().expect("valid");
         assert_eq!(profile.identity.roles.len(), 0);
-        assert_eq!(profile.workloads[0].subject(), "system:serviceaccount:application1:application1-sa");
+        assert_eq!(
+            profile.workloads[0].subject(),
+            "system:serviceaccount:application1:application1-sa"
+        );
     }
 
     #[test]
@@ -572,7 +774,11 @@ mod tests {
         form.focus = 7;
         type_text(&mut form, "Cosmos DB Built-in Data Reader");
         let account = form.field("identity.roles[1].account").unwrap();
-        assert!(account.error.as_deref().unwrap().contains("is missing"), "{:?}", account.error);
+        assert!(
+            account.error.as_deref().unwrap().contains("is missing"),
+            "{:?}",
+            account.error
+        );
     }
 
     #[test]

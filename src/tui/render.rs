@@ -44,9 +44,15 @@ fn render_title(state: &State, frame: &mut Frame, area: Rect) {
     let width = area.width as usize;
     let title = format!(" · {}", state.title);
     // The activity on the right wins over the end of the title; the short form on narrow screens.
-    let right = [long, short].into_iter().find(|text| text_width(text) + 12 <= width).unwrap_or_default();
+    let right = [long, short]
+        .into_iter()
+        .find(|text| text_width(text) + 12 <= width)
+        .unwrap_or_default();
     let room = width.saturating_sub(text_width(&right) + 1 + 5);
-    let left = Line::from(vec![Span::styled(" kwif", theme.title()), Span::raw(truncate(&title, room))]);
+    let left = Line::from(vec![
+        Span::styled(" kwif", theme.title()),
+        Span::raw(truncate(&title, room)),
+    ]);
     frame.render_widget(Paragraph::new(left), area);
     if !right.is_empty() {
         let right_width = text_width(&right) as u16;
@@ -61,20 +67,42 @@ fn activity(state: &State) -> (String, String, ratatui::style::Style) {
     let spin = spinner(state.tick);
     let total = state.steps.len();
     if let Overlay::Applying(progress) = &state.overlay {
-        let step = progress.current().map_or("…".to_string(), |step| step.to_string());
+        let step = progress
+            .current()
+            .map_or("…".to_string(), |step| step.to_string());
         let text = format!("{spin} applying {step}");
         return (text.clone(), text, theme.status(Status::Checking));
     }
-    let checking = state.steps.iter().filter(|view| view.status == Status::Checking).count();
+    let checking = state
+        .steps
+        .iter()
+        .filter(|view| view.status == Status::Checking)
+        .count();
     if checking > 0 {
         let long = format!("{spin} checking {checking} of {total}");
-        return (long, format!("{spin} checking"), theme.status(Status::Checking));
+        return (
+            long,
+            format!("{spin} checking"),
+            theme.status(Status::Checking),
+        );
     }
     let attention = state.steps_needing_attention().len();
-    let ok = state.steps.iter().filter(|view| view.status == Status::Ok).count();
+    let ok = state
+        .steps
+        .iter()
+        .filter(|view| view.status == Status::Ok)
+        .count();
     match attention {
-        0 if state.all_ok() => (format!("✓ {ok} of {total} ok"), format!("✓ {ok} ok"), theme.status(Status::Ok)),
-        0 => (format!("{ok} of {total} ok"), format!("{ok} ok"), theme.dim()),
+        0 if state.all_ok() => (
+            format!("✓ {ok} of {total} ok"),
+            format!("✓ {ok} ok"),
+            theme.status(Status::Ok),
+        ),
+        0 => (
+            format!("{ok} of {total} ok"),
+            format!("{ok} ok"),
+            theme.dim(),
+        ),
         _ => (
             format!("~ {attention} to fix · {ok} of {total} ok"),
             format!("~ {attention} to fix"),
@@ -92,7 +120,11 @@ fn pane(theme: Theme, title: &str, focused: bool) -> Block<'static> {
 
 fn render_steps(state: &State, frame: &mut Frame, layout: &ScreenLayout) {
     let theme = state.theme;
-    let block = pane(theme, "steps", state.focus == Focus::Steps && state.overlay.is_none());
+    let block = pane(
+        theme,
+        "steps",
+        state.focus == Focus::Steps && state.overlay.is_none(),
+    );
     let inner = block.inner(layout.steps);
     frame.render_widget(block, layout.steps);
     let count = state.steps.len();
@@ -102,8 +134,13 @@ fn render_steps(state: &State, frame: &mut Frame, layout: &ScreenLayout) {
         let marker = if selected { "▶ " } else { "  " };
         let status = format!("{} {}", view.status.symbol(), view.status.word());
         let name = format!("{marker}{:<11}", view.id.as_str());
-        let padding = " ".repeat((row.width as usize).saturating_sub(text_width(&name) + text_width(&status)));
-        let row_style = if selected { theme.selected() } else { ratatui::style::Style::new() };
+        let padding = " "
+            .repeat((row.width as usize).saturating_sub(text_width(&name) + text_width(&status)));
+        let row_style = if selected {
+            theme.selected()
+        } else {
+            ratatui::style::Style::new()
+        };
         let line = Line::from(vec![
             Span::styled(name, row_style.patch(theme.heading())),
             Span::styled(status, theme.status(view.status).patch(row_style)),
@@ -112,19 +149,29 @@ fn render_steps(state: &State, frame: &mut Frame, layout: &ScreenLayout) {
         frame.render_widget(Paragraph::new(line), row);
     }
     // The selected step's title below the list, when there is room.
-    if layout.step_columns == 1 && inner.height as usize > count + 1 {
-        if let Some(view) = state.selected() {
-            let line = Line::from(Span::styled(truncate(view.id.title(), inner.width as usize), theme.dim()));
-            let area = Rect::new(inner.x, inner.y + count as u16 + 1, inner.width, 1);
-            frame.render_widget(Paragraph::new(line), area);
-        }
+    if layout.step_columns == 1
+        && inner.height as usize > count + 1
+        && let Some(view) = state.selected()
+    {
+        let line = Line::from(Span::styled(
+            truncate(view.id.title(), inner.width as usize),
+            theme.dim(),
+        ));
+        let area = Rect::new(inner.x, inner.y + count as u16 + 1, inner.width, 1);
+        frame.render_widget(Paragraph::new(line), area);
     }
 }
 
 fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
-    let title = state.selected().map_or("detail".to_string(), |view| view.id.as_str().to_string());
-    let block = pane(theme, &title, state.focus == Focus::Detail && state.overlay.is_none());
+    let title = state
+        .selected()
+        .map_or("detail".to_string(), |view| view.id.as_str().to_string());
+    let block = pane(
+        theme,
+        &title,
+        state.focus == Focus::Detail && state.overlay.is_none(),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let lines = detail_lines(state, inner.width as usize);
@@ -169,7 +216,9 @@ fn render_log(state: &State, frame: &mut Frame, area: Rect) {
 pub fn hints_for(state: &State) -> &'static [(&'static str, &'static str)] {
     match (&state.overlay, state.focus) {
         (Overlay::Help, _) => keymap::HELP_HINTS,
-        (Overlay::ConfirmApply { .. } | Overlay::ConfirmApplyAll { .. }, _) => keymap::CONFIRM_HINTS,
+        (Overlay::ConfirmApply { .. } | Overlay::ConfirmApplyAll { .. }, _) => {
+            keymap::CONFIRM_HINTS
+        }
         (Overlay::Applying(_), _) => keymap::APPLYING_HINTS,
         (Overlay::Form(_), _) => keymap::FORM_HINTS,
         (Overlay::None, Focus::Steps) => keymap::STEPS_HINTS,
@@ -179,7 +228,13 @@ pub fn hints_for(state: &State) -> &'static [(&'static str, &'static str)] {
 
 /// The hints that fit `width`: the first ones and the last two (help, quit) are kept longest.
 pub fn hint_line(theme: Theme, hints: &[(&str, &str)], width: usize) -> Line<'static> {
-    let cost = |hints: &[(&str, &str)]| hints.iter().map(|(key, label)| text_width(key) + text_width(label) + 3).sum::<usize>() + 1;
+    let cost = |hints: &[(&str, &str)]| {
+        hints
+            .iter()
+            .map(|(key, label)| text_width(key) + text_width(label) + 3)
+            .sum::<usize>()
+            + 1
+    };
     let mut shown: Vec<(&str, &str)> = hints.to_vec();
     while cost(&shown) > width + 2 && shown.len() > 2 {
         shown.remove(shown.len() - 3);
@@ -193,5 +248,12 @@ pub fn hint_line(theme: Theme, hints: &[(&str, &str)], width: usize) -> Line<'st
 }
 
 fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
-    frame.render_widget(Paragraph::new(hint_line(state.theme, hints_for(state), area.width as usize)), area);
+    frame.render_widget(
+        Paragraph::new(hint_line(
+            state.theme,
+            hints_for(state),
+            area.width as usize,
+        )),
+        area,
+    );
 }

@@ -35,7 +35,11 @@ impl ScreenLayout {
             Constraint::Length(1),
         ])
         .areas(area);
-        let step_columns = if side_by_side || area.width < 2 * Self::STEP_COLUMN { 1 } else { 2 };
+        let step_columns = if side_by_side || area.width < 2 * Self::STEP_COLUMN {
+            1
+        } else {
+            2
+        };
         let [steps, detail] = if side_by_side {
             let width = if area.width >= 100 { 30 } else { 28 };
             Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)]).areas(main)
@@ -44,7 +48,14 @@ impl ScreenLayout {
             let rows = 6_u16.div_ceil(step_columns) + 2;
             Layout::vertical([Constraint::Length(rows), Constraint::Fill(1)]).areas(main)
         };
-        ScreenLayout { title, steps, detail, log, hints, step_columns }
+        ScreenLayout {
+            title,
+            steps,
+            detail,
+            log,
+            hints,
+            step_columns,
+        }
     }
 
     /// Where the `index`th of the steps goes inside the steps pane, one row each.
@@ -74,4 +85,36 @@ fn inner(area: Rect) -> Rect {
         area.width.saturating_sub(2),
         area.height.saturating_sub(2),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_by_side_from_70_columns_and_stacked_in_two_columns_below() {
+        let wide = ScreenLayout::new(Rect::new(0, 0, 80, 24));
+        assert_eq!(
+            (wide.steps.width, wide.step_columns, wide.detail.x),
+            (28, 1, 28)
+        );
+        let narrow = ScreenLayout::new(Rect::new(0, 0, 60, 20));
+        assert_eq!((narrow.steps.height, narrow.step_columns), (5, 2));
+        assert_eq!(narrow.step_row(3, 6), Rect::new(30, 2, 29, 1));
+    }
+
+    #[test]
+    fn tiny_terminals_keep_every_row_inside_the_screen() {
+        for (width, height) in [(20, 5), (1, 1), (0, 0), (49, 10)] {
+            let area = Rect::new(0, 0, width, height);
+            let layout = ScreenLayout::new(area);
+            for index in 0..6 {
+                let row = layout.step_row(index, 6);
+                assert!(
+                    row.is_empty() || area.contains(row.as_position()),
+                    "{width}x{height} {row:?}"
+                );
+            }
+        }
+    }
 }

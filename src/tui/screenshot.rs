@@ -66,7 +66,12 @@ pub fn svg_of(buffer: &Buffer) -> String {
 }
 
 /// Writes `<name>.svg` into `dir` (created if missing) for every shot; returns the paths.
-pub fn write_screenshots(shots: &[(&str, State)], dir: &Path, width: u16, height: u16) -> io::Result<Vec<PathBuf>> {
+pub fn write_screenshots(
+    shots: &[(&str, State)],
+    dir: &Path,
+    width: u16,
+    height: u16,
+) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::with_capacity(shots.len());
     for (name, state) in shots {

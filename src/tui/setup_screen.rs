@@ -84,7 +84,9 @@ impl SetupScreen {
                 KeyCode::Char('y' | 'Y') => self.finished = Some(self.review.take()),
                 KeyCode::Esc | KeyCode::Char('n' | 'N') => self.review = None,
                 KeyCode::Down | KeyCode::Char('j') => self.review_scroll += 1,
-                KeyCode::Up | KeyCode::Char('k') => self.review_scroll = self.review_scroll.saturating_sub(1),
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.review_scroll = self.review_scroll.saturating_sub(1)
+                }
                 _ => {}
             }
             return;
@@ -104,8 +106,12 @@ impl SetupScreen {
         if area.width == 0 || area.height == 0 {
             return;
         }
-        let [title, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-        let line = Line::from(vec![Span::styled(" kwif", self.theme.title()), Span::raw(format!(" · {}", self.title))]);
+        let [title, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        let line = Line::from(vec![
+            Span::styled(" kwif", self.theme.title()),
+            Span::raw(format!(" · {}", self.title)),
+        ]);
         frame.render_widget(Paragraph::new(line), title);
         match &self.review {
             Some((_, yaml)) => self.render_review(yaml, frame, body),
@@ -114,36 +120,69 @@ impl SetupScreen {
     }
 
     fn render_review(&self, yaml: &str, frame: &mut Frame, area: Rect) {
-        let target = self.path.as_ref().map_or("this profile".to_string(), |path| path.display().to_string());
+        let target = self
+            .path
+            .as_ref()
+            .map_or("this profile".to_string(), |path| {
+                path.display().to_string()
+            });
         let block = Block::new()
             .borders(Borders::ALL)
             .border_style(self.theme.border(true))
-            .title(Span::styled(format!(" review: {target} "), self.theme.heading()));
+            .title(Span::styled(
+                format!(" review: {target} "),
+                self.theme.heading(),
+            ));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if inner.height < 2 {
             return;
         }
         let body = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
-        let lines: Vec<Line> = yaml.lines().map(|line| Line::from(format!(" {line}"))).collect();
-        let scroll = self.review_scroll.min(lines.len().saturating_sub(body.height as usize));
-        frame.render_widget(Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()), body);
-        let verb = if self.path.is_some() { "write it" } else { "use it" };
+        let lines: Vec<Line> = yaml
+            .lines()
+            .map(|line| Line::from(format!(" {line}")))
+            .collect();
+        let scroll = self
+            .review_scroll
+            .min(lines.len().saturating_sub(body.height as usize));
+        frame.render_widget(
+            Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()),
+            body,
+        );
+        let verb = if self.path.is_some() {
+            "write it"
+        } else {
+            "use it"
+        };
         let hints = [("y", verb), ("Esc", "back to the form"), ("↑↓", "scroll")];
-        frame.render_widget(Paragraph::new(hint_line(self.theme, &hints, inner.width as usize)), Rect::new(inner.x, inner.bottom() - 1, inner.width, 1));
+        frame.render_widget(
+            Paragraph::new(hint_line(self.theme, &hints, inner.width as usize)),
+            Rect::new(inner.x, inner.bottom() - 1, inner.width, 1),
+        );
     }
 
     /// Draws and reads keys until the user confirms or cancels; writes kwif.yaml on `y`.
-    pub async fn run_in<B, S>(mut self, terminal: &mut Terminal<B>, mut events: S) -> io::Result<Option<SetupResult>>
+    pub async fn run_in<B, S>(
+        mut self,
+        terminal: &mut Terminal<B>,
+        mut events: S,
+    ) -> io::Result<Option<SetupResult>>
     where
         B: Backend,
         B::Error: Send + Sync + 'static,
         S: Stream<Item = io::Result<Event>> + Unpin,
     {
         while self.finished.is_none() {
-            terminal.draw(|frame| self.render(frame)).map_err(io::Error::other)?;
+            terminal
+                .draw(|frame| self.render(frame))
+                .map_err(io::Error::other)?;
             match events.next().await {
-                Some(Ok(Event::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => self.handle_key(key),
+                Some(Ok(Event::Key(key)))
+                    if key.kind != crossterm::event::KeyEventKind::Release =>
+                {
+                    self.handle_key(key)
+                }
                 Some(Ok(_)) => {}
                 Some(Err(error)) => return Err(error),
                 None => self.finished = Some(None),
@@ -155,6 +194,10 @@ impl SetupScreen {
         if let Some(path) = &self.path {
             write_profile(path, &yaml)?;
         }
-        Ok(Some(SetupResult { profile, yaml, written_to: self.path }))
+        Ok(Some(SetupResult {
+            profile,
+            yaml,
+            written_to: self.path,
+        }))
     }
 }

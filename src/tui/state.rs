@@ -69,7 +69,9 @@ impl State {
     /// of a rerun once its checks are done.
     pub fn from_checks(title: impl Into<String>, checks: Vec<(StepId, Check)>) -> State {
         let ids: Vec<StepId> = checks.iter().map(|(id, _)| *id).collect();
-        State::new(title, &ids).with_checks(checks).with_first_attention_selected()
+        State::new(title, &ids)
+            .with_checks(checks)
+            .with_first_attention_selected()
     }
 
     pub fn with_color(mut self, color: bool) -> State {
@@ -135,7 +137,11 @@ impl State {
     }
 
     pub fn with_first_attention_selected(mut self) -> State {
-        if let Some(index) = self.steps.iter().position(|view| view.status.needs_attention()) {
+        if let Some(index) = self
+            .steps
+            .iter()
+            .position(|view| view.status.needs_attention())
+        {
             self.selected = index;
         }
         self.auto_select = false;
@@ -157,7 +163,10 @@ impl State {
     /// The `A` confirmation over every step that needs attention (give their plans first).
     pub fn with_apply_all_confirmation(mut self) -> State {
         let steps = self.steps_needing_attention();
-        self.overlay = Overlay::ConfirmApplyAll { steps, follow_up: false };
+        self.overlay = Overlay::ConfirmApplyAll {
+            steps,
+            follow_up: false,
+        };
         self
     }
 
@@ -246,23 +255,36 @@ impl State {
     /// Whether anything runs in the background (the spinner needs ticks only then).
     pub fn is_busy(&self) -> bool {
         self.is_applying()
-            || self.steps.iter().any(|view| view.status == Status::Checking || view.plan == PlanState::Planning)
+            || self
+                .steps
+                .iter()
+                .any(|view| view.status == Status::Checking || view.plan == PlanState::Planning)
     }
 
     pub fn steps_needing_attention(&self) -> Vec<StepId> {
-        self.steps.iter().filter(|view| view.status.needs_attention()).map(|view| view.id).collect()
+        self.steps
+            .iter()
+            .filter(|view| view.status.needs_attention())
+            .map(|view| view.id)
+            .collect()
     }
 
     /// Every step ok (or skipped): the wizard ends with exit code 0.
     pub fn all_ok(&self) -> bool {
-        self.steps.iter().all(|view| matches!(view.status, Status::Ok | Status::Skipped))
+        self.steps
+            .iter()
+            .all(|view| matches!(view.status, Status::Ok | Status::Skipped))
     }
 
     pub fn report(&self) -> Report {
         let steps = self
             .steps
             .iter()
-            .map(|view| StepReport { id: view.id, status: view.status, findings: view.findings.clone() })
+            .map(|view| StepReport {
+                id: view.id,
+                status: view.status,
+                findings: view.findings.clone(),
+            })
             .collect();
         Report { steps }
     }
@@ -299,7 +321,9 @@ impl State {
         ids.sort();
         ids.dedup();
         self.steps = ids.into_iter().map(StepView::pending).collect();
-        self.selected = selected.and_then(|id| self.steps.iter().position(|view| view.id == id)).unwrap_or(0);
+        self.selected = selected
+            .and_then(|id| self.steps.iter().position(|view| view.id == id))
+            .unwrap_or(0);
         self.detail_scroll = 0;
     }
 }

@@ -12,9 +12,16 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
     let issuer = profile.issuer.as_str().to_string();
     match step {
         StepId::Issuer => {
-            let context = profile.cluster.context.as_ref().map_or("(the current one)".to_string(), |c| c.to_string());
+            let context = profile
+                .cluster
+                .context
+                .as_ref()
+                .map_or("(the current one)".to_string(), |c| c.to_string());
             row("cluster.context", context);
-            row("cluster.distribution", profile.cluster.distribution.to_string());
+            row(
+                "cluster.distribution",
+                profile.cluster.distribution.to_string(),
+            );
             row("issuer", issuer);
         }
         StepId::Hosting => {
@@ -25,8 +32,17 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
         }
         StepId::Identity => {
             let from_cli = || "(from the Azure CLI)".to_string();
-            row("azure.subscription", profile.azure.subscription.map_or_else(from_cli, |id| id.to_string()));
-            row("azure.resourceGroup", profile.azure.resource_group.to_string());
+            row(
+                "azure.subscription",
+                profile
+                    .azure
+                    .subscription
+                    .map_or_else(from_cli, |id| id.to_string()),
+            );
+            row(
+                "azure.resourceGroup",
+                profile.azure.resource_group.to_string(),
+            );
             row("azure.location", profile.azure.location.to_string());
             row("identity.name", profile.identity.name.to_string());
             for (index, role) in profile.identity.roles.iter().enumerate() {
@@ -39,7 +55,10 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
             row("(audience)", AZURE_AUDIENCE.to_string());
             for (index, workload) in profile.workloads.iter().enumerate() {
                 let credential = workload.federated_credential_name_or_default();
-                row(&format!("workloads[{index}]"), format!("{credential}: {}", workload.subject()));
+                row(
+                    &format!("workloads[{index}]"),
+                    format!("{credential}: {}", workload.subject()),
+                );
             }
         }
         StepId::Workload => {
@@ -57,7 +76,10 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
             }
         }
         StepId::Verify => {
-            let tenant = profile.azure.tenant.map_or("(from the Azure CLI)".to_string(), |id| id.to_string());
+            let tenant = profile
+                .azure
+                .tenant
+                .map_or("(from the Azure CLI)".to_string(), |id| id.to_string());
             row("azure.tenant", tenant);
             row("issuer", issuer);
             for (index, workload) in profile.workloads.iter().enumerate() {
@@ -72,16 +94,29 @@ fn hosting_rows(hosting: &Hosting, row: &mut impl FnMut(&str, String)) {
     match hosting {
         Hosting::Nginx(nginx) => {
             row("hosting.nginx.host", nginx.host.to_string());
-            row("hosting.nginx.ingressClass", nginx.ingress_class.to_string());
-            let tls = nginx.cluster_issuer.as_ref().map_or("(none: you provide TLS)".to_string(), |c| c.to_string());
+            row(
+                "hosting.nginx.ingressClass",
+                nginx.ingress_class.to_string(),
+            );
+            let tls = nginx
+                .cluster_issuer
+                .as_ref()
+                .map_or("(none: you provide TLS)".to_string(), |c| c.to_string());
             row("hosting.nginx.clusterIssuer", tls);
             row("hosting.nginx.namespace", nginx.namespace.to_string());
         }
         Hosting::AzureBlob(blob) => {
-            row("hosting.azureBlob.storageAccount", blob.storage_account.to_string());
+            row(
+                "hosting.azureBlob.storageAccount",
+                blob.storage_account.to_string(),
+            );
             match &blob.mode {
-                BlobMode::PublicContainer(container) => row("hosting.azureBlob.container", container.to_string()),
-                BlobMode::StaticWebsite => row("hosting.azureBlob.mode", "static-website".to_string()),
+                BlobMode::PublicContainer(container) => {
+                    row("hosting.azureBlob.container", container.to_string())
+                }
+                BlobMode::StaticWebsite => {
+                    row("hosting.azureBlob.mode", "static-website".to_string())
+                }
             }
         }
         Hosting::Directory { path } => row("hosting.directory.path", path.display().to_string()),
@@ -92,6 +127,8 @@ fn hosting_rows(hosting: &Hosting, row: &mut impl FnMut(&str, String)) {
 fn role_text(role: &RoleAssignment) -> String {
     match role {
         RoleAssignment::Azure { role, scope } => format!("{role} on {scope}"),
-        RoleAssignment::CosmosData { role, account } => format!("{role} (Cosmos DB data) on {account}"),
+        RoleAssignment::CosmosData { role, account } => {
+            format!("{role} (Cosmos DB data) on {account}")
+        }
     }
 }

@@ -94,7 +94,10 @@ mod tests {
 
     #[test]
     fn words_wrap_and_long_words_are_cut() {
-        assert_eq!(wrap_words("the quick brown fox", 9), ["the quick", "brown fox"]);
+        assert_eq!(
+            wrap_words("the quick brown fox", 9),
+            ["the quick", "brown fox"]
+        );
         assert_eq!(wrap_words("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(wrap_words("", 4), [""]);
         assert_eq!(wrap_words("a\nb", 4), ["a", "b"]);

@@ -17,7 +17,11 @@ impl Theme {
     }
 
     fn paint(&self, color: Color) -> Style {
-        if self.color { Style::new().fg(color) } else { Style::new() }
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
     }
 
     pub fn status(&self, status: Status) -> Style {

@@ -33,8 +33,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Interrupt => interrupt(state),
         Action::Quit => quit(state),
         Action::CheckAll => check_all(state),
-        Action::Checked { step, generation, check } => on_checked(state, step, generation, check),
-        Action::Planned { step, generation, result } => on_planned(state, step, generation, result),
+        Action::Checked {
+            step,
+            generation,
+            check,
+        } => on_checked(state, step, generation, check),
+        Action::Planned {
+            step,
+            generation,
+            result,
+        } => on_planned(state, step, generation, result),
         Action::ApplyStarted { step } => {
             if let Overlay::Applying(progress) = &mut state.overlay {
                 progress.set(step, ApplyItemState::Applying);
@@ -45,7 +53,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Applied { step, result } => on_applied(state, step, result),
         Action::ApplyFinished { cancelled } => on_apply_finished(state, cancelled),
         Action::Notice { ok, text } => {
-            if ok { state.log.done(text) } else { state.log.failed(text) }
+            if ok {
+                state.log.done(text)
+            } else {
+                state.log.failed(text)
+            }
             Vec::new()
         }
         Action::StepsReplaced(Ok(steps)) => {
@@ -55,7 +67,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             check_all(state)
         }
         Action::StepsReplaced(Err(message)) => {
-            state.log.failed(format!("the edited profile cannot be used: {message}"));
+            state
+                .log
+                .failed(format!("the edited profile cannot be used: {message}"));
             Vec::new()
         }
     }
@@ -78,7 +92,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             let step = *step;
             match key.code {
                 KeyCode::Char('y' | 'Y') => confirm_apply(state, step),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => decline(state, &format!("apply of {step} cancelled: nothing changed")),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => decline(
+                    state,
+                    &format!("apply of {step} cancelled: nothing changed"),
+                ),
                 KeyCode::Char('q') => quit(state),
                 _ => Vec::new(),
             }
@@ -87,7 +104,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             let steps = steps.clone();
             match key.code {
                 KeyCode::Char('y' | 'Y') => confirm_apply_all(state, &steps),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => decline(state, "apply all cancelled: nothing changed"),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                    decline(state, "apply all cancelled: nothing changed")
+                }
                 KeyCode::Char('q') => quit(state),
                 _ => Vec::new(),
             }
@@ -121,11 +140,15 @@ fn main_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             set_focus(state, other)
         }
         KeyCode::Enter => open(state),
-        KeyCode::Char('c') => state.selected_step().map_or_else(Vec::new, |step| check(state, step)),
+        KeyCode::Char('c') => state
+            .selected_step()
+            .map_or_else(Vec::new, |step| check(state, step)),
         KeyCode::Char('C') => check_all(state),
         KeyCode::Char('p') => {
             state.focus = Focus::Detail;
-            state.selected_step().map_or_else(Vec::new, |step| plan(state, step))
+            state
+                .selected_step()
+                .map_or_else(Vec::new, |step| plan(state, step))
         }
         KeyCode::Char('a') => ask_apply(state),
         KeyCode::Char('A') => ask_apply_all(state),
@@ -178,7 +201,9 @@ fn set_focus(state: &mut State, focus: Focus) -> Vec<Effect> {
 
 fn select(state: &mut State, delta: isize) -> Vec<Effect> {
     let last = state.steps.len().saturating_sub(1) as isize;
-    let next = (state.selected as isize).saturating_add(delta).clamp(0, last.max(0)) as usize;
+    let next = (state.selected as isize)
+        .saturating_add(delta)
+        .clamp(0, last.max(0)) as usize;
     if next != state.selected {
         state.selected = next;
         state.detail_scroll = 0;
@@ -191,7 +216,10 @@ fn select(state: &mut State, delta: isize) -> Vec<Effect> {
 fn detail_extent(state: &State) -> (usize, usize) {
     let (width, height) = state.viewport;
     let inner = ScreenLayout::new(Rect::new(0, 0, width, height)).detail_inner();
-    (detail_lines(state, inner.width as usize).len(), inner.height as usize)
+    (
+        detail_lines(state, inner.width as usize).len(),
+        inner.height as usize,
+    )
 }
 
 fn page(state: &State) -> isize {
@@ -201,7 +229,9 @@ fn page(state: &State) -> isize {
 fn scroll(state: &mut State, delta: isize) -> Vec<Effect> {
     let (lines, height) = detail_extent(state);
     let max = lines.saturating_sub(height) as isize;
-    state.detail_scroll = (state.detail_scroll as isize).saturating_add(delta).clamp(0, max) as usize;
+    state.detail_scroll = (state.detail_scroll as isize)
+        .saturating_add(delta)
+        .clamp(0, max) as usize;
     Vec::new()
 }
 
@@ -213,7 +243,9 @@ fn open(state: &mut State) -> Vec<Effect> {
     state.focus = Focus::Detail;
     state.auto_select = false;
     match state.selected() {
-        Some(view) if view.status.needs_attention() && view.plan == PlanState::NotPlanned => plan(state, view.id),
+        Some(view) if view.status.needs_attention() && view.plan == PlanState::NotPlanned => {
+            plan(state, view.id)
+        }
         _ => Vec::new(),
     }
 }
@@ -241,7 +273,9 @@ fn check(state: &mut State, step: StepId) -> Vec<Effect> {
 
 fn check_all(state: &mut State) -> Vec<Effect> {
     let ids: Vec<StepId> = state.steps.iter().map(|view| view.id).collect();
-    ids.into_iter().flat_map(|step| check(state, step)).collect()
+    ids.into_iter()
+        .flat_map(|step| check(state, step))
+        .collect()
 }
 
 fn plan(state: &mut State, step: StepId) -> Vec<Effect> {
@@ -262,7 +296,11 @@ fn on_checked(state: &mut State, step: StepId, generation: u64, check: Check) ->
         return Vec::new();
     }
     view.set_check(check);
-    if state.steps.iter().any(|view| view.status == Status::Checking) {
+    if state
+        .steps
+        .iter()
+        .any(|view| view.status == Status::Checking)
+    {
         return Vec::new();
     }
     log_check_summary(state);
@@ -270,27 +308,56 @@ fn on_checked(state: &mut State, step: StepId, generation: u64, check: Check) ->
         return Vec::new();
     }
     state.auto_select = false;
-    let Some(index) = state.steps.iter().position(|view| view.status.needs_attention()) else {
+    let Some(index) = state
+        .steps
+        .iter()
+        .position(|view| view.status.needs_attention())
+    else {
         return Vec::new();
     };
     state.selected = index;
     state.detail_scroll = 0;
     let step = state.steps[index].id;
-    if state.overlay.is_none() && state.steps[index].plan == PlanState::NotPlanned { plan(state, step) } else { Vec::new() }
+    if state.overlay.is_none() && state.steps[index].plan == PlanState::NotPlanned {
+        plan(state, step)
+    } else {
+        Vec::new()
+    }
 }
 
 fn log_check_summary(state: &mut State) {
-    let count = |status: Status| state.steps.iter().filter(|view| view.status == status).count();
-    let parts: Vec<String> = [Status::Ok, Status::Drift, Status::Error, Status::Skipped, Status::Pending]
-        .into_iter()
-        .filter(|status| count(*status) > 0)
-        .map(|status| format!("{} {}", count(status), status.word()))
-        .collect();
+    let count = |status: Status| {
+        state
+            .steps
+            .iter()
+            .filter(|view| view.status == status)
+            .count()
+    };
+    let parts: Vec<String> = [
+        Status::Ok,
+        Status::Drift,
+        Status::Error,
+        Status::Skipped,
+        Status::Pending,
+    ]
+    .into_iter()
+    .filter(|status| count(*status) > 0)
+    .map(|status| format!("{} {}", count(status), status.word()))
+    .collect();
     let text = format!("checked {} steps: {}", state.steps.len(), parts.join(", "));
-    if state.all_ok() { state.log.done(text) } else { state.log.info(text) }
+    if state.all_ok() {
+        state.log.done(text)
+    } else {
+        state.log.info(text)
+    }
 }
 
-fn on_planned(state: &mut State, step: StepId, generation: u64, result: Result<Plan, StepError>) -> Vec<Effect> {
+fn on_planned(
+    state: &mut State,
+    step: StepId,
+    generation: u64,
+    result: Result<Plan, StepError>,
+) -> Vec<Effect> {
     let Some(view) = state.view_mut(step) else {
         return Vec::new();
     };
@@ -307,7 +374,11 @@ fn on_planned(state: &mut State, step: StepId, generation: u64, result: Result<P
 
 /// The follow-up confirmation after an apply closes itself when nothing is left to change.
 fn close_finished_follow_up(state: &mut State) {
-    let Overlay::ConfirmApplyAll { steps, follow_up: true } = &state.overlay else {
+    let Overlay::ConfirmApplyAll {
+        steps,
+        follow_up: true,
+    } = &state.overlay
+    else {
         return;
     };
     let selection = ApplyAllSelection::of(state, steps);
@@ -336,7 +407,9 @@ fn confirm_apply(state: &mut State, step: StepId) -> Vec<Effect> {
         return close_overlay(state);
     };
     match &view.plan {
-        PlanState::Ready(plan) if plan.is_empty() => decline(state, &format!("nothing to apply for {step}")),
+        PlanState::Ready(plan) if plan.is_empty() => {
+            decline(state, &format!("nothing to apply for {step}"))
+        }
         PlanState::Ready(plan) => {
             let plans = vec![plan.clone()];
             start_apply(state, plans, Vec::new())
@@ -352,15 +425,23 @@ fn ask_apply_all(state: &mut State) -> Vec<Effect> {
     }
     let steps = state.steps_needing_attention();
     if steps.is_empty() {
-        state.log.info("nothing to apply: no step has drift or errors");
+        state
+            .log
+            .info("nothing to apply: no step has drift or errors");
         return Vec::new();
     }
     open_apply_all(state, steps, false)
 }
 
 fn open_apply_all(state: &mut State, steps: Vec<StepId>, follow_up: bool) -> Vec<Effect> {
-    state.overlay = Overlay::ConfirmApplyAll { steps: steps.clone(), follow_up };
-    steps.into_iter().flat_map(|step| plan(state, step)).collect()
+    state.overlay = Overlay::ConfirmApplyAll {
+        steps: steps.clone(),
+        follow_up,
+    };
+    steps
+        .into_iter()
+        .flat_map(|step| plan(state, step))
+        .collect()
 }
 
 fn confirm_apply_all(state: &mut State, steps: &[StepId]) -> Vec<Effect> {
@@ -373,8 +454,13 @@ fn confirm_apply_all(state: &mut State, steps: &[StepId]) -> Vec<Effect> {
 
 fn start_apply(state: &mut State, plans: Vec<Plan>, deferred: Vec<StepId>) -> Vec<Effect> {
     let names: Vec<&str> = plans.iter().map(|plan| plan.step.as_str()).collect();
-    state.log.info(format!("apply confirmed: {}", names.join(", ")));
-    state.overlay = Overlay::Applying(ApplyProgress::new(plans.iter().map(|plan| plan.step), deferred));
+    state
+        .log
+        .info(format!("apply confirmed: {}", names.join(", ")));
+    state.overlay = Overlay::Applying(ApplyProgress::new(
+        plans.iter().map(|plan| plan.step),
+        deferred,
+    ));
     vec![Effect::Apply { plans }]
 }
 
@@ -389,13 +475,19 @@ fn on_applied(state: &mut State, step: StepId, result: Result<usize, StepError>)
     match result {
         Ok(changes) => {
             state.applied.push(step);
-            state.log.done(format!("applied {step}: {changes} change{}", if changes == 1 { "" } else { "s" }));
+            state.log.done(format!(
+                "applied {step}: {changes} change{}",
+                if changes == 1 { "" } else { "s" }
+            ));
             if let Some(view) = state.view_mut(step) {
                 view.apply_error = None;
             }
         }
         Err(error) => {
-            state.log.failed(format!("apply of {step} failed: {} (fix: {})", error.message, error.fix));
+            state.log.failed(format!(
+                "apply of {step} failed: {} (fix: {})",
+                error.message, error.fix
+            ));
             if let Some(view) = state.view_mut(step) {
                 view.apply_error = Some(error);
             }
@@ -413,7 +505,9 @@ fn on_apply_finished(state: &mut State, cancelled: bool) -> Vec<Effect> {
         }
     };
     if cancelled {
-        state.log.info("apply stopped before the next step; apply again to finish");
+        state
+            .log
+            .info("apply stopped before the next step; apply again to finish");
     }
     // Applied steps change what later steps would do: every plan is computed afresh.
     for view in &mut state.steps {
@@ -430,7 +524,9 @@ fn on_apply_finished(state: &mut State, cancelled: bool) -> Vec<Effect> {
     }
     if !cancelled && !progress.failed() && !progress.deferred.is_empty() {
         state.auto_select = false;
-        state.log.info("planning the steps that build on what was just applied");
+        state
+            .log
+            .info("planning the steps that build on what was just applied");
         effects.extend(open_apply_all(state, progress.deferred, true));
     }
     effects
@@ -448,7 +544,11 @@ fn cancel_apply(state: &mut State, quit: bool) -> Vec<Effect> {
         (_, true) => state.log.info("quitting once the current step is applied"),
         _ => {}
     }
-    if first { vec![Effect::CancelApply] } else { Vec::new() }
+    if first {
+        vec![Effect::CancelApply]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Ctrl-C, SIGINT or `q` during an apply: the first asks to stop after the current step and
@@ -456,7 +556,9 @@ fn cancel_apply(state: &mut State, quit: bool) -> Vec<Effect> {
 fn interrupt(state: &mut State) -> Vec<Effect> {
     match &state.overlay {
         Overlay::Applying(progress) if progress.quit_requested => {
-            state.log.failed("quit during an apply: run kwif again to finish it");
+            state
+                .log
+                .failed("quit during an apply: run kwif again to finish it");
             state.quit = true;
             Vec::new()
         }

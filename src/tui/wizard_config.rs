@@ -9,7 +9,8 @@ use crate::profile::Profile;
 
 /// Builds the steps for a profile (the caller's clients live inside); the wizard calls it after
 /// the user edited the profile with `e`, then checks everything again.
-pub type StepFactory = Arc<dyn Fn(Profile) -> StepFuture<'static, Result<Vec<Arc<dyn Step>>, String>> + Send + Sync>;
+pub type StepFactory =
+    Arc<dyn Fn(Profile) -> StepFuture<'static, Result<Vec<Arc<dyn Step>>, String>> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct WizardConfig {

@@ -218,7 +218,10 @@ impl Step for Toy {
             if self.is_applied() {
                 Check::ok()
             } else {
-                Check::from_findings(vec![Finding::warning("TOY_DRIFT", "not applied yet", "apply it")], true)
+                Check::from_findings(
+                    vec![Finding::warning("TOY_DRIFT", "not applied yet", "apply it")],
+                    true,
+                )
             }
         })
     }
@@ -229,14 +232,25 @@ impl Step for Toy {
             if let Some(needed) = &self.needs
                 && !needed.is_applied()
             {
-                return Err(StepError::new(format!("{} is not applied yet", needed.id), "apply it first"));
+                return Err(StepError::new(
+                    format!("{} is not applied yet", needed.id),
+                    "apply it first",
+                ));
             }
             let changes = if self.is_applied() {
                 Vec::new()
             } else {
-                vec![Change::new(self.id.to_string(), "toy change", "a: 1\n", "a: 2\n")]
+                vec![Change::new(
+                    self.id.to_string(),
+                    "toy change",
+                    "a: 1\n",
+                    "a: 2\n",
+                )]
             };
-            Ok(Plan { step: self.id, changes })
+            Ok(Plan {
+                step: self.id,
+                changes,
+            })
         })
     }
 
@@ -254,9 +268,14 @@ impl Step for Toy {
 }
 
 pub fn as_steps(toys: &[Arc<Toy>]) -> Vec<Arc<dyn Step>> {
-    toys.iter().map(|toy| toy.clone() as Arc<dyn Step>).collect()
+    toys.iter()
+        .map(|toy| toy.clone() as Arc<dyn Step>)
+        .collect()
 }
 
 pub fn status_of(state: &State, id: StepId) -> Status {
-    state.step(id).map(|view| view.status).unwrap_or(Status::Pending)
+    state
+        .step(id)
+        .map(|view| view.status)
+        .unwrap_or(Status::Pending)
 }
