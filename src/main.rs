@@ -14,6 +14,7 @@ use std::sync::Arc;
 use kwif::engine::render::{render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text};
 use kwif::engine::{Check, Finding, Report, Runner, StepId};
 use kwif::profile::{Profile, ProfileError};
+use kwif::sandbox::demo::Demo;
 use kwif::steps::Clients;
 use kwif::steps::issuer::LocalNode;
 use kwif::azure::credential::CredentialChoice;
@@ -234,9 +235,22 @@ struct Target {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Scenario {
+    /// Nothing set up yet: the wizard walks through every step.
     Fresh,
+    /// A rotated signing key not yet published, a wrong federated subject, a missing env var.
     Drifted,
+    /// Documents served as text/plain at the .well-known/oidc-configuration typo.
     BrokenHosting,
+}
+
+impl Scenario {
+    fn sandbox(self) -> kwif::sandbox::demo::Scenario {
+        match self {
+            Scenario::Fresh => kwif::sandbox::demo::Scenario::Fresh,
+            Scenario::Drifted => kwif::sandbox::demo::Scenario::Drifted,
+            Scenario::BrokenHosting => kwif::sandbox::demo::Scenario::BrokenHosting,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -339,15 +353,15 @@ struct Session {
     runner: Runner,
     profile: Profile,
     identity: IdentityState,
+    /// The embedded sandbox with `--demo`; its servers live as long as the session.
+    demo: Option<Demo>,
 }
 
 /// Loads the profile and builds every step's clients; a client that cannot be made becomes an
 /// error finding of the steps that need it, never a crash.
 async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, UsageError> {
     if target.demo {
-        return Err(UsageError(
-            "--demo is not built yet (the embedded sandbox is still in development); use --profile".into(),
-        ));
+        return demo_session(target.scenario.unwrap_or(Scenario::Fresh)).await;
     }
     let mut profile = Profile::load(&target.profile).map_err(|error| match &error {
         ProfileError::Read { .. } => UsageError(format!(
@@ -388,12 +402,26 @@ async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, Us
     };
     let identity = IdentityState::from_profile(&profile);
     let runner = Runner::new(kwif::steps::for_profile(&profile, clients, identity.clone()));
-    Ok(Session { runner, profile, identity })
+    Ok(Session { runner, profile, identity, demo: None })
+}
+
+/// A session on the embedded sandbox: no cluster, no Azure account, nothing outside loopback.
+async fn demo_session(scenario: Scenario) -> Result<Session, UsageError> {
+    let progress = Progress::show(&format!("starting the sandbox ({})…", scenario.sandbox().as_str()));
+    let demo = Demo::start(scenario.sandbox()).await.map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+    let steps = demo.steps().await.map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+    drop(progress);
+    let profile = demo.profile.clone();
+    let identity = IdentityState::from_profile(&profile);
+    Ok(Session { runner: Runner::new(steps), profile, identity, demo: Some(demo) })
 }
 
 /// Writes ids the identity step learned into the profile's resolved state, so the next run and
 /// the workload's `AZURE_CLIENT_ID` know them.
 fn save_learned_ids(session: &Session, path: &Path) {
+    if session.demo.is_some() {
+        return;
+    }
     let Some(ids) = session.identity.ids() else { return };
     let mut profile = session.profile.clone();
     let known = (profile.identity.client_id, profile.identity.principal_id, profile.azure.tenant);

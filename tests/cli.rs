@@ -119,12 +119,7 @@ fn token_decode_of_garbage_exits_2_without_echoing_it() {
 #[test]
 fn commands_not_built_yet_say_so_and_exit_2() {
     for args in [
-        vec!["demo"],
-        vec!["check", "--demo"],
-        vec!["plan", "--demo", "--output", "yaml"],
-        vec!["apply", "--demo", "--yes", "--step", "identity"],
         vec!["screenshots", "--out", "/tmp/x"],
-        vec![],
     ] {
         let run = Kwif::new().args(&args).run();
         assert_eq!(run.code, 2, "{args:?}");
@@ -185,4 +180,24 @@ fn cluster_config_with_an_http_issuer_exits_2() {
     let run = Kwif::new().args(["cluster-config", "--distribution", "k0s", "--issuer", "http://oidc.example.com"]).run();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("https"), "{}", run.stderr);
+}
+
+#[test]
+fn apply_on_the_demo_sets_up_all_six_steps() {
+    let run = Kwif::new().args(["apply", "--demo", "--yes", "--output", "json"]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    let statuses: Vec<&str> = report["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["ok"; 6]);
+    assert!(run.stderr.contains("Deployment application1/web-server"), "the diffs are shown before applying");
+}
+
+#[test]
+fn check_on_the_drifted_demo_finds_the_three_drifts() {
+    let run = Kwif::new().args(["check", "--demo", "--scenario", "drifted", "--output", "json"]).run();
+    assert_eq!(run.code, 1);
+    let text = run.stdout;
+    for code in ["HOSTING_KEY_NOT_PUBLISHED", "FEDERATION_MISMATCH", "WORKLOAD_ENV"] {
+        assert!(text.contains(code), "{code} missing:\n{text}");
+    }
 }
