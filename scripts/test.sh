@@ -18,6 +18,13 @@ if ! [ -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
 fi
 
+# tmux drives `kwif demo` in a real terminal in tests/tui_tmux.rs.
+if ! command -v tmux >/dev/null; then
+  echo "== installing tmux from Debian's packages"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux >/dev/null
+fi
+
 # Azurite (npm's azurite) stands in for Azure Blob Storage in tests/hosting_azure_blob.rs, which
 # starts it itself on loopback. Installed into target/tools/azurite (git-ignored), not globally.
 AZURITE_DIR=target/tools/azurite

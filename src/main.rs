@@ -15,6 +15,7 @@ use kwif::engine::render::{render_json, render_plans_json, render_plans_text, re
 use kwif::engine::{Check, Finding, Report, Runner, StepId};
 use kwif::profile::{Profile, ProfileError};
 use kwif::sandbox::demo::Demo;
+use kwif::tui::{SetupDefaults, StepFactory, WizardConfig};
 use kwif::steps::Clients;
 use kwif::steps::issuer::LocalNode;
 use kwif::azure::credential::CredentialChoice;
@@ -54,7 +55,7 @@ struct Cli {
     global: GlobalArgs,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct GlobalArgs {
     /// Kubeconfig file to use instead of $KUBECONFIG or ~/.kube/config.
     #[arg(long, global = true, value_name = "FILE")]
@@ -315,7 +316,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Outcome {
     let Some(command) = cli.command else {
-        return not_built("kwif (the wizard)", "the interactive wizard on ./kwif.yaml");
+        return wizard(&cli.global);
     };
     match command {
         Command::Doctor { issuer, token, audience, ca_files, output } => {
@@ -328,7 +329,7 @@ fn run(cli: Cli) -> Outcome {
             clap_complete::generate(shell, &mut Cli::command(), "kwif", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { .. } => not_built("kwif demo", "the wizard on the embedded sandbox"),
+        Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
         Command::Check { target, output } => check(&target, &cli.global, output),
         Command::Plan { target, output } => plan(&target, &cli.global, output),
         Command::Apply { target, yes, steps, output } => apply(&target, &cli.global, yes, &steps, output),
@@ -363,11 +364,17 @@ async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, Us
     if target.demo {
         return demo_session(target.scenario.unwrap_or(Scenario::Fresh)).await;
     }
-    let mut profile = Profile::load(&target.profile).map_err(|error| match &error {
+    let profile = load_profile(&target.profile, global)?;
+    let (steps, identity) = steps_for_profile(&profile, global).await;
+    Ok(Session { runner: Runner::new(steps), profile, identity, demo: None })
+}
+
+fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError> {
+    let mut profile = Profile::load(path).map_err(|error| match &error {
         ProfileError::Read { .. } => UsageError(format!(
-            "{error}\nCreate the profile (see the example in README.md), or pass --profile FILE."
+            "{error}\nRun `kwif` in a terminal to create it, see the example in README.md, or pass --profile FILE."
         )),
-        _ => UsageError(format!("{} is not a valid profile:\n{error}", target.profile.display())),
+        _ => UsageError(format!("{} is not a valid profile:\n{error}", path.display())),
     })?;
     if let Some(subscription) = &global.subscription {
         let parsed = uuid::Uuid::try_parse(subscription).map_err(|_| {
@@ -375,6 +382,11 @@ async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, Us
         })?;
         profile.azure.subscription = Some(parsed);
     }
+    Ok(profile)
+}
+
+/// The six steps for a profile, with clients made from the global flags.
+async fn steps_for_profile(profile: &Profile, global: &GlobalArgs) -> (Vec<Box<dyn kwif::engine::Step>>, IdentityState) {
     let context = global.context.clone().or_else(|| profile.cluster.context.as_ref().map(|c| c.as_str().to_string()));
     let kube = kwif::kube::connect(global.kubeconfig.as_deref(), context.as_deref()).await.map_err(|error| {
         Finding::error(
@@ -400,9 +412,8 @@ async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, Us
         hosting: HostingOptions { ca_files: ca_files.clone(), ..Default::default() },
         doctor: Fetcher::new(&ca_files).ok(),
     };
-    let identity = IdentityState::from_profile(&profile);
-    let runner = Runner::new(kwif::steps::for_profile(&profile, clients, identity.clone()));
-    Ok(Session { runner, profile, identity, demo: None })
+    let identity = IdentityState::from_profile(profile);
+    (kwif::steps::for_profile(profile, clients, identity.clone()), identity)
 }
 
 /// A session on the embedded sandbox: no cluster, no Azure account, nothing outside loopback.
@@ -519,6 +530,102 @@ fn apply(target: &Target, global: &GlobalArgs, yes: bool, steps: &[StepId], outp
     print_report(&outcome.report, output)?;
     let stopped = outcome.declined.is_some() || outcome.failed.is_some();
     Ok(ExitCode::from(outcome.report.exit_code().max(u8::from(stopped))))
+}
+
+fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+fn wizard_runtime() -> Result<tokio::runtime::Runtime, UsageError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| UsageError(format!("cannot start the async runtime: {error}")))
+}
+
+fn shared(steps: Vec<Box<dyn kwif::engine::Step>>) -> Vec<Arc<dyn kwif::engine::Step>> {
+    steps.into_iter().map(Arc::from).collect()
+}
+
+fn wizard_config(title: String, profile: &Profile, global: &GlobalArgs) -> WizardConfig {
+    let color = !global.no_color && std::env::var_os("NO_COLOR").is_none();
+    WizardConfig::new(title).with_profile(profile.clone()).with_color(color)
+}
+
+/// `kwif demo`: the wizard on the embedded sandbox. Without a terminal it prints the check
+/// table instead of waiting for keys that never come.
+fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
+    if !interactive() {
+        let target = Target { profile: PathBuf::from("kwif.yaml"), demo: true, scenario: Some(scenario) };
+        return check(&target, global, ReportFormat::Text);
+    }
+    let runtime = wizard_runtime()?;
+    let outcome = runtime.block_on(async {
+        let session = demo_session(scenario).await?;
+        let title = format!("kwif demo — scenario {}", scenario.sandbox().as_str());
+        let config = wizard_config(title, &session.profile, global);
+        let steps = shared(session.runner.into_steps());
+        let outcome = kwif::tui::run(steps, config).await.map_err(|error| UsageError(format!("the terminal: {error}")))?;
+        drop(session.demo);
+        Ok::<_, UsageError>(outcome)
+    })?;
+    Ok(ExitCode::from(outcome.exit_code()))
+}
+
+/// Bare `kwif`: the wizard on ./kwif.yaml, created by the first-run form when missing.
+fn wizard(global: &GlobalArgs) -> Outcome {
+    let path = PathBuf::from("kwif.yaml");
+    if !interactive() {
+        if !path.exists() {
+            return Err(UsageError(
+                "no kwif.yaml here and no terminal to ask for one: run `kwif` in a terminal, or `kwif demo`".into(),
+            ));
+        }
+        let target = Target { profile: path, demo: false, scenario: None };
+        return check(&target, global, ReportFormat::Text);
+    }
+    let runtime = wizard_runtime()?;
+    runtime.block_on(async {
+        let profile = if path.exists() {
+            load_profile(&path, global)?
+        } else {
+            let config = WizardConfig::new("kwif — first run: describe your setup".to_string()).with_profile_path(path.clone());
+            let defaults = SetupDefaults { context: current_context(global), ..Default::default() };
+            let created = kwif::tui::run_setup(defaults, &config).await.map_err(|error| UsageError(format!("the terminal: {error}")))?;
+            match created {
+                Some(result) => result.profile,
+                None => {
+                    let _ = writeln!(anstream::stderr(), "nothing written: run `kwif` again when ready");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+        };
+        let (steps, _identity) = steps_for_profile(&profile, global).await;
+        let factory_global = global.clone();
+        let factory: StepFactory = Arc::new(move |profile: Profile| {
+            let global = factory_global.clone();
+            Box::pin(async move { Ok(shared(steps_for_profile(&profile, &global).await.0)) })
+        });
+        let config = wizard_config(format!("kwif — {}", path.display()), &profile, global)
+            .with_profile_path(path.clone())
+            .with_step_factory(factory);
+        let outcome = kwif::tui::run(shared(steps), config).await.map_err(|error| UsageError(format!("the terminal: {error}")))?;
+        Ok(ExitCode::from(outcome.exit_code()))
+    })
+}
+
+/// The kubeconfig's current context, offered as the form's default.
+fn current_context(global: &GlobalArgs) -> Option<String> {
+    if let Some(context) = &global.context {
+        return Some(context.clone());
+    }
+    let kubeconfig = match &global.kubeconfig {
+        Some(path) => kube::config::Kubeconfig::read_from(path).ok()?,
+        None => kube::config::Kubeconfig::read().ok()?,
+    };
+    kubeconfig.current_context
 }
 
 /// Asks a yes/no question on the terminal; anything but `y`/`yes` is a no.

@@ -66,6 +66,11 @@ impl Runner {
         self
     }
 
+    /// The steps themselves, e.g. for a front end that runs them one by one.
+    pub fn into_steps(self) -> Vec<Box<dyn Step>> {
+        self.steps
+    }
+
     pub fn step_ids(&self) -> Vec<StepId> {
         self.steps.iter().map(|step| step.id()).collect()
     }
