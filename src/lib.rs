@@ -12,3 +12,4 @@ pub mod profile;
 pub mod steps;
 pub mod tui;
 pub mod sandbox;
+pub mod screenshots;

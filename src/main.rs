@@ -203,7 +203,7 @@ Example:
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// [not built yet] Render each wizard view to SVG.
+    /// Render each wizard view, from the demo scenarios, to SVG (the README's pictures).
     Screenshots {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -345,7 +345,15 @@ fn run(cli: Cli) -> Outcome {
             write_stdout(&text)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Screenshots { .. } => not_built("kwif screenshots", "SVG screenshots of the wizard"),
+        Command::Screenshots { out } => {
+            let progress = Progress::show("running the demo scenarios…");
+            let written = wizard_runtime()?.block_on(kwif::screenshots::write_all(&out))?;
+            drop(progress);
+            for path in written {
+                write_stdout(&format!("{}\n", path.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -635,12 +643,6 @@ fn confirm(question: &str) -> bool {
     std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
-fn not_built(command: &str, what: &str) -> Outcome {
-    Err(UsageError(format!(
-        "{command} is not built yet ({what} is still in development). \
-         Available today: kwif doctor, kwif jwks, kwif discovery, kwif token decode, kwif completions."
-    )))
-}
 
 fn doctor(
     issuer: &str,
