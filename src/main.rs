@@ -33,9 +33,10 @@ const AFTER_HELP: &str = "\
 The six steps, in wizard order: issuer, hosting, identity, federation, workload, verify.
 Exit codes: 0 everything ok, 1 a check found drift or errors, 2 bad usage or input.
 
-Built today: doctor, jwks, discovery, token decode, cluster-config, completions; check, plan and apply for the
-issuer and workload steps (the hosting, identity, federation and verify steps report STEP_NOT_BUILT).
-Not built yet (they say so and exit 2): the wizard, demo, --demo, screenshots.";
+Start with `kwif demo`: the whole wizard on an embedded sandbox (no cluster, no Azure account).
+Not built yet, and said so where they would apply: the verify step does not call the target
+resource (VERIFY_TARGET_NOT_CALLED), and the azure-blob publisher does not create the storage
+account through Resource Manager (it names the `az storage account create` command).";
 
 #[derive(Parser)]
 #[command(
@@ -76,7 +77,7 @@ struct GlobalArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// [not built yet] Run the wizard on the embedded sandbox: no cluster or Azure account needed.
+    /// Run the wizard on the embedded sandbox: no cluster or Azure account needed.
     Demo {
         #[arg(long, value_enum, default_value_t = Scenario::Fresh)]
         scenario: Scenario,

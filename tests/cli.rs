@@ -117,14 +117,15 @@ fn token_decode_of_garbage_exits_2_without_echoing_it() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_2() {
-    for args in [
-        vec!["screenshots", "--out", "/tmp/x"],
-    ] {
-        let run = Kwif::new().args(&args).run();
-        assert_eq!(run.code, 2, "{args:?}");
-        assert!(run.stderr.contains("is not built yet"), "{args:?}: {}", run.stderr);
-    }
+fn without_a_terminal_the_wizard_prints_the_check_table_instead_of_hanging() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = Kwif::new().current_dir(empty.path()).run();
+    assert_eq!(run.code, 2, "no kwif.yaml and no terminal: {}", run.stderr);
+    assert!(run.stderr.contains("no kwif.yaml here"), "{}", run.stderr);
+    let run = Kwif::new().args(["demo"]).run();
+    assert_eq!(run.code, 1, "the fresh demo has drift: {}", run.stderr);
+    assert!(run.stdout.contains("~ drift     issuer"), "{}", run.stdout);
+    assert!(run.stdout.contains("0 of 6 steps ok"), "{}", run.stdout);
 }
 
 #[test]

@@ -13,8 +13,8 @@ pub mod issuer;
 pub mod verify;
 pub mod workload;
 
-/// A step that cannot run here: not built yet, or its client could not be made. Its check says
-/// which, so the report never pretends the step passed.
+/// A step that cannot run here because its client could not be made (no kubeconfig, no Azure
+/// login). Its check says why, so the report never pretends the step passed.
 pub struct Unavailable {
     id: StepId,
     status: Status,
@@ -22,16 +22,6 @@ pub struct Unavailable {
 }
 
 impl Unavailable {
-    /// A step whose code does not exist yet: reported as skipped, with what to use meanwhile.
-    pub fn not_built(id: StepId, meanwhile: &str) -> Unavailable {
-        let finding = Finding::warning(
-            "STEP_NOT_BUILT",
-            format!("the {id} step ({}) is not built yet in this version of kwif", id.title()),
-            meanwhile,
-        );
-        Unavailable { id, status: Status::Skipped, finding }
-    }
-
     /// A step whose client failed (no kubeconfig, no Azure login): an error with the reason.
     pub fn failed(id: StepId, finding: Finding) -> Unavailable {
         Unavailable { id, status: Status::Error, finding }

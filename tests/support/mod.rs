@@ -70,6 +70,11 @@ impl Kwif {
         self
     }
 
+    pub fn current_dir(mut self, dir: &Path) -> Kwif {
+        self.command.current_dir(dir);
+        self
+    }
+
     pub fn stdin(mut self, text: &str) -> Kwif {
         self.stdin = Some(text.to_string());
         self

@@ -241,7 +241,8 @@ impl KubeSandbox {
         Ok(())
     }
 
-    /// A restart that changes only `--service-account-issuer` and `--service-account-jwks-uri`.
+    /// A restart that changes only `--service-account-issuer` and `--service-account-jwks-uri`;
+    /// `None` leaves the jwks-uri to the distribution (k0s and OpenShift set their own).
     pub fn set_issuers(
         &self,
         issuers: Vec<String>,
@@ -250,7 +251,8 @@ impl KubeSandbox {
         let mut cluster = lock(&self.cluster);
         let mut flags = cluster.flags.clone();
         flags.service_account_issuers = issuers;
-        flags.service_account_jwks_uri = jwks_uri;
+        let default_jwks_uri = cluster.distribution.tells().jwks_uri.map(str::to_string);
+        flags.service_account_jwks_uri = jwks_uri.or(default_jwks_uri);
         flags.validate()?;
         let version = cluster.version;
         cluster.restart(version, flags);
