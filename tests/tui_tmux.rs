@@ -99,7 +99,8 @@ fn quit_and_check_terminal(tmux: &Tmux) {
 #[test]
 fn fresh_demo_is_set_up_with_apply_all_and_quits_cleanly() {
     let tmux = Tmux::start("fresh", &demo_command("fresh"));
-    let screen = tmux.wait_for("0 of 6 ok", Duration::from_secs(60));
+    let screen = tmux.wait_for("checked 6 steps", Duration::from_secs(60));
+    assert!(screen.contains("0 of 6 ok"), "{screen}");
     assert!(screen.contains("issuer") && screen.contains("~ drift"), "{screen}");
     tmux.apply_all_until_six_ok();
     let screen = tmux.screen();
@@ -112,7 +113,8 @@ fn fresh_demo_is_set_up_with_apply_all_and_quits_cleanly() {
 #[test]
 fn drifted_demo_leads_to_the_fixes_and_repairs_them() {
     let tmux = Tmux::start("drifted", &demo_command("drifted"));
-    let screen = tmux.wait_for("to fix", Duration::from_secs(60));
+    // Every step checked: the first one that needs a fix is selected then.
+    let screen = tmux.wait_for("checked 6 steps", Duration::from_secs(60));
     // The first step that needs a fix is selected at start: hosting (the unpublished key).
     let selected = screen.lines().find(|line| line.contains('▶')).unwrap_or_default().to_string();
     assert!(selected.contains("hosting"), "{screen}");
