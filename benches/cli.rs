@@ -22,7 +22,10 @@ fn median_of_runs(args: &[&str]) -> (Duration, Duration) {
                 .stderr(Stdio::null())
                 .status()
                 .expect("kwif runs");
-            assert!(status.code().is_some_and(|code| code <= 1), "kwif {args:?} failed: {status}");
+            assert!(
+                status.code().is_some_and(|code| code <= 1),
+                "kwif {args:?} failed: {status}"
+            );
             start.elapsed()
         })
         .collect();
@@ -33,7 +36,9 @@ fn median_of_runs(args: &[&str]) -> (Duration, Duration) {
 fn report(name: &str, args: &[&str], target: Duration) {
     let (median, p90) = median_of_runs(args);
     let verdict = if median < target { "within" } else { "OVER" };
-    println!("{name:<28} median {median:>9.2?}  p90 {p90:>9.2?}  target {target:?}  {verdict} target");
+    println!(
+        "{name:<28} median {median:>9.2?}  p90 {p90:>9.2?}  target {target:?}  {verdict} target"
+    );
 }
 
 fn main() {
@@ -52,14 +57,35 @@ fn main() {
         "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
     });
-    site.put("cluster1/.well-known/openid-configuration", &discovery.to_string());
-    let keys = kwif::oidc::key::parse_pem_keys(&std::fs::read_to_string("tests/fixtures/keys/rsa-2048.pub.pem").unwrap()).unwrap();
-    site.put("cluster1/openid/v1/jwks", &kwif::oidc::jwks::jwks_document(&keys).to_string());
+    site.put(
+        "cluster1/.well-known/openid-configuration",
+        &discovery.to_string(),
+    );
+    let keys = kwif::oidc::key::parse_pem_keys(
+        &std::fs::read_to_string("tests/fixtures/keys/rsa-2048.pub.pem").unwrap(),
+    )
+    .unwrap();
+    site.put(
+        "cluster1/openid/v1/jwks",
+        &kwif::oidc::jwks::jwks_document(&keys).to_string(),
+    );
     let ca = nginx.ca_file();
-    report("kwif doctor (loopback nginx)", &["doctor", "--issuer", &issuer, "--ca-file", &ca], Duration::from_millis(100));
+    report(
+        "kwif doctor (loopback nginx)",
+        &["doctor", "--issuer", &issuer, "--ca-file", &ca],
+        Duration::from_millis(100),
+    );
     report(
         "kwif doctor --output json",
-        &["doctor", "--issuer", &issuer, "--ca-file", &ca, "--output", "json"],
+        &[
+            "doctor",
+            "--issuer",
+            &issuer,
+            "--ca-file",
+            &ca,
+            "--output",
+            "json",
+        ],
         Duration::from_millis(100),
     );
 }

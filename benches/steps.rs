@@ -30,7 +30,9 @@ fn profile_with(workloads: usize) -> Profile {
 }
 
 fn seed(sandbox: &KubeSandbox, workloads: usize) {
-    sandbox.insert(json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"app"}})).unwrap();
+    sandbox
+        .insert(json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"app"}}))
+        .unwrap();
     for index in 0..workloads {
         sandbox
             .insert(json!({"apiVersion":"apps/v1","kind":"Deployment",
@@ -49,7 +51,12 @@ async fn median_check(runner: &Runner, runs: usize) -> (Duration, Duration) {
         let report = runner.check_all().await;
         // A check that failed fast would flatter the figures: every step must really have run.
         for step in &report.steps {
-            assert_eq!(step.status, kwif::engine::Status::Drift, "{:?}", step.findings);
+            assert_eq!(
+                step.status,
+                kwif::engine::Status::Drift,
+                "{:?}",
+                step.findings
+            );
         }
         times.push(start.elapsed());
     }
@@ -59,14 +66,33 @@ async fn median_check(runner: &Runner, runs: usize) -> (Duration, Duration) {
 
 fn report(name: &str, (median, p90): (Duration, Duration), target: Duration) {
     let verdict = if median < target { "within" } else { "OVER" };
-    println!("{name:<36} median {median:>9.2?}  p90 {p90:>9.2?}  target {target:?}  {verdict} target");
+    println!(
+        "{name:<36} median {median:>9.2?}  p90 {p90:>9.2?}  target {target:?}  {verdict} target"
+    );
 }
 
-fn steps(sandbox_client: kube::Client, profile: &Profile, node: Arc<LocalNode>) -> Vec<Box<dyn Step>> {
-    let ids = FederationIds { client_id: None, tenant_id: None, authority_host: "https://login.microsoftonline.com/".into() };
+fn steps(
+    sandbox_client: kube::Client,
+    profile: &Profile,
+    node: Arc<LocalNode>,
+) -> Vec<Box<dyn Step>> {
+    let ids = FederationIds {
+        client_id: None,
+        tenant_id: None,
+        authority_host: "https://login.microsoftonline.com/".into(),
+    };
     vec![
-        Box::new(IssuerStep::new(sandbox_client.clone(), IssuerUrl::parse(ISSUER).unwrap(), None, node)),
-        Box::new(WorkloadStep::new(sandbox_client, profile.workloads.clone(), ids)),
+        Box::new(IssuerStep::new(
+            sandbox_client.clone(),
+            IssuerUrl::parse(ISSUER).unwrap(),
+            None,
+            node,
+        )),
+        Box::new(WorkloadStep::new(
+            sandbox_client,
+            profile.workloads.clone(),
+            ids,
+        )),
     ]
 }
 
@@ -74,17 +100,31 @@ fn main() {
     if std::env::args().any(|arg| arg == "--list") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let node = Arc::new(LocalNode::new(std::env::temp_dir().join("kwif-bench-node")));
-        let sandbox = KubeSandbox::start(KubeSandboxOptions::new(Distribution::K3s)).await.unwrap();
+        let sandbox = KubeSandbox::start(KubeSandboxOptions::new(Distribution::K3s))
+            .await
+            .unwrap();
         seed(&sandbox, 200);
         let client = sandbox.client().await.unwrap();
 
         let one = Runner::new(steps(client.clone(), &profile_with(1), node.clone()));
-        report("issuer + workload checks (1 workload)", median_check(&one, 30).await, Duration::from_millis(200));
+        report(
+            "issuer + workload checks (1 workload)",
+            median_check(&one, 30).await,
+            Duration::from_millis(200),
+        );
 
         let many = Runner::new(steps(client, &profile_with(200), node));
-        report("issuer + workload checks (200)", median_check(&many, 5).await, Duration::from_secs(3));
+        report(
+            "issuer + workload checks (200)",
+            median_check(&many, 5).await,
+            Duration::from_secs(3),
+        );
     });
 }

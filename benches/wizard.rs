@@ -22,14 +22,24 @@ fn median(mut times: Vec<Duration>) -> Duration {
 }
 
 fn first_frame() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let start = Instant::now();
         let demo = Demo::start(Scenario::Fresh).await.unwrap();
         let sandbox_up = start.elapsed();
         let mut frames = Vec::new();
         for _ in 0..20 {
-            let steps = demo.steps().await.unwrap().into_iter().map(Arc::from).collect();
+            let steps = demo
+                .steps()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(Arc::from)
+                .collect();
             let start = Instant::now();
             let app = App::new(steps, WizardConfig::new("bench"));
             let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
@@ -38,7 +48,10 @@ fn first_frame() {
         }
         let frame = median(frames);
         println!("sandbox start (fresh)          {sandbox_up:>9.2?}");
-        println!("first frame after start        {frame:>9.2?}  target 50ms   {}", verdict(frame < Duration::from_millis(50)));
+        println!(
+            "first frame after start        {frame:>9.2?}  target 50ms   {}",
+            verdict(frame < Duration::from_millis(50))
+        );
     });
 }
 
@@ -57,7 +70,10 @@ fn check_demo_wall_time() {
         })
         .collect();
     let wall = median(times);
-    println!("kwif check --demo (wall)       {wall:>9.2?}  target 500ms  {}", verdict(wall < Duration::from_millis(500)));
+    println!(
+        "kwif check --demo (wall)       {wall:>9.2?}  target 500ms  {}",
+        verdict(wall < Duration::from_millis(500))
+    );
 }
 
 fn proc_field(pid: &str, file: &str, key: &str) -> Option<u64> {
@@ -74,9 +90,27 @@ fn cpu_ticks(pid: &str) -> Option<u64> {
 
 fn idle_cpu_and_memory() {
     let socket = format!("kwif-bench-{}", std::process::id());
-    let tmux = |args: &[&str]| Command::new("tmux").arg("-L").arg(&socket).args(args).output();
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(args)
+            .output()
+    };
     let command = format!("{} demo", env!("CARGO_BIN_EXE_kwif"));
-    if tmux(&["new-session", "-d", "-s", "b", "-x", "100", "-y", "30", &command]).is_err() {
+    if tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "b",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ])
+    .is_err()
+    {
         println!("idle CPU / peak memory: skipped (tmux is not installed)");
         return;
     }
@@ -90,7 +124,10 @@ fn idle_cpu_and_memory() {
     let after = cpu_ticks(&pid);
     if let (Some(before), Some(after)) = (before, after) {
         let percent = (after - before) as f64 / ticks_per_second / 10.0 * 100.0;
-        println!("idle CPU over 10 s             {percent:>8.2}%  target 1%     {}", verdict(percent < 1.0));
+        println!(
+            "idle CPU over 10 s             {percent:>8.2}%  target 1%     {}",
+            verdict(percent < 1.0)
+        );
     }
     let _ = tmux(&["send-keys", "-t", "b", "A"]);
     std::thread::sleep(Duration::from_millis(500));
@@ -100,7 +137,10 @@ fn idle_cpu_and_memory() {
     std::thread::sleep(Duration::from_secs(4));
     if let Some(kib) = proc_field(&pid, "status", "VmHWM:") {
         let mib = kib as f64 / 1024.0;
-        println!("peak RSS (demo, after apply)   {mib:>7.1} MiB  target 40 MB  {}", verdict(mib * 1.048576 < 40.0));
+        println!(
+            "peak RSS (demo, after apply)   {mib:>7.1} MiB  target 40 MB  {}",
+            verdict(mib * 1.048576 < 40.0)
+        );
     }
     let _ = tmux(&["kill-server"]);
 }

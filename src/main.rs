@@ -11,23 +11,25 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use std::sync::Arc;
 
-use kwif::engine::render::{render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text};
-use kwif::engine::{Check, Finding, Report, Runner, StepId};
-use kwif::profile::{Profile, ProfileError};
-use kwif::sandbox::demo::Demo;
-use kwif::tui::{SetupDefaults, StepFactory, WizardConfig};
-use kwif::steps::Clients;
-use kwif::steps::issuer::LocalNode;
 use kwif::azure::credential::CredentialChoice;
 use kwif::azure::session::AzureSession;
-use kwif::steps::hosting::HostingOptions;
-use kwif::steps::identity::IdentityState;
-use kwif::steps::workload::FederationIds;
+use kwif::engine::render::{
+    render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text,
+};
+use kwif::engine::{Check, Finding, Report, Runner, StepId};
 use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::oidc::jwt::Jwt;
+use kwif::profile::{Profile, ProfileError};
+use kwif::sandbox::demo::Demo;
+use kwif::steps::Clients;
+use kwif::steps::hosting::HostingOptions;
+use kwif::steps::identity::IdentityState;
+use kwif::steps::issuer::LocalNode;
+use kwif::steps::workload::FederationIds;
+use kwif::tui::{SetupDefaults, StepFactory, WizardConfig};
 
 const AFTER_HELP: &str = "\
 The six steps, in wizard order: issuer, hosting, identity, federation, workload, verify.
@@ -225,7 +227,12 @@ enum TokenCommand {
 #[derive(Args)]
 struct Target {
     /// The setup profile.
-    #[arg(long, value_name = "FILE", default_value = "kwif.yaml", conflicts_with = "demo")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "kwif.yaml",
+        conflicts_with = "demo"
+    )]
     profile: PathBuf,
     /// Run on the embedded sandbox instead of a real cluster and Azure.
     #[arg(long)]
@@ -308,7 +315,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(UsageError(message)) => {
-            let style = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Red.into())).bold();
+            let style = anstyle::Style::new()
+                .fg_color(Some(anstyle::AnsiColor::Red.into()))
+                .bold();
             let _ = writeln!(anstream::stderr(), "{style}error:{style:#} {message}");
             ExitCode::from(2)
         }
@@ -320,12 +329,18 @@ fn run(cli: Cli) -> Outcome {
         return wizard(&cli.global);
     };
     match command {
-        Command::Doctor { issuer, token, audience, ca_files, output } => {
-            doctor(&issuer, token.as_deref(), &audience, &ca_files, output)
-        }
+        Command::Doctor {
+            issuer,
+            token,
+            audience,
+            ca_files,
+            output,
+        } => doctor(&issuer, token.as_deref(), &audience, &ca_files, output),
         Command::Jwks { keys, output } => jwks(&keys, output.as_deref()),
         Command::Discovery { issuer, jwks_uri } => discovery(&issuer, jwks_uri.as_deref()),
-        Command::Token { command: TokenCommand::Decode { file } } => token_decode(&file),
+        Command::Token {
+            command: TokenCommand::Decode { file },
+        } => token_decode(&file),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "kwif", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -333,9 +348,23 @@ fn run(cli: Cli) -> Outcome {
         Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
         Command::Check { target, output } => check(&target, &cli.global, output),
         Command::Plan { target, output } => plan(&target, &cli.global, output),
-        Command::Apply { target, yes, steps, output } => apply(&target, &cli.global, yes, &steps, output),
-        Command::ClusterConfig { distribution, issuer, file, keep_issuer, jwks_uri } => {
-            let name = distribution.to_possible_value().map(|value| value.get_name().to_string()).unwrap_or_default();
+        Command::Apply {
+            target,
+            yes,
+            steps,
+            output,
+        } => apply(&target, &cli.global, yes, &steps, output),
+        Command::ClusterConfig {
+            distribution,
+            issuer,
+            file,
+            keep_issuer,
+            jwks_uri,
+        } => {
+            let name = distribution
+                .to_possible_value()
+                .map(|value| value.get_name().to_string())
+                .unwrap_or_default();
             let text = kwif::distro::cluster_config_command(
                 &name,
                 &issuer,
@@ -375,7 +404,12 @@ async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, Us
     }
     let profile = load_profile(&target.profile, global)?;
     let (steps, identity) = steps_for_profile(&profile, global).await;
-    Ok(Session { runner: Runner::new(steps), profile, identity, demo: None })
+    Ok(Session {
+        runner: Runner::new(steps),
+        profile,
+        identity,
+        demo: None,
+    })
 }
 
 fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError> {
@@ -395,8 +429,17 @@ fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError>
 }
 
 /// The six steps for a profile, with clients made from the global flags.
-async fn steps_for_profile(profile: &Profile, global: &GlobalArgs) -> (Vec<Box<dyn kwif::engine::Step>>, IdentityState) {
-    let context = global.context.clone().or_else(|| profile.cluster.context.as_ref().map(|c| c.as_str().to_string()));
+async fn steps_for_profile(
+    profile: &Profile,
+    global: &GlobalArgs,
+) -> (Vec<Box<dyn kwif::engine::Step>>, IdentityState) {
+    let context = global.context.clone().or_else(|| {
+        profile
+            .cluster
+            .context
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+    });
     let kube = kwif::kube::connect(global.kubeconfig.as_deref(), context.as_deref()).await.map_err(|error| {
         Finding::error(
             "CLUSTER_UNREACHABLE",
@@ -408,7 +451,10 @@ async fn steps_for_profile(profile: &Profile, global: &GlobalArgs) -> (Vec<Box<d
         .await
         .map_err(|error| error.to_finding("AZURE_LOGIN"));
     let federation_ids = FederationIds {
-        client_id: profile.identity.client_id.map(|id| id.hyphenated().to_string()),
+        client_id: profile
+            .identity
+            .client_id
+            .map(|id| id.hyphenated().to_string()),
         tenant_id: profile.azure.tenant.map(|id| id.hyphenated().to_string()),
         authority_host: profile.azure.cloud.endpoints().authority_host().to_string(),
     };
@@ -418,22 +464,41 @@ async fn steps_for_profile(profile: &Profile, global: &GlobalArgs) -> (Vec<Box<d
         azure,
         node: Arc::new(LocalNode::new("/")),
         federation_ids,
-        hosting: HostingOptions { ca_files: ca_files.clone(), ..Default::default() },
+        hosting: HostingOptions {
+            ca_files: ca_files.clone(),
+            ..Default::default()
+        },
         doctor: Fetcher::new(&ca_files).ok(),
     };
     let identity = IdentityState::from_profile(profile);
-    (kwif::steps::for_profile(profile, clients, identity.clone()), identity)
+    (
+        kwif::steps::for_profile(profile, clients, identity.clone()),
+        identity,
+    )
 }
 
 /// A session on the embedded sandbox: no cluster, no Azure account, nothing outside loopback.
 async fn demo_session(scenario: Scenario) -> Result<Session, UsageError> {
-    let progress = Progress::show(&format!("starting the sandbox ({})…", scenario.sandbox().as_str()));
-    let demo = Demo::start(scenario.sandbox()).await.map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
-    let steps = demo.steps().await.map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+    let progress = Progress::show(&format!(
+        "starting the sandbox ({})…",
+        scenario.sandbox().as_str()
+    ));
+    let demo = Demo::start(scenario.sandbox())
+        .await
+        .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+    let steps = demo
+        .steps()
+        .await
+        .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
     drop(progress);
     let profile = demo.profile.clone();
     let identity = IdentityState::from_profile(&profile);
-    Ok(Session { runner: Runner::new(steps), profile, identity, demo: Some(demo) })
+    Ok(Session {
+        runner: Runner::new(steps),
+        profile,
+        identity,
+        demo: Some(demo),
+    })
 }
 
 /// Writes ids the identity step learned into the profile's resolved state, so the next run and
@@ -442,25 +507,46 @@ fn save_learned_ids(session: &Session, path: &Path) {
     if session.demo.is_some() {
         return;
     }
-    let Some(ids) = session.identity.ids() else { return };
+    let Some(ids) = session.identity.ids() else {
+        return;
+    };
     let mut profile = session.profile.clone();
-    let known = (profile.identity.client_id, profile.identity.principal_id, profile.azure.tenant);
-    if known == (Some(ids.client_id), Some(ids.principal_id), Some(ids.tenant_id)) {
+    let known = (
+        profile.identity.client_id,
+        profile.identity.principal_id,
+        profile.azure.tenant,
+    );
+    if known
+        == (
+            Some(ids.client_id),
+            Some(ids.principal_id),
+            Some(ids.tenant_id),
+        )
+    {
         return;
     }
     profile.identity.client_id = Some(ids.client_id);
     profile.identity.principal_id = Some(ids.principal_id);
     profile.azure.tenant = Some(ids.tenant_id);
     let note = match std::fs::write(path, profile.to_yaml()) {
-        Ok(()) => format!("saved the identity's client and principal ids into {}", path.display()),
-        Err(error) => format!("could not save the identity's ids into {}: {error}", path.display()),
+        Ok(()) => format!(
+            "saved the identity's client and principal ids into {}",
+            path.display()
+        ),
+        Err(error) => format!(
+            "could not save the identity's ids into {}: {error}",
+            path.display()
+        ),
     };
     let _ = writeln!(anstream::stderr(), "{note}");
 }
 
 /// Extra CA certificates to trust for hosted documents: `SSL_CERT_FILE`, as for every client.
 fn global_ca_files() -> Vec<PathBuf> {
-    std::env::var_os("SSL_CERT_FILE").map(PathBuf::from).into_iter().collect()
+    std::env::var_os("SSL_CERT_FILE")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect()
 }
 
 fn print_report(report: &Report, output: ReportFormat) -> Result<(), UsageError> {
@@ -491,7 +577,10 @@ fn plan(target: &Target, global: &GlobalArgs, output: PlanFormat) -> Outcome {
     for (step, result) in results {
         match result {
             Ok(plan) => plans.push(plan),
-            Err(error) => failures.push(format!("{step}: cannot plan: {} (fix: {})", error.message, error.fix)),
+            Err(error) => failures.push(format!(
+                "{step}: cannot plan: {} (fix: {})",
+                error.message, error.fix
+            )),
         }
     }
     let text = match output {
@@ -507,7 +596,13 @@ fn plan(target: &Target, global: &GlobalArgs, output: PlanFormat) -> Outcome {
     Ok(ExitCode::from(u8::from(changes || !failures.is_empty())))
 }
 
-fn apply(target: &Target, global: &GlobalArgs, yes: bool, steps: &[StepId], output: ReportFormat) -> Outcome {
+fn apply(
+    target: &Target,
+    global: &GlobalArgs,
+    yes: bool,
+    steps: &[StepId],
+    output: ReportFormat,
+) -> Outcome {
     use std::io::IsTerminal;
     let interactive = std::io::stdin().is_terminal();
     if !yes && !interactive {
@@ -530,15 +625,25 @@ fn apply(target: &Target, global: &GlobalArgs, yes: bool, steps: &[StepId], outp
         yes || confirm(&format!("apply the {} step? [y/N] ", plan.step))
     }));
     if let Some(step) = outcome.declined {
-        let _ = writeln!(anstream::stderr(), "stopped: the {step} step was not applied (nothing after it either)");
+        let _ = writeln!(
+            anstream::stderr(),
+            "stopped: the {step} step was not applied (nothing after it either)"
+        );
     }
     if let Some((step, error)) = &outcome.failed {
-        let _ = writeln!(anstream::stderr(), "the {step} step failed: {}\nfix: {}", error.message, error.fix);
+        let _ = writeln!(
+            anstream::stderr(),
+            "the {step} step failed: {}\nfix: {}",
+            error.message,
+            error.fix
+        );
     }
     save_learned_ids(&session, &target.profile);
     print_report(&outcome.report, output)?;
     let stopped = outcome.declined.is_some() || outcome.failed.is_some();
-    Ok(ExitCode::from(outcome.report.exit_code().max(u8::from(stopped))))
+    Ok(ExitCode::from(
+        outcome.report.exit_code().max(u8::from(stopped)),
+    ))
 }
 
 fn interactive() -> bool {
@@ -560,14 +665,20 @@ fn shared(steps: Vec<Box<dyn kwif::engine::Step>>) -> Vec<Arc<dyn kwif::engine::
 
 fn wizard_config(title: String, profile: &Profile, global: &GlobalArgs) -> WizardConfig {
     let color = !global.no_color && std::env::var_os("NO_COLOR").is_none();
-    WizardConfig::new(title).with_profile(profile.clone()).with_color(color)
+    WizardConfig::new(title)
+        .with_profile(profile.clone())
+        .with_color(color)
 }
 
 /// `kwif demo`: the wizard on the embedded sandbox. Without a terminal it prints the check
 /// table instead of waiting for keys that never come.
 fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
     if !interactive() {
-        let target = Target { profile: PathBuf::from("kwif.yaml"), demo: true, scenario: Some(scenario) };
+        let target = Target {
+            profile: PathBuf::from("kwif.yaml"),
+            demo: true,
+            scenario: Some(scenario),
+        };
         return check(&target, global, ReportFormat::Text);
     }
     let runtime = wizard_runtime()?;
@@ -576,7 +687,9 @@ fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
         let title = format!("kwif demo — scenario {}", scenario.sandbox().as_str());
         let config = wizard_config(title, &session.profile, global);
         let steps = shared(session.runner.into_steps());
-        let outcome = kwif::tui::run(steps, config).await.map_err(|error| UsageError(format!("the terminal: {error}")))?;
+        let outcome = kwif::tui::run(steps, config)
+            .await
+            .map_err(|error| UsageError(format!("the terminal: {error}")))?;
         drop(session.demo);
         Ok::<_, UsageError>(outcome)
     })?;
@@ -592,7 +705,11 @@ fn wizard(global: &GlobalArgs) -> Outcome {
                 "no kwif.yaml here and no terminal to ask for one: run `kwif` in a terminal, or `kwif demo`".into(),
             ));
         }
-        let target = Target { profile: path, demo: false, scenario: None };
+        let target = Target {
+            profile: path,
+            demo: false,
+            scenario: None,
+        };
         return check(&target, global, ReportFormat::Text);
     }
     let runtime = wizard_runtime()?;
@@ -600,13 +717,22 @@ fn wizard(global: &GlobalArgs) -> Outcome {
         let profile = if path.exists() {
             load_profile(&path, global)?
         } else {
-            let config = WizardConfig::new("kwif — first run: describe your setup".to_string()).with_profile_path(path.clone());
-            let defaults = SetupDefaults { context: current_context(global), ..Default::default() };
-            let created = kwif::tui::run_setup(defaults, &config).await.map_err(|error| UsageError(format!("the terminal: {error}")))?;
+            let config = WizardConfig::new("kwif — first run: describe your setup".to_string())
+                .with_profile_path(path.clone());
+            let defaults = SetupDefaults {
+                context: current_context(global),
+                ..Default::default()
+            };
+            let created = kwif::tui::run_setup(defaults, &config)
+                .await
+                .map_err(|error| UsageError(format!("the terminal: {error}")))?;
             match created {
                 Some(result) => result.profile,
                 None => {
-                    let _ = writeln!(anstream::stderr(), "nothing written: run `kwif` again when ready");
+                    let _ = writeln!(
+                        anstream::stderr(),
+                        "nothing written: run `kwif` again when ready"
+                    );
                     return Ok(ExitCode::SUCCESS);
                 }
             }
@@ -620,7 +746,9 @@ fn wizard(global: &GlobalArgs) -> Outcome {
         let config = wizard_config(format!("kwif — {}", path.display()), &profile, global)
             .with_profile_path(path.clone())
             .with_step_factory(factory);
-        let outcome = kwif::tui::run(shared(steps), config).await.map_err(|error| UsageError(format!("the terminal: {error}")))?;
+        let outcome = kwif::tui::run(shared(steps), config)
+            .await
+            .map_err(|error| UsageError(format!("the terminal: {error}")))?;
         Ok(ExitCode::from(outcome.exit_code()))
     })
 }
@@ -644,7 +772,6 @@ fn confirm(question: &str) -> bool {
     std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
-
 fn doctor(
     issuer: &str,
     token_file: Option<&Path>,
@@ -652,9 +779,16 @@ fn doctor(
     ca_files: &[PathBuf],
     output: ReportFormat,
 ) -> Outcome {
-    let token = token_file.map(|path| read_input(path, "--token")).transpose()?;
+    let token = token_file
+        .map(|path| read_input(path, "--token"))
+        .transpose()?;
     let fetcher = Fetcher::new(ca_files)?;
-    let exam = Examination { issuer, token: token.as_deref(), audience, now: SystemTime::now() };
+    let exam = Examination {
+        issuer,
+        token: token.as_deref(),
+        audience,
+        now: SystemTime::now(),
+    };
     let progress = Progress::show(&format!("checking {issuer} as Entra ID would…"));
     let findings = runtime()?.block_on(Doctor::new(fetcher).examine(&exam));
     drop(progress);
@@ -673,15 +807,20 @@ fn jwks(key_files: &[PathBuf], output: Option<&Path>) -> Outcome {
     let document = kwif::oidc::jwks::jwks_document(&keys);
     let text = serde_json::to_string_pretty(&document)? + "\n";
     match output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|error| UsageError(format!("--output {}: cannot write ({error})", path.display())))?,
+        Some(path) => std::fs::write(path, text).map_err(|error| {
+            UsageError(format!(
+                "--output {}: cannot write ({error})",
+                path.display()
+            ))
+        })?,
         None => write_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn discovery(issuer: &str, jwks_uri: Option<&str>) -> Outcome {
-    let issuer = IssuerUrl::parse(issuer).map_err(|problem| format!("--issuer {issuer:?} {problem}"))?;
+    let issuer =
+        IssuerUrl::parse(issuer).map_err(|problem| format!("--issuer {issuer:?} {problem}"))?;
     if let Some(uri) = jwks_uri
         && !uri.starts_with("https://")
     {
@@ -696,7 +835,8 @@ fn discovery(issuer: &str, jwks_uri: Option<&str>) -> Outcome {
 
 fn token_decode(file: &Path) -> Outcome {
     let text = read_input(file, "token file")?;
-    let jwt = Jwt::parse(&text).map_err(|error| format!("{}: not a JWT: {error}", file.display()))?;
+    let jwt =
+        Jwt::parse(&text).map_err(|error| format!("{}: not a JWT: {error}", file.display()))?;
     write_stdout(&kwif::oidc::token_view::render(&jwt, SystemTime::now()))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -709,13 +849,21 @@ fn read_input(path: &Path, what: &str) -> Result<String, UsageError> {
     } else {
         std::fs::read_to_string(path).map(|content| text = content)
     };
-    result.map_err(|error| UsageError(format!("{what} {}: cannot read it ({error})", path.display())))?;
+    result.map_err(|error| {
+        UsageError(format!(
+            "{what} {}: cannot read it ({error})",
+            path.display()
+        ))
+    })?;
     Ok(text)
 }
 
 fn write_stdout(text: &str) -> Result<(), UsageError> {
     let mut stdout = anstream::stdout();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         // A closed pipe (`kwif jwks | head`) is not an error worth reporting.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         result => result.map_err(|error| UsageError(format!("cannot write output: {error}"))),

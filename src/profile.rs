@@ -1770,9 +1770,14 @@ fn check_identity(checker: &mut Checker, raw: RawIdentity) -> Option<Identity> {
         roles.push((index, role));
     }
     let resolved_fix = "kwif writes it after the identity step; copy it from `az identity show --query clientId` or remove it";
-    let client_id = checker.optional("identity.clientId", raw.client_id.as_deref(), |text| guid(text, resolved_fix));
-    let principal_id =
-        checker.optional("identity.principalId", raw.principal_id.as_deref(), |text| guid(text, resolved_fix));
+    let client_id = checker.optional("identity.clientId", raw.client_id.as_deref(), |text| {
+        guid(text, resolved_fix)
+    });
+    let principal_id = checker.optional(
+        "identity.principalId",
+        raw.principal_id.as_deref(),
+        |text| guid(text, resolved_fix),
+    );
     Some(Identity {
         name: name?,
         roles: roles.into_iter().map(|(_, role)| role).collect(),
@@ -2007,8 +2012,14 @@ impl From<&Profile> for RawProfile {
             identity: Some(RawIdentity {
                 name: Some(profile.identity.name.0.clone()),
                 roles: Some(profile.identity.roles.iter().map(RawRole::from).collect()),
-                client_id: profile.identity.client_id.map(|id| id.hyphenated().to_string()),
-                principal_id: profile.identity.principal_id.map(|id| id.hyphenated().to_string()),
+                client_id: profile
+                    .identity
+                    .client_id
+                    .map(|id| id.hyphenated().to_string()),
+                principal_id: profile
+                    .identity
+                    .principal_id
+                    .map(|id| id.hyphenated().to_string()),
             }),
             workloads: Some(profile.workloads.iter().map(RawWorkload::from).collect()),
         }

@@ -37,10 +37,22 @@ impl Sanitizer {
         if let Some(origin) = issuer.strip_suffix("/cluster1") {
             literal.push((origin.to_string(), "https://localhost:8443".to_string()));
         }
-        literal.push((demo.kube().url().trim_end_matches('/').to_string(), "https://127.0.0.1:6443".to_string()));
-        literal.push((demo.azure().resource_manager_url().trim_end_matches('/').to_string(), "https://127.0.0.1:7443".to_string()));
+        literal.push((
+            demo.kube().url().trim_end_matches('/').to_string(),
+            "https://127.0.0.1:6443".to_string(),
+        ));
+        literal.push((
+            demo.azure()
+                .resource_manager_url()
+                .trim_end_matches('/')
+                .to_string(),
+            "https://127.0.0.1:7443".to_string(),
+        ));
         if let Some(workspace) = demo.ca_file().parent() {
-            literal.push((workspace.display().to_string(), "/srv/kwif-demo".to_string()));
+            literal.push((
+                workspace.display().to_string(),
+                "/srv/kwif-demo".to_string(),
+            ));
         }
         let keys = demo.kube().jwks();
         for (index, key) in keys["keys"].as_array().into_iter().flatten().enumerate() {
@@ -48,15 +60,25 @@ impl Sanitizer {
                 literal.push((kid.to_string(), format!("demo-key-{}", index + 1)));
             }
             if let Some(modulus) = key["n"].as_str() {
-                literal.push((modulus.to_string(), format!("…modulus of demo-key-{}…", index + 1)));
+                literal.push((
+                    modulus.to_string(),
+                    format!("…modulus of demo-key-{}…", index + 1),
+                ));
             }
         }
         // `localhost` may also resolve to ::1, depending on the machine's hosts file.
         for both in ["(127.0.0.1, ::1)", "(::1, 127.0.0.1)"] {
             literal.push((both.to_string(), "(127.0.0.1)".to_string()));
         }
-        let keep_uuids = vec![demo.azure().tenant_id().to_string(), demo.azure().subscription_id().to_string()];
-        Sanitizer { literal, uuids: BTreeMap::new(), keep_uuids }
+        let keep_uuids = vec![
+            demo.azure().tenant_id().to_string(),
+            demo.azure().subscription_id().to_string(),
+        ];
+        Sanitizer {
+            literal,
+            uuids: BTreeMap::new(),
+            keep_uuids,
+        }
     }
 
     fn text(&mut self, text: &str) -> String {
@@ -76,9 +98,17 @@ impl Sanitizer {
             rest = &rest[start..];
             let candidate = rest.get(..36).filter(|c| is_uuid(c));
             match candidate {
-                Some(uuid) if !self.keep_uuids.iter().any(|keep| keep.eq_ignore_ascii_case(uuid)) => {
+                Some(uuid)
+                    if !self
+                        .keep_uuids
+                        .iter()
+                        .any(|keep| keep.eq_ignore_ascii_case(uuid)) =>
+                {
                     let next = self.uuids.len() + 1;
-                    let fixed = self.uuids.entry(uuid.to_lowercase()).or_insert_with(|| format!("00000000-0000-4000-8000-{next:012}"));
+                    let fixed = self
+                        .uuids
+                        .entry(uuid.to_lowercase())
+                        .or_insert_with(|| format!("00000000-0000-4000-8000-{next:012}"));
                     out.push_str(fixed);
                     rest = &rest[36..];
                 }
@@ -94,11 +124,18 @@ impl Sanitizer {
     }
 
     fn finding(&mut self, finding: &Finding) -> Finding {
-        Finding { message: self.text(&finding.message), fix: self.text(&finding.fix), ..finding.clone() }
+        Finding {
+            message: self.text(&finding.message),
+            fix: self.text(&finding.fix),
+            ..finding.clone()
+        }
     }
 
     fn check(&mut self, check: &Check) -> Check {
-        Check { status: check.status, findings: check.findings.iter().map(|f| self.finding(f)).collect() }
+        Check {
+            status: check.status,
+            findings: check.findings.iter().map(|f| self.finding(f)).collect(),
+        }
     }
 
     fn plan(&mut self, plan: &Plan) -> Plan {
@@ -113,7 +150,10 @@ impl Sanitizer {
                 manifest: change.manifest.as_ref().map(|manifest| self.text(manifest)),
             })
             .collect();
-        Plan { step: plan.step, changes }
+        Plan {
+            step: plan.step,
+            changes,
+        }
     }
 }
 
@@ -139,7 +179,10 @@ async fn observe(scenario: Scenario, with_plans: bool) -> Result<Observed, Scree
     let runner: Runner = demo.runner().await?;
     let report = runner.check_all().await;
     let checks = report.steps.iter().map(|step| {
-        let check = Check { status: step.status, findings: step.findings.clone() };
+        let check = Check {
+            status: step.status,
+            findings: step.findings.clone(),
+        };
         (step.id, sanitizer.check(&check))
     });
     let checks: Vec<(StepId, Check)> = checks.collect();
@@ -152,13 +195,20 @@ async fn observe(scenario: Scenario, with_plans: bool) -> Result<Observed, Scree
         }
     }
     let profile_yaml = sanitizer.text(&demo.profile_yaml);
-    let profile = Profile::from_yaml(&profile_yaml).map_err(|error| ScreenshotError::Profile(error.to_string()))?;
-    Ok(Observed { title: format!("kwif demo — scenario {}", scenario.as_str()), profile, checks, plans })
+    let profile = Profile::from_yaml(&profile_yaml)
+        .map_err(|error| ScreenshotError::Profile(error.to_string()))?;
+    Ok(Observed {
+        title: format!("kwif demo — scenario {}", scenario.as_str()),
+        profile,
+        checks,
+        plans,
+    })
 }
 
 impl Observed {
     fn state(&self) -> State {
-        let mut state = State::from_checks(self.title.clone(), self.checks.clone()).with_profile(self.profile.clone());
+        let mut state = State::from_checks(self.title.clone(), self.checks.clone())
+            .with_profile(self.profile.clone());
         for plan in &self.plans {
             state = state.with_plan(plan.clone());
         }
@@ -177,12 +227,29 @@ pub async fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
         shots.push((name, fresh.state().with_selected(*step).with_detail_focus()));
     }
     shots.push(("help".into(), fresh.state().with_help()));
-    shots.push(("apply-all".into(), fresh.state().with_apply_all_confirmation()));
-    shots.push(("rerun-drifted".into(), drifted.state().with_first_attention_selected()));
-    shots.push(("broken-hosting".into(), broken.state().with_selected(StepId::Hosting).with_detail_focus()));
+    shots.push((
+        "apply-all".into(),
+        fresh.state().with_apply_all_confirmation(),
+    ));
+    shots.push((
+        "rerun-drifted".into(),
+        drifted.state().with_first_attention_selected(),
+    ));
+    shots.push((
+        "broken-hosting".into(),
+        broken
+            .state()
+            .with_selected(StepId::Hosting)
+            .with_detail_focus(),
+    ));
     std::fs::create_dir_all(dir)?;
-    let named: Vec<(&str, State)> = shots.iter().map(|(name, state)| (name.as_str(), state.clone())).collect();
-    Ok(crate::tui::screenshot::write_screenshots(&named, dir, WIDTH, HEIGHT)?)
+    let named: Vec<(&str, State)> = shots
+        .iter()
+        .map(|(name, state)| (name.as_str(), state.clone()))
+        .collect();
+    Ok(crate::tui::screenshot::write_screenshots(
+        &named, dir, WIDTH, HEIGHT,
+    )?)
 }
 
 #[cfg(test)]
@@ -192,7 +259,10 @@ mod tests {
     #[test]
     fn generated_uuids_become_fixed_ones_in_order_and_known_ones_stay() {
         let mut sanitizer = Sanitizer {
-            literal: vec![("https://localhost:41234".into(), "https://localhost:8443".into())],
+            literal: vec![(
+                "https://localhost:41234".into(),
+                "https://localhost:8443".into(),
+            )],
             uuids: BTreeMap::new(),
             keep_uuids: vec!["bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb".into()],
         };

@@ -16,7 +16,9 @@ const CLIENT_ID: &str = "4024ab25-56a8-4370-aea6-6389221caf29";
 const TENANT_ID: &str = "b6c948ef-f6b5-4384-8354-da3a15eca969";
 
 async fn sandbox(distribution: Distribution) -> KubeSandbox {
-    KubeSandbox::start(KubeSandboxOptions::new(distribution)).await.expect("sandbox starts")
+    KubeSandbox::start(KubeSandboxOptions::new(distribution))
+        .await
+        .expect("sandbox starts")
 }
 
 fn codes(check: &kwif::engine::Check) -> Vec<&'static str> {
@@ -39,7 +41,12 @@ fn k0s_node() -> (tempfile::TempDir, Arc<LocalNode>) {
 }
 
 async fn issuer_step(sandbox: &KubeSandbox, node: Arc<LocalNode>) -> IssuerStep {
-    IssuerStep::new(sandbox.client().await.unwrap(), IssuerUrl::parse(ISSUER).unwrap(), None, node)
+    IssuerStep::new(
+        sandbox.client().await.unwrap(),
+        IssuerUrl::parse(ISSUER).unwrap(),
+        None,
+        node,
+    )
 }
 
 #[tokio::test]
@@ -48,10 +55,20 @@ async fn issuer_check_reads_the_default_issuer_from_a_minted_token() {
     let (_root, node) = k0s_node();
     let check = issuer_step(&sandbox, node).await.check().await;
     assert_eq!(check.status, Status::Drift, "{check:?}");
-    assert_eq!(codes(&check), ["ISSUER_NOT_CONFIGURED", "ISSUER_JWKS_URI_NOT_PUBLIC"]);
+    assert_eq!(
+        codes(&check),
+        ["ISSUER_NOT_CONFIGURED", "ISSUER_JWKS_URI_NOT_PUBLIC"]
+    );
     let message = &check.findings[0].message;
-    assert!(message.contains("\"https://kubernetes.default.svc\""), "{message}");
-    assert!(check.findings[0].fix.contains("k0s stop"), "the fix names the restart: {}", check.findings[0].fix);
+    assert!(
+        message.contains("\"https://kubernetes.default.svc\""),
+        "{message}"
+    );
+    assert!(
+        check.findings[0].fix.contains("k0s stop"),
+        "the fix names the restart: {}",
+        check.findings[0].fix
+    );
 }
 
 #[tokio::test]
@@ -65,27 +82,48 @@ async fn issuer_apply_writes_the_k0s_config_keeping_the_old_issuer_and_the_resta
     assert_eq!(change.target, "/etc/k0s/k0s.yaml");
     assert!(change.summary.contains("k0s stop"), "{}", change.summary);
     let diff = change.diff();
-    assert!(diff.contains(&format!("+        service-account-issuer: {ISSUER}")) || diff.contains(ISSUER), "{diff}");
+    assert!(
+        diff.contains(&format!("+        service-account-issuer: {ISSUER}"))
+            || diff.contains(ISSUER),
+        "{diff}"
+    );
     step.apply(&plan).await.unwrap();
 
     let written = std::fs::read_to_string(root.path().join("etc/k0s/k0s.yaml")).unwrap();
-    assert!(written.contains("# the public address"), "comments survive:\n{written}");
+    assert!(
+        written.contains("# the public address"),
+        "comments survive:\n{written}"
+    );
     let config: Value = serde_yaml::from_str(&written).unwrap();
-    assert_eq!(config["spec"]["api"]["extraArgs"]["service-account-issuer"], ISSUER);
-    assert_eq!(config["spec"]["api"]["rawArgs"][0], "--service-account-issuer=https://kubernetes.default.svc");
-    let backups = std::fs::read_dir(root.path().join("etc/k0s")).unwrap().count();
+    assert_eq!(
+        config["spec"]["api"]["extraArgs"]["service-account-issuer"],
+        ISSUER
+    );
+    assert_eq!(
+        config["spec"]["api"]["rawArgs"][0],
+        "--service-account-issuer=https://kubernetes.default.svc"
+    );
+    let backups = std::fs::read_dir(root.path().join("etc/k0s"))
+        .unwrap()
+        .count();
     assert_eq!(backups, 2, "the old file is kept as a backup");
 
     // The user runs `k0s stop && k0s start`: the apiserver comes back with the new flags.
     sandbox
         .set_issuers(
-            vec![ISSUER.to_string(), "https://kubernetes.default.svc".to_string()],
+            vec![
+                ISSUER.to_string(),
+                "https://kubernetes.default.svc".to_string(),
+            ],
             Some(format!("{ISSUER}/openid/v1/jwks")),
         )
         .unwrap();
     let check = step.check().await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
-    assert!(step.plan().await.unwrap().is_empty(), "a rerun plans nothing");
+    assert!(
+        step.plan().await.unwrap().is_empty(),
+        "a rerun plans nothing"
+    );
 }
 
 #[tokio::test]
@@ -94,10 +132,23 @@ async fn issuer_apply_off_the_node_explains_what_to_do() {
     let empty = tempfile::tempdir().unwrap();
     let step = issuer_step(&sandbox, Arc::new(LocalNode::new(empty.path()))).await;
     let plan = step.plan().await.unwrap();
-    assert!(plan.changes[0].summary.contains("cannot read /etc/rancher/k3s/config.yaml"), "{}", plan.changes[0].summary);
-    assert!(plan.changes[0].after.contains("service-account-issuer-="), "{}", plan.changes[0].after);
+    assert!(
+        plan.changes[0]
+            .summary
+            .contains("cannot read /etc/rancher/k3s/config.yaml"),
+        "{}",
+        plan.changes[0].summary
+    );
+    assert!(
+        plan.changes[0].after.contains("service-account-issuer-="),
+        "{}",
+        plan.changes[0].after
+    );
     let error = step.apply(&plan).await.unwrap_err();
-    assert!(error.message.contains("not on the control-plane node"), "{error:?}");
+    assert!(
+        error.message.contains("not on the control-plane node"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -114,8 +165,14 @@ async fn every_sandbox_distribution_is_detected() {
         (Distribution::OpenShift, "openshift"),
     ] {
         let sandbox = sandbox(distribution).await;
-        let facts = kwif::kube::detect::gather(&sandbox.client().await.unwrap()).await.unwrap();
-        assert_eq!(facts.detect().map(|d| d.id), Some(id), "{distribution:?}: {facts:?}");
+        let facts = kwif::kube::detect::gather(&sandbox.client().await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            facts.detect().map(|d| d.id),
+            Some(id),
+            "{distribution:?}: {facts:?}"
+        );
     }
 }
 
@@ -137,7 +194,9 @@ fn ids() -> FederationIds {
 }
 
 fn seed_application(sandbox: &KubeSandbox) {
-    sandbox.insert(json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"application1"}})).unwrap();
+    sandbox
+        .insert(json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"application1"}}))
+        .unwrap();
     sandbox
         .insert(json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
@@ -156,11 +215,17 @@ fn seed_application(sandbox: &KubeSandbox) {
 }
 
 async fn workload_step(sandbox: &KubeSandbox, profile: &Profile) -> WorkloadStep {
-    WorkloadStep::new(sandbox.client().await.unwrap(), profile.workloads.clone(), ids())
+    WorkloadStep::new(
+        sandbox.client().await.unwrap(),
+        profile.workloads.clone(),
+        ids(),
+    )
 }
 
 fn deployment(sandbox: &KubeSandbox) -> Value {
-    sandbox.object("apps/v1", "Deployment", Some("application1"), "web-server").unwrap()
+    sandbox
+        .object("apps/v1", "Deployment", Some("application1"), "web-server")
+        .unwrap()
 }
 
 #[tokio::test]
@@ -173,29 +238,75 @@ async fn workload_patch_wires_the_deployment_and_keeps_the_users_fields() {
     let check = step.check().await;
     assert_eq!(check.status, Status::Drift);
     let found = codes(&check);
-    for code in ["WORKLOAD_SERVICE_ACCOUNT_MISSING", "WORKLOAD_SERVICE_ACCOUNT", "WORKLOAD_TOKEN_VOLUME", "WORKLOAD_TOKEN_MOUNT", "WORKLOAD_ENV"] {
+    for code in [
+        "WORKLOAD_SERVICE_ACCOUNT_MISSING",
+        "WORKLOAD_SERVICE_ACCOUNT",
+        "WORKLOAD_TOKEN_VOLUME",
+        "WORKLOAD_TOKEN_MOUNT",
+        "WORKLOAD_ENV",
+    ] {
         assert!(found.contains(&code), "{code} missing from {found:?}");
     }
 
     let plan = step.plan().await.unwrap();
     let targets: Vec<&str> = plan.changes.iter().map(|c| c.target.as_str()).collect();
-    assert_eq!(targets, ["ServiceAccount application1/application1-sa", "Deployment application1/web-server"]);
+    assert_eq!(
+        targets,
+        [
+            "ServiceAccount application1/application1-sa",
+            "Deployment application1/web-server"
+        ]
+    );
     let diff = plan.changes[1].diff();
-    assert!(diff.contains("+              value: /var/run/secrets/azure/tokens/azure-identity-token") || diff.contains(TOKEN_FILE), "{diff}");
-    assert!(sandbox.object("v1", "ServiceAccount", Some("application1"), "application1-sa").is_none(), "planning is a dry run");
+    assert!(
+        diff.contains("+              value: /var/run/secrets/azure/tokens/azure-identity-token")
+            || diff.contains(TOKEN_FILE),
+        "{diff}"
+    );
+    assert!(
+        sandbox
+            .object(
+                "v1",
+                "ServiceAccount",
+                Some("application1"),
+                "application1-sa"
+            )
+            .is_none(),
+        "planning is a dry run"
+    );
 
     step.apply(&plan).await.unwrap();
     let live = deployment(&sandbox);
     let spec = &live["spec"]["template"]["spec"];
     assert_eq!(spec["serviceAccountName"], "application1-sa");
-    let env: Vec<&str> = spec["containers"][0]["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
-    assert_eq!(env, ["USER_SETTING", "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST"]);
+    let env: Vec<&str> = spec["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        env,
+        [
+            "USER_SETTING",
+            "AZURE_CLIENT_ID",
+            "AZURE_TENANT_ID",
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "AZURE_AUTHORITY_HOST"
+        ]
+    );
     assert_eq!(live["metadata"]["labels"]["team"], "blue");
-    assert_eq!(spec["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]["audience"], "api://AzureADTokenExchange");
+    assert_eq!(
+        spec["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]["audience"],
+        "api://AzureADTokenExchange"
+    );
 
     let check = step.check().await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
-    assert!(step.plan().await.unwrap().is_empty(), "a rerun plans nothing");
+    assert!(
+        step.plan().await.unwrap().is_empty(),
+        "a rerun plans nothing"
+    );
 }
 
 #[tokio::test]
@@ -208,7 +319,8 @@ async fn a_user_edit_after_apply_survives_the_next_apply() {
 
     // The user adds an env var and a label with their own tool (another field manager).
     let client = sandbox.client().await.unwrap();
-    let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> = kube::Api::namespaced(client, "application1");
+    let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::namespaced(client, "application1");
     let edit = json!({"metadata":{"labels":{"owner":"me"}},"spec":{"template":{"spec":{"containers":[
         {"name":"web","env":[{"name":"EXTRA","value":"1"}]}]}}}});
     api.patch("web-server", &kube::api::PatchParams::apply("kubectl").force(), &kube::api::Patch::Apply(&json!({
@@ -222,16 +334,29 @@ async fn a_user_edit_after_apply_survives_the_next_apply() {
     let drifted = Runner::new(vec![Box::new(WorkloadStep::new(
         sandbox.client().await.unwrap(),
         profile.workloads.clone(),
-        FederationIds { client_id: Some("00000000-0000-0000-0000-000000000001".into()), ..ids() },
+        FederationIds {
+            client_id: Some("00000000-0000-0000-0000-000000000001".into()),
+            ..ids()
+        },
     ))]);
     let outcome = drifted.apply_all(|_| true).await;
     assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
     let live = deployment(&sandbox);
-    let env = live["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap().clone();
-    let value = |name: &str| env.iter().find(|e| e["name"] == name).map(|e| e["value"].clone());
+    let env = live["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let value = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .map(|e| e["value"].clone())
+    };
     assert_eq!(value("EXTRA"), Some(json!("1")));
     assert_eq!(value("USER_SETTING"), Some(json!("keep-me")));
-    assert_eq!(value("AZURE_CLIENT_ID"), Some(json!("00000000-0000-0000-0000-000000000001")));
+    assert_eq!(
+        value("AZURE_CLIENT_ID"),
+        Some(json!("00000000-0000-0000-0000-000000000001"))
+    );
     assert_eq!(live["metadata"]["labels"]["owner"], "me");
 }
 
@@ -244,8 +369,14 @@ async fn pods_carry_the_token_volume_after_the_rollout() {
     step.apply(&step.plan().await.unwrap()).await.unwrap();
     let pods = sandbox.objects("v1", "Pod", Some("application1"));
     assert!(!pods.is_empty());
-    for pod in pods.iter().filter(|p| p["metadata"]["deletionTimestamp"].is_null()) {
-        assert_eq!(pod["spec"]["serviceAccountName"], "application1-sa", "{pod}");
+    for pod in pods
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+    {
+        assert_eq!(
+            pod["spec"]["serviceAccountName"], "application1-sa",
+            "{pod}"
+        );
         let env = pod["spec"]["containers"][0]["env"].to_string();
         assert!(env.contains("AZURE_FEDERATED_TOKEN_FILE"), "{env}");
     }
@@ -257,7 +388,12 @@ async fn a_missing_workload_is_an_error_that_names_it() {
     let profile = profile("patch", "StatefulSet", "db");
     let check = workload_step(&sandbox, &profile).await.check().await;
     assert_eq!(check.status, Status::Error);
-    assert!(check.findings[0].message.contains("StatefulSet application1/db does not exist"), "{check:?}");
+    assert!(
+        check.findings[0]
+            .message
+            .contains("StatefulSet application1/db does not exist"),
+        "{check:?}"
+    );
 }
 
 #[tokio::test]
@@ -267,17 +403,37 @@ async fn webhook_mode_needs_the_webhook_and_then_sets_label_and_annotations() {
     let profile = profile("webhook", "Deployment", "web-server");
     let step = workload_step(&sandbox, &profile).await;
     let check = step.check().await;
-    assert!(codes(&check).contains(&"WORKLOAD_WEBHOOK_NOT_INSTALLED"), "{check:?}");
+    assert!(
+        codes(&check).contains(&"WORKLOAD_WEBHOOK_NOT_INSTALLED"),
+        "{check:?}"
+    );
     sandbox
         .insert(json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"MutatingWebhookConfiguration",
             "metadata":{"name":"azure-wi-webhook-mutating-webhook-configuration"},"webhooks":[]}))
         .unwrap();
     step.apply(&step.plan().await.unwrap()).await.unwrap();
     let live = deployment(&sandbox);
-    assert_eq!(live["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"], "true");
-    let sa = sandbox.object("v1", "ServiceAccount", Some("application1"), "application1-sa").unwrap();
-    assert_eq!(sa["metadata"]["annotations"]["azure.workload.identity/client-id"], CLIENT_ID);
-    assert!(live["spec"]["template"]["spec"]["containers"][0]["env"].to_string().contains("USER_SETTING"));
+    assert_eq!(
+        live["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"],
+        "true"
+    );
+    let sa = sandbox
+        .object(
+            "v1",
+            "ServiceAccount",
+            Some("application1"),
+            "application1-sa",
+        )
+        .unwrap();
+    assert_eq!(
+        sa["metadata"]["annotations"]["azure.workload.identity/client-id"],
+        CLIENT_ID
+    );
+    assert!(
+        live["spec"]["template"]["spec"]["containers"][0]["env"]
+            .to_string()
+            .contains("USER_SETTING")
+    );
 }
 
 #[tokio::test]
@@ -288,7 +444,10 @@ async fn export_mode_plans_patches_and_never_writes() {
     let step = workload_step(&sandbox, &profile).await;
     let plan = step.plan().await.unwrap();
     let yaml = kwif::engine::render::render_plans_yaml(std::slice::from_ref(&plan));
-    assert!(yaml.contains("kind: Deployment") && yaml.contains("AZURE_FEDERATED_TOKEN_FILE"), "{yaml}");
+    assert!(
+        yaml.contains("kind: Deployment") && yaml.contains("AZURE_FEDERATED_TOKEN_FILE"),
+        "{yaml}"
+    );
     assert!(step.apply(&plan).await.is_err());
     assert!(deployment(&sandbox)["spec"]["template"]["spec"]["serviceAccountName"].is_null());
 }

@@ -5,28 +5,60 @@ use kwif::engine::{Report, Status, StepId};
 use kwif::sandbox::demo::{Demo, Scenario};
 
 fn status(report: &Report, id: StepId) -> Status {
-    report.steps.iter().find(|step| step.id == id).map(|step| step.status).unwrap()
+    report
+        .steps
+        .iter()
+        .find(|step| step.id == id)
+        .map(|step| step.status)
+        .unwrap()
 }
 
 fn codes(report: &Report, id: StepId) -> Vec<&'static str> {
-    report.steps.iter().find(|step| step.id == id).unwrap().findings.iter().map(|f| f.code).collect()
+    report
+        .steps
+        .iter()
+        .find(|step| step.id == id)
+        .unwrap()
+        .findings
+        .iter()
+        .map(|f| f.code)
+        .collect()
 }
 
 fn describe(report: &Report) -> String {
     report
         .steps
         .iter()
-        .map(|step| format!("{} {:?} {:?}\n", step.id, step.status, step.findings.iter().map(|f| (f.code, &f.message)).collect::<Vec<_>>()))
+        .map(|step| {
+            format!(
+                "{} {:?} {:?}\n",
+                step.id,
+                step.status,
+                step.findings
+                    .iter()
+                    .map(|f| (f.code, &f.message))
+                    .collect::<Vec<_>>()
+            )
+        })
         .collect()
 }
 
 async fn apply_everything(demo: &Demo) -> Report {
     let runner = demo.runner().await.unwrap();
     let outcome = runner.apply_all(|_| true).await;
-    assert!(outcome.failed.is_none(), "apply failed: {:?}\n{}", outcome.failed, describe(&outcome.report));
+    assert!(
+        outcome.failed.is_none(),
+        "apply failed: {:?}\n{}",
+        outcome.failed,
+        describe(&outcome.report)
+    );
     let plans = runner.plan_all().await;
     for (step, plan) in plans {
-        assert!(plan.as_ref().unwrap().is_empty(), "{step} still plans {:?}", plan.unwrap().changes);
+        assert!(
+            plan.as_ref().unwrap().is_empty(),
+            "{step} still plans {:?}",
+            plan.unwrap().changes
+        );
     }
     outcome.report
 }
@@ -41,8 +73,17 @@ fn all_ok(report: &Report) {
 async fn fresh_scenario_is_set_up_completely_by_apply() {
     let demo = Demo::start(Scenario::Fresh).await.unwrap();
     let before = demo.runner().await.unwrap().check_all().await;
-    assert_eq!(status(&before, StepId::Issuer), Status::Drift, "{}", describe(&before));
-    assert!(before.steps.iter().all(|step| step.status != Status::Ok), "nothing is set up yet:\n{}", describe(&before));
+    assert_eq!(
+        status(&before, StepId::Issuer),
+        Status::Drift,
+        "{}",
+        describe(&before)
+    );
+    assert!(
+        before.steps.iter().all(|step| step.status != Status::Ok),
+        "nothing is set up yet:\n{}",
+        describe(&before)
+    );
     all_ok(&apply_everything(&demo).await);
 }
 
@@ -50,10 +91,28 @@ async fn fresh_scenario_is_set_up_completely_by_apply() {
 async fn drifted_scenario_shows_the_three_drifts_and_apply_repairs_them() {
     let demo = Demo::start(Scenario::Drifted).await.unwrap();
     let before = demo.runner().await.unwrap().check_all().await;
-    assert!(codes(&before, StepId::Hosting).contains(&"HOSTING_KEY_NOT_PUBLISHED"), "{}", describe(&before));
-    assert_ne!(status(&before, StepId::Federation), Status::Ok, "{}", describe(&before));
-    assert!(codes(&before, StepId::Workload).contains(&"WORKLOAD_ENV"), "{}", describe(&before));
-    assert_eq!(status(&before, StepId::Issuer), Status::Ok, "{}", describe(&before));
+    assert!(
+        codes(&before, StepId::Hosting).contains(&"HOSTING_KEY_NOT_PUBLISHED"),
+        "{}",
+        describe(&before)
+    );
+    assert_ne!(
+        status(&before, StepId::Federation),
+        Status::Ok,
+        "{}",
+        describe(&before)
+    );
+    assert!(
+        codes(&before, StepId::Workload).contains(&"WORKLOAD_ENV"),
+        "{}",
+        describe(&before)
+    );
+    assert_eq!(
+        status(&before, StepId::Issuer),
+        Status::Ok,
+        "{}",
+        describe(&before)
+    );
     all_ok(&apply_everything(&demo).await);
 }
 
@@ -62,9 +121,28 @@ async fn broken_hosting_scenario_is_diagnosed_and_republished() {
     let demo = Demo::start(Scenario::BrokenHosting).await.unwrap();
     let before = demo.runner().await.unwrap().check_all().await;
     let hosting = codes(&before, StepId::Hosting);
-    assert!(hosting.contains(&"DISCOVERY_HTTP_STATUS") && hosting.contains(&"DISCOVERY_CONTENT_TYPE"), "{}", describe(&before));
-    assert_eq!(status(&before, StepId::Verify), Status::Error, "{}", describe(&before));
+    assert!(
+        hosting.contains(&"DISCOVERY_HTTP_STATUS") && hosting.contains(&"DISCOVERY_CONTENT_TYPE"),
+        "{}",
+        describe(&before)
+    );
+    assert_eq!(
+        status(&before, StepId::Verify),
+        Status::Error,
+        "{}",
+        describe(&before)
+    );
     let after = apply_everything(&demo).await;
-    assert_eq!(status(&after, StepId::Hosting), Status::Ok, "{}", describe(&after));
-    assert_eq!(status(&after, StepId::Verify), Status::Ok, "{}", describe(&after));
+    assert_eq!(
+        status(&after, StepId::Hosting),
+        Status::Ok,
+        "{}",
+        describe(&after)
+    );
+    assert_eq!(
+        status(&after, StepId::Verify),
+        Status::Ok,
+        "{}",
+        describe(&after)
+    );
 }

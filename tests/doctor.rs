@@ -19,7 +19,9 @@ fn fixture(path: &str) -> String {
 }
 
 fn key(path: &str) -> kwif::oidc::key::ServiceAccountKey {
-    kwif::oidc::key::parse_pem_keys(&fixture(path)).unwrap().remove(0)
+    kwif::oidc::key::parse_pem_keys(&fixture(path))
+        .unwrap()
+        .remove(0)
 }
 
 fn jwks_of(paths: &[&str]) -> String {
@@ -41,20 +43,34 @@ fn discovery_for(issuer: &str, jwks_uri: &str) -> Value {
 fn publish_good(site: &Site) -> String {
     let issuer = format!("{}{ISSUER_PATH}", site.origin());
     let jwks_uri = format!("{issuer}/openid/v1/jwks");
-    site.put("cluster1/.well-known/openid-configuration", &discovery_for(&issuer, &jwks_uri).to_string());
+    site.put(
+        "cluster1/.well-known/openid-configuration",
+        &discovery_for(&issuer, &jwks_uri).to_string(),
+    );
     site.put("cluster1/openid/v1/jwks", &jwks_of(&[RSA_KEY]));
     issuer
 }
 
 fn doctor(nginx: &Nginx, issuer: &str, extra: &[&str]) -> Run {
     Kwif::new()
-        .args(["doctor", "--issuer", issuer, "--ca-file", &nginx.ca_file(), "--output", "json"])
+        .args([
+            "doctor",
+            "--issuer",
+            issuer,
+            "--ca-file",
+            &nginx.ca_file(),
+            "--output",
+            "json",
+        ])
         .args(extra)
         .run()
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn claims(issuer: &str) -> Value {
@@ -116,11 +132,19 @@ fn a_correct_hosting_passes_with_only_the_loopback_warning() {
 fn a_valid_token_signed_by_the_published_key_passes() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
-    let token = sign(&claims(&issuer), RSA_KEY, key(RSA_KEY).kid(), Algorithm::RS256);
+    let token = sign(
+        &claims(&issuer),
+        RSA_KEY,
+        key(RSA_KEY).kid(),
+        Algorithm::RS256,
+    );
     let run = doctor_with_token(&nginx, &issuer, &token);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(errors(&run).is_empty());
-    assert!(!run.stdout.contains(&token), "the token must never be printed");
+    assert!(
+        !run.stdout.contains(&token),
+        "the token must never be printed"
+    );
 }
 
 #[test]
@@ -128,11 +152,23 @@ fn documents_served_as_text_plain() {
     let nginx = Nginx::start(vec![SiteSpec::with_type("text/plain")]);
     let issuer = publish_good(nginx.site(0));
     let run = doctor(&nginx, &issuer, &[]);
-    assert_eq!(run.codes(), ["ISSUER_PRIVATE_ADDRESS", "DISCOVERY_CONTENT_TYPE", "JWKS_CONTENT_TYPE"]);
+    assert_eq!(
+        run.codes(),
+        [
+            "ISSUER_PRIVATE_ADDRESS",
+            "DISCOVERY_CONTENT_TYPE",
+            "JWKS_CONTENT_TYPE"
+        ]
+    );
     let finding = run.finding("DISCOVERY_CONTENT_TYPE");
     assert_eq!(finding["severity"], "warning");
     assert!(finding["message"].as_str().unwrap().contains("text/plain"));
-    assert!(finding["fix"].as_str().unwrap().contains("default_type application/json"));
+    assert!(
+        finding["fix"]
+            .as_str()
+            .unwrap()
+            .contains("default_type application/json")
+    );
     assert_eq!(run.code, 0, "content type alone is a warning");
 }
 
@@ -150,11 +186,16 @@ fn discovery_document_hosted_at_well_known_oidc_configuration() {
     assert_eq!(run.code, 1);
     let finding = run.finding("DISCOVERY_HTTP_STATUS");
     let expected_url = format!("{issuer}/.well-known/openid-configuration");
-    assert!(finding["message"].as_str().unwrap().contains(&expected_url), "{finding}");
+    assert!(
+        finding["message"].as_str().unwrap().contains(&expected_url),
+        "{finding}"
+    );
     assert!(finding["message"].as_str().unwrap().contains("404"));
     assert_eq!(
         finding["fix"],
-        format!("the discovery URL is {expected_url}, you serve {issuer}/.well-known/oidc-configuration: move it there")
+        format!(
+            "the discovery URL is {expected_url}, you serve {issuer}/.well-known/oidc-configuration: move it there"
+        )
     );
     // The near-miss document is still examined, so the story's second problem shows in the same run.
     assert!(run.codes().contains(&"DISCOVERY_CONTENT_TYPE".to_string()));
@@ -171,7 +212,12 @@ fn discovery_document_missing_well_known_is_found_as_a_near_miss() {
     )
     .unwrap();
     let run = doctor(&nginx, &issuer, &[]);
-    assert!(run.finding("DISCOVERY_HTTP_STATUS")["fix"].as_str().unwrap().contains("/cluster1/openid-configuration"));
+    assert!(
+        run.finding("DISCOVERY_HTTP_STATUS")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("/cluster1/openid-configuration")
+    );
 }
 
 #[test]
@@ -181,20 +227,41 @@ fn missing_discovery_document_names_the_url_fetched() {
     let run = doctor(&nginx, &issuer, &[]);
     assert_eq!(errors(&run), ["DISCOVERY_HTTP_STATUS"]);
     let finding = run.finding("DISCOVERY_HTTP_STATUS");
-    assert!(finding["message"].as_str().unwrap().contains("/nothing-here/.well-known/openid-configuration answered 404"));
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nothing-here/.well-known/openid-configuration answered 404")
+    );
     assert!(finding["fix"].as_str().unwrap().contains("kwif discovery"));
 }
 
 #[test]
 fn http_issuer_is_rejected_without_fetching() {
-    let run = Kwif::new().args(["doctor", "--issuer", "http://127.0.0.1:9/x", "--output", "json"]).run();
+    let run = Kwif::new()
+        .args([
+            "doctor",
+            "--issuer",
+            "http://127.0.0.1:9/x",
+            "--output",
+            "json",
+        ])
+        .run();
     assert_eq!(run.code, 1);
     assert_eq!(run.codes(), ["ISSUER_NOT_HTTPS"]);
 }
 
 #[test]
 fn issuer_with_query_or_fragment_is_an_error() {
-    let run = Kwif::new().args(["doctor", "--issuer", "https://127.0.0.1:9/x?tenant=1", "--output", "json"]).run();
+    let run = Kwif::new()
+        .args([
+            "doctor",
+            "--issuer",
+            "https://127.0.0.1:9/x?tenant=1",
+            "--output",
+            "json",
+        ])
+        .run();
     assert_eq!(run.codes(), ["ISSUER_QUERY_OR_FRAGMENT"]);
     assert_eq!(run.code, 1);
 }
@@ -210,8 +277,20 @@ fn issuer_with_whitespace_is_an_error_and_the_rest_is_still_checked() {
 
 #[test]
 fn unreachable_host_is_reported() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let run = Kwif::new().args(["doctor", "--issuer", &format!("https://127.0.0.1:{port}/x"), "--output", "json"]).run();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = Kwif::new()
+        .args([
+            "doctor",
+            "--issuer",
+            &format!("https://127.0.0.1:{port}/x"),
+            "--output",
+            "json",
+        ])
+        .run();
     assert_eq!(errors(&run), ["DISCOVERY_UNREACHABLE"]);
 }
 
@@ -219,9 +298,22 @@ fn unreachable_host_is_reported() {
 fn untrusted_certificate_is_never_ignored() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
-    let run = Kwif::new().args(["doctor", "--issuer", &issuer, "--output", "json"]).run();
-    assert_eq!(errors(&run), ["DISCOVERY_TLS"], "{}{}", run.stdout, run.stderr);
-    assert!(run.finding("DISCOVERY_TLS")["message"].as_str().unwrap().contains("not signed by a trusted CA"));
+    let run = Kwif::new()
+        .args(["doctor", "--issuer", &issuer, "--output", "json"])
+        .run();
+    assert_eq!(
+        errors(&run),
+        ["DISCOVERY_TLS"],
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.finding("DISCOVERY_TLS")["message"]
+            .as_str()
+            .unwrap()
+            .contains("not signed by a trusted CA")
+    );
 }
 
 #[test]
@@ -230,8 +322,19 @@ fn certificate_for_another_name_is_reported() {
     publish_good(nginx.site(0));
     let issuer = format!("https://127.0.0.1:{}{ISSUER_PATH}", nginx.site(0).port);
     let run = doctor(&nginx, &issuer, &[]);
-    assert_eq!(errors(&run), ["DISCOVERY_TLS"], "{}{}", run.stdout, run.stderr);
-    assert!(run.finding("DISCOVERY_TLS")["message"].as_str().unwrap().contains("not valid for this host name"));
+    assert_eq!(
+        errors(&run),
+        ["DISCOVERY_TLS"],
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.finding("DISCOVERY_TLS")["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid for this host name")
+    );
 }
 
 #[test]
@@ -239,18 +342,40 @@ fn expired_certificate_is_reported() {
     let nginx = Nginx::start(vec![SiteSpec::expired()]);
     let issuer = publish_good(nginx.site(0));
     let run = doctor(&nginx, &issuer, &[]);
-    assert_eq!(errors(&run), ["DISCOVERY_TLS"], "{}{}", run.stdout, run.stderr);
-    assert!(run.finding("DISCOVERY_TLS")["message"].as_str().unwrap().contains("expired"));
+    assert_eq!(
+        errors(&run),
+        ["DISCOVERY_TLS"],
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.finding("DISCOVERY_TLS")["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
 }
 
 #[test]
 fn discovery_that_is_not_a_json_object_is_invalid() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
-    nginx.site(0).put("cluster1/.well-known/openid-configuration", "<html>hello</html>");
-    assert_eq!(errors(&doctor(&nginx, &issuer, &[])), ["DISCOVERY_INVALID_JSON"]);
-    nginx.site(0).put("cluster1/.well-known/openid-configuration", "[1,2]");
-    assert_eq!(errors(&doctor(&nginx, &issuer, &[])), ["DISCOVERY_INVALID_JSON"]);
+    nginx.site(0).put(
+        "cluster1/.well-known/openid-configuration",
+        "<html>hello</html>",
+    );
+    assert_eq!(
+        errors(&doctor(&nginx, &issuer, &[])),
+        ["DISCOVERY_INVALID_JSON"]
+    );
+    nginx
+        .site(0)
+        .put("cluster1/.well-known/openid-configuration", "[1,2]");
+    assert_eq!(
+        errors(&doctor(&nginx, &issuer, &[])),
+        ["DISCOVERY_INVALID_JSON"]
+    );
 }
 
 #[test]
@@ -258,12 +383,27 @@ fn each_missing_discovery_field_is_named() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
     let mut document = discovery_for(&issuer, &format!("{issuer}/openid/v1/jwks"));
-    document.as_object_mut().unwrap().remove("subject_types_supported");
-    document.as_object_mut().unwrap().remove("response_types_supported");
-    nginx.site(0).put("cluster1/.well-known/openid-configuration", &document.to_string());
+    document
+        .as_object_mut()
+        .unwrap()
+        .remove("subject_types_supported");
+    document
+        .as_object_mut()
+        .unwrap()
+        .remove("response_types_supported");
+    nginx.site(0).put(
+        "cluster1/.well-known/openid-configuration",
+        &document.to_string(),
+    );
     let run = doctor(&nginx, &issuer, &[]);
-    assert_eq!(errors(&run), ["DISCOVERY_MISSING_FIELD", "DISCOVERY_MISSING_FIELD"]);
-    assert!(run.stdout.contains("`response_types_supported`") && run.stdout.contains("`subject_types_supported`"));
+    assert_eq!(
+        errors(&run),
+        ["DISCOVERY_MISSING_FIELD", "DISCOVERY_MISSING_FIELD"]
+    );
+    assert!(
+        run.stdout.contains("`response_types_supported`")
+            && run.stdout.contains("`subject_types_supported`")
+    );
 }
 
 #[test]
@@ -273,7 +413,13 @@ fn issuer_differing_by_a_trailing_slash_is_a_mismatch() {
     let run = doctor(&nginx, &format!("{issuer}/"), &[]);
     assert_eq!(errors(&run), ["DISCOVERY_ISSUER_MISMATCH"]);
     let finding = run.finding("DISCOVERY_ISSUER_MISMATCH");
-    assert!(finding["message"].as_str().unwrap().contains("lacks the trailing slash"), "{finding}");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("lacks the trailing slash"),
+        "{finding}"
+    );
 }
 
 #[test]
@@ -282,15 +428,24 @@ fn discovery_without_rs256_is_a_warning() {
     let issuer = publish_good(nginx.site(0));
     let mut document = discovery_for(&issuer, &format!("{issuer}/openid/v1/jwks"));
     document["id_token_signing_alg_values_supported"] = json!(["ES256"]);
-    nginx.site(0).put("cluster1/.well-known/openid-configuration", &document.to_string());
+    nginx.site(0).put(
+        "cluster1/.well-known/openid-configuration",
+        &document.to_string(),
+    );
     let run = doctor(&nginx, &issuer, &[]);
-    assert_eq!(run.finding("DISCOVERY_RS256_MISSING")["severity"], "warning");
+    assert_eq!(
+        run.finding("DISCOVERY_RS256_MISSING")["severity"],
+        "warning"
+    );
     assert_eq!(run.code, 0);
 }
 
 fn with_jwks_uri(nginx: &Nginx, jwks_uri: &str) -> String {
     let issuer = publish_good(nginx.site(0));
-    nginx.site(0).put("cluster1/.well-known/openid-configuration", &discovery_for(&issuer, jwks_uri).to_string());
+    nginx.site(0).put(
+        "cluster1/.well-known/openid-configuration",
+        &discovery_for(&issuer, jwks_uri).to_string(),
+    );
     issuer
 }
 
@@ -298,13 +453,20 @@ fn with_jwks_uri(nginx: &Nginx, jwks_uri: &str) -> String {
 fn jwks_uri_over_http_is_an_error() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = with_jwks_uri(&nginx, "http://localhost/openid/v1/jwks");
-    assert_eq!(errors(&doctor(&nginx, &issuer, &[])), ["JWKS_URI_NOT_HTTPS"]);
+    assert_eq!(
+        errors(&doctor(&nginx, &issuer, &[])),
+        ["JWKS_URI_NOT_HTTPS"]
+    );
 }
 
 #[test]
 fn unreachable_jwks_is_reported() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let issuer = with_jwks_uri(&nginx, &format!("https://localhost:{port}/openid/v1/jwks"));
     assert_eq!(errors(&doctor(&nginx, &issuer, &[])), ["JWKS_UNREACHABLE"]);
 }
@@ -325,14 +487,22 @@ fn missing_jwks_is_reported_with_its_url() {
     std::fs::remove_file(nginx.site(0).root.join("cluster1/openid/v1/jwks")).unwrap();
     let run = doctor(&nginx, &issuer, &[]);
     assert_eq!(errors(&run), ["JWKS_HTTP_STATUS"]);
-    assert!(run.finding("JWKS_HTTP_STATUS")["message"].as_str().unwrap().contains("/cluster1/openid/v1/jwks answered 404"));
+    assert!(
+        run.finding("JWKS_HTTP_STATUS")["message"]
+            .as_str()
+            .unwrap()
+            .contains("/cluster1/openid/v1/jwks answered 404")
+    );
 }
 
 #[test]
 fn jwks_served_as_text_plain_is_a_warning() {
     let nginx = Nginx::start(vec![SiteSpec::json(), SiteSpec::with_type("text/plain")]);
     nginx.site(1).put("openid/v1/jwks", &jwks_of(&[RSA_KEY]));
-    let issuer = with_jwks_uri(&nginx, &format!("{}/openid/v1/jwks", nginx.site(1).origin()));
+    let issuer = with_jwks_uri(
+        &nginx,
+        &format!("{}/openid/v1/jwks", nginx.site(1).origin()),
+    );
     let run = doctor(&nginx, &issuer, &[]);
     assert_eq!(run.finding("JWKS_CONTENT_TYPE")["severity"], "warning");
     assert!(errors(&run).is_empty());
@@ -342,7 +512,10 @@ fn jwks_served_as_text_plain_is_a_warning() {
 fn jwks_with_an_unusable_key_is_invalid() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
-    nginx.site(0).put("cluster1/openid/v1/jwks", r#"{"keys":[{"kty":"RSA","n":"!!","e":"AQAB"}]}"#);
+    nginx.site(0).put(
+        "cluster1/openid/v1/jwks",
+        r#"{"keys":[{"kty":"RSA","n":"!!","e":"AQAB"}]}"#,
+    );
     assert_eq!(errors(&doctor(&nginx, &issuer, &[])), ["JWKS_INVALID"]);
     nginx.site(0).put("cluster1/openid/v1/jwks", "not json");
     assert_eq!(errors(&doctor(&nginx, &issuer, &[])), ["JWKS_INVALID"]);
@@ -352,7 +525,9 @@ fn jwks_with_an_unusable_key_is_invalid() {
 fn jwks_without_an_rsa_key_is_a_warning() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
-    nginx.site(0).put("cluster1/openid/v1/jwks", &jwks_of(&[EC_KEY]));
+    nginx
+        .site(0)
+        .put("cluster1/openid/v1/jwks", &jwks_of(&[EC_KEY]));
     let run = doctor(&nginx, &issuer, &[]);
     assert_eq!(run.finding("JWKS_NO_RSA_KEY")["severity"], "warning");
     assert_eq!(run.code, 0);
@@ -373,9 +548,18 @@ fn token_from_the_default_issuer_is_an_issuer_mismatch() {
     let issuer = publish_good(nginx.site(0));
     let mut claims = claims(&issuer);
     claims["iss"] = json!("https://kubernetes.default.svc.cluster.local");
-    let run = doctor_with_token(&nginx, &issuer, &sign(&claims, RSA_KEY, key(RSA_KEY).kid(), Algorithm::RS256));
+    let run = doctor_with_token(
+        &nginx,
+        &issuer,
+        &sign(&claims, RSA_KEY, key(RSA_KEY).kid(), Algorithm::RS256),
+    );
     assert_eq!(errors(&run), ["TOKEN_ISSUER_MISMATCH"]);
-    assert!(run.finding("TOKEN_ISSUER_MISMATCH")["fix"].as_str().unwrap().contains("--service-account-issuer"));
+    assert!(
+        run.finding("TOKEN_ISSUER_MISMATCH")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("--service-account-issuer")
+    );
 }
 
 #[test]
@@ -384,7 +568,11 @@ fn token_for_the_api_server_audience_is_an_audience_mismatch() {
     let issuer = publish_good(nginx.site(0));
     let mut claims = claims(&issuer);
     claims["aud"] = json!("https://kubernetes.default.svc");
-    let run = doctor_with_token(&nginx, &issuer, &sign(&claims, RSA_KEY, key(RSA_KEY).kid(), Algorithm::RS256));
+    let run = doctor_with_token(
+        &nginx,
+        &issuer,
+        &sign(&claims, RSA_KEY, key(RSA_KEY).kid(), Algorithm::RS256),
+    );
     assert_eq!(errors(&run), ["TOKEN_AUDIENCE_MISMATCH"]);
 }
 
@@ -395,14 +583,34 @@ fn expired_and_not_yet_valid_tokens_show_the_skew() {
     let kid = key(RSA_KEY).kid().to_string();
     let mut expired = claims(&issuer);
     expired["exp"] = json!(now() - 7200);
-    let run = doctor_with_token(&nginx, &issuer, &sign(&expired, RSA_KEY, &kid, Algorithm::RS256));
+    let run = doctor_with_token(
+        &nginx,
+        &issuer,
+        &sign(&expired, RSA_KEY, &kid, Algorithm::RS256),
+    );
     assert_eq!(errors(&run), ["TOKEN_EXPIRED"]);
-    assert!(run.finding("TOKEN_EXPIRED")["message"].as_str().unwrap().contains("expired 2h"), "{}", run.stdout);
+    assert!(
+        run.finding("TOKEN_EXPIRED")["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired 2h"),
+        "{}",
+        run.stdout
+    );
     let mut early = claims(&issuer);
     early["nbf"] = json!(now() + 600);
-    let run = doctor_with_token(&nginx, &issuer, &sign(&early, RSA_KEY, &kid, Algorithm::RS256));
+    let run = doctor_with_token(
+        &nginx,
+        &issuer,
+        &sign(&early, RSA_KEY, &kid, Algorithm::RS256),
+    );
     assert_eq!(errors(&run), ["TOKEN_NOT_YET_VALID"]);
-    assert!(run.finding("TOKEN_NOT_YET_VALID")["message"].as_str().unwrap().contains("valid only in 9m"));
+    assert!(
+        run.finding("TOKEN_NOT_YET_VALID")["message"]
+            .as_str()
+            .unwrap()
+            .contains("valid only in 9m")
+    );
 }
 
 #[test]
@@ -410,9 +618,23 @@ fn token_signed_by_an_unpublished_key_is_kid_not_in_jwks() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
     let other = key(OTHER_RSA_KEY);
-    let run = doctor_with_token(&nginx, &issuer, &sign(&claims(&issuer), OTHER_RSA_KEY, other.kid(), Algorithm::RS256));
+    let run = doctor_with_token(
+        &nginx,
+        &issuer,
+        &sign(
+            &claims(&issuer),
+            OTHER_RSA_KEY,
+            other.kid(),
+            Algorithm::RS256,
+        ),
+    );
     assert_eq!(errors(&run), ["TOKEN_KID_NOT_IN_JWKS"]);
-    assert!(run.finding("TOKEN_KID_NOT_IN_JWKS")["message"].as_str().unwrap().contains(other.kid()));
+    assert!(
+        run.finding("TOKEN_KID_NOT_IN_JWKS")["message"]
+            .as_str()
+            .unwrap()
+            .contains(other.kid())
+    );
 }
 
 #[test]
@@ -420,7 +642,16 @@ fn token_whose_kid_is_published_with_another_key_has_an_invalid_signature() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
     let published_kid = key(RSA_KEY).kid().to_string();
-    let run = doctor_with_token(&nginx, &issuer, &sign(&claims(&issuer), OTHER_RSA_KEY, &published_kid, Algorithm::RS256));
+    let run = doctor_with_token(
+        &nginx,
+        &issuer,
+        &sign(
+            &claims(&issuer),
+            OTHER_RSA_KEY,
+            &published_kid,
+            Algorithm::RS256,
+        ),
+    );
     assert_eq!(errors(&run), ["TOKEN_SIGNATURE_INVALID"]);
 }
 
@@ -428,8 +659,19 @@ fn token_whose_kid_is_published_with_another_key_has_an_invalid_signature() {
 fn es256_token_is_a_warning_but_verifies() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));
-    nginx.site(0).put("cluster1/openid/v1/jwks", &jwks_of(&[RSA_KEY, EC_KEY]));
-    let run = doctor_with_token(&nginx, &issuer, &sign(&claims(&issuer), EC_KEY, key(EC_KEY).kid(), Algorithm::ES256));
+    nginx
+        .site(0)
+        .put("cluster1/openid/v1/jwks", &jwks_of(&[RSA_KEY, EC_KEY]));
+    let run = doctor_with_token(
+        &nginx,
+        &issuer,
+        &sign(
+            &claims(&issuer),
+            EC_KEY,
+            key(EC_KEY).kid(),
+            Algorithm::ES256,
+        ),
+    );
     assert_eq!(run.finding("TOKEN_ALG_UNSUPPORTED")["severity"], "warning");
     assert!(errors(&run).is_empty(), "{}", run.stdout);
     assert_eq!(run.code, 0);
@@ -440,29 +682,74 @@ fn text_output_groups_findings_with_one_fix_line_each() {
     let nginx = Nginx::start(vec![SiteSpec::with_type("text/plain")]);
     let issuer = publish_good(nginx.site(0));
     nginx.site(0).put("cluster1/openid/v1/jwks", "{}");
-    let run = Kwif::new().args(["doctor", "--issuer", &issuer, "--ca-file", &nginx.ca_file()]).run();
+    let run = Kwif::new()
+        .args(["doctor", "--issuer", &issuer, "--ca-file", &nginx.ca_file()])
+        .run();
     assert_eq!(run.code, 1);
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert!(lines[0].starts_with("✗ error") && lines[0].contains("hosting") && lines[0].contains(&issuer), "{}", run.stdout);
-    assert!(lines[1].contains("✗ error") && lines[1].contains("JWKS_INVALID"), "errors come first:\n{}", run.stdout);
+    assert!(
+        lines[0].starts_with("✗ error")
+            && lines[0].contains("hosting")
+            && lines[0].contains(&issuer),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[1].contains("✗ error") && lines[1].contains("JWKS_INVALID"),
+        "errors come first:\n{}",
+        run.stdout
+    );
     assert_eq!(run.stdout.matches("fix: ").count(), 4, "{}", run.stdout);
     assert!(!run.stdout.contains('\u{1b}'), "NO_COLOR turns colours off");
-    assert!(run.stdout.trim_end().ends_with("1 error, 3 warnings — 0 of 1 steps ok"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .trim_end()
+            .ends_with("1 error, 3 warnings — 0 of 1 steps ok"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn unusable_ca_file_is_bad_input() {
-    let run = Kwif::new().args(["doctor", "--issuer", "https://localhost/x", "--ca-file", "/nonexistent.pem"]).run();
+    let run = Kwif::new()
+        .args([
+            "doctor",
+            "--issuer",
+            "https://localhost/x",
+            "--ca-file",
+            "/nonexistent.pem",
+        ])
+        .run();
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--ca-file /nonexistent.pem"), "{}", run.stderr);
-    let run = Kwif::new().args(["doctor", "--issuer", "https://localhost/x", "--ca-file", RSA_KEY]).run();
+    assert!(
+        run.stderr.contains("--ca-file /nonexistent.pem"),
+        "{}",
+        run.stderr
+    );
+    let run = Kwif::new()
+        .args([
+            "doctor",
+            "--issuer",
+            "https://localhost/x",
+            "--ca-file",
+            RSA_KEY,
+        ])
+        .run();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no PEM CERTIFICATE"), "{}", run.stderr);
 }
 
 #[test]
 fn issuer_that_is_not_a_url_is_bad_input() {
-    let run = Kwif::new().args(["doctor", "--issuer", "oidc.example.com"]).run();
+    let run = Kwif::new()
+        .args(["doctor", "--issuer", "oidc.example.com"])
+        .run();
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--issuer \"oidc.example.com\" is not a URL"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--issuer \"oidc.example.com\" is not a URL"),
+        "{}",
+        run.stderr
+    );
 }

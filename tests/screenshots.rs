@@ -13,7 +13,11 @@ async fn committed_screenshots_are_up_to_date_and_deterministic() {
     for path in &written {
         let name = path.file_name().unwrap();
         let fresh = std::fs::read(path).unwrap();
-        assert_eq!(fresh, std::fs::read(second.path().join(name)).unwrap(), "{name:?} differs between two renders");
+        assert_eq!(
+            fresh,
+            std::fs::read(second.path().join(name)).unwrap(),
+            "{name:?} differs between two renders"
+        );
         let committed = std::fs::read(assets.join(name)).unwrap_or_default();
         assert!(
             committed == fresh,
@@ -21,6 +25,9 @@ async fn committed_screenshots_are_up_to_date_and_deterministic() {
             name.to_string_lossy()
         );
         let text = String::from_utf8(fresh).unwrap();
-        assert!(text.starts_with("<svg") && text.contains("issuer"), "{name:?} is not a wizard view");
+        assert!(
+            text.starts_with("<svg") && text.contains("issuer"),
+            "{name:?} is not a wizard view"
+        );
     }
 }

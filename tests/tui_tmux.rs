@@ -13,14 +13,32 @@ impl Tmux {
     fn start(name: &str, command: &str) -> Tmux {
         let socket = format!("kwif-test-{}-{name}", std::process::id());
         let tmux = Tmux { socket };
-        let status = tmux.run(&["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", "bash --norc --noprofile"]);
-        assert!(status, "tmux is not installed: run `bash scripts/test.sh`, which installs it");
+        let status = tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "bash --norc --noprofile",
+        ]);
+        assert!(
+            status,
+            "tmux is not installed: run `bash scripts/test.sh`, which installs it"
+        );
         tmux.run(&["send-keys", "-t", "t", command, "Enter"]);
         tmux
     }
 
     fn run(&self, args: &[&str]) -> bool {
-        Command::new("tmux").arg("-L").arg(&self.socket).args(args).status().is_ok_and(|s| s.success())
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
     }
 
     fn keys(&self, keys: &str) {
@@ -28,7 +46,10 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let output = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"]).output().unwrap();
+        let output = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
@@ -40,7 +61,10 @@ impl Tmux {
             if screen.contains(text) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "waited {timeout:?} for {text:?}; the screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "waited {timeout:?} for {text:?}; the screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -68,7 +92,10 @@ impl Tmux {
             if screen.contains("apply all?") {
                 self.keys("y");
             }
-            assert!(Instant::now() < deadline, "six ok never came; the screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "six ok never came; the screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -91,9 +118,15 @@ fn quit_and_check_terminal(tmux: &Tmux) {
     tmux.keys("q");
     // The command line says EN''D, so only the output line ends in END.
     let screen = tmux.wait_for_line(|line| line.ends_with(" END"), "");
-    assert!(screen.lines().any(|line| line.trim() == "EXIT=0"), "kwif did not exit 0:\n{screen}");
+    assert!(
+        screen.lines().any(|line| line.trim() == "EXIT=0"),
+        "kwif did not exit 0:\n{screen}"
+    );
     // Canonical mode and echo are back on: the terminal was restored.
-    assert!(screen.lines().any(|line| line.trim() == "icanon echo END"), "the terminal was not restored:\n{screen}");
+    assert!(
+        screen.lines().any(|line| line.trim() == "icanon echo END"),
+        "the terminal was not restored:\n{screen}"
+    );
 }
 
 #[test]
@@ -101,11 +134,26 @@ fn fresh_demo_is_set_up_with_apply_all_and_quits_cleanly() {
     let tmux = Tmux::start("fresh", &demo_command("fresh"));
     let screen = tmux.wait_for("checked 6 steps", Duration::from_secs(60));
     assert!(screen.contains("0 of 6 ok"), "{screen}");
-    assert!(screen.contains("issuer") && screen.contains("~ drift"), "{screen}");
+    assert!(
+        screen.contains("issuer") && screen.contains("~ drift"),
+        "{screen}"
+    );
     tmux.apply_all_until_six_ok();
     let screen = tmux.screen();
-    for step in ["issuer", "hosting", "identity", "federation", "workload", "verify"] {
-        assert!(screen.lines().any(|line| line.contains(step) && line.contains("✓ ok")), "{step} is not ok:\n{screen}");
+    for step in [
+        "issuer",
+        "hosting",
+        "identity",
+        "federation",
+        "workload",
+        "verify",
+    ] {
+        assert!(
+            screen
+                .lines()
+                .any(|line| line.contains(step) && line.contains("✓ ok")),
+            "{step} is not ok:\n{screen}"
+        );
     }
     quit_and_check_terminal(&tmux);
 }
@@ -116,7 +164,11 @@ fn drifted_demo_leads_to_the_fixes_and_repairs_them() {
     // Every step checked: the first one that needs a fix is selected then.
     let screen = tmux.wait_for("checked 6 steps", Duration::from_secs(60));
     // The first step that needs a fix is selected at start: hosting (the unpublished key).
-    let selected = screen.lines().find(|line| line.contains('▶')).unwrap_or_default().to_string();
+    let selected = screen
+        .lines()
+        .find(|line| line.contains('▶'))
+        .unwrap_or_default()
+        .to_string();
     assert!(selected.contains("hosting"), "{screen}");
     assert!(screen.contains("HOSTING_KEY_NOT_PUBLISHED"), "{screen}");
     tmux.apply_all_until_six_ok();

@@ -386,4 +386,35 @@ mod tests {
             "spec.api is a list, but kwif expects a map there: fix it by hand, then run kwif again"
         );
     }
+
+    #[test]
+    fn an_empty_flow_map_opens_for_new_keys_keeping_its_comment() {
+        let text = "spec:\n  api: {} # filled by kwif\n  other: 1\n";
+        let edited =
+            edit_document(text, &parse(text), &[Edit::set(&["spec", "api"], "a", "b")]).unwrap();
+        assert!(!edited.rewritten);
+        assert_eq!(
+            edited.text,
+            "spec:\n  api: # filled by kwif\n    a: b\n  other: 1\n"
+        );
+    }
+
+    #[test]
+    fn a_flow_sequence_becomes_a_block_sequence() {
+        let text = "args: [\"a=1\", b=2]   # two\nnext: x\n";
+        let block = FlagBlock {
+            owned: vec![],
+            slots: vec![Slot::New(Item::Scalar("c=3".into()))],
+        };
+        let edit = Edit::Sequence {
+            path: vec![],
+            key: "args".into(),
+            block,
+            style: COMPACT,
+        };
+        let edited = edit_document(text, &parse(text), &[edit]).unwrap();
+        assert!(!edited.rewritten, "{}", edited.text);
+        assert_eq!(parse(&edited.text), parse("args: [a=1, b=2, c=3]\nnext: x"));
+        assert!(edited.text.ends_with("next: x\n"));
+    }
 }

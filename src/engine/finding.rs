@@ -38,11 +38,21 @@ pub struct Finding {
 
 impl Finding {
     pub fn error(code: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
-        Finding { code, severity: Severity::Error, message: message.into(), fix: fix.into() }
+        Finding {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            fix: fix.into(),
+        }
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
-        Finding { code, severity: Severity::Warning, message: message.into(), fix: fix.into() }
+        Finding {
+            code,
+            severity: Severity::Warning,
+            message: message.into(),
+            fix: fix.into(),
+        }
     }
 
     pub fn is_error(&self) -> bool {

@@ -47,7 +47,12 @@ pub fn render_text(report: &Report, subject: Option<&str>) -> String {
 fn render_step(out: &mut String, step: &StepReport, subject: Option<&str>) {
     let style = status_style(step.status);
     let status = format!("{} {}", step.status.symbol(), step.status.word());
-    let _ = write!(out, "{style}{status:<11}{style:#} {BOLD}{:<11}{BOLD:#}{DIM}{}{DIM:#}", step.id.as_str(), step.id.title());
+    let _ = write!(
+        out,
+        "{style}{status:<11}{style:#} {BOLD}{:<11}{BOLD:#}{DIM}{}{DIM:#}",
+        step.id.as_str(),
+        step.id.title()
+    );
     if let Some(subject) = subject {
         let _ = write!(out, "  {subject}");
     }
@@ -62,7 +67,11 @@ fn render_step(out: &mut String, step: &StepReport, subject: Option<&str>) {
 fn render_finding(out: &mut String, finding: &Finding) {
     let style = severity_style(finding.severity);
     let label = format!("{} {}", finding.severity.symbol(), finding.severity.word());
-    let _ = writeln!(out, "  {style}{label:<9}{style:#} {BOLD}{}{BOLD:#}", finding.code);
+    let _ = writeln!(
+        out,
+        "  {style}{label:<9}{style:#} {BOLD}{}{BOLD:#}",
+        finding.code
+    );
     for line in finding.message.lines() {
         let _ = writeln!(out, "            {line}");
     }
@@ -73,11 +82,20 @@ fn render_finding(out: &mut String, finding: &Finding) {
 
 fn summary_line(report: &Report) -> String {
     let count = |severity| {
-        report.steps.iter().flat_map(|s| &s.findings).filter(|f| f.severity == severity).count()
+        report
+            .steps
+            .iter()
+            .flat_map(|s| &s.findings)
+            .filter(|f| f.severity == severity)
+            .count()
     };
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let ok = report.steps.iter().filter(|s| s.status == Status::Ok).count();
+    let ok = report
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Ok)
+        .count();
     format!(
         "{}, {} — {ok} of {} steps ok",
         plural(errors, "error"),
@@ -96,7 +114,12 @@ pub fn render_json(report: &Report) -> String {
 pub fn render_plans_text(plans: &[Plan]) -> String {
     let mut out = String::new();
     for plan in plans {
-        let _ = writeln!(out, "{BOLD}{:<11}{BOLD:#}{DIM}{}{DIM:#}", plan.step.as_str(), plan.step.title());
+        let _ = writeln!(
+            out,
+            "{BOLD}{:<11}{BOLD:#}{DIM}{}{DIM:#}",
+            plan.step.as_str(),
+            plan.step.title()
+        );
         if plan.is_empty() {
             let _ = writeln!(out, "  {DIM}nothing to change{DIM:#}");
             continue;
@@ -110,7 +133,11 @@ pub fn render_plans_text(plans: &[Plan]) -> String {
         }
     }
     let count: usize = plans.iter().map(|plan| plan.changes.len()).sum();
-    let _ = writeln!(out, "{count} change{} planned", if count == 1 { "" } else { "s" });
+    let _ = writeln!(
+        out,
+        "{count} change{} planned",
+        if count == 1 { "" } else { "s" }
+    );
     out
 }
 
@@ -152,7 +179,11 @@ pub fn render_plans_json(plans: &[Plan]) -> String {
             changes: plan
                 .changes
                 .iter()
-                .map(|change| ChangeJson { target: &change.target, summary: &change.summary, diff: change.diff() })
+                .map(|change| ChangeJson {
+                    target: &change.target,
+                    summary: &change.summary,
+                    diff: change.diff(),
+                })
                 .collect(),
         })
         .collect();
@@ -166,11 +197,20 @@ pub fn render_plans_yaml(plans: &[Plan]) -> String {
     for change in plans.iter().flat_map(|plan| &plan.changes) {
         match &change.manifest {
             Some(manifest) => {
-                let _ = writeln!(out, "---\n# {}: {}", change.target, change.summary.lines().next().unwrap_or_default());
+                let _ = writeln!(
+                    out,
+                    "---\n# {}: {}",
+                    change.target,
+                    change.summary.lines().next().unwrap_or_default()
+                );
                 out.push_str(manifest);
             }
             None => {
-                let _ = writeln!(out, "# not a Kubernetes object, change by hand: {}", change.target);
+                let _ = writeln!(
+                    out,
+                    "# not a Kubernetes object, change by hand: {}",
+                    change.target
+                );
             }
         }
     }
@@ -184,7 +224,11 @@ mod tests {
 
     fn sample() -> Report {
         let findings = vec![
-            Finding::warning("DISCOVERY_CONTENT_TYPE", "served as text/plain", "serve it as application/json"),
+            Finding::warning(
+                "DISCOVERY_CONTENT_TYPE",
+                "served as text/plain",
+                "serve it as application/json",
+            ),
             Finding::error("DISCOVERY_HTTP_STATUS", "answered 404", "fix the path"),
         ];
         Report::single(StepId::Hosting, Check::from_findings(findings, false))
@@ -192,14 +236,18 @@ mod tests {
 
     #[test]
     fn text_groups_by_step_and_puts_errors_first_with_their_fix() {
-        let text = anstream::adapter::strip_str(&render_text(&sample(), Some("https://x"))).to_string();
+        let text =
+            anstream::adapter::strip_str(&render_text(&sample(), Some("https://x"))).to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("✗ error"), "{text}");
         assert!(lines[0].contains("hosting") && lines[0].contains("https://x"));
         assert!(lines[1].contains("✗ error") && lines[1].contains("DISCOVERY_HTTP_STATUS"));
         assert_eq!(lines[3].trim(), "fix: fix the path");
         assert!(lines[4].contains("! warning") && lines[4].contains("DISCOVERY_CONTENT_TYPE"));
-        assert_eq!(lines.last().copied(), Some("1 error, 1 warning — 0 of 1 steps ok"));
+        assert_eq!(
+            lines.last().copied(),
+            Some("1 error, 1 warning — 0 of 1 steps ok")
+        );
     }
 
     #[test]
@@ -216,17 +264,30 @@ mod tests {
     }
 
     fn plan() -> Plan {
-        let change = crate::engine::Change::new("Deployment a/web", "server-side apply", "x: 1\n", "x: 2\n")
-            .with_manifest("kind: Deployment\n");
-        Plan { step: StepId::Workload, changes: vec![change] }
+        let change =
+            crate::engine::Change::new("Deployment a/web", "server-side apply", "x: 1\n", "x: 2\n")
+                .with_manifest("kind: Deployment\n");
+        Plan {
+            step: StepId::Workload,
+            changes: vec![change],
+        }
     }
 
     #[test]
     fn plan_text_shows_the_target_summary_and_diff() {
-        let empty = Plan { step: StepId::Issuer, changes: vec![] };
+        let empty = Plan {
+            step: StepId::Issuer,
+            changes: vec![],
+        };
         let text = anstream::adapter::strip_str(&render_plans_text(&[empty, plan()])).to_string();
-        assert!(text.contains("issuer") && text.contains("nothing to change"), "{text}");
-        assert!(text.contains("  Deployment a/web\n  server-side apply\n"), "{text}");
+        assert!(
+            text.contains("issuer") && text.contains("nothing to change"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  Deployment a/web\n  server-side apply\n"),
+            "{text}"
+        );
         assert!(text.contains("    -x: 1\n    +x: 2\n"), "{text}");
         assert!(text.ends_with("1 change planned\n"));
     }
@@ -235,7 +296,15 @@ mod tests {
     fn plan_json_and_yaml_carry_the_changes() {
         let value: serde_json::Value = serde_json::from_str(&render_plans_json(&[plan()])).unwrap();
         assert_eq!(value["plans"][0]["step"], "workload");
-        assert!(value["plans"][0]["changes"][0]["diff"].as_str().unwrap().contains("+x: 2"));
-        assert_eq!(render_plans_yaml(&[plan()]), "---\n# Deployment a/web: server-side apply\nkind: Deployment\n");
+        assert!(
+            value["plans"][0]["changes"][0]["diff"]
+                .as_str()
+                .unwrap()
+                .contains("+x: 2")
+        );
+        assert_eq!(
+            render_plans_yaml(&[plan()]),
+            "---\n# Deployment a/web: server-side apply\nkind: Deployment\n"
+        );
     }
 }

@@ -24,12 +24,22 @@ pub struct Report {
 
 impl Report {
     pub fn single(id: StepId, check: Check) -> Report {
-        Report { steps: vec![StepReport { id, status: check.status, findings: check.findings }] }
+        Report {
+            steps: vec![StepReport {
+                id,
+                status: check.status,
+                findings: check.findings,
+            }],
+        }
     }
 
     /// Exit code of the contract: 0 when nothing needs attention, else 1.
     pub fn exit_code(&self) -> u8 {
-        if self.steps.iter().any(|step| step.status.needs_attention()) { 1 } else { 0 }
+        if self.steps.iter().any(|step| step.status.needs_attention()) {
+            1
+        } else {
+            0
+        }
     }
 }
 
@@ -50,7 +60,10 @@ pub struct Runner {
 
 impl Runner {
     pub fn new(steps: Vec<Box<dyn Step>>) -> Runner {
-        Runner { steps, concurrency: DEFAULT_CONCURRENCY }
+        Runner {
+            steps,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
     }
 
     pub fn with_concurrency(mut self, concurrency: usize) -> Runner {
@@ -84,7 +97,11 @@ impl Runner {
             .await;
         let steps = checks
             .into_iter()
-            .map(|(id, check)| StepReport { id, status: check.status, findings: check.findings })
+            .map(|(id, check)| StepReport {
+                id,
+                status: check.status,
+                findings: check.findings,
+            })
             .collect();
         Report { steps }
     }
@@ -103,8 +120,12 @@ impl Runner {
     /// them (a workload needs the identity's client id). Stops at the first refusal or failure,
     /// then checks every step again.
     pub async fn apply_all(&self, mut confirm: impl FnMut(&Plan) -> bool) -> ApplyOutcome {
-        let mut outcome =
-            ApplyOutcome { applied: Vec::new(), declined: None, failed: None, report: Report::default() };
+        let mut outcome = ApplyOutcome {
+            applied: Vec::new(),
+            declined: None,
+            failed: None,
+            report: Report::default(),
+        };
         for step in &self.steps {
             let plan = match step.plan().await {
                 Ok(plan) => plan,
@@ -149,8 +170,18 @@ mod tests {
     }
 
     impl Toy {
-        fn boxed(id: StepId, delay_ms: u64, log: &std::sync::Arc<Mutex<Vec<String>>>) -> Box<dyn Step> {
-            Box::new(Toy { id, delay_ms, applied: Mutex::new(false), fails: false, log: log.clone() })
+        fn boxed(
+            id: StepId,
+            delay_ms: u64,
+            log: &std::sync::Arc<Mutex<Vec<String>>>,
+        ) -> Box<dyn Step> {
+            Box::new(Toy {
+                id,
+                delay_ms,
+                applied: Mutex::new(false),
+                fails: false,
+                log: log.clone(),
+            })
         }
     }
 
@@ -160,13 +191,22 @@ mod tests {
         }
         fn check(&self) -> StepFuture<'_, Check> {
             Box::pin(async move {
-                self.log.lock().unwrap().push(format!("check-start {}", self.id));
+                self.log
+                    .lock()
+                    .unwrap()
+                    .push(format!("check-start {}", self.id));
                 tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
-                self.log.lock().unwrap().push(format!("check-end {}", self.id));
+                self.log
+                    .lock()
+                    .unwrap()
+                    .push(format!("check-end {}", self.id));
                 if *self.applied.lock().unwrap() {
                     Check::ok()
                 } else {
-                    Check::from_findings(vec![Finding::warning("TOY_DRIFT", "not applied", "apply it")], true)
+                    Check::from_findings(
+                        vec![Finding::warning("TOY_DRIFT", "not applied", "apply it")],
+                        true,
+                    )
                 }
             })
         }
@@ -177,7 +217,10 @@ mod tests {
                 } else {
                     vec![Change::new(self.id.to_string(), "toy", "a\n", "b\n")]
                 };
-                Ok(Plan { step: self.id, changes })
+                Ok(Plan {
+                    step: self.id,
+                    changes,
+                })
             })
         }
         fn apply<'a>(&'a self, _plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
@@ -222,22 +265,31 @@ mod tests {
             Toy::boxed(StepId::Issuer, 0, &log),
         ]);
         let mut confirmed = Vec::new();
-        let outcome = runner.apply_all(|plan| {
-            confirmed.push(plan.step);
-            true
-        }).await;
+        let outcome = runner
+            .apply_all(|plan| {
+                confirmed.push(plan.step);
+                true
+            })
+            .await;
         assert_eq!(confirmed, [StepId::Identity, StepId::Issuer]);
         assert_eq!(outcome.applied, [StepId::Identity, StepId::Issuer]);
         assert!(outcome.report.steps.iter().all(|s| s.status == Status::Ok));
         assert_eq!(outcome.report.exit_code(), 0);
         let plans = runner.plan_all().await;
-        assert!(plans.iter().all(|(_, plan)| plan.as_ref().unwrap().is_empty()));
+        assert!(
+            plans
+                .iter()
+                .all(|(_, plan)| plan.as_ref().unwrap().is_empty())
+        );
     }
 
     #[tokio::test]
     async fn nothing_is_applied_without_confirmation() {
         let log = log();
-        let runner = Runner::new(vec![Toy::boxed(StepId::Issuer, 0, &log), Toy::boxed(StepId::Verify, 0, &log)]);
+        let runner = Runner::new(vec![
+            Toy::boxed(StepId::Issuer, 0, &log),
+            Toy::boxed(StepId::Verify, 0, &log),
+        ]);
         let outcome = runner.apply_all(|_| false).await;
         assert_eq!(outcome.declined, Some(StepId::Issuer));
         assert!(outcome.applied.is_empty());
@@ -256,7 +308,13 @@ mod tests {
         });
         let runner = Runner::new(vec![failing, Toy::boxed(StepId::Verify, 0, &log)]);
         let outcome = runner.apply_all(|_| true).await;
-        assert_eq!(outcome.failed.as_ref().map(|(id, e)| (*id, e.message.as_str())), Some((StepId::Hosting, "toy failure")));
+        assert_eq!(
+            outcome
+                .failed
+                .as_ref()
+                .map(|(id, e)| (*id, e.message.as_str())),
+            Some((StepId::Hosting, "toy failure"))
+        );
         assert!(!log.lock().unwrap().contains(&"apply verify".to_string()));
         assert_eq!(outcome.report.steps.len(), 2);
     }
@@ -264,8 +322,11 @@ mod tests {
     #[tokio::test]
     async fn select_keeps_only_the_named_steps() {
         let log = log();
-        let runner = Runner::new(vec![Toy::boxed(StepId::Issuer, 0, &log), Toy::boxed(StepId::Verify, 0, &log)])
-            .select(&[StepId::Verify]);
+        let runner = Runner::new(vec![
+            Toy::boxed(StepId::Issuer, 0, &log),
+            Toy::boxed(StepId::Verify, 0, &log),
+        ])
+        .select(&[StepId::Verify]);
         assert_eq!(runner.step_ids(), [StepId::Verify]);
     }
 

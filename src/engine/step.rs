@@ -74,11 +74,17 @@ pub struct Check {
 
 impl Check {
     pub fn ok() -> Check {
-        Check { status: Status::Ok, findings: Vec::new() }
+        Check {
+            status: Status::Ok,
+            findings: Vec::new(),
+        }
     }
 
     pub fn skipped(reason: Finding) -> Check {
-        Check { status: Status::Skipped, findings: vec![reason] }
+        Check {
+            status: Status::Skipped,
+            findings: vec![reason],
+        }
     }
 
     /// `error` when any finding is an error, else `drift` when `drifted`, else `ok`.
@@ -135,7 +141,10 @@ impl Change {
         similar::TextDiff::from_lines(&self.before, &self.after)
             .unified_diff()
             .context_radius(3)
-            .header(&format!("{} (now)", self.target), &format!("{} (planned)", self.target))
+            .header(
+                &format!("{} (now)", self.target),
+                &format!("{} (planned)", self.target),
+            )
             .to_string()
     }
 }
@@ -163,7 +172,10 @@ pub struct StepError {
 
 impl StepError {
     pub fn new(message: impl Into<String>, fix: impl Into<String>) -> StepError {
-        StepError { message: message.into(), fix: fix.into() }
+        StepError {
+            message: message.into(),
+            fix: fix.into(),
+        }
     }
 }
 

@@ -31,16 +31,60 @@ type Rule = (fn(&ClusterFacts) -> bool, &'static str, &'static str);
 /// First match wins; the version suffix is the strongest tell, kubeadm's static pod the weakest
 /// (kind and minikube run kubeadm too, so they are tested before it).
 const RULES: [Rule; 10] = [
-    (|f| f.git_version.contains("+k0s"), "k0s", "the version string ends in +k0s"),
-    (|f| f.git_version.contains("+k3s"), "k3s", "the version string ends in +k3s"),
-    (|f| f.git_version.contains("+rke2"), "rke2", "the version string ends in +rke2"),
-    (|f| f.os_images.iter().any(|os| os.starts_with("Talos")), "talos", "the nodes run Talos"),
-    (|f| has_label(f, "node.openshift.io/os_id"), "openshift", "the nodes carry node.openshift.io labels"),
-    (|f| has_label(f, "microk8s.io/cluster"), "microk8s", "the nodes carry the microk8s.io/cluster label"),
-    (|f| has_label(f, "minikube.k8s.io/name"), "minikube", "the nodes carry minikube.k8s.io labels"),
-    (|f| f.provider_ids.iter().any(|id| id.starts_with("kind://")), "kind", "the nodes' providerID starts with kind://"),
-    (|f| f.has_kubeadm_apiserver_pod, "kubeadm", "kube-system runs kubeadm's static kube-apiserver pod"),
-    (|f| f.node_annotations.iter().any(|a| a.starts_with("kubeadm.alpha.kubernetes.io/")), "kubeadm", "the nodes carry kubeadm annotations"),
+    (
+        |f| f.git_version.contains("+k0s"),
+        "k0s",
+        "the version string ends in +k0s",
+    ),
+    (
+        |f| f.git_version.contains("+k3s"),
+        "k3s",
+        "the version string ends in +k3s",
+    ),
+    (
+        |f| f.git_version.contains("+rke2"),
+        "rke2",
+        "the version string ends in +rke2",
+    ),
+    (
+        |f| f.os_images.iter().any(|os| os.starts_with("Talos")),
+        "talos",
+        "the nodes run Talos",
+    ),
+    (
+        |f| has_label(f, "node.openshift.io/os_id"),
+        "openshift",
+        "the nodes carry node.openshift.io labels",
+    ),
+    (
+        |f| has_label(f, "microk8s.io/cluster"),
+        "microk8s",
+        "the nodes carry the microk8s.io/cluster label",
+    ),
+    (
+        |f| has_label(f, "minikube.k8s.io/name"),
+        "minikube",
+        "the nodes carry minikube.k8s.io labels",
+    ),
+    (
+        |f| f.provider_ids.iter().any(|id| id.starts_with("kind://")),
+        "kind",
+        "the nodes' providerID starts with kind://",
+    ),
+    (
+        |f| f.has_kubeadm_apiserver_pod,
+        "kubeadm",
+        "kube-system runs kubeadm's static kube-apiserver pod",
+    ),
+    (
+        |f| {
+            f.node_annotations
+                .iter()
+                .any(|a| a.starts_with("kubeadm.alpha.kubernetes.io/"))
+        },
+        "kubeadm",
+        "the nodes carry kubeadm annotations",
+    ),
 ];
 
 fn has_label(facts: &ClusterFacts, key: &str) -> bool {
@@ -49,10 +93,13 @@ fn has_label(facts: &ClusterFacts, key: &str) -> bool {
 
 impl ClusterFacts {
     pub fn detect(&self) -> Option<Detected> {
-        RULES.iter().find(|(matches, ..)| matches(self)).map(|(_, id, why)| Detected {
-            id,
-            evidence: format!("{why} ({})", self.git_version),
-        })
+        RULES
+            .iter()
+            .find(|(matches, ..)| matches(self))
+            .map(|(_, id, why)| Detected {
+                id,
+                evidence: format!("{why} ({})", self.git_version),
+            })
     }
 }
 
@@ -61,13 +108,23 @@ pub async fn gather(client: &Client) -> Result<ClusterFacts, KubeError> {
     let version = client
         .apiserver_version()
         .await
-        .map_err(|error| KubeError::Request { what: "reading /version".into(), message: error.to_string() })?;
-    let mut facts = ClusterFacts { git_version: version.git_version, ..Default::default() };
+        .map_err(|error| KubeError::Request {
+            what: "reading /version".into(),
+            message: error.to_string(),
+        })?;
+    let mut facts = ClusterFacts {
+        git_version: version.git_version,
+        ..Default::default()
+    };
     let nodes: Api<Node> = Api::all(client.clone());
     if let Ok(list) = nodes.list(&ListParams::default()).await {
         for node in list.items {
-            facts.node_labels.extend(node.metadata.labels.unwrap_or_default());
-            facts.node_annotations.extend(node.metadata.annotations.unwrap_or_default().into_keys());
+            facts
+                .node_labels
+                .extend(node.metadata.labels.unwrap_or_default());
+            facts
+                .node_annotations
+                .extend(node.metadata.annotations.unwrap_or_default().into_keys());
             let spec = node.spec.unwrap_or_default();
             facts.provider_ids.extend(spec.provider_id);
             if let Some(info) = node.status.and_then(|status| status.node_info) {
@@ -88,7 +145,10 @@ mod tests {
     use super::*;
 
     fn facts(git_version: &str) -> ClusterFacts {
-        ClusterFacts { git_version: git_version.into(), ..Default::default() }
+        ClusterFacts {
+            git_version: git_version.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -104,14 +164,17 @@ mod tests {
         let mut kind = facts("v1.33.2");
         kind.has_kubeadm_apiserver_pod = true;
         assert_eq!(kind.detect().unwrap().id, "kubeadm");
-        kind.provider_ids.push("kind://docker/kind/kind-control-plane".into());
+        kind.provider_ids
+            .push("kind://docker/kind/kind-control-plane".into());
         assert_eq!(kind.detect().unwrap().id, "kind");
     }
 
     #[test]
     fn labels_and_os_images_tell_the_others() {
         let mut microk8s = facts("v1.33.2");
-        microk8s.node_labels.push(("microk8s.io/cluster".into(), "true".into()));
+        microk8s
+            .node_labels
+            .push(("microk8s.io/cluster".into(), "true".into()));
         assert_eq!(microk8s.detect().unwrap().id, "microk8s");
         let mut talos = facts("v1.33.2");
         talos.os_images.push("Talos (v1.11.0)".into());

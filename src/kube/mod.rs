@@ -22,7 +22,12 @@ pub enum KubeError {
     #[error("kubeconfig: {0}")]
     Kubeconfig(String),
     #[error("{what}: the API server answered {code} {reason}: {message}")]
-    Api { what: String, code: u16, reason: String, message: String },
+    Api {
+        what: String,
+        code: u16,
+        reason: String,
+        message: String,
+    },
     #[error("{what}: {message}")]
     Request { what: String, message: String },
 }
@@ -45,14 +50,20 @@ impl KubeError {
                 reason: status.reason.clone(),
                 message: status.message.clone(),
             },
-            other => KubeError::Request { what, message: other.to_string() },
+            other => KubeError::Request {
+                what,
+                message: other.to_string(),
+            },
         }
     }
 }
 
 /// A client for `kubeconfig` (default: $KUBECONFIG or ~/.kube/config) and `context`
 /// (default: the current one).
-pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<Client, KubeError> {
+pub async fn connect(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+) -> Result<Client, KubeError> {
     let options = ::kube::config::KubeConfigOptions {
         context: context.map(str::to_string),
         ..Default::default()
@@ -94,15 +105,25 @@ pub async fn mint_token(
     response
         .status
         .map(|status| status.token)
-        .ok_or_else(|| KubeError::Request { what, message: "the answer has no status.token".into() })
+        .ok_or_else(|| KubeError::Request {
+            what,
+            message: "the answer has no status.token".into(),
+        })
 }
 
 /// A raw authenticated GET, like `kubectl get --raw PATH`.
 pub async fn get_raw(client: &Client, path: &str) -> Result<String, KubeError> {
-    let request = http::Request::get(path)
-        .body(Vec::new())
-        .map_err(|error| KubeError::Request { what: path.to_string(), message: error.to_string() })?;
-    client.request_text(request).await.map_err(|error| KubeError::from_kube(path, error))
+    let request =
+        http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|error| KubeError::Request {
+                what: path.to_string(),
+                message: error.to_string(),
+            })?;
+    client
+        .request_text(request)
+        .await
+        .map_err(|error| KubeError::from_kube(path, error))
 }
 
 /// The API resource of a built-in kind, e.g. `("apps", "v1", "Deployment")`.
@@ -146,13 +167,17 @@ pub fn rollout_state(object: &Value) -> Result<(), String> {
     let generation = object["metadata"]["generation"].as_i64().unwrap_or(0);
     let observed = status["observedGeneration"].as_i64().unwrap_or(0);
     if observed < generation {
-        return Err(format!("the controller has not seen generation {generation} yet (observed {observed})"));
+        return Err(format!(
+            "the controller has not seen generation {generation} yet (observed {observed})"
+        ));
     }
     let desired = object["spec"]["replicas"].as_i64().unwrap_or(1);
     let updated = status["updatedReplicas"].as_i64().unwrap_or(0);
     let available = status["availableReplicas"].as_i64().unwrap_or(0);
     if updated < desired {
-        return Err(format!("{updated} of {desired} replicas run the new pod template"));
+        return Err(format!(
+            "{updated} of {desired} replicas run the new pod template"
+        ));
     }
     if available < desired {
         return Err(format!("{available} of {desired} replicas are available"));
@@ -174,7 +199,10 @@ pub async fn wait_for_rollout(
         match state {
             Ok(()) => return Ok(()),
             Err(reason) if tokio::time::Instant::now() >= deadline => {
-                return Err(KubeError::Request { what: format!("rollout of {name}"), message: reason });
+                return Err(KubeError::Request {
+                    what: format!("rollout of {name}"),
+                    message: reason,
+                });
             }
             Err(_) => tokio::time::sleep(interval).await,
         }
@@ -193,9 +221,16 @@ mod tests {
         assert_eq!(rollout_state(&done), Ok(()));
         let pending = json!({"metadata":{"generation":3},"spec":{"replicas":2},
             "status":{"observedGeneration":2,"updatedReplicas":2,"availableReplicas":2}});
-        assert!(rollout_state(&pending).unwrap_err().contains("generation 3"));
+        assert!(
+            rollout_state(&pending)
+                .unwrap_err()
+                .contains("generation 3")
+        );
         let updating = json!({"metadata":{"generation":2},"spec":{"replicas":3},
             "status":{"observedGeneration":2,"updatedReplicas":1,"availableReplicas":3}});
-        assert_eq!(rollout_state(&updating).unwrap_err(), "1 of 3 replicas run the new pod template");
+        assert_eq!(
+            rollout_state(&updating).unwrap_err(),
+            "1 of 3 replicas run the new pod template"
+        );
     }
 }

@@ -17,8 +17,16 @@ pub const REQUIRED_FIELDS: [&str; 5] = [
 
 /// The discovery document for `issuer`, its keys at `jwks_uri` (default `{issuer}/openid/v1/jwks`),
 /// signed with `algorithms` (sorted and deduplicated, like kube-apiserver; RS256 when empty).
-pub fn discovery_document(issuer: &IssuerUrl, jwks_uri: Option<&str>, algorithms: &[&str]) -> Value {
-    let mut algorithms: Vec<&str> = if algorithms.is_empty() { vec!["RS256"] } else { algorithms.to_vec() };
+pub fn discovery_document(
+    issuer: &IssuerUrl,
+    jwks_uri: Option<&str>,
+    algorithms: &[&str],
+) -> Value {
+    let mut algorithms: Vec<&str> = if algorithms.is_empty() {
+        vec!["RS256"]
+    } else {
+        algorithms.to_vec()
+    };
     algorithms.sort_unstable();
     algorithms.dedup();
     json!({
@@ -40,16 +48,32 @@ mod tests {
         let document = discovery_document(&issuer, None, &[]);
         let keys: Vec<&String> = document.as_object().unwrap().keys().collect();
         assert_eq!(keys, REQUIRED_FIELDS);
-        assert_eq!(document["issuer"], "https://st1.blob.core.windows.net/oidc/");
-        assert_eq!(document["jwks_uri"], "https://st1.blob.core.windows.net/oidc/openid/v1/jwks");
-        assert_eq!(document["id_token_signing_alg_values_supported"], json!(["RS256"]));
+        assert_eq!(
+            document["issuer"],
+            "https://st1.blob.core.windows.net/oidc/"
+        );
+        assert_eq!(
+            document["jwks_uri"],
+            "https://st1.blob.core.windows.net/oidc/openid/v1/jwks"
+        );
+        assert_eq!(
+            document["id_token_signing_alg_values_supported"],
+            json!(["RS256"])
+        );
     }
 
     #[test]
     fn algorithms_are_sorted_and_unique() {
         let issuer = IssuerUrl::parse("https://oidc.example.com").unwrap();
-        let document = discovery_document(&issuer, Some("https://keys.example.com/jwks"), &["RS256", "ES256", "RS256"]);
-        assert_eq!(document["id_token_signing_alg_values_supported"], json!(["ES256", "RS256"]));
+        let document = discovery_document(
+            &issuer,
+            Some("https://keys.example.com/jwks"),
+            &["RS256", "ES256", "RS256"],
+        );
+        assert_eq!(
+            document["id_token_signing_alg_values_supported"],
+            json!(["ES256", "RS256"])
+        );
         assert_eq!(document["jwks_uri"], "https://keys.example.com/jwks");
     }
 }

@@ -112,7 +112,9 @@ impl Doctor {
     pub async fn examine(&self, exam: &Examination<'_>) -> Result<Vec<Finding>, DoctorInputError> {
         let mut findings = Vec::new();
         let (issuer, can_fetch) = self.issuer_findings(exam.issuer, &mut findings)?;
-        let token = exam.token.map(|text| Jwt::parse(text).map_err(|error| error.to_string()));
+        let token = exam
+            .token
+            .map(|text| Jwt::parse(text).map_err(|error| error.to_string()));
         if let Some(Err(reason)) = &token {
             findings.push(Finding::error(
                 TOKEN_INVALID,
@@ -120,7 +122,11 @@ impl Doctor {
                 "pass the token file itself, e.g. from `kubectl create token SA -n NS --audience api://AzureADTokenExchange`",
             ));
         }
-        let jwks = if can_fetch { self.hosted_findings(&issuer, &mut findings).await } else { None };
+        let jwks = if can_fetch {
+            self.hosted_findings(&issuer, &mut findings).await
+        } else {
+            None
+        };
         if let Some(Ok(jwt)) = &token {
             token_findings(jwt, issuer.as_str(), exam, jwks.as_ref(), &mut findings);
         }
@@ -134,7 +140,10 @@ impl Doctor {
         raw: &str,
         findings: &mut Vec<Finding>,
     ) -> Result<(IssuerUrl, bool), DoctorInputError> {
-        let input_error = |problem| DoctorInputError { value: raw.to_string(), problem };
+        let input_error = |problem| DoctorInputError {
+            value: raw.to_string(),
+            problem,
+        };
         let mut can_fetch = true;
         for problem in issuer_problems(raw) {
             match problem {
@@ -173,10 +182,16 @@ impl Doctor {
     }
 
     /// Findings about the hosted documents; returns the published keys when they could be read.
-    async fn hosted_findings(&self, issuer: &IssuerUrl, findings: &mut Vec<Finding>) -> Option<JwkSet> {
+    async fn hosted_findings(
+        &self,
+        issuer: &IssuerUrl,
+        findings: &mut Vec<Finding>,
+    ) -> Option<JwkSet> {
         let discovery_url = issuer.discovery_url();
-        let (private, fetched) =
-            tokio::join!(resolves_only_to_private_addresses(issuer), self.fetcher.get(&discovery_url));
+        let (private, fetched) = tokio::join!(
+            resolves_only_to_private_addresses(issuer),
+            self.fetcher.get(&discovery_url)
+        );
         if let Some(addresses) = private {
             findings.push(Finding::warning(
                 ISSUER_PRIVATE_ADDRESS,
@@ -184,7 +199,9 @@ impl Doctor {
                 "Entra ID fetches the documents from the internet: publish them on a public host name",
             ));
         }
-        let document = self.discovery_answer(issuer, &discovery_url, fetched, findings).await?;
+        let document = self
+            .discovery_answer(issuer, &discovery_url, fetched, findings)
+            .await?;
         let jwks_uri = discovery_findings(issuer, &document, findings)?;
         self.jwks_findings(&jwks_uri, findings).await
     }
@@ -203,21 +220,33 @@ impl Doctor {
         if fetched.status == 200 {
             return Some(fetched);
         }
-        let near_miss = if fetched.status == 404 { self.find_near_miss(issuer).await } else { None };
+        let near_miss = if fetched.status == 404 {
+            self.find_near_miss(issuer).await
+        } else {
+            None
+        };
         let fix = match &near_miss {
-            Some(found) => format!("the discovery URL is {discovery_url}, you serve {}: move it there", found.url),
+            Some(found) => format!(
+                "the discovery URL is {discovery_url}, you serve {}: move it there",
+                found.url
+            ),
             None => status_fix(Document::Discovery, fetched.status, discovery_url),
         };
         findings.push(Finding::error(
             DISCOVERY_HTTP_STATUS,
-            format!("{} answered {} (Entra ID fetches exactly this URL)", fetched.url, fetched.status_line()),
+            format!(
+                "{} answered {} (Entra ID fetches exactly this URL)",
+                fetched.url,
+                fetched.status_line()
+            ),
             fix,
         ));
         near_miss
     }
 
     async fn find_near_miss(&self, issuer: &IssuerUrl) -> Option<Fetched> {
-        let probes = NEAR_MISS_DISCOVERY_PATHS.map(|path| self.fetcher.get_owned(issuer.below(path)));
+        let probes =
+            NEAR_MISS_DISCOVERY_PATHS.map(|path| self.fetcher.get_owned(issuer.below(path)));
         futures::future::join_all(probes)
             .await
             .into_iter()
@@ -237,10 +266,16 @@ impl Doctor {
             return None;
         }
         let media_type = fetched.media_type();
-        if !matches!(media_type.as_deref(), Some("application/json" | "application/jwk-set+json")) {
+        if !matches!(
+            media_type.as_deref(),
+            Some("application/json" | "application/jwk-set+json")
+        ) {
             findings.push(Finding::warning(
                 JWKS_CONTENT_TYPE,
-                format!("the JWKS is served as {}", describe_media_type(media_type.as_deref())),
+                format!(
+                    "the JWKS is served as {}",
+                    describe_media_type(media_type.as_deref())
+                ),
                 content_type_fix(jwks_uri),
             ));
         }
@@ -281,7 +316,10 @@ fn fetch_findings(
     findings: &mut Vec<Finding>,
 ) -> Option<Fetched> {
     let (unreachable, tls, _) = document.codes();
-    let host = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
     match fetched {
         Ok(answer) => return Some(answer),
         Err(FetchFailure::Tls(problem)) => findings.push(Finding::error(
@@ -309,9 +347,17 @@ fn status_fix(document: Document, status: u16, url: &str) -> String {
         Document::Jwks => "`kwif jwks --key sa.pub` prints the key set",
     };
     match status {
-        401 | 403 => format!("make {url} readable without credentials: Entra ID fetches it anonymously"),
-        404 => format!("publish the {} at exactly {url} ({publish})", document.name()),
-        300..=399 => format!("serve the {} at {url} directly, without a redirect", document.name()),
+        401 | 403 => {
+            format!("make {url} readable without credentials: Entra ID fetches it anonymously")
+        }
+        404 => format!(
+            "publish the {} at exactly {url} ({publish})",
+            document.name()
+        ),
+        300..=399 => format!(
+            "serve the {} at {url} directly, without a redirect",
+            document.name()
+        ),
         _ => format!("make {url} answer 200 with the {}", document.name()),
     }
 }
@@ -331,12 +377,20 @@ fn looks_like_discovery(body: &[u8]) -> bool {
 }
 
 /// Findings about the discovery document's content; returns its `jwks_uri` when it can be fetched.
-fn discovery_findings(issuer: &IssuerUrl, fetched: &Fetched, findings: &mut Vec<Finding>) -> Option<String> {
+fn discovery_findings(
+    issuer: &IssuerUrl,
+    fetched: &Fetched,
+    findings: &mut Vec<Finding>,
+) -> Option<String> {
     let media_type = fetched.media_type();
     if media_type.as_deref() != Some("application/json") {
         findings.push(Finding::warning(
             DISCOVERY_CONTENT_TYPE,
-            format!("{} is served as {}", fetched.url, describe_media_type(media_type.as_deref())),
+            format!(
+                "{} is served as {}",
+                fetched.url,
+                describe_media_type(media_type.as_deref())
+            ),
             content_type_fix(&fetched.url),
         ));
     }
@@ -345,13 +399,24 @@ fn discovery_findings(issuer: &IssuerUrl, fetched: &Fetched, findings: &mut Vec<
         Ok(_) | Err(_) => {
             findings.push(Finding::error(
                 DISCOVERY_INVALID_JSON,
-                format!("{} is not a JSON object{}", fetched.url, if fetched.truncated { " (and over 1 MiB)" } else { "" }),
+                format!(
+                    "{} is not a JSON object{}",
+                    fetched.url,
+                    if fetched.truncated {
+                        " (and over 1 MiB)"
+                    } else {
+                        ""
+                    }
+                ),
                 "publish the JSON document `kwif discovery --issuer ISSUER` prints",
             ));
             return None;
         }
     };
-    for field in REQUIRED_FIELDS.iter().filter(|field| !document.contains_key(**field)) {
+    for field in REQUIRED_FIELDS
+        .iter()
+        .filter(|field| !document.contains_key(**field))
+    {
         findings.push(Finding::error(
             DISCOVERY_MISSING_FIELD,
             format!("the discovery document has no `{field}`"),
@@ -363,9 +428,17 @@ fn discovery_findings(issuer: &IssuerUrl, fetched: &Fetched, findings: &mut Vec<
     jwks_uri_of(&document, findings)
 }
 
-fn document_issuer_findings(issuer: &IssuerUrl, document: &Map<String, Value>, findings: &mut Vec<Finding>) {
-    let Some(value) = document.get("issuer") else { return };
-    let published = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+fn document_issuer_findings(
+    issuer: &IssuerUrl,
+    document: &Map<String, Value>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(value) = document.get("issuer") else {
+        return;
+    };
+    let published = value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string);
     if published != issuer.as_str() {
         findings.push(Finding::error(
             DISCOVERY_ISSUER_MISMATCH,
@@ -374,14 +447,21 @@ fn document_issuer_findings(issuer: &IssuerUrl, document: &Map<String, Value>, f
                 issuer.as_str(),
                 describe_difference(issuer.as_str(), &published)
             ),
-            format!("set \"issuer\" to exactly {:?} (Entra compares byte for byte)", issuer.as_str()),
+            format!(
+                "set \"issuer\" to exactly {:?} (Entra compares byte for byte)",
+                issuer.as_str()
+            ),
         ));
     }
 }
 
 fn algorithm_findings(document: &Map<String, Value>, findings: &mut Vec<Finding>) {
-    let Some(algorithms) = document.get("id_token_signing_alg_values_supported") else { return };
-    let lists_rs256 = algorithms.as_array().is_some_and(|list| list.iter().any(|alg| alg == "RS256"));
+    let Some(algorithms) = document.get("id_token_signing_alg_values_supported") else {
+        return;
+    };
+    let lists_rs256 = algorithms
+        .as_array()
+        .is_some_and(|list| list.iter().any(|alg| alg == "RS256"));
     if !lists_rs256 {
         findings.push(Finding::warning(
             DISCOVERY_RS256_MISSING,
@@ -414,7 +494,13 @@ fn jwks_uri_of(document: &Map<String, Value>, findings: &mut Vec<Finding>) -> Op
 }
 
 /// Findings about a token: what Entra checks after fetching the documents.
-fn token_findings(jwt: &Jwt, issuer: &str, exam: &Examination<'_>, jwks: Option<&JwkSet>, findings: &mut Vec<Finding>) {
+fn token_findings(
+    jwt: &Jwt,
+    issuer: &str,
+    exam: &Examination<'_>,
+    jwks: Option<&JwkSet>,
+    findings: &mut Vec<Finding>,
+) {
     let alg = jwt.header().alg().to_string();
     if alg != "RS256" {
         findings.push(Finding::warning(
@@ -502,7 +588,11 @@ fn signature_findings(jwt: &Jwt, jwks: &JwkSet, findings: &mut Vec<Finding>) {
 
 /// `Some(list)` when every address the issuer's host resolves to is private or loopback.
 async fn resolves_only_to_private_addresses(issuer: &IssuerUrl) -> Option<String> {
-    let host = issuer.host().trim_start_matches('[').trim_end_matches(']').to_string();
+    let host = issuer
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
         Ok(address) => vec![address],
         Err(_) => tokio::net::lookup_host((host.as_str(), issuer.port_or_default()))
@@ -557,23 +647,46 @@ mod tests {
 
     #[test]
     fn private_and_public_addresses_are_told_apart() {
-        for private in ["127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(is_private(private.parse().unwrap()), "{private}");
         }
-        for public in ["20.50.2.1", "8.8.8.8", "2001:4860:4860::8888", "100.128.0.1"] {
+        for public in [
+            "20.50.2.1",
+            "8.8.8.8",
+            "2001:4860:4860::8888",
+            "100.128.0.1",
+        ] {
             assert!(!is_private(public.parse().unwrap()), "{public}");
         }
     }
 
     #[test]
     fn status_fixes_name_the_url_and_the_cause() {
-        assert!(status_fix(Document::Discovery, 403, "https://x/d").contains("without credentials"));
+        assert!(
+            status_fix(Document::Discovery, 403, "https://x/d").contains("without credentials")
+        );
         assert!(status_fix(Document::Jwks, 404, "https://x/j").contains("kwif jwks"));
         assert!(status_fix(Document::Discovery, 302, "https://x/d").contains("without a redirect"));
     }
 
     fn fetched(body: Vec<u8>, content_type: Option<String>) -> Fetched {
-        Fetched { url: "https://oidc.example.com/.well-known/openid-configuration".into(), status: 200, content_type, body, truncated: false }
+        Fetched {
+            url: "https://oidc.example.com/.well-known/openid-configuration".into(),
+            status: 200,
+            content_type,
+            body,
+            truncated: false,
+        }
     }
 
     proptest::proptest! {

@@ -18,11 +18,20 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
     #[error("--ca-file {path}: cannot read it ({source})")]
-    Unreadable { path: PathBuf, source: std::io::Error },
-    #[error("--ca-file {path}: holds no PEM CERTIFICATE block; give the CA certificate in PEM form")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "--ca-file {path}: holds no PEM CERTIFICATE block; give the CA certificate in PEM form"
+    )]
     NoCertificate { path: PathBuf },
     #[error("--ca-file {path}: certificate {index} cannot be used as a trust anchor ({reason})")]
-    BadCertificate { path: PathBuf, index: usize, reason: String },
+    BadCertificate {
+        path: PathBuf,
+        index: usize,
+        reason: String,
+    },
     #[error("cannot set up TLS: {0}")]
     Tls(String),
 }
@@ -88,10 +97,14 @@ impl TlsProblem {
                 format!("renew the certificate for {host} (cert-manager renews automatically)")
             }
             TlsProblem::WrongName => {
-                format!("issue the certificate for {host}: its subject alternative names must include that host")
+                format!(
+                    "issue the certificate for {host}: its subject alternative names must include that host"
+                )
             }
             TlsProblem::Revoked => format!("issue a new certificate for {host}"),
-            TlsProblem::Other(_) => format!("serve TLS 1.2 or 1.3 with a valid certificate for {host}"),
+            TlsProblem::Other(_) => {
+                format!("serve TLS 1.2 or 1.3 with a valid certificate for {host}")
+            }
         }
     }
 }
@@ -117,7 +130,10 @@ impl Fetcher {
         Fetcher::with_timeout(extra_ca_files, DEFAULT_TIMEOUT)
     }
 
-    pub fn with_timeout(extra_ca_files: &[PathBuf], timeout: Duration) -> Result<Fetcher, TrustError> {
+    pub fn with_timeout(
+        extra_ca_files: &[PathBuf],
+        timeout: Duration,
+    ) -> Result<Fetcher, TrustError> {
         let mut roots = rustls::RootCertStore::empty();
         // Unreadable system certificates are not fatal: a private CA may be all the user needs.
         let _ = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
@@ -143,7 +159,8 @@ impl Fetcher {
 
     /// GETs `url` and reads at most [`MAX_DOCUMENT_BYTES`] of the body.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchFailure> {
-        let parsed = reqwest::Url::parse(url).map_err(|error| FetchFailure::BadUrl(error.to_string()))?;
+        let parsed =
+            reqwest::Url::parse(url).map_err(|error| FetchFailure::BadUrl(error.to_string()))?;
         let mut response = self.client.get(parsed).send().await.map_err(classify)?;
         let mut fetched = Fetched {
             url: response.url().to_string(),
@@ -170,18 +187,24 @@ impl Fetcher {
 }
 
 fn add_ca_file(roots: &mut rustls::RootCertStore, path: &Path) -> Result<(), TrustError> {
-    let text = std::fs::read(path).map_err(|source| TrustError::Unreadable { path: path.into(), source })?;
-    let certificates: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(&text).filter_map(Result::ok).collect();
+    let text = std::fs::read(path).map_err(|source| TrustError::Unreadable {
+        path: path.into(),
+        source,
+    })?;
+    let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&text)
+        .filter_map(Result::ok)
+        .collect();
     if certificates.is_empty() {
         return Err(TrustError::NoCertificate { path: path.into() });
     }
     for (index, certificate) in certificates.into_iter().enumerate() {
-        roots.add(certificate).map_err(|error| TrustError::BadCertificate {
-            path: path.into(),
-            index: index + 1,
-            reason: error.to_string(),
-        })?;
+        roots
+            .add(certificate)
+            .map_err(|error| TrustError::BadCertificate {
+                path: path.into(),
+                index: index + 1,
+                reason: error.to_string(),
+            })?;
     }
     Ok(())
 }
@@ -212,7 +235,10 @@ fn find_tls_problem(error: &(dyn StdError + 'static)) -> Option<TlsProblem> {
 /// The next error in the chain. `io::Error::source` skips the error an `io::Error` wraps (and
 /// hyper wraps rustls' error in two of them), so look inside explicitly.
 fn next_cause<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
-    if let Some(inner) = error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+    if let Some(inner) = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
         return Some(inner);
     }
     error.source()

@@ -66,14 +66,20 @@ impl IssuerUrl {
             return Err(problem);
         }
         let url = Url::parse(raw).map_err(|error| IssuerProblem::NotAUrl(error.to_string()))?;
-        Ok(IssuerUrl { text: raw.to_string(), url })
+        Ok(IssuerUrl {
+            text: raw.to_string(),
+            url,
+        })
     }
 
     /// Keeps a URL that breaks the https or query rules, for diagnosis only (the doctor still
     /// checks a token against it). Fails only when the text is not a URL at all.
     pub fn unchecked(raw: &str) -> Result<IssuerUrl, IssuerProblem> {
         let url = Url::parse(raw).map_err(|error| IssuerProblem::NotAUrl(error.to_string()))?;
-        Ok(IssuerUrl { text: raw.to_string(), url })
+        Ok(IssuerUrl {
+            text: raw.to_string(),
+            url,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -91,7 +97,10 @@ impl IssuerUrl {
     /// `{issuer}/.well-known/openid-configuration` after removing any terminating `/`
     /// (OpenID Connect Discovery 1.0 §4, not RFC 8414's insertion rule).
     pub fn discovery_url(&self) -> String {
-        format!("{}/.well-known/openid-configuration", self.text.trim_end_matches('/'))
+        format!(
+            "{}/.well-known/openid-configuration",
+            self.text.trim_end_matches('/')
+        )
     }
 
     /// Where Kubernetes and Azure's guide put the JWKS: `{issuer}/openid/v1/jwks`.
@@ -101,7 +110,11 @@ impl IssuerUrl {
 
     /// The same issuer under another path below it (used to probe near-miss document paths).
     pub fn below(&self, path: &str) -> String {
-        format!("{}/{}", self.text.trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            self.text.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
     }
 }
 
@@ -129,7 +142,11 @@ pub fn describe_difference(expected: &str, actual: &str) -> String {
     if expected.eq_ignore_ascii_case(actual) {
         return "they differ in upper/lower case, and the match is case-sensitive".to_string();
     }
-    let common = expected.bytes().zip(actual.bytes()).take_while(|(a, b)| a == b).count();
+    let common = expected
+        .bytes()
+        .zip(actual.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
     format!("they differ from byte {} on", common + 1)
 }
 
@@ -154,7 +171,10 @@ mod tests {
     fn bare_host_issuer_is_not_normalised_with_a_slash() {
         let issuer = IssuerUrl::parse("https://oidc.example.com").unwrap();
         assert_eq!(issuer.as_str(), "https://oidc.example.com");
-        assert_eq!(issuer.default_jwks_uri(), "https://oidc.example.com/openid/v1/jwks");
+        assert_eq!(
+            issuer.default_jwks_uri(),
+            "https://oidc.example.com/openid/v1/jwks"
+        );
     }
 
     #[test]
@@ -168,14 +188,23 @@ mod tests {
                 IssuerProblem::QueryOrFragment
             ]
         );
-        assert_eq!(issuer_problems("https://x/#"), vec![IssuerProblem::QueryOrFragment]);
-        assert!(matches!(issuer_problems("oidc.example.com")[0], IssuerProblem::NotAUrl(_)));
+        assert_eq!(
+            issuer_problems("https://x/#"),
+            vec![IssuerProblem::QueryOrFragment]
+        );
+        assert!(matches!(
+            issuer_problems("oidc.example.com")[0],
+            IssuerProblem::NotAUrl(_)
+        ));
         assert!(issuer_problems("https://oidc.example.com/cluster1").is_empty());
     }
 
     #[test]
     fn differences_are_named() {
-        assert_eq!(describe_difference("https://x/", "https://x"), "it lacks the trailing slash");
+        assert_eq!(
+            describe_difference("https://x/", "https://x"),
+            "it lacks the trailing slash"
+        );
         assert_eq!(
             describe_difference("https://x", "https://x/"),
             "it has a trailing slash the issuer does not"

@@ -17,19 +17,33 @@ pub fn render(jwt: &Jwt, now: SystemTime) -> String {
     let mut out = String::new();
     section(&mut out, "header", jwt.header().members(), jwt, now);
     section(&mut out, "claims", jwt.claims(), jwt, now);
-    let _ = writeln!(out, "{DIM}signature: not shown (kwif never prints token signatures){DIM:#}");
+    let _ = writeln!(
+        out,
+        "{DIM}signature: not shown (kwif never prints token signatures){DIM:#}"
+    );
     out
 }
 
-fn section(out: &mut String, title: &str, members: &Map<String, Value>, jwt: &Jwt, now: SystemTime) {
+fn section(
+    out: &mut String,
+    title: &str,
+    members: &Map<String, Value>,
+    jwt: &Jwt,
+    now: SystemTime,
+) {
     let _ = writeln!(out, "{LABEL}{title}{LABEL:#}");
-    let width = members.keys().map(|key| key.chars().count()).max().unwrap_or(0);
+    let width = members
+        .keys()
+        .map(|key| key.chars().count())
+        .max()
+        .unwrap_or(0);
     for (name, value) in members {
         let shown = match value {
             Value::String(text) => text.clone(),
             other => other.to_string(),
         };
-        let when = time_claim(jwt, name).map(|time| format!("  {DIM}{}{DIM:#}", describe_time(name, time, now)));
+        let when = time_claim(jwt, name)
+            .map(|time| format!("  {DIM}{}{DIM:#}", describe_time(name, time, now)));
         let _ = writeln!(out, "  {name:<width$}  {shown}{}", when.unwrap_or_default());
     }
 }
@@ -76,12 +90,19 @@ mod tests {
             r#"{"iss":"https://oidc.example.com","aud":["api://AzureADTokenExchange"],"exp":1800003600,"iat":1799999940}"#,
             "c2lnbmF0dXJlLWJ5dGVz",
         );
-        let shown = anstream::adapter::strip_str(&render(&Jwt::parse(&text).unwrap(), now)).to_string();
+        let shown =
+            anstream::adapter::strip_str(&render(&Jwt::parse(&text).unwrap(), now)).to_string();
         assert!(shown.contains("alg  RS256"), "{shown}");
         assert!(shown.contains("iss  https://oidc.example.com"));
         assert!(shown.contains(r#"aud  ["api://AzureADTokenExchange"]"#));
-        assert!(shown.contains("exp  1800003600  2027-01-15T09:00:00Z (expires in 1h)"), "{shown}");
-        assert!(shown.contains("iat  1799999940  2027-01-15T07:59:00Z (1m ago)"), "{shown}");
+        assert!(
+            shown.contains("exp  1800003600  2027-01-15T09:00:00Z (expires in 1h)"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("iat  1799999940  2027-01-15T07:59:00Z (1m ago)"),
+            "{shown}"
+        );
         assert!(!shown.contains("c2lnbmF0dXJlLWJ5dGVz"));
         assert!(shown.contains("signature: not shown"));
     }
@@ -90,7 +111,8 @@ mod tests {
     fn an_expired_token_says_so() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let text = token(r#"{"exp":1799999000}"#, "AA");
-        let shown = anstream::adapter::strip_str(&render(&Jwt::parse(&text).unwrap(), now)).to_string();
+        let shown =
+            anstream::adapter::strip_str(&render(&Jwt::parse(&text).unwrap(), now)).to_string();
         assert!(shown.contains("EXPIRED 16m 40s ago"), "{shown}");
     }
 }

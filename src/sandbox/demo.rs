@@ -20,10 +20,10 @@ use crate::engine::{Runner, Step};
 use crate::hosting::{DirectoryPublisher, KeySource, Publisher};
 use crate::oidc::fetch::Fetcher;
 use crate::profile::Profile;
+use crate::steps::federation::FederationStep;
 use crate::steps::hosting::HostingStep;
 use crate::steps::identity::{IdentityState, IdentityStep};
 use crate::steps::issuer::{IssuerStep, LocalNode, NodeFiles};
-use crate::steps::federation::FederationStep;
 use crate::steps::verify::VerifyStep;
 use crate::steps::workload::{FederationIds, WorkloadStep};
 
@@ -111,24 +111,37 @@ impl Demo {
         let workspace = tempfile::tempdir()?;
         let site = workspace.path().join("site");
         std::fs::create_dir_all(&site)?;
-        let content_type = if scenario == Scenario::BrokenHosting { "text/plain" } else { "application/json" };
+        let content_type = if scenario == Scenario::BrokenHosting {
+            "text/plain"
+        } else {
+            "application/json"
+        };
         let host = StaticHost::start(site.clone(), content_type).await?;
         let ca_file = workspace.path().join("static-host-ca.pem");
         std::fs::write(&ca_file, host.ca_certificate_pem())?;
 
         let kube = Arc::new(KubeSandbox::start(KubeSandboxOptions::new(Distribution::K3s)).await?);
         seed_application(&kube)?;
-        let options = AzureSandboxOptions { principal_replication_delay: Duration::from_millis(300), ..Default::default() }
-            .with_extra_ca_pem(host.ca_certificate_pem());
+        let options = AzureSandboxOptions {
+            principal_replication_delay: Duration::from_millis(300),
+            ..Default::default()
+        }
+        .with_extra_ca_pem(host.ca_certificate_pem());
         let azure = AzureSandbox::start(options).await?;
 
         let issuer = format!("{}/cluster1", host.origin());
         let profile_yaml = profile_yaml(&issuer, &site, &azure);
-        let profile = Profile::from_yaml(&profile_yaml).map_err(|error| DemoError::Profile(error.to_string()))?;
+        let profile = Profile::from_yaml(&profile_yaml)
+            .map_err(|error| DemoError::Profile(error.to_string()))?;
         let node_root = workspace.path().join("node");
         std::fs::create_dir_all(node_root.join("etc/rancher/k3s"))?;
         std::fs::write(node_root.join(K3S_CONFIG_PATH), K3S_CONFIG)?;
-        let default_issuer = kube.flags().service_account_issuers.first().cloned().unwrap_or_default();
+        let default_issuer = kube
+            .flags()
+            .service_account_issuers
+            .first()
+            .cloned()
+            .unwrap_or_default();
         let node = Arc::new(DemoNode {
             files: LocalNode::new(node_root),
             kube: kube.clone(),
@@ -136,7 +149,18 @@ impl Demo {
             jwks_uri: format!("{issuer}/openid/v1/jwks"),
         });
         let identity = IdentityState::from_profile(&profile);
-        let demo = Demo { scenario, profile, profile_yaml, kube, azure, host, node, identity, ca_file, _workspace: workspace };
+        let demo = Demo {
+            scenario,
+            profile,
+            profile_yaml,
+            kube,
+            azure,
+            host,
+            node,
+            identity,
+            ca_file,
+            _workspace: workspace,
+        };
         demo.prepare().await?;
         Ok(demo)
     }
@@ -146,27 +170,51 @@ impl Demo {
         let client = self.kube.client().await?;
         let session = self.azure_session()?;
         let azure = |error: crate::azure::error::AzureError| DemoError::Azure(error.to_string());
-        let fetcher = Fetcher::new(std::slice::from_ref(&self.ca_file)).map_err(|e| DemoError::Azure(e.to_string()))?;
+        let fetcher = Fetcher::new(std::slice::from_ref(&self.ca_file))
+            .map_err(|e| DemoError::Azure(e.to_string()))?;
         let issuer = self.profile.issuer.clone();
-        let publisher = Publisher::Directory(DirectoryPublisher::new(self.host.root(), issuer.clone()));
+        let publisher =
+            Publisher::Directory(DirectoryPublisher::new(self.host.root(), issuer.clone()));
         let ids = FederationIds {
             client_id: None,
             tenant_id: Some(self.azure.tenant_id().to_string()),
             authority_host: self.azure.authority_host(),
         };
         Ok(vec![
-            Box::new(IssuerStep::new(client.clone(), issuer.clone(), None, self.node.clone())),
-            Box::new(HostingStep::new(issuer, KeySource::Cluster(client.clone()), publisher, fetcher.clone())),
-            Box::new(IdentityStep::from_profile(&session, &self.profile, self.identity.clone()).map_err(azure)?),
-            Box::new(FederationStep::from_profile(&session, &self.profile, self.identity.clone()).map_err(azure)?),
+            Box::new(IssuerStep::new(
+                client.clone(),
+                issuer.clone(),
+                None,
+                self.node.clone(),
+            )),
+            Box::new(HostingStep::new(
+                issuer,
+                KeySource::Cluster(client.clone()),
+                publisher,
+                fetcher.clone(),
+            )),
+            Box::new(
+                IdentityStep::from_profile(&session, &self.profile, self.identity.clone())
+                    .map_err(azure)?,
+            ),
+            Box::new(
+                FederationStep::from_profile(&session, &self.profile, self.identity.clone())
+                    .map_err(azure)?,
+            ),
             Box::new(
                 WorkloadStep::new(client.clone(), self.profile.workloads.clone(), ids)
                     .with_identity_state(self.identity.clone())
                     .with_rollout_timeout(Duration::from_secs(20)),
             ),
             Box::new(
-                VerifyStep::from_profile(&session, client, &self.profile, self.identity.clone(), Some(fetcher))
-                    .map_err(azure)?,
+                VerifyStep::from_profile(
+                    &session,
+                    client,
+                    &self.profile,
+                    self.identity.clone(),
+                    Some(fetcher),
+                )
+                .map_err(azure)?,
             ),
         ])
     }
@@ -189,9 +237,16 @@ impl Demo {
     }
 
     fn azure_session(&self) -> Result<AzureSession, DemoError> {
-        let url = |text: String| url::Url::parse(&text).map_err(|error| DemoError::Azure(error.to_string()));
-        let cloud = AzureCloud::custom(url(self.azure.resource_manager_url())?, url(self.azure.authority_host())?);
-        let uuid = |text: &str| uuid::Uuid::try_parse(text).map_err(|error| DemoError::Azure(error.to_string()));
+        let url = |text: String| {
+            url::Url::parse(&text).map_err(|error| DemoError::Azure(error.to_string()))
+        };
+        let cloud = AzureCloud::custom(
+            url(self.azure.resource_manager_url())?,
+            url(self.azure.authority_host())?,
+        );
+        let uuid = |text: &str| {
+            uuid::Uuid::try_parse(text).map_err(|error| DemoError::Azure(error.to_string()))
+        };
         AzureSession::with_credential(
             cloud,
             AzureCredential::fixed_token("sandbox", "demo"),
@@ -235,9 +290,13 @@ impl Demo {
                 crate::oidc::AZURE_AUDIENCE,
             )
             .map_err(|error| fail(error.to_string()))?;
-        let mut deployment =
-            self.kube.object("apps/v1", "Deployment", Some(NAMESPACE), "web-server").ok_or_else(|| fail("no Deployment".into()))?;
-        if let Some(env) = deployment["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut() {
+        let mut deployment = self
+            .kube
+            .object("apps/v1", "Deployment", Some(NAMESPACE), "web-server")
+            .ok_or_else(|| fail("no Deployment".into()))?;
+        if let Some(env) =
+            deployment["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut()
+        {
             env.retain(|variable| variable["name"] != "AZURE_TENANT_ID");
         }
         if let Some(metadata) = deployment["metadata"].as_object_mut() {
@@ -250,7 +309,10 @@ impl Demo {
 
     fn break_hosting(&self) -> Result<(), DemoError> {
         let documents = self.host.root().join("cluster1/.well-known");
-        std::fs::rename(documents.join("openid-configuration"), documents.join("oidc-configuration"))?;
+        std::fs::rename(
+            documents.join("openid-configuration"),
+            documents.join("oidc-configuration"),
+        )?;
         Ok(())
     }
 }

@@ -50,7 +50,10 @@ impl NodeFiles for LocalNode {
 
     fn write_with_backup(&self, path: &Path, text: &str) -> io::Result<PathBuf> {
         let target = self.place(path);
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
         let backup = target.with_extension(format!("kwif-backup-{stamp}"));
         std::fs::copy(&target, &backup)?;
         let temporary = target.with_extension("kwif-new");
@@ -78,55 +81,103 @@ struct Observed {
 }
 
 impl IssuerStep {
-    pub fn new(client: Client, issuer: IssuerUrl, distribution: Option<Distribution>, node: Arc<dyn NodeFiles>) -> IssuerStep {
+    pub fn new(
+        client: Client,
+        issuer: IssuerUrl,
+        distribution: Option<Distribution>,
+        node: Arc<dyn NodeFiles>,
+    ) -> IssuerStep {
         let jwks_uri = issuer.default_jwks_uri();
-        IssuerStep { client, issuer, jwks_uri, distribution, node }
+        IssuerStep {
+            client,
+            issuer,
+            jwks_uri,
+            distribution,
+            node,
+        }
     }
 
     async fn observe(&self) -> Observed {
         let distribution = self.distribution_of_cluster().await;
         let token_issuer = self.current_token_issuer().await;
-        let advertised_jwks_uri = cluster::get_raw(&self.client, "/.well-known/openid-configuration")
-            .await
-            .ok()
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-            .and_then(|document| document["jwks_uri"].as_str().map(str::to_string));
-        Observed { distribution, token_issuer, advertised_jwks_uri }
+        let advertised_jwks_uri =
+            cluster::get_raw(&self.client, "/.well-known/openid-configuration")
+                .await
+                .ok()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .and_then(|document| document["jwks_uri"].as_str().map(str::to_string));
+        Observed {
+            distribution,
+            token_issuer,
+            advertised_jwks_uri,
+        }
     }
 
     async fn distribution_of_cluster(&self) -> Result<(Distribution, String), String> {
         if let Some(distribution) = self.distribution {
             return Ok((distribution, "set in the profile".into()));
         }
-        let facts = detect::gather(&self.client).await.map_err(|error| error.to_string())?;
-        let detected = facts.detect().ok_or_else(|| format!("no tell of a known distribution ({})", facts.git_version))?;
-        let distribution = Distribution::parse(detected.id).ok_or_else(|| format!("kwif has no config rules for {}", detected.id))?;
+        let facts = detect::gather(&self.client)
+            .await
+            .map_err(|error| error.to_string())?;
+        let detected = facts
+            .detect()
+            .ok_or_else(|| format!("no tell of a known distribution ({})", facts.git_version))?;
+        let distribution = Distribution::parse(detected.id)
+            .ok_or_else(|| format!("kwif has no config rules for {}", detected.id))?;
         Ok((distribution, detected.evidence))
     }
 
     async fn current_token_issuer(&self) -> Result<String, String> {
-        let token = cluster::mint_token(&self.client, PROBE_NAMESPACE, PROBE_SERVICE_ACCOUNT, crate::oidc::AZURE_AUDIENCE, PROBE_SECONDS)
-            .await
-            .map_err(|error| error.to_string())?;
-        let jwt = Jwt::parse(&token).map_err(|error| format!("the minted token is not a JWT: {error}"))?;
-        jwt.issuer().map(str::to_string).ok_or_else(|| "the minted token has no iss".to_string())
+        let token = cluster::mint_token(
+            &self.client,
+            PROBE_NAMESPACE,
+            PROBE_SERVICE_ACCOUNT,
+            crate::oidc::AZURE_AUDIENCE,
+            PROBE_SECONDS,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+        let jwt = Jwt::parse(&token)
+            .map_err(|error| format!("the minted token is not a JWT: {error}"))?;
+        jwt.issuer()
+            .map(str::to_string)
+            .ok_or_else(|| "the minted token has no iss".to_string())
     }
 
     /// The config change for the distribution, made on the file when kwif can read it.
-    fn config_change(&self, distribution: Distribution, keep: Option<IssuerUrl>) -> Result<(ConfigChange, Option<String>), StepError> {
-        let change = IssuerChange { issuer: self.issuer.clone(), keep_issuer: keep, jwks_uri: self.jwks_uri.clone() };
+    fn config_change(
+        &self,
+        distribution: Distribution,
+        keep: Option<IssuerUrl>,
+    ) -> Result<(ConfigChange, Option<String>), StepError> {
+        let change = IssuerChange {
+            issuer: self.issuer.clone(),
+            keep_issuer: keep,
+            jwks_uri: self.jwks_uri.clone(),
+        };
         let invalid = |error: distro::DistroError| {
-            StepError::new(error.to_string(), "check the config file, or set cluster.distribution in kwif.yaml")
+            StepError::new(
+                error.to_string(),
+                "check the config file, or set cluster.distribution in kwif.yaml",
+            )
         };
         let snippet = distro::change_config(distribution, None, &change).map_err(invalid)?;
-        let Ok(current) = self.node.read(Path::new(snippet.path)) else { return Ok((snippet, None)) };
-        let config = distro::change_config(distribution, Some(&current), &change).map_err(invalid)?;
+        let Ok(current) = self.node.read(Path::new(snippet.path)) else {
+            return Ok((snippet, None));
+        };
+        let config =
+            distro::change_config(distribution, Some(&current), &change).map_err(invalid)?;
         Ok((config, Some(current)))
     }
 
     /// The command that makes the apiserver read its changed config, for this distribution.
     fn restart_command(&self, distribution: Distribution) -> String {
-        let change = IssuerChange { issuer: self.issuer.clone(), keep_issuer: None, jwks_uri: self.jwks_uri.clone() };
+        let change = IssuerChange {
+            issuer: self.issuer.clone(),
+            keep_issuer: None,
+            jwks_uri: self.jwks_uri.clone(),
+        };
         distro::change_config(distribution, None, &change)
             .map(|config| config.restart.join(" && "))
             .unwrap_or_else(|_| "restart kube-apiserver".to_string())
@@ -165,7 +216,11 @@ impl IssuerStep {
             }
             Ok(_) => {}
         }
-        if observed.advertised_jwks_uri.as_deref().is_some_and(|uri| uri != self.jwks_uri) {
+        if observed
+            .advertised_jwks_uri
+            .as_deref()
+            .is_some_and(|uri| uri != self.jwks_uri)
+        {
             drifted = true;
             findings.push(Finding::warning(
                 "ISSUER_JWKS_URI_NOT_PUBLIC",
@@ -187,7 +242,10 @@ impl IssuerStep {
             return Ok(Vec::new());
         }
         let (distribution, _) = observed.distribution.map_err(|reason| {
-            StepError::new(format!("kwif could not tell the cluster's distribution: {reason}"), "set cluster.distribution in kwif.yaml")
+            StepError::new(
+                format!("kwif could not tell the cluster's distribution: {reason}"),
+                "set cluster.distribution in kwif.yaml",
+            )
         })?;
         // Keep the old issuer accepted so tokens already issued stay valid (kubernetes.md §2).
         let keep = observed
@@ -197,7 +255,12 @@ impl IssuerStep {
             .and_then(|iss| IssuerUrl::parse(&iss).ok());
         let (config, current) = self.config_change(distribution, keep)?;
         let mut summary = match &current {
-            Some(_) => format!("write {} ({}), then run: {}", config.path, distribution.as_str(), config.restart.join(" && ")),
+            Some(_) => format!(
+                "write {} ({}), then run: {}",
+                config.path,
+                distribution.as_str(),
+                config.restart.join(" && ")
+            ),
             None => format!(
                 "kwif cannot read {} here: make this change on the control-plane node, then run: {}",
                 config.path,
@@ -208,7 +271,12 @@ impl IssuerStep {
             summary.push_str("\nnote: ");
             summary.push_str(note);
         }
-        Ok(vec![Change::new(config.path, summary, current.unwrap_or_default(), config.text)])
+        Ok(vec![Change::new(
+            config.path,
+            summary,
+            current.unwrap_or_default(),
+            config.text,
+        )])
     }
 }
 
@@ -226,7 +294,12 @@ impl Step for IssuerStep {
     }
 
     fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
-        Box::pin(async move { Ok(Plan { step: StepId::Issuer, changes: self.plan_changes().await? }) })
+        Box::pin(async move {
+            Ok(Plan {
+                step: StepId::Issuer,
+                changes: self.plan_changes().await?,
+            })
+        })
     }
 
     fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
@@ -235,13 +308,21 @@ impl Step for IssuerStep {
                 let path = Path::new(&change.target);
                 if self.node.read(path).is_err() {
                     return Err(StepError::new(
-                        format!("kwif is not on the control-plane node (it cannot read {})", change.target),
+                        format!(
+                            "kwif is not on the control-plane node (it cannot read {})",
+                            change.target
+                        ),
                         "run `kwif apply --step issuer` on the node, or make the change `kwif plan` shows there by hand",
                     ));
                 }
                 self.node
                     .write_with_backup(path, &change.after)
-                    .map_err(|error| StepError::new(format!("cannot write {}: {error}", change.target), "run kwif as root on the node (sudo)"))?;
+                    .map_err(|error| {
+                        StepError::new(
+                            format!("cannot write {}: {error}", change.target),
+                            "run kwif as root on the node (sudo)",
+                        )
+                    })?;
             }
             Ok(())
         })

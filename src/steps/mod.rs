@@ -24,7 +24,11 @@ pub struct Unavailable {
 impl Unavailable {
     /// A step whose client failed (no kubeconfig, no Azure login): an error with the reason.
     pub fn failed(id: StepId, finding: Finding) -> Unavailable {
-        Unavailable { id, status: Status::Error, finding }
+        Unavailable {
+            id,
+            status: Status::Error,
+            finding,
+        }
     }
 }
 
@@ -34,14 +38,25 @@ impl Step for Unavailable {
     }
 
     fn check(&self) -> StepFuture<'_, Check> {
-        Box::pin(async move { Check { status: self.status, findings: vec![self.finding.clone()] } })
+        Box::pin(async move {
+            Check {
+                status: self.status,
+                findings: vec![self.finding.clone()],
+            }
+        })
     }
 
     fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
         Box::pin(async move {
             match self.status {
-                Status::Error => Err(StepError::new(self.finding.message.clone(), self.finding.fix.clone())),
-                _ => Ok(Plan { step: self.id, changes: Vec::new() }),
+                Status::Error => Err(StepError::new(
+                    self.finding.message.clone(),
+                    self.finding.fix.clone(),
+                )),
+                _ => Ok(Plan {
+                    step: self.id,
+                    changes: Vec::new(),
+                }),
             }
         })
     }
@@ -64,29 +79,52 @@ pub struct Clients {
 
 /// The six steps for `profile`, in wizard order. `identity` is shared by the steps that need
 /// the managed identity's ids, so ids learned by one step are seen by the others.
-pub fn for_profile(profile: &Profile, clients: Clients, identity: identity::IdentityState) -> Vec<Box<dyn Step>> {
+pub fn for_profile(
+    profile: &Profile,
+    clients: Clients,
+    identity: identity::IdentityState,
+) -> Vec<Box<dyn Step>> {
     let distribution = crate::distro::Distribution::parse(profile.cluster.distribution.as_str());
-    let unavailable = |id: StepId, finding: &Finding| -> Box<dyn Step> { Box::new(Unavailable::failed(id, finding.clone())) };
+    let unavailable = |id: StepId, finding: &Finding| -> Box<dyn Step> {
+        Box::new(Unavailable::failed(id, finding.clone()))
+    };
     let issuer_step: Box<dyn Step> = match &clients.kube {
-        Ok(client) => {
-            Box::new(issuer::IssuerStep::new(client.clone(), profile.issuer.clone(), distribution, clients.node.clone()))
-        }
+        Ok(client) => Box::new(issuer::IssuerStep::new(
+            client.clone(),
+            profile.issuer.clone(),
+            distribution,
+            clients.node.clone(),
+        )),
         Err(finding) => unavailable(StepId::Issuer, finding),
     };
-    let hosting_step: Box<dyn Step> =
-        match hosting::HostingStep::for_profile(profile, clients.kube.clone(), clients.hosting.clone()) {
-            Ok(step) => Box::new(step),
-            Err(finding) => unavailable(StepId::Hosting, &finding),
-        };
+    let hosting_step: Box<dyn Step> = match hosting::HostingStep::for_profile(
+        profile,
+        clients.kube.clone(),
+        clients.hosting.clone(),
+    ) {
+        Ok(step) => Box::new(step),
+        Err(finding) => unavailable(StepId::Hosting, &finding),
+    };
     let workload_step: Box<dyn Step> = match &clients.kube {
         Ok(client) => Box::new(
-            workload::WorkloadStep::new(client.clone(), profile.workloads.clone(), clients.federation_ids.clone())
-                .with_identity_state(identity.clone()),
+            workload::WorkloadStep::new(
+                client.clone(),
+                profile.workloads.clone(),
+                clients.federation_ids.clone(),
+            )
+            .with_identity_state(identity.clone()),
         ),
         Err(finding) => unavailable(StepId::Workload, finding),
     };
     let (identity_step, federation_step, verify_step) = azure_steps(profile, &clients, &identity);
-    vec![issuer_step, hosting_step, identity_step, federation_step, workload_step, verify_step]
+    vec![
+        issuer_step,
+        hosting_step,
+        identity_step,
+        federation_step,
+        workload_step,
+        verify_step,
+    ]
 }
 
 fn azure_steps(
@@ -97,26 +135,43 @@ fn azure_steps(
     let session = match &clients.azure {
         Ok(session) => session,
         Err(finding) => {
-            let failed = |id| -> Box<dyn Step> { Box::new(Unavailable::failed(id, finding.clone())) };
-            return (failed(StepId::Identity), failed(StepId::Federation), failed(StepId::Verify));
+            let failed =
+                |id| -> Box<dyn Step> { Box::new(Unavailable::failed(id, finding.clone())) };
+            return (
+                failed(StepId::Identity),
+                failed(StepId::Federation),
+                failed(StepId::Verify),
+            );
         }
     };
-    let boxed = |id: StepId, made: Result<Box<dyn Step>, crate::azure::error::AzureError>| -> Box<dyn Step> {
-        made.unwrap_or_else(|error| Box::new(Unavailable::failed(id, error.to_finding("AZURE_CLIENT"))))
+    let boxed = |id: StepId,
+                 made: Result<Box<dyn Step>, crate::azure::error::AzureError>|
+     -> Box<dyn Step> {
+        made.unwrap_or_else(|error| {
+            Box::new(Unavailable::failed(id, error.to_finding("AZURE_CLIENT")))
+        })
     };
     let identity_step = boxed(
         StepId::Identity,
-        identity::IdentityStep::from_profile(session, profile, identity_state.clone()).map(|s| Box::new(s) as Box<dyn Step>),
+        identity::IdentityStep::from_profile(session, profile, identity_state.clone())
+            .map(|s| Box::new(s) as Box<dyn Step>),
     );
     let federation_step = boxed(
         StepId::Federation,
-        federation::FederationStep::from_profile(session, profile, identity_state.clone()).map(|s| Box::new(s) as Box<dyn Step>),
+        federation::FederationStep::from_profile(session, profile, identity_state.clone())
+            .map(|s| Box::new(s) as Box<dyn Step>),
     );
     let verify_step: Box<dyn Step> = match &clients.kube {
         Ok(client) => boxed(
             StepId::Verify,
-            verify::VerifyStep::from_profile(session, client.clone(), profile, identity_state.clone(), clients.doctor.clone())
-                .map(|s| Box::new(s) as Box<dyn Step>),
+            verify::VerifyStep::from_profile(
+                session,
+                client.clone(),
+                profile,
+                identity_state.clone(),
+                clients.doctor.clone(),
+            )
+            .map(|s| Box::new(s) as Box<dyn Step>),
         ),
         Err(finding) => Box::new(Unavailable::failed(StepId::Verify, finding.clone())),
     };

@@ -19,7 +19,8 @@ pub const TOKEN_FILE: &str = "/var/run/secrets/azure/tokens/azure-identity-token
 pub const WEBHOOK_LABEL: &str = "azure.workload.identity/use";
 pub const CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
 pub const TENANT_ID_ANNOTATION: &str = "azure.workload.identity/tenant-id";
-pub const TOKEN_EXPIRATION_ANNOTATION: &str = "azure.workload.identity/service-account-token-expiration";
+pub const TOKEN_EXPIRATION_ANNOTATION: &str =
+    "azure.workload.identity/service-account-token-expiration";
 /// The AWI webhook's configuration (anchors.md §2); its presence means the webhook is installed.
 pub const WEBHOOK_CONFIGURATION: &str = "azure-wi-webhook-mutating-webhook-configuration";
 /// How many workloads are checked at once.
@@ -54,9 +55,17 @@ fn shape(kind: WorkloadKind) -> KindShape {
     const TEMPLATE: &[&str] = &["spec", "template"];
     match kind {
         WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::DaemonSet => {
-            KindShape { group: "apps", template_path: TEMPLATE, rolls_out: true }
+            KindShape {
+                group: "apps",
+                template_path: TEMPLATE,
+                rolls_out: true,
+            }
         }
-        WorkloadKind::Job => KindShape { group: "batch", template_path: TEMPLATE, rolls_out: false },
+        WorkloadKind::Job => KindShape {
+            group: "batch",
+            template_path: TEMPLATE,
+            rolls_out: false,
+        },
         WorkloadKind::CronJob => KindShape {
             group: "batch",
             template_path: &["spec", "jobTemplate", "spec", "template"],
@@ -66,12 +75,23 @@ fn shape(kind: WorkloadKind) -> KindShape {
 }
 
 fn label(workload: &Workload) -> String {
-    format!("{} {}/{}", workload.kind.as_str(), workload.namespace, workload.name)
+    format!(
+        "{} {}/{}",
+        workload.kind.as_str(),
+        workload.namespace,
+        workload.name
+    )
 }
 
 impl WorkloadStep {
     pub fn new(client: Client, workloads: Vec<Workload>, ids: FederationIds) -> WorkloadStep {
-        WorkloadStep { client, workloads, ids, identity: None, rollout_timeout: Duration::from_secs(300) }
+        WorkloadStep {
+            client,
+            workloads,
+            ids,
+            identity: None,
+            rollout_timeout: Duration::from_secs(300),
+        }
     }
 
     /// Reads the managed identity's ids from the identity step's shared state when it has them.
@@ -123,49 +143,78 @@ impl WorkloadStep {
     async fn check_one(&self, workload: &Workload) -> (Vec<Finding>, bool) {
         match self.inspect(workload).await {
             Ok(result) => result,
-            Err(error) => (vec![Finding::error("WORKLOAD_API", error.to_string(), api_fix(&error))], false),
+            Err(error) => (
+                vec![Finding::error(
+                    "WORKLOAD_API",
+                    error.to_string(),
+                    api_fix(&error),
+                )],
+                false,
+            ),
         }
     }
 
     async fn inspect(&self, workload: &Workload) -> Result<(Vec<Finding>, bool), KubeError> {
-        let Some(object) = cluster::get_object(&self.workload_api(workload), workload.name.as_str()).await? else {
+        let Some(object) =
+            cluster::get_object(&self.workload_api(workload), workload.name.as_str()).await?
+        else {
             return Ok((vec![not_found(workload)], false));
         };
-        let service_account =
-            cluster::get_object(&self.service_account_api(workload), workload.service_account.as_str()).await?;
+        let service_account = cluster::get_object(
+            &self.service_account_api(workload),
+            workload.service_account.as_str(),
+        )
+        .await?;
         let mut findings = Vec::new();
         if service_account.is_none() {
             findings.push(Finding::warning(
                 "WORKLOAD_SERVICE_ACCOUNT_MISSING",
-                format!("ServiceAccount {}/{} does not exist", workload.namespace, workload.service_account),
+                format!(
+                    "ServiceAccount {}/{} does not exist",
+                    workload.namespace, workload.service_account
+                ),
                 "kwif apply --step workload creates it",
             ));
         }
         let template = at_path(&object, shape(workload.kind).template_path);
         match workload.mode {
-            WorkloadMode::Patch | WorkloadMode::Export => self.template_findings(workload, template, &mut findings),
+            WorkloadMode::Patch | WorkloadMode::Export => {
+                self.template_findings(workload, template, &mut findings)
+            }
             WorkloadMode::Webhook => {
-                self.webhook_findings(workload, template, service_account.as_ref(), &mut findings).await?
+                self.webhook_findings(workload, template, service_account.as_ref(), &mut findings)
+                    .await?
             }
         }
         let drifted = !findings.is_empty();
         if !drifted && shape(workload.kind).rolls_out {
-            self.rollout_findings(workload, &object, &mut findings).await?;
+            self.rollout_findings(workload, &object, &mut findings)
+                .await?;
         }
         Ok((findings, drifted))
     }
 
-    fn template_findings(&self, workload: &Workload, template: &Value, findings: &mut Vec<Finding>) {
+    fn template_findings(
+        &self,
+        workload: &Workload,
+        template: &Value,
+        findings: &mut Vec<Finding>,
+    ) {
         let who = label(workload);
         let spec = &template["spec"];
         let service_account = spec["serviceAccountName"].as_str().unwrap_or("default");
         if service_account != workload.service_account.as_str() {
             findings.push(drift(
                 "WORKLOAD_SERVICE_ACCOUNT",
-                format!("{who} runs as ServiceAccount {service_account:?}, not {:?}", workload.service_account.as_str()),
+                format!(
+                    "{who} runs as ServiceAccount {service_account:?}, not {:?}",
+                    workload.service_account.as_str()
+                ),
             ));
         }
-        if let Some(problem) = token_volume_problem(spec, i64::from(workload.token_expiration.seconds())) {
+        if let Some(problem) =
+            token_volume_problem(spec, i64::from(workload.token_expiration.seconds()))
+        {
             findings.push(drift("WORKLOAD_TOKEN_VOLUME", format!("{who}: {problem}")));
         }
         for container in spec["containers"].as_array().into_iter().flatten() {
@@ -178,7 +227,10 @@ impl WorkloadStep {
             }
             for (variable, expected) in self.environment() {
                 if let Some(problem) = env_problem(container, variable, expected.as_deref()) {
-                    findings.push(drift("WORKLOAD_ENV", format!("{who}: container {name} {problem}")));
+                    findings.push(drift(
+                        "WORKLOAD_ENV",
+                        format!("{who}: container {name} {problem}"),
+                    ));
                 }
             }
         }
@@ -193,23 +245,41 @@ impl WorkloadStep {
     ) -> Result<(), KubeError> {
         let who = label(workload);
         if template["metadata"]["labels"][WEBHOOK_LABEL] != "true" {
-            findings.push(drift("WORKLOAD_WEBHOOK_LABEL", format!("{who}: the pod template lacks the label {WEBHOOK_LABEL}: \"true\"")));
+            findings.push(drift(
+                "WORKLOAD_WEBHOOK_LABEL",
+                format!("{who}: the pod template lacks the label {WEBHOOK_LABEL}: \"true\""),
+            ));
         }
-        if template["spec"]["serviceAccountName"].as_str() != Some(workload.service_account.as_str()) {
-            findings.push(drift("WORKLOAD_SERVICE_ACCOUNT", format!("{who} does not run as {}", workload.service_account)));
+        if template["spec"]["serviceAccountName"].as_str()
+            != Some(workload.service_account.as_str())
+        {
+            findings.push(drift(
+                "WORKLOAD_SERVICE_ACCOUNT",
+                format!("{who} does not run as {}", workload.service_account),
+            ));
         }
         let annotations = service_account.map(|sa| &sa["metadata"]["annotations"]);
         for (key, expected) in self.service_account_annotations(workload) {
             if annotations.map(|a| a[key].as_str()) != Some(Some(expected.as_str())) {
                 findings.push(drift(
                     "WORKLOAD_SA_ANNOTATION",
-                    format!("ServiceAccount {}/{} lacks {key}: {expected}", workload.namespace, workload.service_account),
+                    format!(
+                        "ServiceAccount {}/{} lacks {key}: {expected}",
+                        workload.namespace, workload.service_account
+                    ),
                 ));
             }
         }
-        let resource = cluster::api_resource("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration");
+        let resource = cluster::api_resource(
+            "admissionregistration.k8s.io",
+            "v1",
+            "MutatingWebhookConfiguration",
+        );
         let configurations: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
-        if cluster::get_object(&configurations, WEBHOOK_CONFIGURATION).await?.is_none() {
+        if cluster::get_object(&configurations, WEBHOOK_CONFIGURATION)
+            .await?
+            .is_none()
+        {
             findings.push(Finding::error(
                 "WORKLOAD_WEBHOOK_NOT_INSTALLED",
                 "webhook mode needs the Azure Workload Identity webhook, which is not installed",
@@ -235,12 +305,22 @@ impl WorkloadStep {
         annotations
     }
 
-    async fn rollout_findings(&self, workload: &Workload, object: &Value, findings: &mut Vec<Finding>) -> Result<(), KubeError> {
+    async fn rollout_findings(
+        &self,
+        workload: &Workload,
+        object: &Value,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), KubeError> {
         if let Err(reason) = cluster::rollout_state(object) {
             findings.push(Finding::warning(
                 "WORKLOAD_ROLLOUT_PENDING",
                 format!("{}: the rollout is not finished: {reason}", label(workload)),
-                format!("kubectl rollout status {} {} -n {}", workload.kind.as_str().to_lowercase(), workload.name, workload.namespace),
+                format!(
+                    "kubectl rollout status {} {} -n {}",
+                    workload.kind.as_str().to_lowercase(),
+                    workload.name,
+                    workload.namespace
+                ),
             ));
             return Ok(());
         }
@@ -253,23 +333,43 @@ impl WorkloadStep {
         if !unwired.is_empty() {
             findings.push(Finding::warning(
                 "WORKLOAD_POD_NOT_WIRED",
-                format!("{}: running pod(s) {} lack the token volume or AZURE_* variables", label(workload), unwired.join(", ")),
-                format!("restart them: kubectl rollout restart {} {} -n {}", workload.kind.as_str().to_lowercase(), workload.name, workload.namespace),
+                format!(
+                    "{}: running pod(s) {} lack the token volume or AZURE_* variables",
+                    label(workload),
+                    unwired.join(", ")
+                ),
+                format!(
+                    "restart them: kubectl rollout restart {} {} -n {}",
+                    workload.kind.as_str().to_lowercase(),
+                    workload.name,
+                    workload.namespace
+                ),
             ));
         }
         Ok(())
     }
 
-    async fn running_pods(&self, workload: &Workload, object: &Value) -> Result<Vec<Value>, KubeError> {
-        let Some(labels) = object["spec"]["selector"]["matchLabels"].as_object() else { return Ok(Vec::new()) };
-        let selector: Vec<String> =
-            labels.iter().map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default())).collect();
+    async fn running_pods(
+        &self,
+        workload: &Workload,
+        object: &Value,
+    ) -> Result<Vec<Value>, KubeError> {
+        let Some(labels) = object["spec"]["selector"]["matchLabels"].as_object() else {
+            return Ok(Vec::new());
+        };
+        let selector: Vec<String> = labels
+            .iter()
+            .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+            .collect();
         let resource = cluster::api_resource("", "v1", "Pod");
         let api = cluster::dynamic_api(&self.client, &resource, workload.namespace.as_str());
         let pods = api
             .list(&ListParams::default().labels(&selector.join(",")))
             .await
-            .map_err(|error| KubeError::Request { what: format!("listing pods of {}", label(workload)), message: error.to_string() })?;
+            .map_err(|error| KubeError::Request {
+                what: format!("listing pods of {}", label(workload)),
+                message: error.to_string(),
+            })?;
         Ok(pods
             .items
             .into_iter()
@@ -279,7 +379,10 @@ impl WorkloadStep {
     }
 
     /// The objects kwif applies for `workload`: its ServiceAccount, then the workload itself.
-    async fn desired(&self, workload: &Workload) -> Result<Vec<(Api<DynamicObject>, String, Value)>, StepError> {
+    async fn desired(
+        &self,
+        workload: &Workload,
+    ) -> Result<Vec<(Api<DynamicObject>, String, Value)>, StepError> {
         let api = self.workload_api(workload);
         let live = cluster::get_object(&api, workload.name.as_str())
             .await
@@ -288,7 +391,8 @@ impl WorkloadStep {
                 let finding = not_found(workload);
                 StepError::new(finding.message, finding.fix)
             })?;
-        let template = self.template_patch(workload, at_path(&live, shape(workload.kind).template_path));
+        let template =
+            self.template_patch(workload, at_path(&live, shape(workload.kind).template_path));
         let mut object = json!({
             "apiVersion": live["apiVersion"],
             "kind": workload.kind.as_str(),
@@ -301,12 +405,19 @@ impl WorkloadStep {
             "metadata": {"name": workload.service_account.as_str(), "namespace": workload.namespace.as_str()},
         });
         if workload.mode == WorkloadMode::Webhook {
-            let annotations: serde_json::Map<String, Value> =
-                self.service_account_annotations(workload).into_iter().map(|(k, v)| (k.to_string(), Value::from(v))).collect();
+            let annotations: serde_json::Map<String, Value> = self
+                .service_account_annotations(workload)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::from(v)))
+                .collect();
             service_account["metadata"]["annotations"] = Value::Object(annotations);
         }
         Ok(vec![
-            (self.service_account_api(workload), workload.service_account.to_string(), service_account),
+            (
+                self.service_account_api(workload),
+                workload.service_account.to_string(),
+                service_account,
+            ),
             (api, workload.name.to_string(), object),
         ])
     }
@@ -352,7 +463,9 @@ impl WorkloadStep {
     async fn plan_one(&self, workload: &Workload) -> Result<Vec<Change>, StepError> {
         let mut changes = Vec::new();
         for (api, name, object) in self.desired(workload).await? {
-            let live = cluster::get_object(&api, &name).await.map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?;
+            let live = cluster::get_object(&api, &name)
+                .await
+                .map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?;
             let after = cluster::apply(&api, &name, &object, true)
                 .await
                 .map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?;
@@ -364,13 +477,26 @@ impl WorkloadStep {
             let kind = object["kind"].as_str().unwrap_or_default();
             let target = format!("{kind} {}/{name}", workload.namespace);
             let summary = match (workload.mode, live.is_some()) {
-                (WorkloadMode::Export, _) => format!("kustomize patch for {target} (commit it to your GitOps repository)"),
+                (WorkloadMode::Export, _) => {
+                    format!("kustomize patch for {target} (commit it to your GitOps repository)")
+                }
                 (_, false) => format!("create {target}"),
                 (_, true) => format!("server-side apply {target} as field manager kwif"),
             };
-            let after_text = if workload.mode == WorkloadMode::Export { to_yaml(&object) } else { after };
-            let before_text = if workload.mode == WorkloadMode::Export { String::new() } else { before };
-            changes.push(Change::new(target, summary, before_text, after_text).with_manifest(to_yaml(&object)));
+            let after_text = if workload.mode == WorkloadMode::Export {
+                to_yaml(&object)
+            } else {
+                after
+            };
+            let before_text = if workload.mode == WorkloadMode::Export {
+                String::new()
+            } else {
+                before
+            };
+            changes.push(
+                Change::new(target, summary, before_text, after_text)
+                    .with_manifest(to_yaml(&object)),
+            );
         }
         Ok(changes)
     }
@@ -378,17 +504,32 @@ impl WorkloadStep {
     async fn apply_one(&self, workload: &Workload) -> Result<(), StepError> {
         if workload.mode == WorkloadMode::Export {
             return Err(StepError::new(
-                format!("{} is in export mode: kwif does not write it to the cluster", label(workload)),
+                format!(
+                    "{} is in export mode: kwif does not write it to the cluster",
+                    label(workload)
+                ),
                 "commit the patches from `kwif plan --output yaml` to your GitOps repository",
             ));
         }
         for (api, name, object) in self.desired(workload).await? {
-            cluster::apply(&api, &name, &object, false).await.map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?;
+            cluster::apply(&api, &name, &object, false)
+                .await
+                .map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?;
         }
         if shape(workload.kind).rolls_out {
-            cluster::wait_for_rollout(&self.workload_api(workload), workload.name.as_str(), Duration::from_millis(200), self.rollout_timeout)
-                .await
-                .map_err(|error| StepError::new(error.to_string(), "kubectl describe the workload's pods to see why they do not start"))?;
+            cluster::wait_for_rollout(
+                &self.workload_api(workload),
+                workload.name.as_str(),
+                Duration::from_millis(200),
+                self.rollout_timeout,
+            )
+            .await
+            .map_err(|error| {
+                StepError::new(
+                    error.to_string(),
+                    "kubectl describe the workload's pods to see why they do not start",
+                )
+            })?;
         }
         Ok(())
     }
@@ -409,7 +550,10 @@ impl Step for WorkloadStep {
             }))
             .await;
             let drifted = results.iter().any(|(_, drifted)| *drifted);
-            let mut findings: Vec<Finding> = results.into_iter().flat_map(|(findings, _)| findings).collect();
+            let mut findings: Vec<Finding> = results
+                .into_iter()
+                .flat_map(|(findings, _)| findings)
+                .collect();
             if self.current_ids().client_id.is_none() {
                 findings.push(Finding::warning(
                     "WORKLOAD_IDENTITY_UNKNOWN",
@@ -427,7 +571,10 @@ impl Step for WorkloadStep {
             for workload in &self.workloads {
                 changes.extend(self.plan_one(workload).await?);
             }
-            Ok(Plan { step: StepId::Workload, changes })
+            Ok(Plan {
+                step: StepId::Workload,
+                changes,
+            })
         })
     }
 
@@ -435,10 +582,22 @@ impl Step for WorkloadStep {
         Box::pin(async move {
             for workload in &self.workloads {
                 let targets = [
-                    format!("{} {}/{}", workload.kind.as_str(), workload.namespace, workload.name),
-                    format!("ServiceAccount {}/{}", workload.namespace, workload.service_account),
+                    format!(
+                        "{} {}/{}",
+                        workload.kind.as_str(),
+                        workload.namespace,
+                        workload.name
+                    ),
+                    format!(
+                        "ServiceAccount {}/{}",
+                        workload.namespace, workload.service_account
+                    ),
                 ];
-                if plan.changes.iter().any(|change| targets.contains(&change.target)) {
+                if plan
+                    .changes
+                    .iter()
+                    .any(|change| targets.contains(&change.target))
+                {
                     self.apply_one(workload).await?;
                 }
             }
@@ -448,7 +607,11 @@ impl Step for WorkloadStep {
 }
 
 fn drift(code: &'static str, message: String) -> Finding {
-    Finding::warning(code, message, "kwif apply --step workload wires it (server-side apply as field manager kwif)")
+    Finding::warning(
+        code,
+        message,
+        "kwif apply --step workload wires it (server-side apply as field manager kwif)",
+    )
 }
 
 fn not_found(workload: &Workload) -> Finding {
@@ -469,38 +632,72 @@ fn api_fix(error: &KubeError) -> String {
 }
 
 fn token_volume_problem(spec: &Value, expiration: i64) -> Option<String> {
-    let volumes = spec["volumes"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let volumes = spec["volumes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let Some(volume) = volumes.iter().find(|v| v["name"] == TOKEN_VOLUME) else {
-        return Some(format!("the pod template has no projected token volume {TOKEN_VOLUME}"));
+        return Some(format!(
+            "the pod template has no projected token volume {TOKEN_VOLUME}"
+        ));
     };
-    let sources = volume["projected"]["sources"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let Some(token) = sources.iter().map(|s| &s["serviceAccountToken"]).find(|t| t.is_object()) else {
-        return Some(format!("volume {TOKEN_VOLUME} does not project a service-account token"));
+    let sources = volume["projected"]["sources"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let Some(token) = sources
+        .iter()
+        .map(|s| &s["serviceAccountToken"])
+        .find(|t| t.is_object())
+    else {
+        return Some(format!(
+            "volume {TOKEN_VOLUME} does not project a service-account token"
+        ));
     };
     if token["audience"] != AZURE_AUDIENCE {
-        return Some(format!("the projected token's audience is {}, not {AZURE_AUDIENCE} (AADSTS700212)", token["audience"]));
+        return Some(format!(
+            "the projected token's audience is {}, not {AZURE_AUDIENCE} (AADSTS700212)",
+            token["audience"]
+        ));
     }
     if token["path"] != TOKEN_VOLUME {
-        return Some(format!("the projected token's path is {}, not {TOKEN_VOLUME}", token["path"]));
+        return Some(format!(
+            "the projected token's path is {}, not {TOKEN_VOLUME}",
+            token["path"]
+        ));
     }
     let seconds = token["expirationSeconds"].as_i64().unwrap_or(3600);
-    (seconds != expiration).then(|| format!("the projected token lives {seconds} s, the profile asks for {expiration} s"))
-}
-
-fn has_token_mount(container: &Value) -> bool {
-    container["volumeMounts"].as_array().into_iter().flatten().any(|mount| {
-        mount["name"] == TOKEN_VOLUME && mount["mountPath"] == TOKEN_MOUNT_PATH && mount["readOnly"] == true
+    (seconds != expiration).then(|| {
+        format!("the projected token lives {seconds} s, the profile asks for {expiration} s")
     })
 }
 
+fn has_token_mount(container: &Value) -> bool {
+    container["volumeMounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|mount| {
+            mount["name"] == TOKEN_VOLUME
+                && mount["mountPath"] == TOKEN_MOUNT_PATH
+                && mount["readOnly"] == true
+        })
+}
+
 fn env_problem(container: &Value, variable: &str, expected: Option<&str>) -> Option<String> {
-    let env = container["env"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let env = container["env"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let Some(entry) = env.iter().find(|e| e["name"] == variable) else {
         return Some(format!("lacks {variable}"));
     };
     let actual = entry["value"].as_str();
     match expected {
-        Some(expected) if actual != Some(expected) => Some(format!("has {variable}={}, expected {expected}", actual.unwrap_or("(from a reference)"))),
+        Some(expected) if actual != Some(expected) => Some(format!(
+            "has {variable}={}, expected {expected}",
+            actual.unwrap_or("(from a reference)")
+        )),
         _ => None,
     }
 }
@@ -508,11 +705,23 @@ fn env_problem(container: &Value, variable: &str, expected: Option<&str>) -> Opt
 fn pod_is_wired(pod: &Value, mode: WorkloadMode) -> bool {
     let spec = &pod["spec"];
     let has_volume = spec["volumes"].as_array().into_iter().flatten().any(|v| {
-        v["projected"]["sources"].as_array().into_iter().flatten().any(|s| s["serviceAccountToken"]["audience"] == AZURE_AUDIENCE)
+        v["projected"]["sources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| s["serviceAccountToken"]["audience"] == AZURE_AUDIENCE)
     });
-    let has_env = spec["containers"].as_array().into_iter().flatten().all(|c| {
-        c["env"].as_array().into_iter().flatten().any(|e| e["name"] == "AZURE_FEDERATED_TOKEN_FILE")
-    });
+    let has_env = spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|c| {
+            c["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|e| e["name"] == "AZURE_FEDERATED_TOKEN_FILE")
+        });
     match mode {
         // The webhook injects both at admission; a pod without them predates the label.
         WorkloadMode::Webhook | WorkloadMode::Patch | WorkloadMode::Export => has_volume && has_env,
@@ -535,7 +744,13 @@ fn set_path(value: &mut Value, path: &[&str], leaf: Value) {
 fn comparable_yaml(object: &Value) -> String {
     let mut object = object.clone();
     if let Some(metadata) = object["metadata"].as_object_mut() {
-        for key in ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp"] {
+        for key in [
+            "managedFields",
+            "resourceVersion",
+            "generation",
+            "uid",
+            "creationTimestamp",
+        ] {
             metadata.remove(key);
         }
     }
@@ -558,17 +773,32 @@ mod tests {
         let spec = json!({"volumes":[{"name":TOKEN_VOLUME,"projected":{"sources":[{"serviceAccountToken":
             {"path":TOKEN_VOLUME,"audience":AZURE_AUDIENCE,"expirationSeconds":3600}}]}}]});
         assert_eq!(token_volume_problem(&spec, 3600), None);
-        assert!(token_volume_problem(&spec, 7200).unwrap().contains("lives 3600 s"));
+        assert!(
+            token_volume_problem(&spec, 7200)
+                .unwrap()
+                .contains("lives 3600 s")
+        );
         let wrong = json!({"volumes":[{"name":TOKEN_VOLUME,"projected":{"sources":[{"serviceAccountToken":
             {"path":TOKEN_VOLUME,"audience":"https://kubernetes.default.svc"}}]}}]});
-        assert!(token_volume_problem(&wrong, 3600).unwrap().contains("AADSTS700212"));
-        assert!(token_volume_problem(&json!({}), 3600).unwrap().contains("no projected token volume"));
+        assert!(
+            token_volume_problem(&wrong, 3600)
+                .unwrap()
+                .contains("AADSTS700212")
+        );
+        assert!(
+            token_volume_problem(&json!({}), 3600)
+                .unwrap()
+                .contains("no projected token volume")
+        );
     }
 
     #[test]
     fn env_problems_name_the_variable() {
         let container = json!({"env":[{"name":"AZURE_CLIENT_ID","value":"old"}]});
-        assert_eq!(env_problem(&container, "AZURE_TENANT_ID", None).as_deref(), Some("lacks AZURE_TENANT_ID"));
+        assert_eq!(
+            env_problem(&container, "AZURE_TENANT_ID", None).as_deref(),
+            Some("lacks AZURE_TENANT_ID")
+        );
         assert_eq!(
             env_problem(&container, "AZURE_CLIENT_ID", Some("new")).as_deref(),
             Some("has AZURE_CLIENT_ID=old, expected new")
@@ -586,6 +816,9 @@ mod tests {
     #[test]
     fn cronjobs_keep_their_pod_template_under_the_job_template() {
         let cronjob = json!({"spec":{"jobTemplate":{"spec":{"template":{"spec":{"serviceAccountName":"sa"}}}}}});
-        assert_eq!(at_path(&cronjob, shape(WorkloadKind::CronJob).template_path)["spec"]["serviceAccountName"], "sa");
+        assert_eq!(
+            at_path(&cronjob, shape(WorkloadKind::CronJob).template_path)["spec"]["serviceAccountName"],
+            "sa"
+        );
     }
 }

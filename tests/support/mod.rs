@@ -19,7 +19,8 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 
     /// Finding codes of the (single) step in JSON output.
@@ -53,7 +54,10 @@ impl Kwif {
     pub fn new() -> Kwif {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kwif"));
         command.env("NO_COLOR", "1").env_remove("RUST_BACKTRACE");
-        Kwif { command, stdin: None }
+        Kwif {
+            command,
+            stdin: None,
+        }
     }
 
     pub fn args<I, S>(mut self, args: I) -> Kwif
@@ -82,10 +86,18 @@ impl Kwif {
 
     pub fn run(mut self) -> Run {
         use std::io::Write;
-        self.command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("kwif binary runs");
         let input = self.stdin.take().unwrap_or_default();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         let output = child.wait_with_output().unwrap();
         Run {
             code: output.status.code().unwrap_or(-1),
@@ -112,7 +124,9 @@ impl Pki {
     pub fn new() -> Pki {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, "kwif test CA");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "kwif test CA");
         let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ca.pem"), issuer.pem()).unwrap();
@@ -124,7 +138,12 @@ impl Pki {
     }
 
     /// Writes a certificate and key for `names` and returns their paths.
-    pub fn server_certificate(&self, label: &str, names: &[&str], validity: Validity) -> (PathBuf, PathBuf) {
+    pub fn server_certificate(
+        &self,
+        label: &str,
+        names: &[&str],
+        validity: Validity,
+    ) -> (PathBuf, PathBuf) {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut params = CertificateParams::new(names).unwrap();
         if validity == Validity::Expired {
@@ -171,15 +190,25 @@ pub struct SiteSpec {
 
 impl SiteSpec {
     pub fn json() -> SiteSpec {
-        SiteSpec { default_type: "application/json", validity: Validity::Current, extra: String::new() }
+        SiteSpec {
+            default_type: "application/json",
+            validity: Validity::Current,
+            extra: String::new(),
+        }
     }
 
     pub fn with_type(default_type: &'static str) -> SiteSpec {
-        SiteSpec { default_type, ..SiteSpec::json() }
+        SiteSpec {
+            default_type,
+            ..SiteSpec::json()
+        }
     }
 
     pub fn expired() -> SiteSpec {
-        SiteSpec { validity: Validity::Expired, ..SiteSpec::json() }
+        SiteSpec {
+            validity: Validity::Expired,
+            ..SiteSpec::json()
+        }
     }
 }
 
@@ -197,11 +226,17 @@ pub fn nginx_binary() -> PathBuf {
             return candidate.into();
         }
     }
-    panic!("nginx is not installed: run `bash scripts/test.sh`, which installs it from Debian's packages");
+    panic!(
+        "nginx is not installed: run `bash scripts/test.sh`, which installs it from Debian's packages"
+    );
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Nginx {
@@ -211,7 +246,8 @@ impl Nginx {
         let mut servers = String::new();
         let mut sites = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
-            let (cert, key) = pki.server_certificate(&format!("site{index}"), &["localhost"], spec.validity);
+            let (cert, key) =
+                pki.server_certificate(&format!("site{index}"), &["localhost"], spec.validity);
             let root = dir.path().join(format!("site{index}"));
             std::fs::create_dir_all(&root).unwrap();
             let port = free_port();
@@ -246,7 +282,12 @@ impl Nginx {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx starts");
-        let nginx = Nginx { child, sites, pki, _dir: dir };
+        let nginx = Nginx {
+            child,
+            sites,
+            pki,
+            _dir: dir,
+        };
         for site in &nginx.sites {
             wait_for_port(site.port);
         }
@@ -265,7 +306,10 @@ impl Nginx {
 fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nginx did not listen on port {port} within 10 s");
+        assert!(
+            Instant::now() < deadline,
+            "nginx did not listen on port {port} within 10 s"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
