@@ -44,4 +44,8 @@ if ! [ -d ../shared/fixtures ]; then
 fi
 
 echo "== cargo test"
-cargo test --locked "$@"
+mkdir -p target
+cargo test --locked "$@" 2>&1 | tee target/test-output.log
+# One closing line over every test binary, for people and for CI.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' \
+  target/test-output.log
