@@ -327,7 +327,7 @@ impl WorkloadStep {
         let pods = self.running_pods(workload, object).await?;
         let unwired: Vec<&str> = pods
             .iter()
-            .filter(|pod| !pod_is_wired(pod, workload.mode))
+            .filter(|pod| !pod_is_wired(pod))
             .filter_map(|pod| pod["metadata"]["name"].as_str())
             .collect();
         if !unwired.is_empty() {
@@ -386,7 +386,7 @@ impl WorkloadStep {
         let api = self.workload_api(workload);
         let live = cluster::get_object(&api, workload.name.as_str())
             .await
-            .map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?
+            .map_err(step_error)?
             .ok_or_else(|| {
                 let finding = not_found(workload);
                 StepError::new(finding.message, finding.fix)
@@ -463,12 +463,10 @@ impl WorkloadStep {
     async fn plan_one(&self, workload: &Workload) -> Result<Vec<Change>, StepError> {
         let mut changes = Vec::new();
         for (api, name, object) in self.desired(workload).await? {
-            let live = cluster::get_object(&api, &name)
-                .await
-                .map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?;
+            let live = cluster::get_object(&api, &name).await.map_err(step_error)?;
             let after = cluster::apply(&api, &name, &object, true)
                 .await
-                .map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?;
+                .map_err(step_error)?;
             let before = live.as_ref().map(comparable_yaml).unwrap_or_default();
             let after = comparable_yaml(&after);
             if before == after {
@@ -514,7 +512,7 @@ impl WorkloadStep {
         for (api, name, object) in self.desired(workload).await? {
             cluster::apply(&api, &name, &object, false)
                 .await
-                .map_err(|error| StepError::new(error.to_string(), api_fix(&error)))?;
+                .map_err(step_error)?;
         }
         if shape(workload.kind).rolls_out {
             cluster::wait_for_rollout(
@@ -622,6 +620,11 @@ fn not_found(workload: &Workload) -> Finding {
     )
 }
 
+/// A cluster error as a step error, with the fix its status calls for.
+fn step_error(error: KubeError) -> StepError {
+    StepError::new(error.to_string(), api_fix(&error))
+}
+
 fn api_fix(error: &KubeError) -> String {
     match error.code() {
         Some(401) => "log in to the cluster again (the kubeconfig's credentials were refused)".into(),
@@ -702,7 +705,7 @@ fn env_problem(container: &Value, variable: &str, expected: Option<&str>) -> Opt
     }
 }
 
-fn pod_is_wired(pod: &Value, mode: WorkloadMode) -> bool {
+fn pod_is_wired(pod: &Value) -> bool {
     let spec = &pod["spec"];
     let has_volume = spec["volumes"].as_array().into_iter().flatten().any(|v| {
         v["projected"]["sources"]
@@ -722,10 +725,9 @@ fn pod_is_wired(pod: &Value, mode: WorkloadMode) -> bool {
                 .flatten()
                 .any(|e| e["name"] == "AZURE_FEDERATED_TOKEN_FILE")
         });
-    match mode {
-        // The webhook injects both at admission; a pod without them predates the label.
-        WorkloadMode::Webhook | WorkloadMode::Patch | WorkloadMode::Export => has_volume && has_env,
-    }
+    // In every mode a wired pod has both (the webhook injects them at admission); a pod without
+    // them predates the change.
+    has_volume && has_env
 }
 
 fn at_path<'v>(value: &'v Value, path: &[&str]) -> &'v Value {
