@@ -36,9 +36,13 @@ The six steps, in wizard order: issuer, hosting, identity, federation, workload,
 Exit codes: 0 everything ok, 1 a check found drift or errors, 2 bad usage or input.
 
 Start with `kwif demo`: the whole wizard on an embedded sandbox (no cluster, no Azure account).
-Not built yet, and said so where they would apply: the verify step does not call the target
-resource (VERIFY_TARGET_NOT_CALLED), and the azure-blob publisher does not create the storage
-account through Resource Manager (it names the `az storage account create` command).";
+Not built yet, and said so where it would apply: the verify step does not call the target
+resource (VERIFY_TARGET_NOT_CALLED).
+
+Hosting on Azure Blob Storage (hosting.kind: azure-blob) creates the storage account when it is
+missing (StorageV2, Standard_LRS, HTTPS only, TLS 1.2), allows anonymous blob reads when the
+documents live in a public container, and reads the account key through Resource Manager; a key
+in AZURE_STORAGE_KEY is used instead when set.";
 
 #[derive(Parser)]
 #[command(

@@ -969,6 +969,8 @@ pub struct NginxHosting {
 pub struct AzureBlobHosting {
     pub storage_account: StorageAccountName,
     pub mode: BlobMode,
+    /// Where the account is, or is created; `None`: `azure.resourceGroup`.
+    pub resource_group: Option<ResourceGroupName>,
 }
 
 /// How the storage account serves the documents (azure.md §6).
@@ -1248,6 +1250,8 @@ struct RawAzureBlob {
     container: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_group: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -1621,9 +1625,15 @@ fn check_azure_blob(
             Some(BlobMode::StaticWebsite)
         }
     };
+    let resource_group = checker.optional(
+        "hosting.azureBlob.resourceGroup",
+        raw.resource_group.as_deref(),
+        ResourceGroupName::parse,
+    );
     let hosting = AzureBlobHosting {
         storage_account: storage_account?,
         mode: mode?,
+        resource_group,
     };
     if let Some(issuer) = issuer {
         check_blob_issuer(checker, &hosting, issuer);
@@ -2052,6 +2062,7 @@ impl From<&Hosting> for RawHosting {
                     storage_account: Some(blob.storage_account.0.clone()),
                     container,
                     mode: Some(mode.as_str().to_string()),
+                    resource_group: blob.resource_group.as_ref().map(|group| group.0.clone()),
                 });
             }
             Hosting::Directory { path } => {
@@ -2939,6 +2950,34 @@ workloads:
             BlobMode::PublicContainer(ContainerName::parse("oidc").unwrap())
         );
         assert_eq!(Profile::from_yaml(&profile.to_yaml()).unwrap(), profile);
+    }
+
+    #[test]
+    fn azure_blob_takes_the_account_resource_group_when_it_differs() {
+        let text = BLOB.replacen(
+            "container: oidc }",
+            "container: oidc, resourceGroup: rg-shared }",
+            1,
+        );
+        let profile = Profile::from_yaml(&text).unwrap();
+        let Hosting::AzureBlob(blob) = &profile.hosting else {
+            panic!()
+        };
+        assert_eq!(
+            blob.resource_group.as_ref().map(ResourceGroupName::as_str),
+            Some("rg-shared")
+        );
+        assert_eq!(Profile::from_yaml(&profile.to_yaml()).unwrap(), profile);
+        let bad = BLOB.replacen(
+            "container: oidc }",
+            "container: oidc, resourceGroup: \"rg/x\" }",
+            1,
+        );
+        assert!(
+            only_error(&bad).starts_with("hosting.azureBlob.resourceGroup: "),
+            "{}",
+            only_error(&bad)
+        );
     }
 
     #[test]

@@ -10,6 +10,10 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use kwif::azure::cloud::AzureCloud;
+use kwif::azure::credential::AzureCredential;
+use kwif::azure::retry::RetryPolicy;
+use kwif::azure::session::AzureSession;
 use kwif::engine::{Check, Status, Step};
 use kwif::hosting::azure_blob::{DISCOVERY_BLOB, JWKS_BLOB};
 use kwif::hosting::shared_key::{SharedKey, http_date};
@@ -20,9 +24,12 @@ use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
 use kwif::oidc::issuer::IssuerUrl;
-use kwif::profile::{AzureBlobHosting, BlobMode, ContainerName, StorageAccountName};
+use kwif::profile::{AzureBlobHosting, BlobMode, ContainerName, Profile, StorageAccountName};
+use kwif::sandbox::azure::{
+    AzureSandbox, AzureSandboxOptions, StorageAccount as SandboxStorageAccount, StorageDataPlane,
+};
 use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
-use kwif::steps::hosting::HostingStep;
+use kwif::steps::hosting::{HostingOptions, HostingStep};
 use serde_json::Value;
 use support::{Pki, Validity};
 
@@ -199,6 +206,7 @@ impl BlobTest {
         let hosting = AzureBlobHosting {
             storage_account: StorageAccountName::parse("devstoreaccount1").unwrap(),
             mode: self.mode.clone(),
+            resource_group: None,
         };
         AzureBlobPublisher::new(
             hosting,
@@ -488,7 +496,7 @@ async fn a_wrong_account_key_and_a_missing_one_are_findings_with_the_fix() {
 }
 
 #[tokio::test]
-async fn an_account_that_does_not_answer_says_kwif_does_not_create_accounts() {
+async fn an_account_that_does_not_answer_without_resource_manager_says_how_to_find_it() {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -498,6 +506,7 @@ async fn an_account_that_does_not_answer_says_kwif_does_not_create_accounts() {
     let hosting = AzureBlobHosting {
         storage_account: StorageAccountName::parse("devstoreaccount1").unwrap(),
         mode: test.mode.clone(),
+        resource_group: None,
     };
     let endpoint = BlobEndpoint::new(
         url::Url::parse(&format!("https://127.0.0.1:{port}/{ACCOUNT}/")).unwrap(),
@@ -518,7 +527,7 @@ async fn an_account_that_does_not_answer_says_kwif_does_not_create_accounts() {
     assert!(
         error
             .fix()
-            .contains("kwif does not create storage accounts yet"),
+            .contains("kwif reads the account's endpoint through Resource Manager"),
         "{}",
         error.fix()
     );
@@ -656,4 +665,243 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
     );
     pruning.apply(&plan).await.unwrap();
     assert_eq!(codes(&pruning.check().await), ["ISSUER_PRIVATE_ADDRESS"]);
+}
+
+// ------------------------------------------------------------- the account through Resource Manager
+
+/// The sandbox's Resource Manager with Azurite as every storage account's blob service, and a
+/// hosting step built from a profile the way `kwif apply` builds it (no AZURE_STORAGE_KEY).
+struct Managed {
+    sandbox: AzureSandbox,
+    profile: Profile,
+    session: AzureSession,
+    issuer: IssuerUrl,
+}
+
+impl Managed {
+    async fn start(container: &str, options: AzureSandboxOptions) -> Managed {
+        let data_plane = StorageDataPlane {
+            blob_endpoint: format!("https://127.0.0.1:{}/{{account}}/", azurite().port),
+            web_endpoint: "https://{account}.z6.web.core.windows.net/".to_string(),
+            key: ACCOUNT_KEY.to_string(),
+        };
+        let sandbox = AzureSandbox::start(options.with_storage_data_plane(data_plane))
+            .await
+            .expect("sandbox Azure starts");
+        let issuer = azurite().issuer(container);
+        let yaml = format!(
+            "cluster: {{ distribution: kubeadm }}\nissuer: {issuer}\nhosting:\n  kind: azure-blob\n  azureBlob: {{ storageAccount: {ACCOUNT}, container: {container} }}\n\
+             azure:\n  cloud: custom\n  endpoints:\n    resourceManager: {}\n    authorityHost: {}\n  tenant: {}\n  subscription: {}\n  resourceGroup: {GROUP}\n  location: westeurope\n\
+             identity:\n  name: id-application1\n  roles: []\nworkloads:\n  - namespace: app\n    serviceAccount: app-sa\n    kind: Deployment\n    name: web\n    mode: patch\n",
+            sandbox.resource_manager_url(),
+            sandbox.authority_host(),
+            sandbox.tenant_id(),
+            sandbox.subscription_id(),
+        );
+        let profile = Profile::from_yaml(&yaml).unwrap_or_else(|error| panic!("{error}\n{yaml}"));
+        let session = AzureSession::with_credential(
+            AzureCloud::from_profile(&profile.azure.cloud),
+            AzureCredential::fixed_token("sandbox login", "arm-token"),
+            sandbox.tenant_id().parse().unwrap(),
+            sandbox.subscription_id().parse().unwrap(),
+            &[sandbox.ca_certificate_pem().to_string()],
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        Managed {
+            sandbox,
+            profile,
+            session,
+            issuer,
+        }
+    }
+
+    fn step(&self) -> HostingStep {
+        let options = HostingOptions {
+            ca_files: azurite().ca_files(),
+            key_files: vec![fixture_key("rsa-2048.pub.pem")],
+            ..HostingOptions::default()
+        };
+        let no_cluster = Err(kwif::engine::Finding::error(
+            "CLUSTER_UNREACHABLE",
+            "none",
+            "none",
+        ));
+        HostingStep::for_profile(&self.profile, no_cluster, Some(&self.session), options)
+            .unwrap_or_else(|finding| panic!("{finding:?}"))
+    }
+
+    fn account(&self) -> Option<SandboxStorageAccount> {
+        self.sandbox.storage_account(GROUP, ACCOUNT)
+    }
+}
+
+const GROUP: &str = "rg-application1";
+
+fn finding<'c>(check: &'c Check, code: &str) -> &'c kwif::engine::Finding {
+    check
+        .findings
+        .iter()
+        .find(|finding| finding.code == code)
+        .unwrap_or_else(|| panic!("no {code}: {check:?}"))
+}
+
+#[tokio::test]
+async fn a_missing_account_is_created_through_resource_manager_then_served_and_passes_the_doctor() {
+    let test = Managed::start("oidc-arm-new", AzureSandboxOptions::default()).await;
+    let step = test.step();
+
+    let check = step.check().await;
+    let missing = finding(&check, "HOSTING_STORAGE_ACCOUNT_MISSING");
+    assert!(
+        missing
+            .message
+            .contains("devstoreaccount1 in resource group rg-application1"),
+        "{missing:?}"
+    );
+    assert!(missing.fix.contains("westeurope"), "{missing:?}");
+    assert_ne!(check.status, Status::Ok);
+
+    let plan = step.plan().await.unwrap();
+    let targets: Vec<&str> = plan.changes.iter().map(|c| c.target.as_str()).collect();
+    assert_eq!(
+        targets[..2],
+        [
+            "storage account devstoreaccount1 in resource group rg-application1",
+            "container oidc-arm-new in storage account devstoreaccount1"
+        ],
+        "the account comes first, then what goes into it: {targets:?}"
+    );
+    assert_eq!(targets.len(), 4, "and both documents: {targets:?}");
+    let create = &plan.changes[0];
+    assert!(
+        create
+            .summary
+            .contains(&format!("the issuer is {}", test.issuer)),
+        "the issuer is shown before anything is created: {}",
+        create.summary
+    );
+    assert!(
+        create.diff().contains("+allowBlobPublicAccess: true"),
+        "{}",
+        create.diff()
+    );
+    assert!(
+        create.diff().contains("+minimumTlsVersion: TLS1_2"),
+        "{}",
+        create.diff()
+    );
+    assert!(test.account().is_none(), "planning creates nothing");
+
+    step.apply(&plan).await.unwrap();
+
+    let account = test.account().expect("the account exists after apply");
+    assert_eq!(account.location, "westeurope");
+    assert_eq!(account.allow_blob_public_access, Some(true));
+    assert_eq!(account.minimum_tls_version, "TLS1_2");
+    assert!(account.supports_https_traffic_only);
+    let (status, content_type, _) = anonymous_get(&format!("{}openid/v1/jwks", test.issuer)).await;
+    assert_eq!(
+        (status, content_type.as_deref()),
+        (200, Some("application/json"))
+    );
+
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+    assert_eq!(codes(&check), ["ISSUER_PRIVATE_ADDRESS"], "{check:?}");
+    assert!(
+        step.plan().await.unwrap().is_empty(),
+        "a rerun plans nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_account_refusing_anonymous_reads_is_an_error_and_apply_allows_them() {
+    let options = AzureSandboxOptions::default().with_storage_account(GROUP, ACCOUNT, false);
+    let test = Managed::start("oidc-arm-closed", options).await;
+    let step = test.step();
+
+    let check = step.check().await;
+    assert_eq!(check.status, Status::Error);
+    let closed = finding(&check, "HOSTING_BLOB_PUBLIC_ACCESS_DISABLED");
+    assert!(closed.message.contains("AADSTS90061"), "{closed:?}");
+
+    let plan = step.plan().await.unwrap();
+    let open = &plan.changes[0];
+    assert_eq!(open.target, "storage account devstoreaccount1");
+    assert!(
+        open.diff().contains("-allowBlobPublicAccess: false"),
+        "{}",
+        open.diff()
+    );
+    assert!(
+        open.diff().contains("+allowBlobPublicAccess: true"),
+        "{}",
+        open.diff()
+    );
+
+    step.apply(&plan).await.unwrap();
+    assert_eq!(test.account().unwrap().allow_blob_public_access, Some(true));
+    let check = step.check().await;
+    assert_eq!(errors(&check), Vec::<&str>::new(), "{check:?}");
+    let (status, _, _) =
+        anonymous_get(&format!("{}.well-known/openid-configuration", test.issuer)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_name_taken_elsewhere_stops_the_plan_and_creates_nothing() {
+    let options = AzureSandboxOptions::default().with_taken_storage_account_name(ACCOUNT);
+    let test = Managed::start("oidc-arm-taken", options).await;
+    let step = test.step();
+
+    let check = step.check().await;
+    let taken = finding(&check, "HOSTING_STORAGE_ACCOUNT_NAME_UNAVAILABLE");
+    assert!(taken.is_error());
+    assert!(taken.message.contains("already taken"), "{taken:?}");
+    assert!(
+        taken.fix.contains("hosting.azureBlob.resourceGroup"),
+        "{taken:?}"
+    );
+
+    let error = step.plan().await.unwrap_err();
+    assert!(error.message.contains("already taken"), "{error:?}");
+    assert!(
+        error.fix.contains("hosting.azureBlob.storageAccount"),
+        "{error:?}"
+    );
+    assert!(test.sandbox.storage_accounts().is_empty());
+    let container = azurite()
+        .signed(
+            "GET",
+            &format!(
+                "{}?restype=container",
+                test.issuer.as_str().trim_end_matches('/')
+            ),
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(container.status(), 404, "not even the container was made");
+}
+
+#[tokio::test]
+async fn the_key_comes_from_resource_manager_and_never_shows() {
+    let options = AzureSandboxOptions::default().with_storage_account(GROUP, ACCOUNT, true);
+    let test = Managed::start("oidc-arm-key", options).await;
+    let step = test.step();
+    let plan = step.plan().await.unwrap();
+    step.apply(&plan).await.unwrap();
+    let check = step.check().await;
+    assert_eq!(
+        errors(&check),
+        Vec::<&str>::new(),
+        "listKeys gave a working key: {check:?}"
+    );
+    let shown = format!(
+        "{plan:?}{check:?}{}",
+        plan.changes.iter().map(|c| c.diff()).collect::<String>()
+    );
+    assert!(!shown.contains(ACCOUNT_KEY), "the account key never shows");
+    assert!(!shown.contains(&ACCOUNT_KEY[..20]), "not even a part of it");
 }

@@ -410,6 +410,7 @@ fn valid_profile() -> impl Strategy<Value = Profile> {
                         } else {
                             BlobMode::PublicContainer(ContainerName::parse(&container).unwrap())
                         },
+                        resource_group: None,
                     }),
                 };
                 let (tenant, subscription, cloud) = azure;

@@ -24,6 +24,8 @@ pub struct ArmAnswer {
     pub retry_after: Option<std::time::Duration>,
     /// `Azure-AsyncOperation`: where a long-running operation's status is polled.
     pub async_operation: Option<String>,
+    /// `Location`: where a long-running operation's result is polled (202 until done).
+    pub location: Option<String>,
 }
 
 /// Everything a Resource Manager call needs. Cheap to clone.
@@ -132,11 +134,31 @@ impl ArmClient {
         api_version: &str,
         body: &Value,
     ) -> Result<ArmAnswer, AzureError> {
-        self.send(
+        self.call(
             operation,
             reqwest::Method::PUT,
-            self.cloud.resource_url(path, api_version),
+            path,
+            api_version,
             Some(body),
+        )
+        .await
+    }
+
+    /// Any method on a resource path: PATCH (only the properties named change), POST of an
+    /// action (`listKeys`, `checkNameAvailability`), with a JSON body when it takes one.
+    pub async fn call(
+        &self,
+        operation: &str,
+        method: reqwest::Method,
+        path: &str,
+        api_version: &str,
+        body: Option<&Value>,
+    ) -> Result<ArmAnswer, AzureError> {
+        self.send(
+            operation,
+            method,
+            self.cloud.resource_url(path, api_version),
+            body,
         )
         .await
     }
@@ -217,6 +239,7 @@ impl ArmClient {
             };
             let header_code = header("x-ms-error-code");
             let async_operation = header("azure-asyncoperation");
+            let location = header("location");
             let bytes = response.bytes().await.map_err(|error| {
                 unexpected(operation, format!("the answer was cut off: {error}"))
             })?;
@@ -246,6 +269,7 @@ impl ArmClient {
                 body,
                 retry_after,
                 async_operation,
+                location,
             });
         }
     }

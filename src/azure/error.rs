@@ -147,10 +147,18 @@ fn http_fix(status: u16, code: &str, message: &str) -> &'static str {
         (403, _) => {
             "your login lacks the permission: Contributor on the resource group creates identities and \
              federated credentials; Owner, User Access Administrator or Role Based Access Control \
-             Administrator on the scope creates role assignments"
+             Administrator on the scope creates role assignments; Storage Account Contributor creates \
+             storage accounts and reads their keys"
         }
         (404, "resourcegroupnotfound") => {
             "create the resource group first: `az group create -n GROUP -l LOCATION`, or fix azure.resourceGroup"
+        }
+        (409, "storageaccountalreadytaken") | (400, "storageaccountalreadytaken") => {
+            "storage account names are global and this one is someone else's: choose another \
+             hosting.azureBlob.storageAccount in kwif.yaml (and the issuer with it)"
+        }
+        (400, "accountnameinvalid") => {
+            "a storage account name is 3 to 24 lowercase letters and digits: correct hosting.azureBlob.storageAccount"
         }
         (404, "roledefinitionnotfound") => {
             "write the role exactly as Azure names it (`az role definition list --query \"[].roleName\" -o tsv`), or its GUID"

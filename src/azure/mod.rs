@@ -1,5 +1,6 @@
 //! Azure clients kwif uses: clouds and credentials, Resource Manager (managed identity, federated
-//! credentials, role assignments, Cosmos DB data-plane roles) and the Entra token exchange.
+//! credentials, role assignments, Cosmos DB data-plane roles, storage accounts) and the Entra
+//! token exchange.
 //! No step logic lives here, and no secret leaves it through `Display` or `Debug`.
 
 pub mod aadsts;
@@ -15,5 +16,6 @@ pub mod identity_client;
 pub mod retry;
 pub mod roles;
 pub mod session;
+pub mod storage;
 pub mod token_exchange;
 pub mod transport;

@@ -1,6 +1,9 @@
 //! The `azure-blob` publisher: both documents as blobs of a storage account, in a container with
 //! anonymous blob reads or in the static website's `$web` (azure.md §6), uploaded with
-//! `application/json`. Data plane only, signed with the account key; it never creates the account.
+//! `application/json`, signed with the account key. With Resource Manager at hand (a logged-in
+//! Azure session) the account comes first: created when missing, anonymous blob reads allowed,
+//! its endpoints and key read from it (storage_account.rs); without, an existing account is used
+//! with the key the user gives.
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -9,9 +12,11 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::shared_key::{SharedKey, StorageKey, http_date};
+use super::storage_account::{AccountState, ManagedAccount};
 use super::{
     Documents, HostingError, PUBLISH_FIX, Published, document_drift, pretty, same_json, shown,
 };
+use crate::azure::storage::StorageAccount;
 use crate::engine::{Change, Finding};
 use crate::oidc::issuer::IssuerUrl;
 use crate::profile::{AzureBlobHosting, BlobMode, Cloud};
@@ -58,6 +63,27 @@ impl BlobEndpoint {
         Some(BlobEndpoint::new(url, account))
     }
 
+    /// The endpoint an issuer on a storage endpoint implies: the issuer up to the container
+    /// (`https://<account>.blob.<suffix>/`, or path-style `https://host/<account>/`); for a static
+    /// website, the issuer's origin.
+    pub fn implied_by(issuer: &IssuerUrl, mode: &BlobMode, account: &str) -> Option<BlobEndpoint> {
+        let issuer = Url::parse(issuer.as_str()).ok()?;
+        let mut url = issuer.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        let path = match mode {
+            BlobMode::PublicContainer(container) => {
+                let marker = format!("/{}/", container.as_str());
+                let with_slash = format!("{}/", issuer.path().trim_end_matches('/'));
+                let at = with_slash.find(&marker)?;
+                with_slash[..=at].to_string()
+            }
+            BlobMode::StaticWebsite => "/".to_string(),
+        };
+        url.set_path(&path);
+        Some(BlobEndpoint::new(url, account))
+    }
+
     pub fn url(&self) -> &Url {
         &self.url
     }
@@ -75,8 +101,9 @@ struct StoredBlob {
 }
 
 /// Who may read the container anonymously.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum ContainerAccess {
+    #[default]
     Missing,
     Private,
     /// Anonymous reads of blobs (and, for `container`, listing too).
@@ -84,6 +111,7 @@ enum ContainerAccess {
 }
 
 /// What the account holds now.
+#[derive(Default)]
 struct BlobState {
     container: ContainerAccess,
     /// `None` in public-container mode, where it does not matter.
@@ -109,6 +137,7 @@ impl Answer {
     }
 }
 
+#[derive(Clone)]
 pub struct AzureBlobPublisher {
     hosting: AzureBlobHosting,
     issuer: IssuerUrl,
@@ -116,6 +145,8 @@ pub struct AzureBlobPublisher {
     web_endpoint: Option<Url>,
     signer: Option<SharedKey>,
     http: reqwest::Client,
+    /// The account through Resource Manager; `None`: an existing account, data plane only.
+    managed: Option<std::sync::Arc<ManagedAccount>>,
 }
 
 impl AzureBlobPublisher {
@@ -137,7 +168,15 @@ impl AzureBlobPublisher {
             web_endpoint,
             signer,
             http,
+            managed: None,
         }
+    }
+
+    /// Manages the account through Resource Manager: creates it when missing, allows anonymous
+    /// blob reads, and takes its endpoints (and its key, unless one was given) from it.
+    pub fn managed_by(mut self, account: ManagedAccount) -> AzureBlobPublisher {
+        self.managed = Some(std::sync::Arc::new(account));
+        self
     }
 
     /// The static website's endpoint (`primaryEndpoints.web` of the account), when the issuer is
@@ -241,7 +280,16 @@ impl AzureBlobPublisher {
         self.at(&format!("{}?{query}", self.container()))
     }
 
+    /// Notes on the issuer; a managed publisher gives them with its drift, once it knows the
+    /// account's endpoints.
     pub fn notes(&self) -> Vec<Finding> {
+        match self.managed {
+            Some(_) => Vec::new(),
+            None => self.issuer_notes(),
+        }
+    }
+
+    fn issuer_notes(&self) -> Vec<Finding> {
         match self.derived_issuer() {
             Some(derived) if derived != self.issuer.as_str() => vec![Finding::warning(
                 "HOSTING_ISSUER_NOT_STORAGE_ENDPOINT",
@@ -270,7 +318,149 @@ impl AzureBlobPublisher {
         }
     }
 
+    fn public_container(&self) -> bool {
+        matches!(self.hosting.mode, BlobMode::PublicContainer(_))
+    }
+
+    fn key_given(&self) -> bool {
+        self.signer.is_some()
+    }
+
+    /// The account as Resource Manager has it, and this publisher bound to its data plane
+    /// (`None` while the account does not exist). Unmanaged: no state, this publisher.
+    async fn resolve(
+        &self,
+    ) -> Result<(Option<AccountState>, Option<AzureBlobPublisher>), HostingError> {
+        let Some(managed) = &self.managed else {
+            return Ok((None, Some(self.clone())));
+        };
+        let Some(state) = self.account_state(managed).await? else {
+            return Ok((None, Some(self.unmanaged())));
+        };
+        let plane = match &state {
+            AccountState::Present(account) => Some(self.bound_to(account, managed).await?),
+            AccountState::Missing(_) => None,
+        };
+        Ok((Some(state), plane))
+    }
+
+    /// The account's state; `None` when the login may not read it but the user gave a key
+    /// that may use it (data plane only, as without Resource Manager).
+    async fn account_state(
+        &self,
+        managed: &ManagedAccount,
+    ) -> Result<Option<AccountState>, HostingError> {
+        match managed.state().await {
+            Ok(state) => Ok(Some(state)),
+            Err(HostingError::Azure(error)) if error.status() == Some(403) && self.key_given() => {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn unmanaged(&self) -> AzureBlobPublisher {
+        let mut plane = self.clone();
+        plane.managed = None;
+        plane
+    }
+
+    /// A data-plane publisher for `account`: its endpoints, and its key unless one was given
+    /// (none when the account refuses keys; the findings say so).
+    async fn bound_to(
+        &self,
+        account: &StorageAccount,
+        managed: &ManagedAccount,
+    ) -> Result<AzureBlobPublisher, HostingError> {
+        let mut plane = self.unmanaged();
+        let name = self.endpoint.account().to_string();
+        if let Some(url) = &account.blob_endpoint {
+            plane.endpoint = BlobEndpoint::new(url.clone(), name.clone());
+        }
+        if let Some(url) = &account.web_endpoint {
+            plane.web_endpoint = Some(url.clone());
+        }
+        if plane.signer.is_none() && account.allow_shared_key_access {
+            plane.signer = Some(SharedKey::new(name, managed.client.key().await?));
+        }
+        Ok(plane)
+    }
+
     pub async fn read(&self) -> Result<Published, HostingError> {
+        match self.resolve().await?.1 {
+            Some(plane) if plane.signer.is_some() || self.managed.is_none() => {
+                plane.read_blobs().await
+            }
+            _ => Ok(Published {
+                discovery: None,
+                jwks: None,
+                location: self.describe(),
+            }),
+        }
+    }
+
+    pub async fn drift(&self, documents: &Documents) -> Result<Vec<Finding>, HostingError> {
+        let (account, plane) = self.resolve().await?;
+        let mut findings = match (&self.managed, &account) {
+            (Some(managed), Some(state)) => {
+                managed.findings(state, self.public_container(), self.key_given())
+            }
+            _ => Vec::new(),
+        };
+        if let Some(plane) = plane {
+            if plane.signer.is_some() || self.managed.is_none() {
+                findings.extend(plane.blob_drift(documents).await?);
+            }
+            if self.managed.is_some() {
+                findings.extend(plane.issuer_notes());
+            }
+        }
+        Ok(findings)
+    }
+
+    pub async fn plan(&self, documents: &Documents) -> Result<Vec<Change>, HostingError> {
+        let (account, plane) = self.resolve().await?;
+        let mut changes = match (&self.managed, &account) {
+            (Some(managed), Some(state)) => {
+                let issuer = self.derived_issuer().unwrap_or_else(|| {
+                    "the account's static website endpoint, known once it exists".to_string()
+                });
+                managed.changes(state, self.public_container(), self.key_given(), &issuer)?
+            }
+            _ => Vec::new(),
+        };
+        match plane {
+            Some(plane) => changes.extend(plane.blob_plan(documents).await?),
+            // A new account holds nothing yet: its container, the website and both uploads.
+            None => {
+                let empty = BlobState {
+                    container: ContainerAccess::Missing,
+                    static_website: (!self.public_container()).then_some(false),
+                    ..BlobState::default()
+                };
+                changes.extend(self.blob_changes(&empty, documents));
+            }
+        }
+        Ok(changes)
+    }
+
+    pub async fn publish(&self, documents: &Documents) -> Result<(), HostingError> {
+        let plane = match &self.managed {
+            None => self.clone(),
+            Some(managed) => match self.account_state(managed).await? {
+                Some(state) => {
+                    let account = managed
+                        .ensure(state, self.public_container(), self.key_given())
+                        .await?;
+                    self.bound_to(&account, managed).await?
+                }
+                None => self.unmanaged(),
+            },
+        };
+        plane.publish_blobs(documents).await
+    }
+
+    async fn read_blobs(&self) -> Result<Published, HostingError> {
         let (discovery, jwks) = tokio::try_join!(
             self.get_blob(self.blob_url(DISCOVERY_BLOB)),
             self.get_blob(self.blob_url(JWKS_BLOB))
@@ -282,7 +472,7 @@ impl AzureBlobPublisher {
         })
     }
 
-    pub async fn drift(&self, documents: &Documents) -> Result<Vec<Finding>, HostingError> {
+    async fn blob_drift(&self, documents: &Documents) -> Result<Vec<Finding>, HostingError> {
         let state = self.state().await?;
         let mut findings = Vec::new();
         let account = self.endpoint.account();
@@ -339,8 +529,12 @@ impl AzureBlobPublisher {
         Ok(findings)
     }
 
-    pub async fn plan(&self, documents: &Documents) -> Result<Vec<Change>, HostingError> {
+    async fn blob_plan(&self, documents: &Documents) -> Result<Vec<Change>, HostingError> {
         let state = self.state().await?;
+        Ok(self.blob_changes(&state, documents))
+    }
+
+    fn blob_changes(&self, state: &BlobState, documents: &Documents) -> Vec<Change> {
         let account = self.endpoint.account();
         let issuer = self
             .derived_issuer()
@@ -410,10 +604,10 @@ impl AzureBlobPublisher {
                 pretty(wanted),
             ));
         }
-        Ok(changes)
+        changes
     }
 
-    pub async fn publish(&self, documents: &Documents) -> Result<(), HostingError> {
+    async fn publish_blobs(&self, documents: &Documents) -> Result<(), HostingError> {
         match &self.hosting.mode {
             BlobMode::PublicContainer(_) => self.ensure_public_container().await?,
             BlobMode::StaticWebsite => self.ensure_static_website().await?,
@@ -744,6 +938,7 @@ mod tests {
         let hosting = AzureBlobHosting {
             storage_account: crate::profile::StorageAccountName::parse("stoidc1").unwrap(),
             mode,
+            resource_group: None,
         };
         let endpoint = BlobEndpoint::for_cloud(&Cloud::Public, "stoidc1").unwrap();
         AzureBlobPublisher::new(
@@ -800,6 +995,24 @@ mod tests {
         );
         let custom = publisher("https://oidc.example.com/", BlobMode::StaticWebsite);
         assert_eq!(custom.notes()[0].code, "HOSTING_WEB_ENDPOINT_UNKNOWN");
+    }
+
+    #[test]
+    fn an_issuer_implies_the_blob_endpoint_up_to_the_container() {
+        let container = BlobMode::PublicContainer(ContainerName::parse("oidc").unwrap());
+        let implied = |issuer: &str| {
+            BlobEndpoint::implied_by(&IssuerUrl::parse(issuer).unwrap(), &container, "st1")
+                .map(|endpoint| endpoint.url().to_string())
+        };
+        assert_eq!(
+            implied("https://st1.blob.core.example/oidc/cluster1").as_deref(),
+            Some("https://st1.blob.core.example/")
+        );
+        assert_eq!(
+            implied("https://127.0.0.1:10000/st1/oidc/").as_deref(),
+            Some("https://127.0.0.1:10000/st1/")
+        );
+        assert_eq!(implied("https://oidc.example.com/other/"), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod documents;
 pub mod manifests;
 pub mod nginx;
 pub mod shared_key;
+pub mod storage_account;
 
 pub use apiserver::ApiServerPublisher;
 pub use azure_blob::{AzureBlobPublisher, BlobEndpoint};
@@ -54,6 +55,12 @@ pub enum HostingError {
     /// The issuer cannot be served by this publisher as it is written.
     #[error("{0}")]
     Issuer(String),
+    /// Resource Manager refused or failed a storage account operation.
+    #[error(transparent)]
+    Azure(#[from] crate::azure::error::AzureError),
+    /// The storage account cannot be used as it is.
+    #[error("{message}")]
+    Account { message: String, fix: String },
 }
 
 impl HostingError {
@@ -68,6 +75,7 @@ impl HostingError {
             HostingError::Io { .. } => "HOSTING_DIRECTORY_IO",
             HostingError::Keys(_) => "HOSTING_CLUSTER_KEYS_UNREADABLE",
             HostingError::Issuer(_) => "HOSTING_ISSUER_UNSERVABLE",
+            HostingError::Azure(_) | HostingError::Account { .. } => "HOSTING_STORAGE_ACCOUNT",
         }
     }
 
@@ -89,16 +97,19 @@ impl HostingError {
             }
             HostingError::Storage { .. } => "see the storage account's message above".into(),
             HostingError::StorageUnreachable { .. } => {
-                "kwif does not create storage accounts yet: create it with `az storage account create -n ACCOUNT -g GROUP --sku Standard_LRS --allow-blob-public-access true`, or check the name and the network".into()
+                "check the storage account name and the network; logged in to Azure (`az login`), kwif reads the account's endpoint through Resource Manager and creates a missing account".into()
             }
             HostingError::StorageKeyMissing { account } => format!(
-                "export AZURE_STORAGE_KEY=$(az storage account keys list -n {account} --query [0].value -o tsv)"
+                "export AZURE_STORAGE_KEY=$(az storage account keys list -n {account} --query [0].value -o tsv), \
+                 or log in (`az login`) so kwif reads it through Resource Manager"
             ),
             HostingError::Io { .. } => "check that the directory can be written by the user running kwif".into(),
             HostingError::Keys(_) => {
                 "kwif reads the keys with `kubectl get --raw /openid/v1/jwks`; or give the public key files (kwif jwks --key PEM…)".into()
             }
             HostingError::Issuer(_) => "change the issuer in kwif.yaml, or choose another hosting kind".into(),
+            HostingError::Azure(error) => error.fix(),
+            HostingError::Account { fix, .. } => fix.clone(),
         }
     }
 

@@ -8,8 +8,11 @@ use std::time::SystemTime;
 use ::kube::Client;
 use url::Url;
 
+use crate::azure::session::AzureSession;
+use crate::azure::storage::StorageAccountClient;
 use crate::engine::{Check, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::hosting::documents::{compare_keys, jwk_entries, keys_to_publish};
+use crate::hosting::storage_account::ManagedAccount;
 use crate::hosting::{
     ApiServerPublisher, AzureBlobPublisher, BlobEndpoint, DirectoryPublisher, Documents,
     HostingError, KeySource, NginxPublisher, NginxSite, Published, Publisher, StorageKey,
@@ -74,9 +77,12 @@ impl HostingStep {
     }
 
     /// The step for `profile`; a finding when a client or input it needs is missing.
+    /// `azure`: the logged-in session that lets the azure-blob publisher manage its storage
+    /// account; without it, an existing account is used with the key the user gives.
     pub fn for_profile(
         profile: &Profile,
         kube: Result<Client, Finding>,
+        azure: Option<&AzureSession>,
         options: HostingOptions,
     ) -> Result<HostingStep, Finding> {
         let fetcher = Fetcher::new(&options.ca_files).map_err(|error| {
@@ -101,7 +107,7 @@ impl HostingStep {
                 Publisher::Directory(DirectoryPublisher::new(path.clone(), issuer.clone()))
             }
             Hosting::AzureBlob(blob) => {
-                Publisher::AzureBlob(blob_publisher(profile, blob, &options)?)
+                Publisher::AzureBlob(blob_publisher(profile, blob, azure, &options)?)
             }
         };
         Ok(HostingStep::new(issuer, keys, publisher, fetcher)
@@ -193,12 +199,18 @@ impl HostingStep {
 fn blob_publisher(
     profile: &Profile,
     blob: &crate::profile::AzureBlobHosting,
+    azure: Option<&AzureSession>,
     options: &HostingOptions,
 ) -> Result<AzureBlobPublisher, Finding> {
     let account = blob.storage_account.as_str();
+    // Resource Manager gives a managed account's real endpoint; until then, in a custom cloud,
+    // the one the issuer implies.
+    let implied = || {
+        BlobEndpoint::implied_by(&profile.issuer, &blob.mode, account).filter(|_| azure.is_some())
+    };
     let endpoint = match &options.blob_endpoint {
         Some(url) => BlobEndpoint::new(url.clone(), account),
-        None => BlobEndpoint::for_cloud(&profile.azure.cloud, account).ok_or_else(|| {
+        None => BlobEndpoint::for_cloud(&profile.azure.cloud, account).or_else(implied).ok_or_else(|| {
             Finding::error(
                 "HOSTING_BLOB_ENDPOINT_UNKNOWN",
                 format!("the blob endpoint of storage account {account} in a custom cloud is not known"),
@@ -220,8 +232,22 @@ fn blob_publisher(
         AzureBlobPublisher::http_client(&options.ca_files).map_err(|error| error.to_finding())?;
     let publisher =
         AzureBlobPublisher::new(blob.clone(), profile.issuer.clone(), endpoint, key, http);
-    Ok(match &options.web_endpoint {
+    let publisher = match &options.web_endpoint {
         Some(web) => publisher.with_web_endpoint(web.clone()),
+        None => publisher,
+    };
+    Ok(match azure {
+        Some(session) => publisher.managed_by(ManagedAccount {
+            client: StorageAccountClient::new(
+                session.arm.clone(),
+                session.subscription,
+                blob.resource_group
+                    .clone()
+                    .unwrap_or_else(|| profile.azure.resource_group.clone()),
+                blob.storage_account.clone(),
+            ),
+            location: profile.azure.location.as_str().to_string(),
+        }),
         None => publisher,
     })
 }

@@ -100,6 +100,7 @@ pub fn for_profile(
     let hosting_step: Box<dyn Step> = match hosting::HostingStep::for_profile(
         profile,
         clients.kube.clone(),
+        clients.azure.as_ref().ok(),
         clients.hosting.clone(),
     ) {
         Ok(step) => Box::new(step),

@@ -523,8 +523,15 @@ fn hosting_fields() -> Vec<FormField> {
         ),
         blob(FormField::text(
             "hosting.azureBlob.storageAccount",
-            "the storage account that serves the documents, e.g. stoidc1",
+            "the storage account that serves the documents (created when missing), e.g. stoidc1",
         )),
+        blob(
+            FormField::text(
+                "hosting.azureBlob.resourceGroup",
+                "the account's resource group; empty: azure.resourceGroup",
+            )
+            .optional(),
+        ),
         blob(FormField::choice(
             "hosting.azureBlob.mode",
             BLOB_MODES,

@@ -118,6 +118,11 @@ fn hosting_rows(hosting: &Hosting, row: &mut impl FnMut(&str, String)) {
                     row("hosting.azureBlob.mode", "static-website".to_string())
                 }
             }
+            let group = blob.resource_group.as_ref().map_or_else(
+                || "(azure.resourceGroup)".to_string(),
+                |group| group.to_string(),
+            );
+            row("hosting.azureBlob.resourceGroup", group);
         }
         Hosting::Directory { path } => row("hosting.directory.path", path.display().to_string()),
         Hosting::ApiServer => {}

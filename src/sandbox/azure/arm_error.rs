@@ -90,6 +90,34 @@ impl ArmError {
         )
     }
 
+    /// A PUT of a tracked resource without `location`.
+    pub fn location_required() -> ArmError {
+        ArmError::bad_request(
+            "LocationRequired",
+            "The location property is required for this definition.",
+        )
+    }
+
+    /// A PUT that would move an existing resource to another location. 409, as Terraform
+    /// reports it ("unexpected status 409 (409 Conflict) with error: InvalidResourceLocation");
+    /// message from the "Resolve errors for storage account names" troubleshooting page.
+    pub fn invalid_resource_location(
+        name: &str,
+        existing_location: &str,
+        resource_group: &str,
+        location: &str,
+    ) -> ArmError {
+        ArmError::new(
+            409,
+            "InvalidResourceLocation",
+            format!(
+                "The resource '{name}' already exists in location '{existing_location}' in resource group \
+                 '{resource_group}'. A resource with the same name cannot be created in location '{location}'. \
+                 Please select a new resource name."
+            ),
+        )
+    }
+
     pub fn invalid_request_content(detail: &str) -> ArmError {
         ArmError::bad_request(
             "InvalidRequestContent",
@@ -113,7 +141,7 @@ impl ArmError {
             format!(
                 "The resource type of '{path}' could not be found. The sandbox serves resource groups, \
                  user-assigned identities, federated identity credentials, role definitions and \
-                 assignments, and Cosmos DB SQL role assignments."
+                 assignments, Cosmos DB SQL role assignments and storage accounts."
             ),
         )
     }

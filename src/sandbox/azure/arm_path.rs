@@ -10,6 +10,8 @@ pub const AUTHORIZATION_VERSIONS: &[&str] = &["2022-04-01"];
 pub const COSMOS_VERSIONS: &[&str] = &["2025-10-15", "2025-04-15", "2024-11-15"];
 /// api-versions of Microsoft.Resources resource groups.
 pub const RESOURCE_GROUP_VERSIONS: &[&str] = &["2021-04-01", "2022-09-01", "2024-03-01"];
+/// api-versions of Microsoft.Storage storage accounts (azure.md §1).
+pub const STORAGE_VERSIONS: &[&str] = &["2025-06-01"];
 
 /// A user-assigned identity's place: `/subscriptions/{sub}/resourceGroups/{rg}/…/{name}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,7 +21,7 @@ pub struct IdentityPath {
     pub name: String,
 }
 
-/// A Cosmos DB account's place.
+/// A Cosmos DB or storage account's place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountPath {
     pub subscription: String,
@@ -112,6 +114,19 @@ pub enum ArmTarget {
         operation: String,
         result: bool,
     },
+    StorageAccount(AccountPath),
+    /// `POST …/storageAccounts/{name}/listKeys`.
+    StorageAccountKeys(AccountPath),
+    /// `POST /subscriptions/{sub}/providers/Microsoft.Storage/checkNameAvailability`.
+    StorageNameAvailability {
+        subscription: String,
+    },
+    /// The `Location` URL of a storage account create:
+    /// `/subscriptions/{sub}/providers/Microsoft.Storage/locations/{location}/asyncoperations/{id}`.
+    StorageOperation {
+        subscription: String,
+        operation: String,
+    },
 }
 
 impl ArmTarget {
@@ -129,6 +144,10 @@ impl ArmTarget {
             | ArmTarget::CosmosRoleAssignments(..)
             | ArmTarget::CosmosRoleDefinitions(..)
             | ArmTarget::CosmosOperation { .. } => COSMOS_VERSIONS,
+            ArmTarget::StorageAccount(_)
+            | ArmTarget::StorageAccountKeys(_)
+            | ArmTarget::StorageNameAvailability { .. }
+            | ArmTarget::StorageOperation { .. } => STORAGE_VERSIONS,
         }
     }
 
@@ -137,13 +156,17 @@ impl ArmTarget {
         match self {
             ArmTarget::ResourceGroup { subscription, .. }
             | ArmTarget::IdentityList { subscription, .. }
-            | ArmTarget::CosmosOperation { subscription, .. } => Some(subscription),
+            | ArmTarget::CosmosOperation { subscription, .. }
+            | ArmTarget::StorageNameAvailability { subscription }
+            | ArmTarget::StorageOperation { subscription, .. } => Some(subscription),
             ArmTarget::Identity(identity)
             | ArmTarget::FederatedCredentialList(identity)
             | ArmTarget::FederatedCredential(identity, _) => Some(&identity.subscription),
             ArmTarget::CosmosAccount(account)
             | ArmTarget::CosmosRoleAssignments(account, _)
-            | ArmTarget::CosmosRoleDefinitions(account, _) => Some(&account.subscription),
+            | ArmTarget::CosmosRoleDefinitions(account, _)
+            | ArmTarget::StorageAccount(account)
+            | ArmTarget::StorageAccountKeys(account) => Some(&account.subscription),
             ArmTarget::RoleDefinitions { scope, .. } | ArmTarget::RoleAssignments { scope, .. } => {
                 scope.subscription.as_deref()
             }
@@ -194,6 +217,28 @@ pub fn parse(path: &str) -> Option<ArmTarget> {
                 resource_group: None,
             })
         }
+        [s, subscription, p, namespace, action]
+            if is(s, "subscriptions")
+                && is(p, "providers")
+                && is(namespace, "Microsoft.Storage")
+                && is(action, "checkNameAvailability") =>
+        {
+            Some(ArmTarget::StorageNameAvailability {
+                subscription: owned(subscription),
+            })
+        }
+        [s, subscription, p, namespace, l, _location, kind, operation]
+            if is(s, "subscriptions")
+                && is(p, "providers")
+                && is(namespace, "Microsoft.Storage")
+                && is(l, "locations")
+                && is(kind, "asyncoperations") =>
+        {
+            Some(ArmTarget::StorageOperation {
+                subscription: owned(subscription),
+                operation: owned(operation),
+            })
+        }
         [s, subscription, p, namespace, l, _location, kind, operation]
             if is(s, "subscriptions")
                 && is(p, "providers")
@@ -215,6 +260,8 @@ pub fn parse(path: &str) -> Option<ArmTarget> {
                 managed_identity(subscription, resource_group, rest)
             } else if is(namespace, "Microsoft.DocumentDB") {
                 cosmos(subscription, resource_group, rest)
+            } else if is(namespace, "Microsoft.Storage") {
+                storage(subscription, resource_group, rest)
             } else {
                 None
             }
@@ -277,6 +324,23 @@ fn cosmos(subscription: String, resource_group: String, rest: &[&str]) -> Option
             } else {
                 None
             }
+        }
+        _ => None,
+    }
+}
+
+fn storage(subscription: String, resource_group: String, rest: &[&str]) -> Option<ArmTarget> {
+    let account = |name: &str| AccountPath {
+        subscription,
+        resource_group,
+        name: name.to_string(),
+    };
+    match rest {
+        [kind, name] if is(kind, "storageAccounts") => {
+            Some(ArmTarget::StorageAccount(account(name)))
+        }
+        [kind, name, action] if is(kind, "storageAccounts") && is(action, "listKeys") => {
+            Some(ArmTarget::StorageAccountKeys(account(name)))
         }
         _ => None,
     }
@@ -357,6 +421,41 @@ mod tests {
             panic!("not a role definition list");
         };
         assert_eq!(scope.text, "/");
+    }
+
+    #[test]
+    fn storage_paths_name_accounts_keys_and_operations() {
+        let account = AccountPath {
+            subscription: "s".into(),
+            resource_group: "rg".into(),
+            name: "st1".into(),
+        };
+        assert_eq!(
+            parse(
+                "/subscriptions/s/resourcegroups/rg/providers/microsoft.storage/storageaccounts/st1"
+            ),
+            Some(ArmTarget::StorageAccount(account.clone()))
+        );
+        assert_eq!(
+            parse(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1/listKeys"
+            ),
+            Some(ArmTarget::StorageAccountKeys(account))
+        );
+        assert_eq!(
+            parse(
+                "/subscriptions/s/providers/Microsoft.Storage/locations/eastus/asyncoperations/op1"
+            ),
+            Some(ArmTarget::StorageOperation {
+                subscription: "s".into(),
+                operation: "op1".into()
+            })
+        );
+        let check = parse("/subscriptions/s/providers/Microsoft.Storage/checkNameAvailability");
+        assert_eq!(
+            check.as_ref().map(ArmTarget::api_versions),
+            Some(STORAGE_VERSIONS)
+        );
     }
 
     #[test]

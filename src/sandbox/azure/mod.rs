@@ -1,6 +1,6 @@
 //! Sandbox Azure: Resource Manager (identities, federated credentials, role definitions and
-//! assignments, Cosmos DB SQL role assignments) and the Entra token endpoint on one loopback
-//! HTTPS server. It follows the real services' behaviour (azure.md), not kwif's needs.
+//! assignments, Cosmos DB SQL role assignments, storage accounts) and the Entra token endpoint on
+//! one loopback HTTPS server. It follows the real services' behaviour (azure.md), not kwif's needs.
 
 mod access_token;
 mod arm_error;
@@ -20,7 +20,9 @@ mod role_assignments;
 mod role_definitions;
 mod server;
 mod state;
+mod storage_accounts;
 
+use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -33,7 +35,8 @@ use tokio::sync::watch;
 pub use faults::Faults;
 pub use request_record::AzureRequestRecord;
 pub use state::{
-    CosmosAccount, CosmosRoleAssignment, FederatedCredential, RoleAssignment, UserAssignedIdentity,
+    CosmosAccount, CosmosRoleAssignment, FederatedCredential, RoleAssignment, StorageAccount,
+    StorageDataPlane, UserAssignedIdentity,
 };
 
 use super::SandboxError;
@@ -42,7 +45,7 @@ use super::tls::SandboxCa;
 use arm_error::ArmError;
 use arm_path::IdentityPath;
 use server::Shared;
-use state::{AzureState, Timings};
+use state::{AzureState, StorageSettings, Timings};
 
 /// The tenant of a default sandbox (the placeholder of DESIGN.md's profile sketch).
 pub const DEFAULT_TENANT_ID: &str = "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb";
@@ -83,6 +86,14 @@ pub struct AzureSandboxOptions {
     pub extra_ca_files: Vec<PathBuf>,
     /// Items per page of ARM lists before a `nextLink`; default 100.
     pub page_size: usize,
+    /// Storage accounts that exist at start (their resource groups too); default none.
+    pub storage_accounts: Vec<StorageAccount>,
+    /// Storage account names taken in other subscriptions; default none.
+    pub taken_storage_account_names: Vec<String>,
+    /// Endpoints and key1 of every storage account; default Azure's endpoints, random keys.
+    pub storage_data_plane: Option<StorageDataPlane>,
+    /// Polls of a storage account create's `Location` that answer 202 before the 200; default 1.
+    pub storage_provisioning_polls: u32,
 }
 
 impl Default for AzureSandboxOptions {
@@ -101,6 +112,10 @@ impl Default for AzureSandboxOptions {
             extra_ca_pems: Vec::new(),
             extra_ca_files: Vec::new(),
             page_size: 100,
+            storage_accounts: Vec::new(),
+            taken_storage_account_names: Vec::new(),
+            storage_data_plane: None,
+            storage_provisioning_polls: 1,
         }
     }
 }
@@ -129,6 +144,48 @@ impl AzureSandboxOptions {
             location,
         });
         self
+    }
+
+    pub fn with_storage_data_plane(mut self, data_plane: StorageDataPlane) -> Self {
+        self.storage_data_plane = Some(data_plane);
+        self
+    }
+
+    /// An account existing at start (its resource group too), with allowBlobPublicAccess as
+    /// given: StorageV2, Standard_LRS, in the sandbox's location.
+    pub fn with_storage_account(
+        mut self,
+        resource_group: &str,
+        name: &str,
+        allow_blob_public_access: bool,
+    ) -> Self {
+        let account = StorageAccount::existing(
+            resource_group,
+            name,
+            &self.location,
+            allow_blob_public_access,
+        );
+        self.storage_accounts.push(account);
+        self
+    }
+
+    /// Names taken by someone else: checkNameAvailability says AlreadyExists, PUT gets 409
+    /// StorageAccountAlreadyTaken.
+    pub fn with_taken_storage_account_name(mut self, name: &str) -> Self {
+        self.taken_storage_account_names.push(name.to_string());
+        self
+    }
+
+    fn storage_settings(&self) -> StorageSettings {
+        StorageSettings {
+            data_plane: self.storage_data_plane.clone(),
+            provisioning_polls: self.storage_provisioning_polls,
+            taken_names: self
+                .taken_storage_account_names
+                .iter()
+                .map(|name| name.to_ascii_lowercase())
+                .collect(),
+        }
     }
 
     fn timings(&self) -> Timings {
@@ -180,6 +237,10 @@ impl AzureSandbox {
         }
         for account in &options.cosmos_accounts {
             state.add_cosmos_account(account.clone());
+        }
+        state.storage = options.storage_settings();
+        for account in &options.storage_accounts {
+            storage_accounts::insert(&mut state, account.clone());
         }
         let shared = Arc::new(Shared::new(
             state,
@@ -319,6 +380,30 @@ impl AzureSandbox {
             .cosmos_role_assignments(Instant::now())
     }
 
+    /// Every storage account, provisioned or still being created, by resource group and name.
+    pub fn storage_accounts(&self) -> Vec<StorageAccount> {
+        self.shared.lock_state().storage_accounts()
+    }
+
+    pub fn storage_account(&self, resource_group: &str, name: &str) -> Option<StorageAccount> {
+        self.shared
+            .lock_state()
+            .storage_account(resource_group, name)
+            .map(|entry| entry.account.clone())
+    }
+
+    /// Sets allowBlobPublicAccess as someone else would in the portal; does nothing when the
+    /// account does not exist.
+    pub fn set_storage_account_public_access(&self, resource_group: &str, name: &str, allow: bool) {
+        if let Some(entry) = self
+            .shared
+            .lock_state()
+            .storage_account_mut(resource_group, name)
+        {
+            entry.account.allow_blob_public_access = Some(allow);
+        }
+    }
+
     /// Adds a resource group in the sandbox's location; returns whether it was new.
     pub fn insert_resource_group(&self, name: &str) -> bool {
         self.shared
@@ -429,6 +514,17 @@ fn rejected(error: ArmError) -> SandboxError {
     SandboxError::Rejected {
         code: error.status,
         message: error.message,
+    }
+}
+
+/// Shows the whole state; storage account keys are redacted.
+impl fmt::Debug for AzureSandbox {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AzureSandbox")
+            .field("address", &self.address)
+            .field("state", &*self.shared.lock_state())
+            .finish_non_exhaustive()
     }
 }
 

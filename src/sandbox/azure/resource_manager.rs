@@ -15,7 +15,7 @@ use super::server::Shared;
 use super::state::AzureState;
 use super::{
     cosmos_role_assignments, federated_credentials, identities, resource_groups, role_assignments,
-    role_definitions,
+    role_definitions, storage_accounts,
 };
 use crate::sandbox::randomness;
 
@@ -188,6 +188,10 @@ fn route(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, ArmError
         | ArmTarget::CosmosRoleAssignments(..)
         | ArmTarget::CosmosRoleDefinitions(..)
         | ArmTarget::CosmosOperation { .. } => cosmos_role_assignments::handle(state, request),
+        ArmTarget::StorageAccount(_)
+        | ArmTarget::StorageAccountKeys(_)
+        | ArmTarget::StorageNameAvailability { .. }
+        | ArmTarget::StorageOperation { .. } => storage_accounts::handle(state, request),
     }
 }
 

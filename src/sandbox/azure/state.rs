@@ -1,13 +1,16 @@
 //! What sandbox Azure holds: resource groups, identities with their federated credentials, role
-//! assignments and Cosmos DB accounts, plus the timings that make ARM and Entra eventually
-//! consistent. Plain data behind one lock; the HTTP handlers live in their own modules.
+//! assignments, Cosmos DB and storage accounts, plus the timings that make ARM and Entra
+//! eventually consistent. Plain data behind one lock; the HTTP handlers live in their own modules.
+//! Debug output never shows a storage account key.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
 use super::arm_path::{AccountPath, IdentityPath};
+use crate::sandbox::randomness;
 
 /// A user-assigned managed identity as ARM returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +76,126 @@ pub struct CosmosAccount {
     pub location: String,
 }
 
+/// A storage account as ARM describes it. Its keys stay inside the sandbox (`listKeys`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageAccount {
+    pub name: String,
+    pub resource_group: String,
+    pub location: String,
+    /// `sku.name`, such as `Standard_LRS`.
+    pub sku: String,
+    /// `StorageV2`, `Storage`, `BlobStorage`, `BlockBlobStorage` or `FileStorage`.
+    pub kind: String,
+    pub allow_blob_public_access: Option<bool>,
+    /// `None` (not set) means shared keys are allowed.
+    pub allow_shared_key_access: Option<bool>,
+    pub minimum_tls_version: String,
+    pub supports_https_traffic_only: bool,
+    /// `Creating` until its create operation finishes, then `Succeeded`.
+    pub provisioning_state: String,
+}
+
+impl StorageAccount {
+    /// An account that existed before the scenario began: StorageV2, Standard_LRS, with the
+    /// defaults a 2025-06-01 create gives (TLS 1.2, HTTPS only, shared keys not set).
+    pub fn existing(
+        resource_group: &str,
+        name: &str,
+        location: &str,
+        allow_blob_public_access: bool,
+    ) -> StorageAccount {
+        StorageAccount {
+            name: name.to_string(),
+            resource_group: resource_group.to_string(),
+            location: location.to_string(),
+            sku: "Standard_LRS".to_string(),
+            kind: "StorageV2".to_string(),
+            allow_blob_public_access: Some(allow_blob_public_access),
+            allow_shared_key_access: None,
+            minimum_tls_version: "TLS1_2".to_string(),
+            supports_https_traffic_only: true,
+            provisioning_state: "Succeeded".to_string(),
+        }
+    }
+}
+
+/// Where the blob data plane of every storage account lives, and its account key; default:
+/// `https://{account}.blob.core.windows.net/`, `https://{account}.z6.web.core.windows.net/`,
+/// random keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StorageDataPlane {
+    /// `primaryEndpoints.blob`, with `{account}` standing for the account name.
+    pub blob_endpoint: String,
+    /// `primaryEndpoints.web`, likewise.
+    pub web_endpoint: String,
+    /// key1 of every account, base64.
+    pub key: String,
+}
+
+/// Endpoint templates of Azure's public cloud (the `z6` web zone is one of several Azure picks).
+pub const DEFAULT_BLOB_ENDPOINT: &str = "https://{account}.blob.core.windows.net/";
+pub const DEFAULT_WEB_ENDPOINT: &str = "https://{account}.z6.web.core.windows.net/";
+
+impl Default for StorageDataPlane {
+    fn default() -> StorageDataPlane {
+        StorageDataPlane {
+            blob_endpoint: DEFAULT_BLOB_ENDPOINT.to_string(),
+            web_endpoint: DEFAULT_WEB_ENDPOINT.to_string(),
+            key: StorageKeys::random_key(),
+        }
+    }
+}
+
+impl fmt::Debug for StorageDataPlane {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("StorageDataPlane")
+            .field("blob_endpoint", &self.blob_endpoint)
+            .field("web_endpoint", &self.web_endpoint)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// key1 and key2 of a storage account, base64 of 64 bytes as Azure's are. Debug redacts them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StorageKeys {
+    pub key1: String,
+    pub key2: String,
+}
+
+impl StorageKeys {
+    /// key1 from the data plane when one is configured, everything else random.
+    pub fn new(data_plane: Option<&StorageDataPlane>) -> StorageKeys {
+        StorageKeys {
+            key1: data_plane.map_or_else(StorageKeys::random_key, |plane| plane.key.clone()),
+            key2: StorageKeys::random_key(),
+        }
+    }
+
+    pub fn random_key() -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(randomness::random_bytes::<64>())
+    }
+}
+
+impl fmt::Debug for StorageKeys {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("StorageKeys(<redacted>)")
+    }
+}
+
+/// How the sandbox's Microsoft.Storage behaves.
+#[derive(Debug, Default)]
+pub struct StorageSettings {
+    /// Endpoints and key1 of every account; `None` for Azure's endpoints and random keys.
+    pub data_plane: Option<StorageDataPlane>,
+    /// Polls of a create's `Location` that still answer 202.
+    pub provisioning_polls: u32,
+    /// Names taken in other subscriptions, lower-cased.
+    pub taken_names: Vec<String>,
+}
+
 /// How long the eventually consistent parts of Azure take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timings {
@@ -86,11 +209,13 @@ pub struct Timings {
     pub cosmos_provisioning: Duration,
 }
 
+#[derive(Debug)]
 pub(super) struct ResourceGroupEntry {
     pub name: String,
     pub location: String,
 }
 
+#[derive(Debug)]
 pub(super) struct IdentityEntry {
     pub identity: UserAssignedIdentity,
     /// Role assignments find the principal from then on.
@@ -100,24 +225,48 @@ pub(super) struct IdentityEntry {
     pub writing: bool,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(super) struct CredentialEntry {
     pub credential: FederatedCredential,
     /// Entra uses the credential from then on.
     pub effective_at: Instant,
 }
 
+#[derive(Debug)]
 pub(super) struct AccountEntry {
     pub account: CosmosAccount,
     pub id: String,
     pub assignments: Vec<CosmosEntry>,
 }
 
+#[derive(Debug)]
 pub(super) struct CosmosEntry {
     pub assignment: CosmosRoleAssignment,
     pub visible_at: Instant,
     pub operation: String,
     pub polled: bool,
+}
+
+/// A storage account with what ARM echoes back and what only the sandbox knows.
+#[derive(Debug)]
+pub(super) struct StorageEntry {
+    pub account: StorageAccount,
+    pub id: String,
+    pub tags: Map<String, Value>,
+    /// As created; it cannot change afterwards.
+    pub extended_location: Option<Value>,
+    /// `accessTier` as last sent.
+    pub access_tier: Option<String>,
+    /// `encryption` and `networkAcls` as last sent; defaults fill in what they leave out.
+    pub encryption: Option<Value>,
+    pub network_acls: Option<Value>,
+    /// Other writable `properties` as last sent, echoed back as the provider does.
+    pub settings: Map<String, Value>,
+    pub created_at: SystemTime,
+    pub keys: StorageKeys,
+    /// The id of the create operation and how many of its polls still answer 202.
+    pub operation: String,
+    pub polls_remaining: u32,
 }
 
 impl CosmosEntry {
@@ -127,6 +276,7 @@ impl CosmosEntry {
 }
 
 /// Everything behind the sandbox's lock. Map keys are lower-cased: ARM names are case-insensitive.
+#[derive(Debug)]
 pub struct AzureState {
     pub tenant_id: String,
     pub subscription_id: String,
@@ -139,6 +289,8 @@ pub struct AzureState {
     pub(super) deleted_principals: Vec<String>,
     pub(super) role_assignments: Vec<RoleAssignment>,
     pub(super) accounts: BTreeMap<(String, String), AccountEntry>,
+    pub(super) storage_accounts: BTreeMap<(String, String), StorageEntry>,
+    pub storage: StorageSettings,
 }
 
 pub(super) fn key(resource_group: &str, name: &str) -> (String, String) {
@@ -165,6 +317,8 @@ impl AzureState {
             deleted_principals: Vec::new(),
             role_assignments: Vec::new(),
             accounts: BTreeMap::new(),
+            storage_accounts: BTreeMap::new(),
+            storage: StorageSettings::default(),
         }
     }
 
@@ -240,6 +394,29 @@ impl AzureState {
         id
     }
 
+    pub(super) fn storage_account(
+        &self,
+        resource_group: &str,
+        name: &str,
+    ) -> Option<&StorageEntry> {
+        self.storage_accounts.get(&key(resource_group, name))
+    }
+
+    pub(super) fn storage_account_mut(
+        &mut self,
+        resource_group: &str,
+        name: &str,
+    ) -> Option<&mut StorageEntry> {
+        self.storage_accounts.get_mut(&key(resource_group, name))
+    }
+
+    pub fn storage_accounts(&self) -> Vec<StorageAccount> {
+        self.storage_accounts
+            .values()
+            .map(|entry| entry.account.clone())
+            .collect()
+    }
+
     pub fn identities(&self) -> Vec<UserAssignedIdentity> {
         self.identities
             .values()
@@ -262,5 +439,34 @@ impl AzureState {
                 ..entry.assignment.clone()
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_storage_key() {
+        let plane = StorageDataPlane::default();
+        let keys = StorageKeys::new(Some(&plane));
+        assert_eq!(keys.key1, plane.key);
+        assert_ne!(keys.key2, plane.key);
+        let shown = format!("{plane:?} {keys:?}");
+        assert!(!shown.contains(&plane.key), "{shown}");
+        assert!(!shown.contains(&keys.key2), "{shown}");
+    }
+
+    #[test]
+    fn keys_are_base64_of_64_bytes() {
+        use base64::Engine as _;
+        let keys = StorageKeys::new(None);
+        for key in [&keys.key1, &keys.key2] {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(key)
+                .unwrap();
+            assert_eq!(bytes.len(), 64);
+        }
+        assert_ne!(keys.key1, keys.key2);
     }
 }
