@@ -36,8 +36,10 @@ The six steps, in wizard order: issuer, hosting, identity, federation, workload,
 Exit codes: 0 everything ok, 1 a check found drift or errors, 2 bad usage or input.
 
 Start with `kwif demo`: the whole wizard on an embedded sandbox (no cluster, no Azure account).
-Not built yet, and said so where it would apply: the verify step does not call the target
-resource (VERIFY_TARGET_NOT_CALLED).
+The verify step exchanges each service account's token at Entra ID, then asks Resource Manager,
+as the identity, whether every Azure role is in effect at its scope. Not built yet, and said so
+where it applies: Cosmos DB data roles are checked as assignments, not exercised against the
+account's data plane (VERIFY_TARGET_NOT_CALLED).
 
 Hosting on Azure Blob Storage (hosting.kind: azure-blob) creates the storage account when it is
 missing (StorageV2, Standard_LRS, HTTPS only, TLS 1.2), allows anonymous blob reads when the

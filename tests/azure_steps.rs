@@ -1019,6 +1019,60 @@ async fn verify_proves_a_real_token_exchange_and_reports_the_expiry() {
 }
 
 #[tokio::test]
+async fn verify_asks_resource_manager_as_the_identity_whether_each_role_is_in_effect() {
+    let cluster = Cluster::start().await;
+    let setup = Setup::new().options(|options| {
+        options.role_assignment_propagation = Duration::from_secs(3600);
+    });
+    let azure = federated(&cluster, setup).await;
+    let step = verify_step(&azure, &cluster).await;
+
+    let check = step.check().await;
+    assert_eq!(
+        (check.status, codes(&check)),
+        (
+            Status::Ok,
+            vec!["VERIFY_TARGET_NOT_CALLED", "VERIFY_ROLE_NOT_IN_EFFECT"]
+        ),
+        "a fresh assignment is not in effect yet: {check:?}"
+    );
+    let pending = &check.findings[1];
+    assert!(
+        pending.message.contains(&format!(
+            "Storage Blob Data Reader grants on {}",
+            group_scope()
+        )) && pending
+            .message
+            .contains("(Microsoft.Storage/storageAccounts/blobServices/"),
+        "names the role, the scope and an operation: {pending:?}"
+    );
+    assert!(pending.fix.contains("10 minutes"), "{pending:?}");
+    assert!(
+        check.findings[0]
+            .message
+            .contains("Cosmos DB Built-in Data Contributor"),
+        "Cosmos DB data roles are said to be unproven: {:?}",
+        check.findings[0]
+    );
+
+    azure
+        .sandbox
+        .set_role_assignment_propagation(Duration::ZERO);
+    let check = step.check().await;
+    assert_eq!(
+        codes(&check),
+        ["VERIFY_TARGET_NOT_CALLED"],
+        "the role is in effect once it has propagated: {check:?}"
+    );
+    assert!(
+        azure.requests().iter().any(|line| line.starts_with("GET ")
+            && line.ends_with("/providers/Microsoft.Authorization/permissions 2022-04-01 200")),
+        "{:#?}",
+        azure.requests()
+    );
+}
+
+#[tokio::test]
 async fn verify_explains_a_subject_mismatch_in_words() {
     let cluster = Cluster::start().await;
     let azure = federated(&cluster, Setup::new().roles(vec![])).await;

@@ -680,6 +680,18 @@ struct Managed {
 
 impl Managed {
     async fn start(container: &str, options: AzureSandboxOptions) -> Managed {
+        let issuer = azurite().issuer(container);
+        let hosting = format!("{{ storageAccount: {ACCOUNT}, container: {container} }}");
+        Managed::with_hosting(issuer, &hosting, options, "arm-token").await
+    }
+
+    /// `hosting` is the `azureBlob` block; `login` the bearer token kwif's login sends.
+    async fn with_hosting(
+        issuer: IssuerUrl,
+        hosting: &str,
+        options: AzureSandboxOptions,
+        login: &str,
+    ) -> Managed {
         let data_plane = StorageDataPlane {
             blob_endpoint: format!("https://127.0.0.1:{}/{{account}}/", azurite().port),
             web_endpoint: "https://{account}.z6.web.core.windows.net/".to_string(),
@@ -688,9 +700,8 @@ impl Managed {
         let sandbox = AzureSandbox::start(options.with_storage_data_plane(data_plane))
             .await
             .expect("sandbox Azure starts");
-        let issuer = azurite().issuer(container);
         let yaml = format!(
-            "cluster: {{ distribution: kubeadm }}\nissuer: {issuer}\nhosting:\n  kind: azure-blob\n  azureBlob: {{ storageAccount: {ACCOUNT}, container: {container} }}\n\
+            "cluster: {{ distribution: kubeadm }}\nissuer: {issuer}\nhosting:\n  kind: azure-blob\n  azureBlob: {hosting}\n\
              azure:\n  cloud: custom\n  endpoints:\n    resourceManager: {}\n    authorityHost: {}\n  tenant: {}\n  subscription: {}\n  resourceGroup: {GROUP}\n  location: westeurope\n\
              identity:\n  name: id-application1\n  roles: []\nworkloads:\n  - namespace: app\n    serviceAccount: app-sa\n    kind: Deployment\n    name: web\n    mode: patch\n",
             sandbox.resource_manager_url(),
@@ -701,7 +712,7 @@ impl Managed {
         let profile = Profile::from_yaml(&yaml).unwrap_or_else(|error| panic!("{error}\n{yaml}"));
         let session = AzureSession::with_credential(
             AzureCloud::from_profile(&profile.azure.cloud),
-            AzureCredential::fixed_token("sandbox login", "arm-token"),
+            AzureCredential::fixed_token("sandbox login", login),
             sandbox.tenant_id().parse().unwrap(),
             sandbox.subscription_id().parse().unwrap(),
             &[sandbox.ca_certificate_pem().to_string()],
@@ -717,9 +728,15 @@ impl Managed {
     }
 
     fn step(&self) -> HostingStep {
+        self.step_with_key(None)
+    }
+
+    /// With the account key given, as AZURE_STORAGE_KEY would.
+    fn step_with_key(&self, key: Option<&str>) -> HostingStep {
         let options = HostingOptions {
             ca_files: azurite().ca_files(),
             key_files: vec![fixture_key("rsa-2048.pub.pem")],
+            storage_key: key.map(|key| StorageKey::parse(key).unwrap()),
             ..HostingOptions::default()
         };
         let no_cluster = Err(kwif::engine::Finding::error(
@@ -733,6 +750,15 @@ impl Managed {
 
     fn account(&self) -> Option<SandboxStorageAccount> {
         self.sandbox.storage_account(GROUP, ACCOUNT)
+    }
+
+    /// How many requests matched `method` and a path ending in `suffix`.
+    fn requests(&self, method: &str, suffix: &str) -> usize {
+        self.sandbox
+            .request_log()
+            .iter()
+            .filter(|record| record.method == method && record.path.ends_with(suffix))
+            .count()
     }
 }
 
@@ -898,10 +924,94 @@ async fn the_key_comes_from_resource_manager_and_never_shows() {
         Vec::<&str>::new(),
         "listKeys gave a working key: {check:?}"
     );
+    assert_eq!(
+        test.requests("POST", "/listKeys"),
+        1,
+        "the key is read once through Resource Manager and kept for the run"
+    );
     let shown = format!(
         "{plan:?}{check:?}{}",
         plan.changes.iter().map(|c| c.diff()).collect::<String>()
     );
     assert!(!shown.contains(ACCOUNT_KEY), "the account key never shows");
     assert!(!shown.contains(&ACCOUNT_KEY[..20]), "not even a part of it");
+}
+
+#[tokio::test]
+async fn a_login_resource_manager_refuses_falls_back_to_the_given_key_and_says_so() {
+    let issuer = azurite().issuer("oidc-arm-nologin");
+    let hosting = format!("{{ storageAccount: {ACCOUNT}, container: oidc-arm-nologin }}");
+    let test = Managed::with_hosting(issuer, &hosting, AzureSandboxOptions::default(), "").await;
+    let step = test.step_with_key(Some(ACCOUNT_KEY));
+
+    let plan = step.plan().await.unwrap();
+    step.apply(&plan).await.unwrap();
+    let (status, _, _) = anonymous_get(&format!("{}openid/v1/jwks", test.issuer)).await;
+    assert_eq!(status, 200, "published with the key alone");
+    let check = step.check().await;
+    let note = finding(&check, "HOSTING_STORAGE_ACCOUNT_NOT_CHECKED");
+    assert!(!note.is_error(), "a warning: publishing works: {note:?}");
+    assert!(note.message.contains("401"), "{note:?}");
+    assert_eq!(errors(&check), Vec::<&str>::new(), "{check:?}");
+    assert!(test.sandbox.storage_accounts().is_empty());
+}
+
+#[tokio::test]
+async fn an_account_refusing_its_key_is_an_error_even_with_a_key_given() {
+    let mut options = AzureSandboxOptions::default().with_storage_account(GROUP, ACCOUNT, true);
+    options.storage_accounts[0].allow_shared_key_access = Some(false);
+    let test = Managed::start("oidc-arm-nokey", options).await;
+    let step = test.step_with_key(Some(ACCOUNT_KEY));
+
+    let check = step.check().await;
+    let refused = finding(&check, "HOSTING_STORAGE_SHARED_KEY_DISABLED");
+    assert!(refused.is_error());
+    assert!(
+        refused.fix.contains("--allow-shared-key-access true"),
+        "{refused:?}"
+    );
+    let error = step.plan().await.unwrap_err();
+    assert!(
+        error.message.contains("allowSharedKeyAccess is false"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_static_website_whose_endpoint_is_not_the_issuer_stops_before_uploading() {
+    // The sandbox gives accounts zone z6; the profile guessed z9.
+    let issuer = IssuerUrl::parse(&format!("https://{ACCOUNT}.z9.web.core.windows.net/")).unwrap();
+    let hosting = format!("{{ storageAccount: {ACCOUNT}, mode: static-website }}");
+    let test = Managed::with_hosting(
+        issuer,
+        &hosting,
+        AzureSandboxOptions::default(),
+        "arm-token",
+    )
+    .await;
+    let step = test.step();
+
+    let plan = step.plan().await.unwrap();
+    assert!(
+        plan.changes[0]
+            .summary
+            .contains("which apply checks is https://devstoreaccount1.z9.web.core.windows.net/"),
+        "the plan says the host is Azure's to choose: {}",
+        plan.changes[0].summary
+    );
+    let error = step.apply(&plan).await.unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("https://devstoreaccount1.z6.web.core.windows.net/")
+            && error.message.contains("nothing was uploaded"),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .fix
+            .contains("issuer: https://devstoreaccount1.z6.web.core.windows.net/"),
+        "{error:?}"
+    );
+    assert!(test.account().is_some(), "the account itself was created");
 }

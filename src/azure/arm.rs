@@ -1,7 +1,9 @@
 //! Direct Resource Manager REST calls (role definitions and assignments, Cosmos DB SQL role
 //! assignments): bearer token from the credential, kwif's transport and retries, ARM errors read.
 
+use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 use url::Url;
@@ -14,18 +16,55 @@ use crate::azure::transport::RetryingTransport;
 /// Lists longer than this many pages are not lists kwif makes; stop following `nextLink`.
 const MAX_PAGES: usize = 50;
 
-/// An answer Resource Manager gave with a success status.
-#[derive(Clone, Debug)]
+/// How long to poll a long-running operation (202 Accepted) before giving up for this run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PollPolicy {
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> PollPolicy {
+        PollPolicy {
+            interval: Duration::from_secs(2),
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+impl PollPolicy {
+    pub fn fast() -> PollPolicy {
+        PollPolicy {
+            interval: Duration::from_millis(50),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// An answer Resource Manager gave with a success status. Its `Debug` leaves the body out: some
+/// bodies are secrets (`listKeys`).
+#[derive(Clone)]
 pub struct ArmAnswer {
     pub status: u16,
     /// The JSON body; `Null` when empty (202 Accepted).
     pub body: Value,
     /// `Retry-After`, for polling a long-running operation.
-    pub retry_after: Option<std::time::Duration>,
+    pub retry_after: Option<Duration>,
     /// `Azure-AsyncOperation`: where a long-running operation's status is polled.
     pub async_operation: Option<String>,
     /// `Location`: where a long-running operation's result is polled (202 until done).
     pub location: Option<String>,
+}
+
+impl fmt::Debug for ArmAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArmAnswer")
+            .field("status", &self.status)
+            .field("retry_after", &self.retry_after)
+            .field("async_operation", &self.async_operation)
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything a Resource Manager call needs. Cheap to clone.

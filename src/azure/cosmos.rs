@@ -2,8 +2,6 @@
 //! the portal cannot make: built-in roles by name, deterministic assignment GUIDs, and the
 //! long-running PUT (202 Accepted) polled until the assignment reads back.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -26,30 +24,7 @@ pub const BUILT_IN_ROLES: [(&str, &str); 2] = [
     ),
 ];
 
-/// How long to poll an accepted (202) assignment before giving up for this run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PollPolicy {
-    pub interval: Duration,
-    pub timeout: Duration,
-}
-
-impl Default for PollPolicy {
-    fn default() -> PollPolicy {
-        PollPolicy {
-            interval: Duration::from_secs(2),
-            timeout: Duration::from_secs(300),
-        }
-    }
-}
-
-impl PollPolicy {
-    pub fn fast() -> PollPolicy {
-        PollPolicy {
-            interval: Duration::from_millis(50),
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
+pub use crate::azure::arm::PollPolicy;
 
 /// The full id of the SQL role definition `role` names on `account`: a built-in by its name,
 /// any role by its GUID, else a custom role looked up by `roleName`.

@@ -331,12 +331,17 @@ impl AzureCredential {
 
     /// A fixed bearer token: the sandbox (which accepts any) and tests. Never for real Azure.
     pub fn fixed_token(label: impl Into<String>, token: impl Into<String>) -> AzureCredential {
+        AzureCredential::issued(label, "no login is needed for the sandbox", token)
+    }
+
+    /// A token issued elsewhere, used as it is: a workload identity's exchanged token.
+    pub fn issued(
+        label: impl Into<String>,
+        fix: impl Into<String>,
+        token: impl Into<String>,
+    ) -> AzureCredential {
         let credential = Arc::new(FixedToken(Secret::new(token.into())));
-        AzureCredential::from_token_credential(
-            label,
-            "no login is needed for the sandbox",
-            credential,
-        )
+        AzureCredential::from_token_credential(label, fix, credential)
     }
 
     /// Which credential this is, in words.

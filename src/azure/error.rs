@@ -144,6 +144,9 @@ fn http_fix(status: u16, code: &str, message: &str) -> &'static str {
         (401, _) => {
             "the token was refused: log in again (`az login`, in the profile's tenant) and rerun"
         }
+        (403, "requestdisallowedbypolicy") => {
+            "an Azure Policy forbids this (the message names it): change the setting it requires, or ask its owner for an exemption"
+        }
         (403, _) => {
             "your login lacks the permission: Contributor on the resource group creates identities and \
              federated credentials; Owner, User Access Administrator or Role Based Access Control \
@@ -156,6 +159,10 @@ fn http_fix(status: u16, code: &str, message: &str) -> &'static str {
         (409, "storageaccountalreadytaken") | (400, "storageaccountalreadytaken") => {
             "storage account names are global and this one is someone else's: choose another \
              hosting.azureBlob.storageAccount in kwif.yaml (and the issuer with it)"
+        }
+        (409, "storageaccountinanotherresourcegroup") => {
+            "the account is in another resource group of this subscription: set hosting.azureBlob.resourceGroup to it \
+             (`az storage account show -n ACCOUNT --query resourceGroup`)"
         }
         (400, "accountnameinvalid") => {
             "a storage account name is 3 to 24 lowercase letters and digits: correct hosting.azureBlob.storageAccount"

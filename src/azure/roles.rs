@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::azure::arm::ArmClient;
 use crate::azure::error::AzureError;
+use crate::azure::permissions::PermissionBlock;
 use crate::profile::{RoleName, RoleScope};
 
 pub const AUTHORIZATION_API_VERSION: &str = "2022-04-01";
@@ -42,6 +43,8 @@ pub struct RoleDefinition {
     /// The role's GUID, the last segment of its id.
     pub guid: Uuid,
     pub role_name: String,
+    /// What the role allows (`properties.permissions`).
+    pub permissions: Vec<PermissionBlock>,
 }
 
 impl RoleDefinition {
@@ -146,6 +149,10 @@ fn role_definition(value: &Value) -> Option<RoleDefinition> {
             .as_str()
             .unwrap_or_default()
             .to_string(),
+        permissions: value["properties"]["permissions"]
+            .as_array()
+            .map(|blocks| blocks.iter().map(PermissionBlock::from_json).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -316,6 +323,7 @@ mod tests {
         let role = RoleDefinition {
             guid: Uuid::from_u128(7),
             role_name: "Reader".into(),
+            permissions: Vec::new(),
         };
         let at = |scope: &str| {
             json!({"properties": {

@@ -12,11 +12,11 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::shared_key::{SharedKey, StorageKey, http_date};
-use super::storage_account::{AccountState, ManagedAccount};
+use super::storage_account::{AccountState, ManagedAccount, login_refused};
 use super::{
     Documents, HostingError, PUBLISH_FIX, Published, document_drift, pretty, same_json, shown,
 };
-use crate::azure::storage::StorageAccount;
+use crate::azure::storage_account::StorageAccount;
 use crate::engine::{Change, Finding};
 use crate::oidc::issuer::IssuerUrl;
 use crate::profile::{AzureBlobHosting, BlobMode, Cloud};
@@ -65,22 +65,31 @@ impl BlobEndpoint {
 
     /// The endpoint an issuer on a storage endpoint implies: the issuer up to the container
     /// (`https://<account>.blob.<suffix>/`, or path-style `https://host/<account>/`); for a static
-    /// website, the issuer's origin.
+    /// website on `<account>[.zNN].web.<suffix>`, `https://<account>.blob.<suffix>/`.
     pub fn implied_by(issuer: &IssuerUrl, mode: &BlobMode, account: &str) -> Option<BlobEndpoint> {
         let issuer = Url::parse(issuer.as_str()).ok()?;
         let mut url = issuer.clone();
         url.set_query(None);
         url.set_fragment(None);
-        let path = match mode {
+        match mode {
             BlobMode::PublicContainer(container) => {
                 let marker = format!("/{}/", container.as_str());
                 let with_slash = format!("{}/", issuer.path().trim_end_matches('/'));
                 let at = with_slash.find(&marker)?;
-                with_slash[..=at].to_string()
+                url.set_path(&with_slash[..=at]);
             }
-            BlobMode::StaticWebsite => "/".to_string(),
-        };
-        url.set_path(&path);
+            BlobMode::StaticWebsite => {
+                let host = issuer.host_str()?;
+                let suffix = host
+                    .strip_prefix(&format!("{account}."))?
+                    .split_once("web.")
+                    .filter(|(zone, _)| zone.is_empty() || zone.starts_with('z'))?
+                    .1;
+                url.set_host(Some(&format!("{account}.blob.{suffix}")))
+                    .ok()?;
+                url.set_path("/");
+            }
+        }
         Some(BlobEndpoint::new(url, account))
     }
 
@@ -134,6 +143,24 @@ impl Answer {
 
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// What resolving the account found: its state (`None` without Resource Manager), the data
+/// plane once it can be used, and why Resource Manager was left out when it was.
+struct Resolution {
+    account: Option<AccountState>,
+    plane: Option<AzureBlobPublisher>,
+    note: Option<Finding>,
+}
+
+impl Resolution {
+    fn unmanaged(plane: AzureBlobPublisher, note: Option<Finding>) -> Resolution {
+        Resolution {
+            account: None,
+            plane: Some(plane),
+            note,
+        }
     }
 }
 
@@ -326,37 +353,31 @@ impl AzureBlobPublisher {
         self.signer.is_some()
     }
 
-    /// The account as Resource Manager has it, and this publisher bound to its data plane
-    /// (`None` while the account does not exist). Unmanaged: no state, this publisher.
-    async fn resolve(
-        &self,
-    ) -> Result<(Option<AccountState>, Option<AzureBlobPublisher>), HostingError> {
+    /// The account as Resource Manager has it and this publisher bound to its data plane.
+    async fn resolve(&self) -> Result<Resolution, HostingError> {
         let Some(managed) = &self.managed else {
-            return Ok((None, Some(self.clone())));
+            return Ok(Resolution::unmanaged(self.clone(), None));
         };
-        let Some(state) = self.account_state(managed).await? else {
-            return Ok((None, Some(self.unmanaged())));
-        };
-        let plane = match &state {
-            AccountState::Present(account) => Some(self.bound_to(account, managed).await?),
-            AccountState::Missing(_) => None,
-        };
-        Ok((Some(state), plane))
-    }
-
-    /// The account's state; `None` when the login may not read it but the user gave a key
-    /// that may use it (data plane only, as without Resource Manager).
-    async fn account_state(
-        &self,
-        managed: &ManagedAccount,
-    ) -> Result<Option<AccountState>, HostingError> {
-        match managed.state().await {
-            Ok(state) => Ok(Some(state)),
-            Err(HostingError::Azure(error)) if error.status() == Some(403) && self.key_given() => {
-                Ok(None)
+        let state = match managed.state().await {
+            Ok(state) => state,
+            // A login Resource Manager refuses, but a key that may use the account: data plane only.
+            Err(error) if login_refused(&error) && self.key_given() => {
+                let note = managed.not_checked(&error);
+                return Ok(Resolution::unmanaged(self.unmanaged(), Some(note)));
             }
-            Err(error) => Err(error),
-        }
+            Err(error) => return Err(error.into()),
+        };
+        let plane = match state.ready() {
+            Some(account) if account.allow_shared_key_access => {
+                Some(self.bound_to(account, managed).await?)
+            }
+            _ => None,
+        };
+        Ok(Resolution {
+            account: Some(state),
+            plane,
+            note: None,
+        })
     }
 
     fn unmanaged(&self) -> AzureBlobPublisher {
@@ -365,8 +386,7 @@ impl AzureBlobPublisher {
         plane
     }
 
-    /// A data-plane publisher for `account`: its endpoints, and its key unless one was given
-    /// (none when the account refuses keys; the findings say so).
+    /// A data-plane publisher for `account`: its endpoints, and its key unless one was given.
     async fn bound_to(
         &self,
         account: &StorageAccount,
@@ -380,18 +400,16 @@ impl AzureBlobPublisher {
         if let Some(url) = &account.web_endpoint {
             plane.web_endpoint = Some(url.clone());
         }
-        if plane.signer.is_none() && account.allow_shared_key_access {
-            plane.signer = Some(SharedKey::new(name, managed.client.key().await?));
+        if plane.signer.is_none() {
+            plane.signer = Some(SharedKey::new(name, managed.key().await?));
         }
         Ok(plane)
     }
 
     pub async fn read(&self) -> Result<Published, HostingError> {
-        match self.resolve().await?.1 {
-            Some(plane) if plane.signer.is_some() || self.managed.is_none() => {
-                plane.read_blobs().await
-            }
-            _ => Ok(Published {
+        match self.resolve().await?.plane {
+            Some(plane) => plane.read_blobs().await,
+            None => Ok(Published {
                 discovery: None,
                 jwks: None,
                 location: self.describe(),
@@ -400,17 +418,13 @@ impl AzureBlobPublisher {
     }
 
     pub async fn drift(&self, documents: &Documents) -> Result<Vec<Finding>, HostingError> {
-        let (account, plane) = self.resolve().await?;
-        let mut findings = match (&self.managed, &account) {
-            (Some(managed), Some(state)) => {
-                managed.findings(state, self.public_container(), self.key_given())
-            }
-            _ => Vec::new(),
-        };
-        if let Some(plane) = plane {
-            if plane.signer.is_some() || self.managed.is_none() {
-                findings.extend(plane.blob_drift(documents).await?);
-            }
+        let resolution = self.resolve().await?;
+        let mut findings: Vec<Finding> = resolution.note.into_iter().collect();
+        if let (Some(managed), Some(state)) = (&self.managed, &resolution.account) {
+            findings.extend(managed.findings(state, self.public_container()));
+        }
+        if let Some(plane) = resolution.plane {
+            findings.extend(plane.blob_drift(documents).await?);
             if self.managed.is_some() {
                 findings.extend(plane.issuer_notes());
             }
@@ -419,17 +433,14 @@ impl AzureBlobPublisher {
     }
 
     pub async fn plan(&self, documents: &Documents) -> Result<Vec<Change>, HostingError> {
-        let (account, plane) = self.resolve().await?;
-        let mut changes = match (&self.managed, &account) {
+        let resolution = self.resolve().await?;
+        let mut changes = match (&self.managed, &resolution.account) {
             (Some(managed), Some(state)) => {
-                let issuer = self.derived_issuer().unwrap_or_else(|| {
-                    "the account's static website endpoint, known once it exists".to_string()
-                });
-                managed.changes(state, self.public_container(), self.key_given(), &issuer)?
+                managed.changes(state, self.public_container(), &self.issuer_to_be())?
             }
             _ => Vec::new(),
         };
-        match plane {
+        match resolution.plane {
             Some(plane) => changes.extend(plane.blob_plan(documents).await?),
             // A new account holds nothing yet: its container, the website and both uploads.
             None => {
@@ -444,19 +455,41 @@ impl AzureBlobPublisher {
         Ok(changes)
     }
 
+    /// The issuer a plan promises before the account exists. A static website's host is chosen
+    /// by Azure, so the plan says apply compares it with kwif.yaml's issuer first.
+    fn issuer_to_be(&self) -> String {
+        match &self.hosting.mode {
+            BlobMode::PublicContainer(_) => self
+                .derived_issuer()
+                .unwrap_or_else(|| self.issuer.to_string()),
+            BlobMode::StaticWebsite => format!(
+                "the static website endpoint Azure gives the account, which apply checks is {} before uploading",
+                self.issuer
+            ),
+        }
+    }
+
     pub async fn publish(&self, documents: &Documents) -> Result<(), HostingError> {
-        let plane = match &self.managed {
-            None => self.clone(),
-            Some(managed) => match self.account_state(managed).await? {
-                Some(state) => {
-                    let account = managed
-                        .ensure(state, self.public_container(), self.key_given())
-                        .await?;
-                    self.bound_to(&account, managed).await?
-                }
-                None => self.unmanaged(),
-            },
+        let Some(managed) = &self.managed else {
+            return self.publish_blobs(documents).await;
         };
+        let state = match managed.state().await {
+            Ok(state) => state,
+            Err(error) if login_refused(&error) && self.key_given() => {
+                return self.unmanaged().publish_blobs(documents).await;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let account = managed.ensure(state, self.public_container()).await?;
+        let plane = self.bound_to(&account, managed).await?;
+        if let (BlobMode::StaticWebsite, Some(website)) =
+            (&self.hosting.mode, plane.derived_issuer())
+        {
+            let on_storage = web_endpoint_of(&self.issuer, managed.name()).is_some();
+            if on_storage && website != self.issuer.as_str() {
+                return Err(managed.web_endpoint_not_issuer(&website, self.issuer.as_str()));
+            }
+        }
         plane.publish_blobs(documents).await
     }
 
@@ -1013,6 +1046,20 @@ mod tests {
             Some("https://127.0.0.1:10000/st1/")
         );
         assert_eq!(implied("https://oidc.example.com/other/"), None);
+        let website = |issuer: &str| {
+            BlobEndpoint::implied_by(
+                &IssuerUrl::parse(issuer).unwrap(),
+                &BlobMode::StaticWebsite,
+                "st1",
+            )
+            .map(|endpoint| endpoint.url().to_string())
+        };
+        assert_eq!(
+            website("https://st1.z6.web.core.example/").as_deref(),
+            Some("https://st1.blob.core.example/"),
+            "the blob endpoint, never the website's host"
+        );
+        assert_eq!(website("https://oidc.example.com/"), None);
     }
 
     #[test]

@@ -60,7 +60,11 @@ pub enum HostingError {
     Azure(#[from] crate::azure::error::AzureError),
     /// The storage account cannot be used as it is.
     #[error("{message}")]
-    Account { message: String, fix: String },
+    Account {
+        code: &'static str,
+        message: String,
+        fix: String,
+    },
 }
 
 impl HostingError {
@@ -75,7 +79,8 @@ impl HostingError {
             HostingError::Io { .. } => "HOSTING_DIRECTORY_IO",
             HostingError::Keys(_) => "HOSTING_CLUSTER_KEYS_UNREADABLE",
             HostingError::Issuer(_) => "HOSTING_ISSUER_UNSERVABLE",
-            HostingError::Azure(_) | HostingError::Account { .. } => "HOSTING_STORAGE_ACCOUNT",
+            HostingError::Azure(_) => "HOSTING_STORAGE_ACCOUNT",
+            HostingError::Account { code, .. } => code,
         }
     }
 

@@ -1,29 +1,42 @@
 //! The storage account behind the `azure-blob` publisher, managed through Resource Manager:
-//! what is wrong with it (missing, name taken, anonymous reads off, account key refused), the
-//! changes that fix it, and making them. The blob data plane stays in azure_blob.rs.
+//! what is wrong with it (missing, name taken, still being created, anonymous reads off, account
+//! key refused), the changes that fix it, and making them. The blob data plane stays in
+//! azure_blob.rs.
 
-use crate::azure::storage::{
+use std::sync::{Mutex, PoisonError};
+
+use crate::azure::error::AzureError;
+use crate::azure::storage_account::{
     NEW_ACCOUNT_KIND, NEW_ACCOUNT_SKU, NameAvailability, StorageAccount, StorageAccountClient,
 };
 use crate::engine::{Change, Finding};
 
 use super::HostingError;
+use super::shared_key::StorageKey;
 
 /// The account does not exist yet; apply creates it.
 pub const ACCOUNT_MISSING: &str = "HOSTING_STORAGE_ACCOUNT_MISSING";
 /// The name belongs to an account elsewhere (names are global), or is not a valid name.
 pub const ACCOUNT_NAME_UNAVAILABLE: &str = "HOSTING_STORAGE_ACCOUNT_NAME_UNAVAILABLE";
+/// The account exists but Azure is still provisioning it.
+pub const ACCOUNT_CREATING: &str = "HOSTING_STORAGE_ACCOUNT_CREATING";
 /// `allowBlobPublicAccess: false` overrides the container: Entra ID gets 409 PublicAccessNotPermitted.
 pub const PUBLIC_ACCESS_DISABLED: &str = "HOSTING_BLOB_PUBLIC_ACCESS_DISABLED";
 /// `allowSharedKeyAccess: false`: the account key kwif uploads with is refused.
 pub const SHARED_KEY_DISABLED: &str = "HOSTING_STORAGE_SHARED_KEY_DISABLED";
+/// Resource Manager refused the login, so the account is used with the given key only.
+pub const ACCOUNT_NOT_CHECKED: &str = "HOSTING_STORAGE_ACCOUNT_NOT_CHECKED";
+/// The static website Azure gave the new account is not the issuer in kwif.yaml.
+pub const WEB_ENDPOINT_NOT_ISSUER: &str = "HOSTING_WEB_ENDPOINT_NOT_ISSUER";
 
 /// A storage account kwif may create and configure.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ManagedAccount {
-    pub client: StorageAccountClient,
+    client: StorageAccountClient,
     /// Where a new account goes (`azure.location`).
-    pub location: String,
+    location: String,
+    /// The key `listKeys` gave, kept for the run: every read of it is in the activity log.
+    key: Mutex<Option<StorageKey>>,
 }
 
 /// What Resource Manager says about the account.
@@ -33,8 +46,36 @@ pub enum AccountState {
     Present(StorageAccount),
 }
 
+impl AccountState {
+    /// Provisioned, so its keys and data plane can be used.
+    pub fn ready(&self) -> Option<&StorageAccount> {
+        match self {
+            AccountState::Present(account) if account.is_ready() => Some(account),
+            _ => None,
+        }
+    }
+}
+
+/// Whether Resource Manager refused the login itself (not logged in, token refused, no right
+/// to read the account), rather than answering about the account.
+pub fn login_refused(error: &AzureError) -> bool {
+    matches!(error, AzureError::Credential(_)) || matches!(error.status(), Some(401 | 403))
+}
+
 impl ManagedAccount {
-    pub async fn state(&self) -> Result<AccountState, HostingError> {
+    pub fn new(client: StorageAccountClient, location: impl Into<String>) -> ManagedAccount {
+        ManagedAccount {
+            client,
+            location: location.into(),
+            key: Mutex::new(None),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.client.name()
+    }
+
+    pub async fn state(&self) -> Result<AccountState, AzureError> {
         match self.client.get().await? {
             Some(account) => Ok(AccountState::Present(account)),
             None => Ok(AccountState::Missing(
@@ -43,11 +84,22 @@ impl ManagedAccount {
         }
     }
 
-    fn name(&self) -> &str {
-        self.client.name()
+    /// The account key: read once through `listKeys`, then kept.
+    pub async fn key(&self) -> Result<StorageKey, HostingError> {
+        if let Some(key) = self
+            .key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
+            return Ok(key);
+        }
+        let key = self.client.key().await?;
+        *self.key.lock().unwrap_or_else(PoisonError::into_inner) = Some(key.clone());
+        Ok(key)
     }
 
-    fn where_(&self) -> String {
+    fn described(&self) -> String {
         format!(
             "storage account {} in resource group {}",
             self.name(),
@@ -55,26 +107,39 @@ impl ManagedAccount {
         )
     }
 
-    /// The findings for the account itself; `key_given`: the user gave the key, so kwif does
-    /// not depend on reading it.
-    pub fn findings(
-        &self,
-        state: &AccountState,
-        public_container: bool,
-        key_given: bool,
-    ) -> Vec<Finding> {
+    /// The findings for the account itself.
+    pub fn findings(&self, state: &AccountState, public_container: bool) -> Vec<Finding> {
         let mut findings = Vec::new();
         match state {
-            AccountState::Missing(NameAvailability::Available) => findings.push(Finding::warning(
-                ACCOUNT_MISSING,
-                format!("{} does not exist", self.where_()),
-                format!(
-                    "kwif apply --step hosting creates it in {} ({NEW_ACCOUNT_KIND}, {NEW_ACCOUNT_SKU})",
-                    self.location
-                ),
-            )),
             AccountState::Missing(NameAvailability::Unavailable { reason, message }) => {
                 findings.push(self.unavailable(reason, message).into_finding())
+            }
+            AccountState::Missing(availability) => {
+                let unchecked = match availability {
+                    NameAvailability::Unverified { .. } => {
+                        " (whether the name is free could not be checked with this login)"
+                    }
+                    _ => "",
+                };
+                findings.push(Finding::warning(
+                    ACCOUNT_MISSING,
+                    format!("{} does not exist{unchecked}", self.described()),
+                    format!(
+                        "kwif apply --step hosting creates it in {} ({NEW_ACCOUNT_KIND}, {NEW_ACCOUNT_SKU})",
+                        self.location
+                    ),
+                ))
+            }
+            AccountState::Present(account) if !account.is_ready() => {
+                findings.push(Finding::warning(
+                    ACCOUNT_CREATING,
+                    format!(
+                        "{} is still being created (provisioningState {})",
+                        self.described(),
+                        account.provisioning_state
+                    ),
+                    "kwif apply --step hosting waits for it, then publishes",
+                ))
             }
             AccountState::Present(account) => {
                 if public_container && !account.allow_blob_public_access {
@@ -88,7 +153,7 @@ impl ManagedAccount {
                         "kwif apply --step hosting allows them on the account; only the container it serves opens up",
                     ));
                 }
-                if !account.allow_shared_key_access && !key_given {
+                if !account.allow_shared_key_access {
                     findings.push(self.shared_key_disabled().into_finding());
                 }
             }
@@ -96,25 +161,34 @@ impl ManagedAccount {
         findings
     }
 
-    /// The changes to the account that come before any upload.
+    /// The changes to the account that come before any upload; `issuer` is what the plan
+    /// says the documents will be served at.
     pub fn changes(
         &self,
         state: &AccountState,
         public_container: bool,
-        key_given: bool,
         issuer: &str,
     ) -> Result<Vec<Change>, HostingError> {
         match state {
-            AccountState::Missing(NameAvailability::Available) => {
+            AccountState::Missing(NameAvailability::Unavailable { reason, message }) => {
+                Err(self.unavailable(reason, message).into_error())
+            }
+            AccountState::Missing(availability) => {
                 let access = if public_container {
                     ", anonymous blob reads allowed"
                 } else {
                     ""
                 };
+                let unchecked = match availability {
+                    NameAvailability::Unverified { .. } => {
+                        " (the name could not be checked in advance: creating it will tell)"
+                    }
+                    _ => "",
+                };
                 Ok(vec![Change::new(
-                    self.where_(),
+                    self.described(),
                     format!(
-                        "create it in {}: {NEW_ACCOUNT_KIND}, {NEW_ACCOUNT_SKU}, HTTPS only, TLS 1.2{access}; the issuer is {issuer}",
+                        "create it in {}: {NEW_ACCOUNT_KIND}, {NEW_ACCOUNT_SKU}, HTTPS only, TLS 1.2{access}{unchecked}; the issuer is {issuer}",
                         self.location
                     ),
                     "",
@@ -125,11 +199,8 @@ impl ManagedAccount {
                     ),
                 )])
             }
-            AccountState::Missing(NameAvailability::Unavailable { reason, message }) => {
-                Err(self.unavailable(reason, message).into_error())
-            }
             AccountState::Present(account) => {
-                if !account.allow_shared_key_access && !key_given {
+                if !account.allow_shared_key_access {
                     return Err(self.shared_key_disabled().into_error());
                 }
                 if public_container && !account.allow_blob_public_access {
@@ -147,29 +218,57 @@ impl ManagedAccount {
         }
     }
 
-    /// Creates or opens the account as the changes said; the account as it is afterwards.
+    /// Creates or opens the account as the changes said; the account, provisioned, afterwards.
     pub async fn ensure(
         &self,
         state: AccountState,
         public_container: bool,
-        key_given: bool,
     ) -> Result<StorageAccount, HostingError> {
         let account = match state {
-            AccountState::Present(account) => account,
-            AccountState::Missing(NameAvailability::Available) => {
-                self.client.create(&self.location, public_container).await?
-            }
+            AccountState::Present(account) if account.is_ready() => account,
+            AccountState::Present(_) => self.client.wait_until_ready().await?,
             AccountState::Missing(NameAvailability::Unavailable { reason, message }) => {
                 return Err(self.unavailable(&reason, &message).into_error());
             }
+            AccountState::Missing(_) => {
+                self.client.create(&self.location, public_container).await?
+            }
         };
-        if !account.allow_shared_key_access && !key_given {
+        if !account.allow_shared_key_access {
             return Err(self.shared_key_disabled().into_error());
         }
         if public_container && !account.allow_blob_public_access {
             return Ok(self.client.allow_blob_public_access().await?);
         }
         Ok(account)
+    }
+
+    /// Resource Manager was not used: why, and what it costs.
+    pub fn not_checked(&self, error: &AzureError) -> Finding {
+        Finding::warning(
+            ACCOUNT_NOT_CHECKED,
+            format!(
+                "{} was not checked through Resource Manager ({error}); kwif uses it with the given key and cannot create or configure it",
+                self.described()
+            ),
+            "log in with an account that may read it (`az login`) to let kwif check it; the key alone is enough to publish",
+        )
+    }
+
+    /// The static website Azure gave the account is not the issuer: stop before uploading.
+    pub fn web_endpoint_not_issuer(&self, endpoint: &str, issuer: &str) -> HostingError {
+        Problem {
+            code: WEB_ENDPOINT_NOT_ISSUER,
+            message: format!(
+                "the static website of storage account {} is {endpoint}, but the issuer in kwif.yaml is {issuer}; \
+                 nothing was uploaded",
+                self.name()
+            ),
+            fix: format!(
+                "set `issuer: {endpoint}` in kwif.yaml (Azure picks the zone in the host), then apply again"
+            ),
+        }
+        .into_error()
     }
 
     fn unavailable(&self, reason: &str, message: &str) -> Problem {
@@ -188,7 +287,7 @@ impl ManagedAccount {
             code: ACCOUNT_NAME_UNAVAILABLE,
             message: format!(
                 "{} does not exist and cannot be created: {message}",
-                self.where_()
+                self.described()
             ),
             fix,
         }
@@ -225,6 +324,7 @@ impl Problem {
 
     fn into_error(self) -> HostingError {
         HostingError::Account {
+            code: self.code,
             message: self.message,
             fix: self.fix,
         }

@@ -9,7 +9,7 @@ use ::kube::Client;
 use url::Url;
 
 use crate::azure::session::AzureSession;
-use crate::azure::storage::StorageAccountClient;
+use crate::azure::storage_account::StorageAccountClient;
 use crate::engine::{Check, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::hosting::documents::{compare_keys, jwk_entries, keys_to_publish};
 use crate::hosting::storage_account::ManagedAccount;
@@ -237,8 +237,8 @@ fn blob_publisher(
         None => publisher,
     };
     Ok(match azure {
-        Some(session) => publisher.managed_by(ManagedAccount {
-            client: StorageAccountClient::new(
+        Some(session) => publisher.managed_by(ManagedAccount::new(
+            StorageAccountClient::new(
                 session.arm.clone(),
                 session.subscription,
                 blob.resource_group
@@ -246,8 +246,8 @@ fn blob_publisher(
                     .unwrap_or_else(|| profile.azure.resource_group.clone()),
                 blob.storage_account.clone(),
             ),
-            location: profile.azure.location.as_str().to_string(),
-        }),
+            profile.azure.location.as_str(),
+        )),
         None => publisher,
     })
 }

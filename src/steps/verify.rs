@@ -1,6 +1,8 @@
 //! The `verify` step: mints a token for each service account with the Azure audience, exchanges
 //! it at Entra ID exactly as the workload's SDK would, and reports the expiry or the AADSTS code
-//! in words (running the doctor for hosting codes). Read-only: it plans and applies nothing.
+//! in words (running the doctor for hosting codes), then asks Resource Manager, as the identity,
+//! whether each role's operations are in effect at its scope. Read-only: it plans and applies
+//! nothing.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,8 +11,14 @@ use std::time::{Duration, Instant, SystemTime};
 use ::kube::Client;
 use futures::future::join_all;
 
+use azure_core::credentials::Secret;
+
 use crate::azure::aadsts::{self, Explanation};
+use crate::azure::arm::ArmClient;
+use crate::azure::credential::AzureCredential;
 use crate::azure::identity_client::{IdentityClient, IdentityIds, IdentityRef};
+use crate::azure::permissions::{caller_permissions, missing_operations};
+use crate::azure::roles::find_role_definition;
 use crate::azure::session::AzureSession;
 use crate::azure::token_exchange::{AccessTokenClaims, ExchangeError, TokenExchange};
 use crate::engine::{Check, Finding, Plan, Step, StepError, StepFuture, StepId};
@@ -20,7 +28,7 @@ use crate::oidc::doctor::{Doctor, Examination};
 use crate::oidc::fetch::Fetcher;
 use crate::oidc::issuer::{IssuerUrl, describe_difference};
 use crate::oidc::jwt::Jwt;
-use crate::profile::Profile;
+use crate::profile::{Profile, RoleAssignment, RoleName, RoleScope};
 use crate::steps::identity::{IdentityState, identity_ref};
 
 /// The shortest token TokenRequest accepts (kubernetes.md §9): the token is used once, at once.
@@ -124,7 +132,12 @@ pub struct VerifyStep {
     /// `(namespace, serviceAccount)`, distinct.
     service_accounts: Vec<(String, String)>,
     scope: String,
-    has_roles: bool,
+    /// The session's Resource Manager scope: only a token for it can prove roles.
+    management_scope: String,
+    roles: Vec<RoleAssignment>,
+    /// kwif's own login, to read role definitions; and the cloud and transport for the
+    /// identity's calls.
+    arm: ArmClient,
     doctor: Option<Fetcher>,
     state: IdentityState,
     propagation: PropagationWait,
@@ -160,7 +173,9 @@ impl VerifyStep {
             issuer: profile.issuer.clone(),
             service_accounts,
             scope: session.management_scope(),
-            has_roles: !profile.identity.roles.is_empty(),
+            management_scope: session.management_scope(),
+            roles: profile.identity.roles.clone(),
+            arm: session.arm.clone(),
             doctor,
             state,
             propagation: PropagationWait::default(),
@@ -254,12 +269,12 @@ impl VerifyStep {
         });
         let result = self.exchange_with_patience(&who, ids, &token).await;
         match result {
-            Ok(issued) => {
+            Ok((issued, access_token)) => {
                 self.report(VerifyProgress::Verified {
                     service_account: who.clone(),
                     expires_on: issued.expires_on,
                 });
-                let findings = self.target_findings(&who);
+                let findings = self.role_findings(&who, &access_token).await;
                 (
                     findings,
                     VerifyOutcome {
@@ -291,7 +306,7 @@ impl VerifyStep {
         who: &str,
         ids: IdentityIds,
         token: &str,
-    ) -> Result<IssuedToken, ExchangeError> {
+    ) -> Result<(IssuedToken, Secret), ExchangeError> {
         loop {
             match self
                 .exchange
@@ -299,10 +314,12 @@ impl VerifyStep {
                 .await
             {
                 Ok(issued) => {
-                    return Ok(IssuedToken {
+                    let access_token = issued.access_token().clone();
+                    let issued = IssuedToken {
                         expires_on: issued.expires_on,
-                        claims: issued.claims.clone(),
-                    });
+                        claims: issued.claims,
+                    };
+                    return Ok((issued, access_token));
                 }
                 Err(error) => {
                     let propagating = error
@@ -446,17 +463,118 @@ impl VerifyStep {
     }
 
     /// TODO(target-call): call the role's resource with the token to prove the role works.
-    fn target_findings(&self, who: &str) -> Vec<Finding> {
-        if !self.has_roles {
-            return Vec::new();
+    /// Whether each Azure role is in effect for the identity at its scope, asked of Resource
+    /// Manager with the identity's own token; Cosmos DB data roles are said to be unproven.
+    async fn role_findings(&self, who: &str, access_token: &Secret) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let cosmos: Vec<String> = self
+            .roles
+            .iter()
+            .filter_map(|role| match role {
+                RoleAssignment::CosmosData { role, account } => {
+                    Some(format!("{role} on {account}"))
+                }
+                RoleAssignment::Azure { .. } => None,
+            })
+            .collect();
+        if !cosmos.is_empty() {
+            findings.push(Finding::warning(
+                "VERIFY_TARGET_NOT_CALLED",
+                format!(
+                    "{who}: the token exchange works; the Cosmos DB data roles ({}) are checked as assignments, \
+                     kwif does not call the account's data plane to prove them",
+                    cosmos.join(", ")
+                ),
+                "prove them from a pod: read one item with the SDK and DefaultAzureCredential",
+            ));
         }
-        vec![Finding::warning(
-            "VERIFY_TARGET_NOT_CALLED",
-            format!(
-                "{who}: the token exchange works; kwif does not yet call the target resource to prove the role (TODO)"
+        let azure: Vec<(&RoleName, &RoleScope)> = self
+            .roles
+            .iter()
+            .filter_map(|role| match role {
+                RoleAssignment::Azure { role, scope } => Some((role, scope)),
+                RoleAssignment::CosmosData { .. } => None,
+            })
+            .collect();
+        if azure.is_empty() {
+            return findings;
+        }
+        if self.scope != self.management_scope {
+            findings.push(Finding::warning(
+                "VERIFY_ROLES_NOT_PROVEN",
+                format!(
+                    "{who}: the token is for {}, not Resource Manager, so kwif cannot ask whether the roles are in effect",
+                    self.scope
+                ),
+                "verify with the default scope to prove the roles",
+            ));
+            return findings;
+        }
+        let as_identity = ArmClient::new(
+            self.arm.cloud().clone(),
+            AzureCredential::issued(
+                format!("identity {}", self.identity.name),
+                "the workload identity's token was refused: rerun `kwif check --step verify`",
+                access_token.secret(),
             ),
-            "prove it from a pod, e.g. `az storage container list --auth-mode login` after `az login --federated-token`",
-        )]
+            self.arm.transport().clone(),
+        );
+        let checks = azure
+            .into_iter()
+            .map(|(role, scope)| self.role_in_effect(who, &as_identity, role, scope));
+        findings.extend(join_all(checks).await.into_iter().flatten());
+        findings
+    }
+
+    /// `None` when every operation `role` grants is allowed to the identity at `scope`.
+    async fn role_in_effect(
+        &self,
+        who: &str,
+        as_identity: &ArmClient,
+        role: &RoleName,
+        scope: &RoleScope,
+    ) -> Option<Finding> {
+        // An unknown role is the identity step's finding; nothing to prove here.
+        let definition = find_role_definition(&self.arm, scope, role).await.ok()?;
+        let held = match caller_permissions(as_identity, scope.as_str()).await {
+            Ok(held) => held,
+            // Reading one's own permissions may need Microsoft.Authorization/permissions/read,
+            // which data roles do not grant: the role may well work, kwif just cannot tell.
+            Err(error) if error.status() == Some(403) => {
+                return Some(Finding::warning(
+                    "VERIFY_ROLE_NOT_CHECKED",
+                    format!(
+                        "{who}: Resource Manager would not list identity {}'s permissions on {scope} (403), so kwif cannot prove {role} from here",
+                        self.identity.name
+                    ),
+                    "prove it from a pod with the SDK and DefaultAzureCredential; the assignment itself is checked by the identity step",
+                ));
+            }
+            Err(error) => {
+                return Some(Finding::warning(
+                    "VERIFY_ROLE_NOT_CHECKED",
+                    format!(
+                        "{who}: kwif could not ask whether {role} is in effect on {scope}: {error}"
+                    ),
+                    error.fix(),
+                ));
+            }
+        };
+        let missing = missing_operations(&held, &definition.permissions);
+        let first = missing.first()?;
+        let more = match missing.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        Some(Finding::warning(
+            "VERIFY_ROLE_NOT_IN_EFFECT",
+            format!(
+                "{who}: as identity {}, Resource Manager does not yet allow what {role} grants on {scope} ({first}{more})",
+                self.identity.name
+            ),
+            "a new role assignment takes up to 10 minutes to apply: rerun `kwif check --step verify`; \
+             if it persists, `kwif check --step identity` shows whether the assignment exists",
+        ))
     }
 }
 

@@ -104,6 +104,11 @@ pub enum ArmTarget {
         scope: Scope,
         name: Option<String>,
     },
+    /// `GET {scope}/providers/Microsoft.Authorization/permissions`: what the caller may do at a
+    /// subscription, a resource group or a resource.
+    Permissions {
+        scope: Scope,
+    },
     CosmosAccount(AccountPath),
     CosmosRoleAssignments(AccountPath, Option<String>),
     CosmosRoleDefinitions(AccountPath, Option<String>),
@@ -137,9 +142,9 @@ impl ArmTarget {
             | ArmTarget::Identity(_)
             | ArmTarget::FederatedCredentialList(_)
             | ArmTarget::FederatedCredential(..) => MANAGED_IDENTITY_VERSIONS,
-            ArmTarget::RoleDefinitions { .. } | ArmTarget::RoleAssignments { .. } => {
-                AUTHORIZATION_VERSIONS
-            }
+            ArmTarget::RoleDefinitions { .. }
+            | ArmTarget::RoleAssignments { .. }
+            | ArmTarget::Permissions { .. } => AUTHORIZATION_VERSIONS,
             ArmTarget::CosmosAccount(_)
             | ArmTarget::CosmosRoleAssignments(..)
             | ArmTarget::CosmosRoleDefinitions(..)
@@ -167,9 +172,9 @@ impl ArmTarget {
             | ArmTarget::CosmosRoleDefinitions(account, _)
             | ArmTarget::StorageAccount(account)
             | ArmTarget::StorageAccountKeys(account) => Some(&account.subscription),
-            ArmTarget::RoleDefinitions { scope, .. } | ArmTarget::RoleAssignments { scope, .. } => {
-                scope.subscription.as_deref()
-            }
+            ArmTarget::RoleDefinitions { scope, .. }
+            | ArmTarget::RoleAssignments { scope, .. }
+            | ArmTarget::Permissions { scope } => scope.subscription.as_deref(),
         }
     }
 }
@@ -346,14 +351,18 @@ fn storage(subscription: String, resource_group: String, rest: &[&str]) -> Optio
     }
 }
 
-/// `{scope}/providers/Microsoft.Authorization/roleAssignments[/{name}]` (or `roleDefinitions`).
-/// The scope may itself hold `providers` segments, so the last Microsoft.Authorization wins.
+/// `{scope}/providers/Microsoft.Authorization/roleAssignments[/{name}]` (or `roleDefinitions`,
+/// or `permissions`). The scope may itself hold `providers` segments, so the last
+/// Microsoft.Authorization wins.
 fn authorization(segments: &[&str]) -> Option<ArmTarget> {
     let index = (0..segments.len().saturating_sub(2)).rev().find(|&index| {
         is(segments[index], "providers") && is(segments[index + 1], "Microsoft.Authorization")
     })?;
     let scope = Scope::from_segments(&segments[..index]);
     match &segments[index + 2..] {
+        [kind] if is(kind, "permissions") && is_permissions_scope(&segments[..index]) => {
+            Some(ArmTarget::Permissions { scope })
+        }
         [kind, tail @ ..] if tail.len() <= 1 && is(kind, "roleAssignments") => {
             Some(ArmTarget::RoleAssignments {
                 scope,
@@ -367,6 +376,26 @@ fn authorization(segments: &[&str]) -> Option<ArmTarget> {
             })
         }
         _ => None,
+    }
+}
+
+/// Where Resource Manager answers the permissions list: a subscription (served though absent from
+/// the spec, azure-rest-api-specs issue #19473), a resource group (`Permissions_ListForResourceGroup`)
+/// or a resource, as `{namespace}/{type}/{name}` pairs below a group
+/// (`Permissions_ListForResource`) or below the subscription (azure-sdk-for-net issue #2521).
+fn is_permissions_scope(segments: &[&str]) -> bool {
+    let resource = |namespace_and_pairs: &[&str]| match namespace_and_pairs {
+        [_namespace, pairs @ ..] => !pairs.is_empty() && pairs.len() % 2 == 0,
+        [] => false,
+    };
+    match segments {
+        [s, _] => is(s, "subscriptions"),
+        [s, _, r, _] => is(s, "subscriptions") && is(r, "resourceGroups"),
+        [s, _, r, _, p, rest @ ..] if is(r, "resourceGroups") => {
+            is(s, "subscriptions") && is(p, "providers") && resource(rest)
+        }
+        [s, _, p, rest @ ..] => is(s, "subscriptions") && is(p, "providers") && resource(rest),
+        _ => false,
     }
 }
 
@@ -456,6 +485,38 @@ mod tests {
             check.as_ref().map(ArmTarget::api_versions),
             Some(STORAGE_VERSIONS)
         );
+    }
+
+    #[test]
+    fn permissions_are_served_for_subscriptions_groups_and_resources_only() {
+        let permissions = |scope: &str| match parse(&format!(
+            "{scope}/providers/Microsoft.Authorization/permissions"
+        )) {
+            Some(ArmTarget::Permissions { scope }) => Some(scope.text),
+            _ => None,
+        };
+        let account =
+            "/subscriptions/s/resourcegroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
+        assert_eq!(permissions(account).as_deref(), Some(account));
+        let container = format!("{account}/blobServices/default/containers/c1");
+        assert_eq!(permissions(&container), Some(container.clone()));
+        assert_eq!(
+            permissions("/subscriptions/s/resourceGroups/rg").as_deref(),
+            Some("/subscriptions/s/resourceGroups/rg")
+        );
+        assert_eq!(
+            permissions("/subscriptions/s").as_deref(),
+            Some("/subscriptions/s")
+        );
+        for unserved in [
+            "",
+            "/providers/Microsoft.Management/managementGroups/mg1",
+            "/subscriptions/s/resourceGroups",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts",
+        ] {
+            assert_eq!(permissions(unserved), None, "{unserved:?}");
+        }
     }
 
     #[test]

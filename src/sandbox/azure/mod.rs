@@ -1,6 +1,6 @@
-//! Sandbox Azure: Resource Manager (identities, federated credentials, role definitions and
-//! assignments, Cosmos DB SQL role assignments, storage accounts) and the Entra token endpoint on
-//! one loopback HTTPS server. It follows the real services' behaviour (azure.md), not kwif's needs.
+//! Sandbox Azure: Resource Manager (identities, federated credentials, roles, assignments and the
+//! caller's permissions, Cosmos DB SQL role assignments, storage accounts) and the Entra token
+//! endpoint on one loopback HTTPS server. It follows the real services (azure.md), not kwif's needs.
 
 mod access_token;
 mod arm_error;
@@ -12,6 +12,7 @@ mod faults;
 mod federated_credentials;
 mod identities;
 mod issuer_trust;
+mod permissions;
 mod reply;
 mod request_record;
 mod resource_groups;
@@ -94,6 +95,9 @@ pub struct AzureSandboxOptions {
     pub storage_data_plane: Option<StorageDataPlane>,
     /// Polls of a storage account create's `Location` that answer 202 before the 200; default 1.
     pub storage_provisioning_polls: u32,
+    /// How long a role assignment created over ARM grants nothing yet: the permissions list
+    /// leaves it out until then (real Azure takes up to minutes); default 0.
+    pub role_assignment_propagation: Duration,
 }
 
 impl Default for AzureSandboxOptions {
@@ -116,6 +120,7 @@ impl Default for AzureSandboxOptions {
             taken_storage_account_names: Vec::new(),
             storage_data_plane: None,
             storage_provisioning_polls: 1,
+            role_assignment_propagation: Duration::ZERO,
         }
     }
 }
@@ -194,16 +199,18 @@ impl AzureSandboxOptions {
             credential_propagation: self.credential_propagation,
             credential_write_hold: self.credential_write_hold,
             cosmos_provisioning: self.cosmos_provisioning_delay,
+            role_assignment_propagation: self.role_assignment_propagation,
         }
     }
 }
 
 /// A running sandbox Azure. It stops when dropped.
 ///
-/// Resource Manager accepts any non-empty bearer token (it has no users to check one against);
-/// a request without one gets ARM's 401 `AuthenticationFailed`. Access tokens from the token
-/// endpoint are RS256 JWTs signed with a key made at start, published at
-/// `/{tenant}/discovery/v2.0/keys`.
+/// Resource Manager accepts any non-empty bearer token; a request without one gets ARM's 401
+/// `AuthenticationFailed`. Access tokens from the token endpoint are RS256 JWTs signed with a
+/// key made at start, published at `/{tenant}/discovery/v2.0/keys`; the permissions list answers
+/// for the identity such a token names (`oid`), and for any other token as for the signed-in
+/// administrator, an Owner of the subscription.
 pub struct AzureSandbox {
     shared: Arc<Shared>,
     address: SocketAddr,
@@ -319,6 +326,12 @@ impl AzureSandbox {
     /// How long Entra ignores credentials written from now on.
     pub fn set_credential_propagation(&self, propagation: Duration) {
         self.shared.lock_state().timings.credential_propagation = propagation;
+    }
+
+    /// How long role assignments created over ARM grant nothing yet, counted from their creation
+    /// (so setting it to zero makes every one effective at once).
+    pub fn set_role_assignment_propagation(&self, propagation: Duration) {
+        self.shared.lock_state().timings.role_assignment_propagation = propagation;
     }
 
     /// How long principals of identities created from now on stay unknown to role assignments.
@@ -469,7 +482,8 @@ impl AzureSandbox {
             .map_err(rejected)
     }
 
-    /// A role assignment that existed before the scenario began, under a random name.
+    /// A role assignment that existed before the scenario began, under a random name; it grants
+    /// its role at once, whatever the propagation time.
     pub fn insert_role_assignment(
         &self,
         scope: &str,
@@ -495,6 +509,7 @@ impl AzureSandbox {
             principal_type: principal_type.to_string(),
         };
         state.role_assignments.push(assignment.clone());
+        state.mark_role_assignment_effective(&assignment.id, Instant::now());
         assignment
     }
 

@@ -1,6 +1,6 @@
-//! The Resource Manager front door: bearer check, injected faults, path and api-version
-//! routing, then the provider handlers. Checks run in ARM's order, and a fault or a front-door
-//! error leaves the state untouched.
+//! The Resource Manager front door: bearer check and caller, injected faults, path and
+//! api-version routing, then the provider handlers. Checks run in ARM's order, and a fault or a
+//! front-door error leaves the state untouched.
 
 use std::time::Instant;
 
@@ -14,10 +14,44 @@ use super::reply::Reply;
 use super::server::Shared;
 use super::state::AzureState;
 use super::{
-    cosmos_role_assignments, federated_credentials, identities, resource_groups, role_assignments,
-    role_definitions, storage_accounts,
+    cosmos_role_assignments, federated_credentials, identities, permissions, resource_groups,
+    role_assignments, role_definitions, storage_accounts,
 };
+use crate::oidc::jwks::JwkSet;
+use crate::oidc::jwt::Jwt;
 use crate::sandbox::randomness;
+
+/// Who sent an ARM request. Only the permissions list looks: the sandbox enforces no RBAC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A token the sandbox's Entra signed: the identity's object id, its `oid` claim (empty
+    /// when the token has none, which names nobody).
+    Principal(String),
+    /// Any other bearer token, such as the fixed ones of tests: the signed-in administrator.
+    Administrator,
+}
+
+impl Caller {
+    /// The `oid` of a token that verifies against the sandbox tenant's JWKS, else the
+    /// administrator. The token itself is never kept.
+    fn of(token: &str, tenant_jwks: &Value) -> Caller {
+        let Ok(jwt) = Jwt::parse(token) else {
+            return Caller::Administrator;
+        };
+        let signed_here = JwkSet::parse(tenant_jwks.to_string().as_bytes())
+            .is_ok_and(|keys| jwt.verify(&keys).is_ok());
+        match signed_here {
+            true => Caller::Principal(
+                jwt.claims()
+                    .get("oid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            false => Caller::Administrator,
+        }
+    }
+}
 
 /// A routed ARM request, as the provider handlers see it.
 pub struct ArmRequest<'a> {
@@ -30,6 +64,7 @@ pub struct ArmRequest<'a> {
     /// `https://127.0.0.1:PORT`, for `nextLink` and operation URLs.
     pub base_url: &'a str,
     pub now: Instant,
+    pub caller: Caller,
 }
 
 impl ArmRequest<'_> {
@@ -98,13 +133,16 @@ pub async fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Reply {
-    if let Err(error) = authenticate(headers) {
-        return Reply::from(error).with_header(
-            header::WWW_AUTHENTICATE,
-            "Bearer authorization_uri=\"https://login.windows.net/\", error=\"invalid_token\", \
-             error_description=\"The authentication failed because of missing 'Authorization' header.\"",
-        );
-    }
+    let token = match authenticate(headers) {
+        Ok(token) => token,
+        Err(error) => {
+            return Reply::from(error).with_header(
+                header::WWW_AUTHENTICATE,
+                "Bearer authorization_uri=\"https://login.windows.net/\", error=\"invalid_token\", \
+                 error_description=\"The authentication failed because of missing 'Authorization' header.\"",
+            );
+        }
+    };
     if let Some(fault) = shared.draw_fault() {
         return fault_reply(fault, &shared.subscription_id);
     }
@@ -127,19 +165,25 @@ pub async fn handle(
         body,
         base_url: &shared.base_url,
         now: Instant::now(),
+        caller: Caller::of(token, &shared.signer.jwks()),
     };
     let result = match (&request.target, method) {
         (ArmTarget::FederatedCredential(..), &Method::PUT | &Method::DELETE) => {
             federated_credentials::write(shared, &request).await
         }
-        _ => route(&mut shared.lock_state(), &request),
+        _ => {
+            let mut state = shared.lock_state();
+            let result = route(&mut state, &request);
+            state.stamp_new_role_assignments(request.now);
+            result
+        }
     };
     result.unwrap_or_else(Reply::from)
 }
 
-/// ARM accepts any well-formed bearer token here: the sandbox checks that one is sent, not who
-/// sent it (it has no users or permissions to check it against).
-fn authenticate(headers: &HeaderMap) -> Result<(), ArmError> {
+/// ARM accepts any well-formed bearer token here: the sandbox checks that one is sent and hands
+/// it on to tell the caller, but enforces no permissions with it.
+fn authenticate(headers: &HeaderMap) -> Result<&str, ArmError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ArmError::missing_authorization());
     };
@@ -150,7 +194,7 @@ fn authenticate(headers: &HeaderMap) -> Result<(), ArmError> {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("Bearer") && !token.trim().is_empty() =>
         {
-            Ok(())
+            Ok(token.trim())
         }
         _ => Err(ArmError::invalid_authorization()),
     }
@@ -184,6 +228,7 @@ fn route(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, ArmError
         }
         ArmTarget::RoleDefinitions { .. } => role_definitions::handle(state, request),
         ArmTarget::RoleAssignments { .. } => role_assignments::handle(state, request),
+        ArmTarget::Permissions { .. } => permissions::handle(state, request),
         ArmTarget::CosmosAccount(_)
         | ArmTarget::CosmosRoleAssignments(..)
         | ArmTarget::CosmosRoleDefinitions(..)

@@ -19,6 +19,18 @@ pub struct BuiltInRole {
     data_actions: &'static [&'static str],
 }
 
+impl BuiltInRole {
+    /// The role's permission block, as its definition and the permissions list show it.
+    pub fn permission_json(&self) -> Value {
+        json!({
+            "actions": self.actions,
+            "notActions": [],
+            "dataActions": self.data_actions,
+            "notDataActions": [],
+        })
+    }
+}
+
 /// The built-in roles the sandbox knows (ids from learn.microsoft.com's built-in roles list).
 pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
@@ -97,6 +109,20 @@ pub fn by_id(id: &str) -> Option<&'static BuiltInRole> {
         .find(|role| role.id.eq_ignore_ascii_case(id))
 }
 
+/// The built-in role a role definition id names, in the subscription form
+/// `/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}` or the
+/// tenant form `/providers/…`.
+pub fn by_definition_id(role_definition_id: &str) -> Option<&'static BuiltInRole> {
+    let mut segments = role_definition_id
+        .rsplit('/')
+        .filter(|segment| !segment.is_empty());
+    let (guid, kind) = (segments.next()?, segments.next()?);
+    match kind.eq_ignore_ascii_case("roleDefinitions") {
+        true => by_id(guid),
+        false => None,
+    }
+}
+
 pub fn handle(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, ArmError> {
     let ArmTarget::RoleDefinitions { scope, id } = &request.target else {
         return Err(ArmError::unknown_resource_type(request.path));
@@ -160,12 +186,7 @@ pub fn definition_json(role: &BuiltInRole, scope: &Scope) -> Value {
             "type": "BuiltInRole",
             "description": role.description,
             "assignableScopes": ["/"],
-            "permissions": [{
-                "actions": role.actions,
-                "notActions": [],
-                "dataActions": role.data_actions,
-                "notDataActions": [],
-            }],
+            "permissions": [role.permission_json()],
             "createdOn": "2015-02-02T21:55:09.8806423Z",
             "updatedOn": "2021-11-11T20:13:54.4382155Z",
             "createdBy": null,
@@ -193,5 +214,16 @@ mod tests {
             by_id("BA92F5B4-2D11-453D-A403-E96B0029C9FE").map(|role| role.name),
             Some("Storage Blob Data Contributor")
         );
+        assert_eq!(
+            by_definition_id("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
+                .map(|role| role.name),
+            Some("Storage Blob Data Reader")
+        );
+        assert_eq!(
+            by_definition_id("/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3c48-4bf8-b2b9-4a4ae4ac2bce/")
+                .map(|role| role.name),
+            Some("Reader")
+        );
+        assert!(by_definition_id("acdd72a7-3c48-4bf8-b2b9-4a4ae4ac2bce").is_none());
     }
 }

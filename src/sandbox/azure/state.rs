@@ -3,7 +3,7 @@
 //! eventually consistent. Plain data behind one lock; the HTTP handlers live in their own modules.
 //! Debug output never shows a storage account key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -207,6 +207,8 @@ pub struct Timings {
     pub credential_write_hold: Duration,
     /// How long a Cosmos DB role assignment stays invisible unless its operation is polled.
     pub cosmos_provisioning: Duration,
+    /// How long a new role assignment grants nothing (the permissions list leaves it out).
+    pub role_assignment_propagation: Duration,
 }
 
 #[derive(Debug)]
@@ -288,6 +290,9 @@ pub struct AzureState {
     /// Principals of deleted identities: the directory no longer knows them.
     pub(super) deleted_principals: Vec<String>,
     pub(super) role_assignments: Vec<RoleAssignment>,
+    /// When each role assignment starts to grant its role, by lower-cased assignment id.
+    /// When each role assignment was created; `None`: it existed before the scenario began.
+    pub(super) role_assignments_created_at: BTreeMap<String, Option<Instant>>,
     pub(super) accounts: BTreeMap<(String, String), AccountEntry>,
     pub(super) storage_accounts: BTreeMap<(String, String), StorageEntry>,
     pub storage: StorageSettings,
@@ -316,6 +321,7 @@ impl AzureState {
             identities: BTreeMap::new(),
             deleted_principals: Vec::new(),
             role_assignments: Vec::new(),
+            role_assignments_created_at: BTreeMap::new(),
             accounts: BTreeMap::new(),
             storage_accounts: BTreeMap::new(),
             storage: StorageSettings::default(),
@@ -428,6 +434,46 @@ impl AzureState {
         self.role_assignments.clone()
     }
 
+    /// Stamps assignments created since the last call with `now`, and forgets deleted ones, so
+    /// a name deleted and created again propagates afresh. Called after every Resource Manager
+    /// request, under the same lock that created them.
+    pub(super) fn stamp_new_role_assignments(&mut self, now: Instant) {
+        let ids: BTreeSet<String> = self
+            .role_assignments
+            .iter()
+            .map(|assignment| assignment.id.to_ascii_lowercase())
+            .collect();
+        self.role_assignments_created_at
+            .retain(|id, _| ids.contains(id));
+        for id in ids {
+            self.role_assignments_created_at
+                .entry(id)
+                .or_insert(Some(now));
+        }
+    }
+
+    /// An assignment that existed before the scenario began grants its role already.
+    pub(super) fn mark_role_assignment_effective(&mut self, id: &str, _now: Instant) {
+        self.role_assignments_created_at
+            .insert(id.to_ascii_lowercase(), None);
+    }
+
+    /// Whether the role assignment grants its role by `now`: the propagation time (as it is set
+    /// now) has passed since it was created; unstamped and pre-existing ones do.
+    pub(super) fn role_assignment_effective(
+        &self,
+        assignment: &RoleAssignment,
+        now: Instant,
+    ) -> bool {
+        match self
+            .role_assignments_created_at
+            .get(&assignment.id.to_ascii_lowercase())
+        {
+            Some(Some(created)) => *created + self.timings.role_assignment_propagation <= now,
+            _ => true,
+        }
+    }
+
     pub fn cosmos_role_assignments(&self, now: Instant) -> Vec<CosmosRoleAssignment> {
         let entries = self
             .accounts
@@ -455,6 +501,40 @@ mod tests {
         let shown = format!("{plane:?} {keys:?}");
         assert!(!shown.contains(&plane.key), "{shown}");
         assert!(!shown.contains(&keys.key2), "{shown}");
+    }
+
+    #[test]
+    fn a_new_role_assignment_grants_its_role_after_the_propagation_time() {
+        let timings = Timings {
+            principal_replication: Duration::ZERO,
+            credential_propagation: Duration::ZERO,
+            credential_write_hold: Duration::ZERO,
+            cosmos_provisioning: Duration::ZERO,
+            role_assignment_propagation: Duration::from_secs(60),
+        };
+        let mut state = AzureState::new("t".into(), "s".into(), timings, 10);
+        let assignment = RoleAssignment {
+            id: "/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/A".into(),
+            name: "A".into(),
+            scope: "/subscriptions/s".into(),
+            role_definition_id: String::new(),
+            principal_id: "p".into(),
+            principal_type: "User".into(),
+        };
+        let start = Instant::now();
+        state.role_assignments.push(assignment.clone());
+        state.stamp_new_role_assignments(start);
+        state.stamp_new_role_assignments(start + Duration::from_secs(30));
+        assert!(!state.role_assignment_effective(&assignment, start + Duration::from_secs(59)));
+        assert!(state.role_assignment_effective(&assignment, start + Duration::from_secs(60)));
+        state.role_assignments.clear();
+        state.stamp_new_role_assignments(start + Duration::from_secs(61));
+        state.role_assignments.push(assignment.clone());
+        state.stamp_new_role_assignments(start + Duration::from_secs(62));
+        assert!(
+            !state.role_assignment_effective(&assignment, start + Duration::from_secs(100)),
+            "created again, it propagates afresh"
+        );
     }
 
     #[test]

@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 use url::Url;
 use uuid::Uuid;
 
-use crate::azure::arm::{ArmAnswer, ArmClient};
-use crate::azure::cosmos::PollPolicy;
+use crate::azure::arm::{ArmAnswer, ArmClient, PollPolicy};
 use crate::azure::error::AzureError;
 use crate::hosting::StorageKey;
 use crate::profile::{ResourceGroupName, StorageAccountName};
@@ -21,6 +20,10 @@ pub const STORAGE_API_VERSION: &str = "2025-06-01";
 /// blobs and a static website.
 pub const NEW_ACCOUNT_SKU: &str = "Standard_LRS";
 pub const NEW_ACCOUNT_KIND: &str = "StorageV2";
+/// The provisioning state of an account ready for use.
+pub const SUCCEEDED: &str = "Succeeded";
+/// The shortest wait between polls, whatever `Retry-After` says.
+const MIN_POLL: Duration = Duration::from_millis(500);
 
 /// A storage account as Resource Manager describes it; only what hosting needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +62,11 @@ impl StorageAccount {
             web_endpoint: endpoint("web"),
         }
     }
+
+    /// Provisioned: its keys and endpoints can be used.
+    pub fn is_ready(&self) -> bool {
+        self.provisioning_state.eq_ignore_ascii_case(SUCCEEDED)
+    }
 }
 
 /// Whether a name can be used for a new account (names are global across Azure).
@@ -68,6 +76,10 @@ pub enum NameAvailability {
     /// `reason` is `AlreadyExists` or `AccountNameInvalid`; `message` is Azure's.
     Unavailable {
         reason: String,
+        message: String,
+    },
+    /// The login may not ask (the check is subscription-wide); creating the account will tell.
+    Unverified {
         message: String,
     },
 }
@@ -139,7 +151,7 @@ impl StorageAccountClient {
             self.subscription
         );
         let body = json!({ "name": self.name(), "type": "Microsoft.Storage/storageAccounts" });
-        let answer = self
+        let answer = match self
             .arm
             .call(
                 &operation,
@@ -148,7 +160,16 @@ impl StorageAccountClient {
                 STORAGE_API_VERSION,
                 Some(&body),
             )
-            .await?;
+            .await
+        {
+            Ok(answer) => answer,
+            Err(error) if error.status() == Some(403) => {
+                return Ok(NameAvailability::Unverified {
+                    message: error.to_string(),
+                });
+            }
+            Err(error) => return Err(error),
+        };
         Ok(match answer.body["nameAvailable"].as_bool() {
             Some(true) => NameAvailability::Available,
             _ => NameAvailability::Unavailable {
@@ -195,13 +216,51 @@ impl StorageAccountClient {
             .arm
             .put(&operation, &self.path(), STORAGE_API_VERSION, &body)
             .await?;
-        let created = self.wait(&operation, answer).await?;
-        match created {
-            Some(account) => Ok(account),
-            None => self.get().await?.ok_or_else(|| AzureError::Unexpected {
-                operation,
-                message: "Azure finished creating the account but it does not read back".into(),
-            }),
+        let deadline = tokio::time::Instant::now() + self.poll.timeout;
+        match self.wait(&operation, answer, deadline).await? {
+            Some(account) if account.is_ready() => Ok(account),
+            _ => self.until_ready(&operation, deadline).await,
+        }
+    }
+
+    /// Reads the account until it is provisioned (an account created by an earlier run that
+    /// was interrupted, or one whose operation ended without its body).
+    pub async fn wait_until_ready(&self) -> Result<StorageAccount, AzureError> {
+        let operation = format!("waiting for storage account {} to be created", self.name());
+        self.until_ready(&operation, tokio::time::Instant::now() + self.poll.timeout)
+            .await
+    }
+
+    async fn until_ready(
+        &self,
+        operation: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<StorageAccount, AzureError> {
+        loop {
+            match self.get().await? {
+                Some(account) if account.is_ready() => return Ok(account),
+                Some(_) => {}
+                None => {
+                    return Err(AzureError::Unexpected {
+                        operation: operation.to_string(),
+                        message: "Azure accepted the account but it does not read back".into(),
+                    });
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(self.timed_out(operation));
+            }
+            tokio::time::sleep(self.poll.interval.max(MIN_POLL)).await;
+        }
+    }
+
+    fn timed_out(&self, operation: &str) -> AzureError {
+        AzureError::Unexpected {
+            operation: operation.to_string(),
+            message: format!(
+                "Azure accepted it but did not finish within {} s; rerun to pick it up",
+                self.poll.timeout.as_secs()
+            ),
         }
     }
 
@@ -211,26 +270,20 @@ impl StorageAccountClient {
         &self,
         operation: &str,
         mut answer: ArmAnswer,
+        deadline: tokio::time::Instant,
     ) -> Result<Option<StorageAccount>, AzureError> {
-        let deadline = tokio::time::Instant::now() + self.poll.timeout;
         let mut location = answer.location.clone();
         while answer.status == 202 {
             let Some(url) = location.clone() else {
                 return Ok(None);
             };
             if tokio::time::Instant::now() >= deadline {
-                return Err(AzureError::Unexpected {
-                    operation: operation.to_string(),
-                    message: format!(
-                        "Azure accepted it but did not finish within {} s; rerun to pick it up",
-                        self.poll.timeout.as_secs()
-                    ),
-                });
+                return Err(self.timed_out(operation));
             }
             let interval = answer
                 .retry_after
                 .unwrap_or(self.poll.interval)
-                .min(Duration::from_secs(30));
+                .clamp(MIN_POLL, Duration::from_secs(30));
             tokio::time::sleep(interval).await;
             answer = self.arm.get_url(operation, &url).await?;
             location = answer.location.clone().or(location);
