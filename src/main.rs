@@ -161,7 +161,7 @@ Examples:
       --file /etc/kubernetes/manifests/kube-apiserver.yaml")]
     ClusterConfig {
         #[arg(long, value_enum)]
-        distribution: Distribution,
+        distribution: kwif::distro::Distribution,
         #[arg(long, value_name = "URL")]
         issuer: String,
         /// The current config file to change (a minimal snippet without it).
@@ -281,20 +281,6 @@ enum PlanFormat {
     Yaml,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Distribution {
-    K0s,
-    K3s,
-    Rke2,
-    Kubeadm,
-    KubeadmManifest,
-    Microk8s,
-    Kind,
-    Minikube,
-    Talos,
-    Openshift,
-}
-
 fn parse_step_id(text: &str) -> Result<StepId, String> {
     StepId::parse(text).ok_or_else(|| {
         let ids: Vec<&str> = StepId::ALL.iter().map(|id| id.as_str()).collect();
@@ -367,12 +353,8 @@ fn run(cli: Cli) -> Outcome {
             keep_issuer,
             jwks_uri,
         } => {
-            let name = distribution
-                .to_possible_value()
-                .map(|value| value.get_name().to_string())
-                .unwrap_or_default();
             let text = kwif::distro::cluster_config_command(
-                &name,
+                distribution.as_str(),
                 &issuer,
                 file.as_deref(),
                 keep_issuer.as_deref(),

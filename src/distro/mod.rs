@@ -22,8 +22,9 @@ use serde_yaml::Value;
 
 use crate::oidc::issuer::{IssuerProblem, IssuerUrl};
 
-/// A Kubernetes distribution whose issuer flags kwif knows how to change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A Kubernetes distribution whose issuer flags kwif knows how to change. Its command-line
+/// names (clap's kebab-case) are the ones [`Distribution::as_str`] gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Distribution {
     K0s,
     K3s,
@@ -459,6 +460,19 @@ mod tests {
             );
         }
         assert_eq!(Distribution::parse("K3S"), None);
+    }
+
+    #[test]
+    fn the_command_line_names_are_the_same_names() {
+        use clap::ValueEnum as _;
+        for distribution in Distribution::ALL {
+            let name = distribution.to_possible_value().unwrap();
+            assert_eq!(name.get_name(), distribution.as_str());
+        }
+        assert_eq!(
+            Distribution::value_variants().len(),
+            Distribution::ALL.len()
+        );
     }
 
     #[test]
