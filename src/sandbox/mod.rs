@@ -4,6 +4,7 @@
 pub mod azure;
 pub mod demo;
 mod error;
+mod https;
 pub mod kube_api;
 mod randomness;
 pub mod static_host;

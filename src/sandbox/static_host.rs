@@ -8,13 +8,9 @@ use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 
 use super::SandboxError;
 use super::tls::SandboxCa;
@@ -38,13 +34,9 @@ impl StaticHost {
         let port = listener.local_addr().map_err(SandboxError::Listen)?.port();
         let (shutdown, receiver) = watch::channel(false);
         let content_type: Arc<str> = Arc::from(content_type);
-        tokio::spawn(serve(
-            listener,
-            TlsAcceptor::from(tls),
-            root.clone(),
-            content_type,
-            receiver,
-        ));
+        let served = root.clone();
+        let handler = move |request| answer(served.clone(), content_type.clone(), request);
+        tokio::spawn(super::https::serve_tls(listener, tls, handler, receiver));
         Ok(StaticHost {
             port,
             root,
@@ -71,33 +63,6 @@ impl StaticHost {
 impl Drop for StaticHost {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
-    }
-}
-
-async fn serve(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    root: PathBuf,
-    content_type: Arc<str>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.changed() => return,
-        };
-        let Ok((tcp, _)) = accepted else { continue };
-        let (acceptor, root, content_type) = (acceptor.clone(), root.clone(), content_type.clone());
-        tokio::spawn(async move {
-            let Ok(stream) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let service =
-                service_fn(move |request| answer(root.clone(), content_type.clone(), request));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }
 

@@ -10,13 +10,9 @@ use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Bytes, Frame, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
-use tokio_rustls::TlsAcceptor;
 
 use super::authentication::{DISCOVERY_PATHS, Identity};
 use super::cluster::Cluster;
@@ -44,31 +40,10 @@ pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     cluster: SharedCluster,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let acceptor = TlsAcceptor::from(tls);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.changed() => return,
-        };
-        let Ok((tcp, _)) = accepted else {
-            continue;
-        };
-        let (acceptor, cluster, mut shutdown) =
-            (acceptor.clone(), cluster.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            let Ok(stream) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let service = service_fn(move |request| handle(cluster.clone(), request));
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = connection => {}
-                _ = shutdown.changed() => {}
-            }
-        });
-    }
+    let handler = move |request| handle(cluster.clone(), request);
+    crate::sandbox::https::serve_tls(listener, tls, handler, shutdown).await;
 }
 
 /// What a route produced.
