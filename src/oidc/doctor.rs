@@ -245,8 +245,10 @@ impl Doctor {
     }
 
     async fn find_near_miss(&self, issuer: &IssuerUrl) -> Option<Fetched> {
-        let probes =
-            NEAR_MISS_DISCOVERY_PATHS.map(|path| self.fetcher.get_owned(issuer.below(path)));
+        let probes = NEAR_MISS_DISCOVERY_PATHS.map(|path| {
+            let url = issuer.below(path);
+            async move { self.fetcher.get(&url).await }
+        });
         futures::future::join_all(probes)
             .await
             .into_iter()
@@ -298,13 +300,6 @@ impl Doctor {
             ));
         }
         Some(jwks)
-    }
-}
-
-impl Fetcher {
-    /// `get` on an owned URL, so a batch of probes can run concurrently.
-    async fn get_owned(&self, url: String) -> Result<Fetched, FetchFailure> {
-        self.get(&url).await
     }
 }
 
