@@ -378,11 +378,9 @@ impl WorkloadStep {
             .collect())
     }
 
-    /// The objects kwif applies for `workload`: its ServiceAccount, then the workload itself.
-    async fn desired(
-        &self,
-        workload: &Workload,
-    ) -> Result<Vec<(Api<DynamicObject>, String, Value)>, StepError> {
+    /// The objects kwif applies for `workload`: its ServiceAccount, then the workload itself
+    /// (whose live object is read here already, for its containers).
+    async fn desired(&self, workload: &Workload) -> Result<Vec<Desired>, StepError> {
         let api = self.workload_api(workload);
         let live = cluster::get_object(&api, workload.name.as_str())
             .await
@@ -413,12 +411,18 @@ impl WorkloadStep {
             service_account["metadata"]["annotations"] = Value::Object(annotations);
         }
         Ok(vec![
-            (
-                self.service_account_api(workload),
-                workload.service_account.to_string(),
-                service_account,
-            ),
-            (api, workload.name.to_string(), object),
+            Desired {
+                api: self.service_account_api(workload),
+                name: workload.service_account.to_string(),
+                object: service_account,
+                live: None,
+            },
+            Desired {
+                api,
+                name: workload.name.to_string(),
+                object,
+                live: Some(live),
+            },
         ])
     }
 
@@ -462,8 +466,17 @@ impl WorkloadStep {
 
     async fn plan_one(&self, workload: &Workload) -> Result<Vec<Change>, StepError> {
         let mut changes = Vec::new();
-        for (api, name, object) in self.desired(workload).await? {
-            let live = cluster::get_object(&api, &name).await.map_err(step_error)?;
+        for Desired {
+            api,
+            name,
+            object,
+            live,
+        } in self.desired(workload).await?
+        {
+            let live = match live {
+                Some(live) => Some(live),
+                None => cluster::get_object(&api, &name).await.map_err(step_error)?,
+            };
             let after = cluster::apply(&api, &name, &object, true)
                 .await
                 .map_err(step_error)?;
@@ -509,7 +522,10 @@ impl WorkloadStep {
                 "commit the patches from `kwif plan --output yaml` to your GitOps repository",
             ));
         }
-        for (api, name, object) in self.desired(workload).await? {
+        for Desired {
+            api, name, object, ..
+        } in self.desired(workload).await?
+        {
             cluster::apply(&api, &name, &object, false)
                 .await
                 .map_err(step_error)?;
@@ -531,6 +547,15 @@ impl WorkloadStep {
         }
         Ok(())
     }
+}
+
+/// One object kwif applies: where, its name, the fields kwif owns, and the live object when
+/// it was read already (`None`: not read yet).
+struct Desired {
+    api: Api<DynamicObject>,
+    name: String,
+    object: Value,
+    live: Option<Value>,
 }
 
 impl Step for WorkloadStep {
