@@ -2,13 +2,18 @@
 //! examples of ../shared/fixtures, ARM's status codes and error bodies, injected faults, and the
 //! Entra token exchange against issuer documents served by a real nginx.
 
+#[path = "support/sandbox_arm.rs"]
+mod sandbox_arm;
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use kwif::sandbox::azure::{AzureSandbox, AzureSandboxOptions, Faults};
+use kwif::sandbox::azure::{AzureSandboxOptions, Faults};
 use reqwest::Method;
+use sandbox_arm::{
+    AUDIENCE, Answer, Azure, BLOB_READER, MANAGEMENT_SCOPE, OTHER_RSA_KEY, RG, RSA_KEY, SUBJECT,
+    assertion_claims, guid, issuer_documents, kid_of, now, sign, sign_as, spec_example,
+};
 use serde_json::{Value, json};
 use support::{Nginx, SiteSpec};
 
@@ -19,34 +24,9 @@ const FIXTURES: &str = concat!(
 const MSI: &str = "2024-11-30";
 const AUTHORIZATION: &str = "2022-04-01";
 const COSMOS: &str = "2025-10-15";
-const RG: &str = "rg-application1";
-const AUDIENCE: &str = "api://AzureADTokenExchange";
-const SUBJECT: &str = "system:serviceaccount:application1:application1-sa";
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const RSA_KEY: &str = "tests/fixtures/keys/rsa-2048.pkcs1.key";
-const OTHER_RSA_KEY: &str = "tests/fixtures/keys/rsa-2048-other.pkcs1.key";
-const BLOB_READER: &str = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
 
-/// One answer: status, headers and the body as JSON (`Null` when empty).
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
+/// What an Entra error body holds beside `error`: the AADSTS code and its description.
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
-    }
-
-    fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or_default()
-    }
-
-    fn message(&self) -> &str {
-        self.body["error"]["message"].as_str().unwrap_or_default()
-    }
-
     fn aadsts(&self) -> u64 {
         self.body["error_codes"][0].as_u64().unwrap_or_default()
     }
@@ -56,73 +36,8 @@ impl Answer {
     }
 }
 
-/// A running sandbox and a client that trusts only its CA.
-struct Azure {
-    sandbox: AzureSandbox,
-    client: reqwest::Client,
-}
-
+/// The managed identity and role assignment requests these tests make, as the administrator.
 impl Azure {
-    async fn start() -> Azure {
-        Azure::with(AzureSandboxOptions::default()).await
-    }
-
-    async fn with(options: AzureSandboxOptions) -> Azure {
-        let sandbox = AzureSandbox::start(options).await.expect("sandbox starts");
-        let ca = reqwest::Certificate::from_pem(sandbox.ca_certificate_pem().as_bytes()).unwrap();
-        let client = reqwest::Client::builder()
-            .tls_certs_only([ca])
-            .no_proxy()
-            .build()
-            .unwrap();
-        Azure { sandbox, client }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}{}",
-            self.sandbox.resource_manager_url(),
-            path.trim_start_matches('/')
-        )
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        bearer: Option<&str>,
-    ) -> Answer {
-        let mut request = self.client.request(method, self.url(path));
-        if let Some(bearer) = bearer {
-            request = request.header("authorization", bearer);
-        }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        let response = request.send().await.expect("the sandbox answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.unwrap();
-        let body = match bytes.is_empty() {
-            true => Value::Null,
-            false => serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes))),
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn arm(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
-        self.send(method, path, body, Some("Bearer sandbox-test-token"))
-            .await
-    }
-
     async fn get(&self, path: &str) -> Answer {
         self.arm(Method::GET, path, None).await
     }
@@ -133,10 +48,6 @@ impl Azure {
 
     async fn delete(&self, path: &str) -> Answer {
         self.arm(Method::DELETE, path, None).await
-    }
-
-    fn subscription(&self) -> String {
-        self.sandbox.subscription_id().to_string()
     }
 
     fn identity_path(&self, name: &str) -> String {
@@ -191,52 +102,6 @@ impl Azure {
         self.put(&self.role_assignment_path(scope, name), &body)
             .await
     }
-
-    /// POSTs a form to the tenant's token endpoint.
-    async fn token(&self, tenant: &str, form: &[(&str, &str)]) -> Answer {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let response = self
-            .client
-            .post(format!(
-                "{}{tenant}/oauth2/v2.0/token",
-                self.sandbox.authority_host()
-            ))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .expect("the sandbox answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-}
-
-fn guid() -> String {
-    uuid::Builder::from_random_bytes(rand_bytes())
-        .into_uuid()
-        .to_string()
-}
-
-fn rand_bytes() -> [u8; 16] {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(1);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&nanos.to_le_bytes());
-    bytes[8..].copy_from_slice(&count.to_le_bytes());
-    bytes
 }
 
 fn is_uuid(text: &str) -> bool {
@@ -247,9 +112,7 @@ fn is_uuid(text: &str) -> bool {
 // The Azure REST spec examples
 
 fn fixture(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{FIXTURES}{name}"))
-        .unwrap_or_else(|error| panic!("{name}: {error}"));
-    serde_json::from_str(&text).unwrap()
+    spec_example(FIXTURES, name)
 }
 
 fn parameter<'a>(example: &'a Value, name: &str) -> &'a str {
@@ -1332,36 +1195,6 @@ async fn the_request_log_keeps_method_path_api_version_and_status() {
 // ---------------------------------------------------------------------------------------------
 // The Entra token endpoint, with the issuer's documents on a real nginx
 
-fn key_file(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap()
-}
-
-fn kid_of(path: &str) -> String {
-    kwif::oidc::key::parse_pem_keys(&key_file(path))
-        .unwrap()
-        .remove(0)
-        .kid()
-        .to_string()
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn claims(issuer: &str) -> Value {
-    json!({"iss": issuer, "sub": SUBJECT, "aud": [AUDIENCE], "iat": now() - 60, "nbf": now() - 60, "exp": now() + 3600})
-}
-
-fn sign(claims: &Value, key_path: &str, kid: &str) -> String {
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(kid.to_string());
-    let key = EncodingKey::from_rsa_pem(key_file(key_path).as_bytes()).unwrap();
-    jsonwebtoken::encode(&header, claims, &key).unwrap()
-}
-
 /// A cluster issuer on nginx, an identity with a federated credential for it, and the sandbox
 /// trusting nginx's CA.
 struct Federation {
@@ -1380,23 +1213,9 @@ impl Federation {
         let nginx = Nginx::start(vec![SiteSpec::json()]);
         let site = nginx.site(0);
         let issuer = format!("{}/cluster1", site.origin());
-        let jwks_uri = format!("{issuer}/openid/v1/jwks");
-        let discovery = json!({
-            "issuer": issuer,
-            "jwks_uri": jwks_uri,
-            "response_types_supported": ["id_token"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-        });
-        site.put(
-            "cluster1/.well-known/openid-configuration",
-            &discovery.to_string(),
-        );
-        let keys = kwif::oidc::key::parse_pem_keys(&key_file(RSA_KEY)).unwrap();
-        site.put(
-            "cluster1/openid/v1/jwks",
-            &kwif::oidc::jwks::jwks_document(&keys).to_string(),
-        );
+        for (path, document) in issuer_documents(&issuer) {
+            site.put(&format!("cluster1/{path}"), &document.to_string());
+        }
         let options = match trust_nginx {
             true => options.with_extra_ca_file(nginx.ca_file()),
             false => options,
@@ -1416,29 +1235,16 @@ impl Federation {
     }
 
     fn assertion(&self) -> String {
-        sign(&claims(&self.issuer), RSA_KEY, &kid_of(RSA_KEY))
+        sign(&assertion_claims(&self.issuer), RSA_KEY)
     }
 
     async fn exchange(&self, assertion: &str) -> Answer {
-        self.exchange_as(
-            &self.client_id,
-            assertion,
-            "https://management.azure.com/.default",
-        )
-        .await
+        self.exchange_as(&self.client_id, assertion, MANAGEMENT_SCOPE)
+            .await
     }
 
     async fn exchange_as(&self, client_id: &str, assertion: &str, scope: &str) -> Answer {
-        let form = [
-            ("client_id", client_id),
-            ("scope", scope),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion),
-            ("grant_type", "client_credentials"),
-        ];
-        self.azure
-            .token(self.azure.sandbox.tenant_id(), &form)
-            .await
+        self.azure.exchange(client_id, assertion, scope).await
     }
 }
 
@@ -1553,7 +1359,7 @@ async fn an_issuer_differing_by_a_trailing_slash_is_700211() {
     let federation = Federation::start().await;
     let with_slash = format!("{}/", federation.issuer);
     let answer = federation
-        .exchange(&sign(&claims(&with_slash), RSA_KEY, &kid_of(RSA_KEY)))
+        .exchange(&sign(&assertion_claims(&with_slash), RSA_KEY))
         .await;
     assert_entra_error(&answer, 401, "invalid_client", 700211);
     assert!(
@@ -1583,22 +1389,18 @@ async fn an_issuer_differing_by_a_trailing_slash_is_700211() {
 #[tokio::test]
 async fn a_wrong_subject_is_700213_and_a_case_only_difference_is_named() {
     let federation = Federation::start().await;
-    let mut wrong = claims(&federation.issuer);
+    let mut wrong = assertion_claims(&federation.issuer);
     wrong["sub"] = json!("system:serviceaccount:default:default");
-    let answer = federation
-        .exchange(&sign(&wrong, RSA_KEY, &kid_of(RSA_KEY)))
-        .await;
+    let answer = federation.exchange(&sign(&wrong, RSA_KEY)).await;
     assert_entra_error(&answer, 401, "invalid_client", 700213);
     assert!(
         answer
             .description()
             .contains("subject 'system:serviceaccount:default:default'")
     );
-    let mut upper = claims(&federation.issuer);
+    let mut upper = assertion_claims(&federation.issuer);
     upper["sub"] = json!(SUBJECT.to_uppercase());
-    let answer = federation
-        .exchange(&sign(&upper, RSA_KEY, &kid_of(RSA_KEY)))
-        .await;
+    let answer = federation.exchange(&sign(&upper, RSA_KEY)).await;
     assert_entra_error(&answer, 401, "invalid_client", 7002138);
     assert!(
         answer
@@ -1610,11 +1412,9 @@ async fn a_wrong_subject_is_700213_and_a_case_only_difference_is_named() {
 #[tokio::test]
 async fn a_token_for_another_audience_is_700212() {
     let federation = Federation::start().await;
-    let mut default_audience = claims(&federation.issuer);
+    let mut default_audience = assertion_claims(&federation.issuer);
     default_audience["aud"] = json!(["https://kubernetes.default.svc"]);
-    let answer = federation
-        .exchange(&sign(&default_audience, RSA_KEY, &kid_of(RSA_KEY)))
-        .await;
+    let answer = federation.exchange(&sign(&default_audience, RSA_KEY)).await;
     assert_entra_error(&answer, 401, "invalid_client", 700212);
     assert!(
         answer
@@ -1628,8 +1428,8 @@ async fn a_token_signed_by_an_unpublished_key_is_7000272() {
     let federation = Federation::start().await;
     let other_kid = kid_of(OTHER_RSA_KEY);
     let answer = federation
-        .exchange(&sign(
-            &claims(&federation.issuer),
+        .exchange(&sign_as(
+            &assertion_claims(&federation.issuer),
             OTHER_RSA_KEY,
             &other_kid,
         ))
@@ -1640,7 +1440,11 @@ async fn a_token_signed_by_an_unpublished_key_is_7000272() {
         federation.issuer
     )));
     // Another key under the published kid: the signature fails instead.
-    let forged = sign(&claims(&federation.issuer), OTHER_RSA_KEY, &kid_of(RSA_KEY));
+    let forged = sign_as(
+        &assertion_claims(&federation.issuer),
+        OTHER_RSA_KEY,
+        &kid_of(RSA_KEY),
+    );
     assert_entra_error(
         &federation.exchange(&forged).await,
         400,
@@ -1652,13 +1456,11 @@ async fn a_token_signed_by_an_unpublished_key_is_7000272() {
 #[tokio::test]
 async fn an_expired_assertion_is_700024_with_the_times() {
     let federation = Federation::start().await;
-    let mut expired = claims(&federation.issuer);
+    let mut expired = assertion_claims(&federation.issuer);
     expired["iat"] = json!(now() - 7200);
     expired["nbf"] = json!(now() - 7200);
     expired["exp"] = json!(now() - 3600);
-    let answer = federation
-        .exchange(&sign(&expired, RSA_KEY, &kid_of(RSA_KEY)))
-        .await;
+    let answer = federation.exchange(&sign(&expired, RSA_KEY)).await;
     assert_entra_error(&answer, 401, "invalid_client", 700024);
     let description = answer.description();
     assert!(

@@ -2,9 +2,13 @@
 //! the 2025-06-01 REST spec examples of tests/fixtures, the long-running create, ARM's status
 //! codes and error bodies, and keys that never leak into Debug output.
 
+#[path = "support/sandbox_arm.rs"]
+mod sandbox_arm;
+
 use base64::Engine as _;
-use kwif::sandbox::azure::{AzureSandbox, AzureSandboxOptions, StorageDataPlane};
+use kwif::sandbox::azure::{AzureSandboxOptions, StorageDataPlane};
 use reqwest::Method;
+use sandbox_arm::{Answer, Azure, RG, spec_example};
 use serde_json::{Value, json};
 
 const FIXTURES: &str = concat!(
@@ -12,91 +16,9 @@ const FIXTURES: &str = concat!(
     "/tests/fixtures/azure-rest-api-specs/storage-2025-06-01/"
 );
 const VERSION: &str = "2025-06-01";
-const RG: &str = "rg-application1";
 
-/// One answer: status, headers and the body as JSON (`Null` when empty).
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
-    }
-
-    fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or_default()
-    }
-
-    fn message(&self) -> &str {
-        self.body["error"]["message"].as_str().unwrap_or_default()
-    }
-}
-
-/// A running sandbox and a client that trusts only its CA.
-struct Azure {
-    sandbox: AzureSandbox,
-    client: reqwest::Client,
-}
-
+/// The Microsoft.Storage requests these tests make, as the administrator.
 impl Azure {
-    async fn with(options: AzureSandboxOptions) -> Azure {
-        let sandbox = AzureSandbox::start(options).await.expect("sandbox starts");
-        let ca = reqwest::Certificate::from_pem(sandbox.ca_certificate_pem().as_bytes()).unwrap();
-        let client = reqwest::Client::builder()
-            .tls_certs_only([ca])
-            .no_proxy()
-            .build()
-            .unwrap();
-        Azure { sandbox, client }
-    }
-
-    async fn start() -> Azure {
-        Azure::with(AzureSandboxOptions::default()).await
-    }
-
-    /// Sends to an absolute URL (a `Location` header) with a bearer token.
-    async fn send_to(&self, method: Method, url: &str, body: Option<&Value>) -> Answer {
-        let mut request = self
-            .client
-            .request(method, url)
-            .header("authorization", "Bearer sandbox-test-token");
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        let response = request.send().await.expect("the sandbox answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.unwrap();
-        let body = match bytes.is_empty() {
-            true => Value::Null,
-            false => serde_json::from_slice(&bytes).expect("a JSON body"),
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    /// Sends to a path below the Resource Manager endpoint.
-    async fn arm(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
-        let url = format!(
-            "{}{}",
-            self.sandbox.resource_manager_url(),
-            path.trim_start_matches('/')
-        );
-        self.send_to(method, &url, body).await
-    }
-
-    fn subscription(&self) -> String {
-        self.sandbox.subscription_id().to_string()
-    }
-
     fn account_path(&self, resource_group: &str, name: &str) -> String {
         format!(
             "/subscriptions/{}/resourceGroups/{resource_group}/providers/Microsoft.Storage/storageAccounts/{name}",
@@ -164,9 +86,7 @@ fn minimal_body(location: &str) -> Value {
 }
 
 fn fixture(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{FIXTURES}{name}"))
-        .unwrap_or_else(|error| panic!("{name}: {error}"));
-    serde_json::from_str(&text).unwrap()
+    spec_example(FIXTURES, name)
 }
 
 fn example_response(example: &Value, status: u16) -> Value {
