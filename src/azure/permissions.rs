@@ -145,6 +145,26 @@ mod tests {
         assert!(!wildcard_match("ab*ba", "aba"), "the ends may not overlap");
     }
 
+    proptest::proptest! {
+        /// An operation with any runs of it starred out still matches; without a star, a
+        /// pattern matches only itself.
+        #[test]
+        fn starring_out_parts_of_an_operation_still_matches_it(
+            operation in "[a-z/.]{0,40}",
+            cuts in proptest::collection::vec((0usize..40, 0usize..10), 0..4),
+            other in "[a-z/.]{0,40}",
+        ) {
+            let mut pattern = operation.clone();
+            for (start, length) in cuts {
+                let start = start.min(pattern.len());
+                let end = (start + length).min(pattern.len());
+                pattern.replace_range(start..end, "*");
+            }
+            proptest::prop_assert!(wildcard_match(&pattern, &operation), "{pattern} ~ {operation}");
+            proptest::prop_assert_eq!(wildcard_match(&operation, &other), operation == other);
+        }
+    }
+
     #[test]
     fn a_role_is_in_effect_when_every_operation_is_allowed_and_not_excluded() {
         let reader = block(
