@@ -595,6 +595,46 @@ async fn edit_saves_the_profile_and_rechecks_rebuilt_steps() {
     assert!(wizard.state().all_ok(), "the rebuilt steps were checked");
 }
 
+#[tokio::test]
+async fn ctrl_n_adds_a_workload_to_the_edited_profile_and_ctrl_x_removes_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kwif.yaml");
+    let mut wizard = Wizard::with(
+        &[StepId::Workload],
+        |toy| toy,
+        with_profile(Some(path.clone())),
+    )
+    .started()
+    .await;
+    assert_eq!(wizard.state().selected_step(), Some(StepId::Workload));
+    wizard.press([char_key('e'), ctrl('x'), ctrl('n')]).await;
+    let typed = |text: &str| text.chars().map(char_key).collect::<Vec<_>>();
+    wizard.press(typed("application2")).await;
+    wizard.press([key(KeyCode::Down)]).await;
+    wizard.press(typed("worker-sa")).await;
+    wizard
+        .press([key(KeyCode::Down), char_key('j'), key(KeyCode::Down)])
+        .await;
+    wizard.press(typed("worker")).await;
+    wizard.press([ctrl('s')]).await;
+    assert_eq!(wizard.state().overlay().name(), "none");
+    let written = Profile::load(&path).unwrap();
+    let names: Vec<&str> = written.workloads.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["web-server", "worker"],
+        "Ctrl-X on the only workload did nothing"
+    );
+    assert_eq!(written.workloads[1].kind.to_string(), "Job");
+
+    wizard.press([char_key('e')]).await;
+    wizard.press((0..6).map(|_| key(KeyCode::Down))).await;
+    wizard.press([ctrl('x'), ctrl('s')]).await;
+    let written = Profile::load(&path).unwrap();
+    assert_eq!(written.workloads.len(), 1);
+    assert_eq!(written.workloads[0].name.as_str(), "web-server");
+}
+
 // ---- the real event loop ------------------------------------------------------------------------
 
 /// Terminal events, each after a pause so the background work of the previous one can finish.

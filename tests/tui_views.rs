@@ -3,10 +3,13 @@
 
 mod tui_fixtures;
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kwif::engine::{Check, StepError, StepId};
 use kwif::profile::Profile;
 use kwif::tui::screenshot::{render_buffer, render_svg, write_screenshots};
-use kwif::tui::{ApplyItemState, ApplyProgress, SetupDefaults, SetupScreen, State, WizardConfig};
+use kwif::tui::{
+    Action, ApplyItemState, ApplyProgress, SetupDefaults, SetupScreen, State, WizardConfig, update,
+};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -128,6 +131,30 @@ fn view_edit_form() {
         .with_selected(StepId::Workload)
         .with_edit_form(StepId::Workload);
     snapshot_all_sizes("edit_workload", &state);
+}
+
+#[test]
+fn view_edit_form_with_a_second_workload_added_by_ctrl_n() {
+    let mut state = drifted()
+        .with_selected(StepId::Workload)
+        .with_edit_form(StepId::Workload);
+    let press = |state: &mut State, code: KeyCode, modifiers: KeyModifiers| {
+        update(state, Action::Key(KeyEvent::new(code, modifiers)));
+    };
+    let type_text = |state: &mut State, text: &str| {
+        for c in text.chars() {
+            press(state, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    };
+    press(&mut state, KeyCode::Char('n'), KeyModifiers::CONTROL);
+    type_text(&mut state, "application2");
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    type_text(&mut state, "worker-sa");
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    type_text(&mut state, "s");
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    type_text(&mut state, "worker");
+    snapshot_all_sizes("edit_two_workloads", &state);
 }
 
 #[test]

@@ -34,6 +34,9 @@ pub struct FormField {
     pub shown_when: Vec<(FieldPath, &'static str)>,
     /// While untouched, the value follows the issuer's host (nginx serves at the issuer URL).
     pub follows_issuer_host: bool,
+    /// A switch that lives on the form only (which kind of role an entry is): it decides which
+    /// fields of its entry are shown and is never written to kwif.yaml.
+    pub form_only: bool,
 }
 
 impl FormField {
@@ -48,6 +51,7 @@ impl FormField {
             touched: false,
             shown_when: Vec::new(),
             follows_issuer_host: false,
+            form_only: false,
         }
     }
 
@@ -71,6 +75,11 @@ impl FormField {
 
     pub fn shown_when(mut self, path: &str, value: &'static str) -> FormField {
         self.shown_when.push((FieldPath::parse(path), value));
+        self
+    }
+
+    pub fn form_only(mut self) -> FormField {
+        self.form_only = true;
         self
     }
 

@@ -1,6 +1,6 @@
 //! Draws the profile form: one page per step, each field with its kwif.yaml path, its value,
-//! its hint when focused and the profile's message when the value is rejected. Below 70
-//! columns the value goes under its path.
+//! its hint when focused and the profile's message when the value is rejected; a blank line
+//! sets each workload or role entry apart. Below 70 columns the value goes under its path.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -8,7 +8,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::form_field::{FieldKind, FormField};
-use super::keymap;
 use super::profile_form::ProfileForm;
 use super::render::hint_line;
 use super::text_wrap::{truncate, width as text_width, wrap_words};
@@ -56,7 +55,7 @@ pub fn render_form(form: &ProfileForm, theme: Theme, frame: &mut Frame, area: Re
     if footer_height == 1 {
         let footer = Rect::new(inner.x, inner.bottom() - 1, inner.width, 1);
         frame.render_widget(
-            Paragraph::new(hint_line(theme, keymap::FORM_HINTS, footer.width as usize)),
+            Paragraph::new(hint_line(theme, form.hints(), footer.width as usize)),
             footer,
         );
     }
@@ -93,6 +92,9 @@ impl FormLines {
         let value_column = if stacked { 4 } else { 2 + label_width + 2 };
         let value_width = width.saturating_sub(value_column).max(1);
         for (field, focused) in fields {
+            if form.starts_entry(field) && !page.lines.is_empty() {
+                page.lines.push(Line::default());
+            }
             let start = page.lines.len();
             page.field(
                 form,

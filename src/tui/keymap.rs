@@ -103,3 +103,42 @@ pub const FORM_HINTS: &[(&str, &str)] = &[
     ("Ctrl-S", "save"),
     ("Esc", "cancel"),
 ];
+
+/// The form's pages with a list (roles, workloads): Ctrl-N and Ctrl-X, because plain letters
+/// are text, tui-input already reads Ctrl-A/B/E/F/H/K/U/W/Y, and Ctrl-D deletes a character
+/// in readline (a slip there must not throw away a whole entry). Remove is listed only when
+/// the focused entry may go (never the last workload). The order is what survives on narrow
+/// screens: both keys share one hint ahead of ←→ so that they still fit 80 columns; add alone
+/// comes after ←→, which then still fits 60.
+pub const FORM_WORKLOAD_HINTS: &[(&str, &str)] = &[
+    ("Tab ↑↓", "field"),
+    ("Ctrl-N Ctrl-X", "add/remove workload"),
+    ("←→", "choose"),
+    ("Enter", "next"),
+    ("Ctrl-S", "save"),
+    ("Esc", "cancel"),
+];
+pub const FORM_ADD_WORKLOAD_HINTS: &[(&str, &str)] = &[
+    ("Tab ↑↓", "field"),
+    ("←→", "choose"),
+    ("Ctrl-N", "add workload"),
+    ("Enter", "next"),
+    ("Ctrl-S", "save"),
+    ("Esc", "cancel"),
+];
+pub const FORM_ROLE_HINTS: &[(&str, &str)] = &[
+    ("Tab ↑↓", "field"),
+    ("Ctrl-N Ctrl-X", "add/remove role"),
+    ("←→", "choose"),
+    ("Enter", "next"),
+    ("Ctrl-S", "save"),
+    ("Esc", "cancel"),
+];
+pub const FORM_ADD_ROLE_HINTS: &[(&str, &str)] = &[
+    ("Tab ↑↓", "field"),
+    ("←→", "choose"),
+    ("Ctrl-N", "add role"),
+    ("Enter", "next"),
+    ("Ctrl-S", "save"),
+    ("Esc", "cancel"),
+];

@@ -1,12 +1,14 @@
 //! The profile form: the fields each step needs, grouped in one page per step, validated as the
 //! user types by the profile itself (`Profile::from_yaml`, so every message is the profile's own).
 //! First run starts from the caller's defaults; `e` edits the fields of one step of a profile.
+//! Ctrl-N adds a role or workload on their pages, Ctrl-X removes the focused one.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_yaml::{Mapping, Value};
 
 use super::field_path::{FieldPath, prune};
 use super::form_field::{FieldKind, FormField};
+use super::keymap;
 use super::setup_defaults::SetupDefaults;
 use crate::engine::StepId;
 use crate::oidc::issuer::IssuerUrl;
@@ -28,6 +30,9 @@ const HOSTING_KINDS: &[&str] = &["nginx", "azure-blob", "directory", "apiserver"
 const BLOB_MODES: &[&str] = &["public-container", "static-website"];
 const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"];
 const WORKLOAD_MODES: &[&str] = &["patch", "webhook", "export"];
+const AZURE_ROLE: &str = "Azure role";
+const COSMOS_DATA_ROLE: &str = "Cosmos DB data role";
+const ROLE_KINDS: &[&str] = &[AZURE_ROLE, COSMOS_DATA_ROLE];
 
 /// The fields of one step.
 #[derive(Clone, Debug)]
@@ -83,7 +88,7 @@ impl ProfileForm {
             },
             FormPage {
                 step: StepId::Workload,
-                fields: workload_fields(1),
+                fields: workload_fields(0),
             },
         ];
         let mut form = ProfileForm::with_pages("a new profile", base, pages);
@@ -101,7 +106,7 @@ impl ProfileForm {
         // A profile always serializes to YAML that parses back (`Profile::to_yaml`).
         let base: Value = serde_yaml::from_str(&profile.to_yaml()).unwrap_or(Value::Null);
         let mut fields = step_fields(step, &base);
-        for field in &mut fields {
+        for field in fields.iter_mut().filter(|field| !field.form_only) {
             if let Some(value) = field.path.get(&base) {
                 field.set_value(&scalar_text(value));
             }
@@ -188,6 +193,8 @@ impl ProfileForm {
         match key.code {
             KeyCode::Esc => return FormSignal::Cancelled,
             KeyCode::Char('s') if control => return self.submit(),
+            KeyCode::Char('n') if control => self.add_entry(),
+            KeyCode::Char('x') if control => self.remove_focused_entry(),
             KeyCode::Tab | KeyCode::Down => self.move_focus(true),
             KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
             KeyCode::PageDown => self.turn_page(true),
@@ -204,6 +211,130 @@ impl ProfileForm {
             _ => self.edit_focused(key),
         }
         FormSignal::Continue
+    }
+
+    /// The keys the current page answers to: adding and removing entries only where they apply.
+    pub fn hints(&self) -> &'static [(&'static str, &'static str)] {
+        let removable = self.focused_entry().is_some();
+        match (EntryList::on(self.page_step()), removable) {
+            (None, _) => keymap::FORM_HINTS,
+            (Some(EntryList::Roles), true) => keymap::FORM_ROLE_HINTS,
+            (Some(EntryList::Roles), false) => keymap::FORM_ADD_ROLE_HINTS,
+            (Some(EntryList::Workloads), true) => keymap::FORM_WORKLOAD_HINTS,
+            (Some(EntryList::Workloads), false) => keymap::FORM_ADD_WORKLOAD_HINTS,
+        }
+    }
+
+    /// Whether `field` is the first field of a workload or role entry (drawn after a gap).
+    pub fn starts_entry(&self, field: &FormField) -> bool {
+        let Some(list) = EntryList::on(self.page_step()) else {
+            return false;
+        };
+        let Some(index) = list.index_of(&field.path) else {
+            return false;
+        };
+        self.pages[self.page]
+            .fields
+            .iter()
+            .find(|first| list.index_of(&first.path) == Some(index))
+            .is_some_and(|first| first.path == field.path)
+    }
+
+    /// Appends an empty entry to the current page's list and focuses its first field.
+    fn add_entry(&mut self) {
+        let Some(list) = EntryList::on(self.page_step()) else {
+            return;
+        };
+        self.leave_focused();
+        let index = self.entry_count(list);
+        let fields = &mut self.pages[self.page].fields;
+        let at = fields
+            .iter()
+            .rposition(|field| list.index_of(&field.path).is_some())
+            .map_or(fields.len(), |last| last + 1);
+        fields.splice(at..at, list.new_entry(index));
+        self.focus_position(at);
+        self.validate();
+    }
+
+    /// Removes the entry the focus is in, unless the profile needs it (the last workload), and
+    /// focuses the entry before it.
+    fn remove_focused_entry(&mut self) {
+        let Some((list, index)) = self.focused_entry() else {
+            return;
+        };
+        let entry = list.entry_path(index);
+        let fields = &self.pages[self.page].fields;
+        let start = fields
+            .iter()
+            .position(|field| field.path.starts_with(&entry))
+            .unwrap_or(0);
+        let removed = std::slice::from_ref(&entry);
+        for page in &mut self.pages {
+            page.fields.retain(|field| !field.path.starts_with(&entry));
+            for field in &mut page.fields {
+                field.path = field.path.after_pruning(removed);
+                for (path, _) in &mut field.shown_when {
+                    *path = path.after_pruning(removed);
+                }
+            }
+        }
+        self.remove_from_base(list, index);
+        let fields = &self.pages[self.page].fields;
+        let target = match index.checked_sub(1) {
+            Some(before) => fields
+                .iter()
+                .position(|field| field.path.starts_with(&list.entry_path(before))),
+            None if fields
+                .get(start)
+                .is_some_and(|f| list.index_of(&f.path).is_some()) =>
+            {
+                Some(start)
+            }
+            None => None,
+        };
+        self.focus_position(target.unwrap_or(start.saturating_sub(1)));
+        self.validate();
+    }
+
+    /// Keys of the removed entry the form does not show would survive in the base profile.
+    fn remove_from_base(&mut self, list: EntryList, index: usize) {
+        let path = FieldPath::parse(list.path());
+        if let Some(Value::Sequence(mut entries)) = path.get(&self.base).cloned()
+            && index < entries.len()
+        {
+            entries.remove(index);
+            path.set(&mut self.base, Value::Sequence(entries));
+        }
+    }
+
+    /// The list and index of the entry the focus is in, when the user may remove that entry.
+    fn focused_entry(&self) -> Option<(EntryList, usize)> {
+        let list = EntryList::on(self.page_step())?;
+        let field = &self.pages[self.page].fields[self.focused_index()?];
+        let index = list.index_of(&field.path)?;
+        (self.entry_count(list) > list.minimum()).then_some((list, index))
+    }
+
+    fn entry_count(&self, list: EntryList) -> usize {
+        self.pages
+            .iter()
+            .flat_map(|page| &page.fields)
+            .filter_map(|field| list.index_of(&field.path))
+            .max()
+            .map_or(0, |last| last + 1)
+    }
+
+    /// Focuses the field at `position` in the current page's field list (or the nearest one
+    /// shown before it).
+    fn focus_position(&mut self, position: usize) {
+        let before = self.pages[self.page]
+            .fields
+            .iter()
+            .take(position)
+            .filter(|field| self.is_visible(field))
+            .count();
+        self.focus = before.min(self.visible_count().saturating_sub(1));
     }
 
     fn edit_focused(&mut self, key: KeyEvent) {
@@ -333,6 +464,9 @@ impl ProfileForm {
         for (page, shown) in self.pages.iter_mut().zip(&visible) {
             for (field, shown) in page.fields.iter_mut().zip(shown) {
                 field.error = None;
+                if field.form_only {
+                    continue;
+                }
                 match (shown, field.yaml_value()) {
                     (true, Ok(Some(value))) => field.path.set(&mut root, value),
                     (true, Err(message)) => {
@@ -379,7 +513,11 @@ impl ProfileForm {
                         .enumerate()
                         .map(move |(index, field)| (page, index, field))
                 })
-                .filter(|(page, index, _)| visible[*page][*index])
+                .filter(|(page, index, field)| {
+                    // A dropped entry's fields would take the numbers of the entries after it.
+                    let dropped = removed.iter().any(|gone| field.path.starts_with(gone));
+                    visible[*page][*index] && !field.form_only && !dropped
+                })
                 .map(|(page, index, field)| (page, index, field.path.after_pruning(removed)))
         };
         let exact = fields().find(|(_, _, field_path)| field_path == path);
@@ -425,6 +563,71 @@ enum RoleSlot {
     CosmosData,
 }
 
+impl RoleSlot {
+    /// The word of the entry's kind switch.
+    fn word(self) -> &'static str {
+        match self {
+            RoleSlot::Azure => AZURE_ROLE,
+            RoleSlot::CosmosData => COSMOS_DATA_ROLE,
+        }
+    }
+}
+
+/// A list of kwif.yaml whose entries the user adds and removes on the page of its step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EntryList {
+    Roles,
+    Workloads,
+}
+
+impl EntryList {
+    /// The list the page of `step` can grow, if any.
+    fn on(step: StepId) -> Option<EntryList> {
+        match step {
+            StepId::Identity => Some(EntryList::Roles),
+            StepId::Workload => Some(EntryList::Workloads),
+            StepId::Issuer | StepId::Hosting | StepId::Federation | StepId::Verify => None,
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            EntryList::Roles => "identity.roles",
+            EntryList::Workloads => "workloads",
+        }
+    }
+
+    /// How many entries must stay: the profile needs a workload, roles are optional.
+    fn minimum(self) -> usize {
+        match self {
+            EntryList::Roles => 0,
+            EntryList::Workloads => 1,
+        }
+    }
+
+    fn entry_path(self, index: usize) -> FieldPath {
+        FieldPath::parse(&format!("{}[{index}]", self.path()))
+    }
+
+    /// The index of the entry `path` lies in, if it lies in this list.
+    fn index_of(self, path: &FieldPath) -> Option<usize> {
+        let text = path.to_string();
+        let (index, _) = text
+            .strip_prefix(self.path())?
+            .strip_prefix('[')?
+            .split_once(']')?;
+        index.parse().ok()
+    }
+
+    /// The fields of a new entry, with the defaults the first entry gets.
+    fn new_entry(self, index: usize) -> Vec<FormField> {
+        match self {
+            EntryList::Roles => role_fields(index, RoleSlot::Azure),
+            EntryList::Workloads => workload_fields(index),
+        }
+    }
+}
+
 /// The fields `step` uses, for a profile shaped like `base` (one set per workload and role).
 fn step_fields(step: StepId, base: &Value) -> Vec<FormField> {
     let count = |path: &str| {
@@ -453,7 +656,9 @@ fn step_fields(step: StepId, base: &Value) -> Vec<FormField> {
             identity_fields(&roles)
         }
         StepId::Federation => federation_fields(count("workloads")),
-        StepId::Workload => workload_fields(count("workloads").max(1)),
+        StepId::Workload => (0..count("workloads").max(1))
+            .flat_map(workload_fields)
+            .collect(),
         StepId::Verify => vec![
             FormField::text(
                 "issuer",
@@ -573,66 +778,80 @@ fn identity_fields(roles: &[RoleSlot]) -> Vec<FormField> {
         ),
     ];
     for (index, slot) in roles.iter().enumerate() {
-        let path = |key: &str| format!("identity.roles[{index}].{key}");
-        match slot {
-            RoleSlot::Azure => fields.extend([
-                FormField::text(
-                    &path("role"),
-                    "an Azure role, e.g. Storage Blob Data Reader; empty: none",
-                )
-                .optional(),
-                FormField::text(
-                    &path("scope"),
-                    "the resource id it applies to, starting with /subscriptions/",
-                )
-                .optional(),
-            ]),
-            RoleSlot::CosmosData => fields.extend([
-                FormField::text(
-                    &path("cosmosDataRole"),
-                    "a Cosmos DB data role, e.g. Cosmos DB Built-in Data Reader; empty: none",
-                )
-                .optional(),
-                FormField::text(&path("account"), "the Cosmos DB account's resource id").optional(),
-            ]),
-        }
+        fields.extend(role_fields(index, *slot));
     }
     fields
 }
 
-fn workload_fields(count: usize) -> Vec<FormField> {
-    let mut fields = Vec::new();
-    for index in 0..count {
-        let path = |key: &str| format!("workloads[{index}].{key}");
-        fields.extend([
+/// One role entry: a switch between the two kinds of role, then the fields of the chosen kind.
+fn role_fields(index: usize, slot: RoleSlot) -> Vec<FormField> {
+    let entry = format!("identity.roles[{index}]");
+    let path = |key: &str| format!("{entry}.{key}");
+    let azure = |field: FormField| field.shown_when(&entry, AZURE_ROLE);
+    let cosmos = |field: FormField| field.shown_when(&entry, COSMOS_DATA_ROLE);
+    vec![
+        FormField::choice(
+            &entry,
+            ROLE_KINDS,
+            "an Azure role on a resource, or a Cosmos DB data role on an account",
+        )
+        .form_only()
+        .with_value(slot.word()),
+        azure(
             FormField::text(
-                &path("namespace"),
-                "the workload's namespace, e.g. application1",
-            ),
-            FormField::text(
-                &path("serviceAccount"),
-                "the ServiceAccount its pods run as, e.g. application1-sa",
-            ),
-            FormField::choice(
-                &path("kind"),
-                WORKLOAD_KINDS,
-                "the kind of object that runs the pods",
-            ),
-            FormField::text(&path("name"), "the object's name, e.g. web-server"),
-            FormField::choice(
-                &path("mode"),
-                WORKLOAD_MODES,
-                "patch: server-side apply; webhook: AWI label; export: patches",
-            ),
-            FormField::new(
-                &path("tokenExpirationSeconds"),
-                FieldKind::Number,
-                "projected token lifetime, 600 to 86400",
+                &path("role"),
+                "an Azure role, e.g. Storage Blob Data Reader; empty: none",
             )
-            .with_value("3600"),
-        ]);
-    }
-    fields
+            .optional(),
+        ),
+        azure(
+            FormField::text(
+                &path("scope"),
+                "the resource id it applies to, starting with /subscriptions/",
+            )
+            .optional(),
+        ),
+        cosmos(
+            FormField::text(
+                &path("cosmosDataRole"),
+                "a Cosmos DB data role, e.g. Cosmos DB Built-in Data Reader; empty: none",
+            )
+            .optional(),
+        ),
+        cosmos(FormField::text(&path("account"), "the Cosmos DB account's resource id").optional()),
+    ]
+}
+
+/// One workload entry.
+fn workload_fields(index: usize) -> Vec<FormField> {
+    let path = |key: &str| format!("workloads[{index}].{key}");
+    vec![
+        FormField::text(
+            &path("namespace"),
+            "the workload's namespace, e.g. application1",
+        ),
+        FormField::text(
+            &path("serviceAccount"),
+            "the ServiceAccount its pods run as, e.g. application1-sa",
+        ),
+        FormField::choice(
+            &path("kind"),
+            WORKLOAD_KINDS,
+            "the kind of object that runs the pods",
+        ),
+        FormField::text(&path("name"), "the object's name, e.g. web-server"),
+        FormField::choice(
+            &path("mode"),
+            WORKLOAD_MODES,
+            "patch: server-side apply; webhook: AWI label; export: patches",
+        ),
+        FormField::new(
+            &path("tokenExpirationSeconds"),
+            FieldKind::Number,
+            "projected token lifetime, 600 to 86400",
+        )
+        .with_value("3600"),
+    ]
 }
 
 fn federation_fields(workloads: usize) -> Vec<FormField> {
@@ -660,11 +879,61 @@ mod tests {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
+    fn ctrl(letter: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(letter), KeyModifiers::CONTROL)
+    }
+
     fn type_text(form: &mut ProfileForm, text: &str) {
         for c in text.chars() {
             form.handle_key(key(KeyCode::Char(c)));
         }
     }
+
+    /// Moves to the next field and types into it.
+    fn next_field(form: &mut ProfileForm, text: &str) {
+        form.handle_key(key(KeyCode::Down));
+        type_text(form, text);
+    }
+
+    fn focused(form: &ProfileForm) -> String {
+        let (field, _) = form
+            .visible_fields()
+            .into_iter()
+            .find(|(_, focused)| *focused)
+            .expect("a field has the focus");
+        field.path.to_string()
+    }
+
+    fn focus_on(form: &mut ProfileForm, path: &str) {
+        let position = form
+            .visible_fields()
+            .iter()
+            .position(|(field, _)| field.path.to_string() == path)
+            .unwrap_or_else(|| panic!("{path} is not shown"));
+        form.focus = position;
+    }
+
+    fn confirmed(form: &mut ProfileForm) -> Profile {
+        match form.handle_key(ctrl('s')) {
+            FormSignal::Confirmed { profile, .. } => *profile,
+            other => panic!("{other:?}: {:?}", form.general_errors),
+        }
+    }
+
+    fn filled_defaults() -> SetupDefaults {
+        SetupDefaults {
+            issuer: Some("https://oidc.example.com/cluster1".into()),
+            resource_group: Some("rg-application1".into()),
+            location: Some("westeurope".into()),
+            identity_name: Some("id-application1".into()),
+            namespace: Some("application1".into()),
+            service_account: Some("application1-sa".into()),
+            workload_name: Some("web-server".into()),
+            ..SetupDefaults::default()
+        }
+    }
+
+    const SCOPE: &str = "/subscriptions/cccccccc-cccc-cccc-cccc-cccccccccccc/resourceGroups/rg1";
 
     #[test]
     fn editing_a_valid_profile_confirms_it_unchanged() {
@@ -778,7 +1047,7 @@ mod tests {
         let mut form = ProfileForm::first_run(&defaults);
         form.turn_page(true);
         form.turn_page(true);
-        form.focus = 7;
+        focus_on(&mut form, "identity.roles[1].cosmosDataRole");
         type_text(&mut form, "Cosmos DB Built-in Data Reader");
         let account = form.field("identity.roles[1].account").unwrap();
         assert!(
@@ -798,5 +1067,184 @@ mod tests {
         type_text(&mut form, "./public");
         let profile = form.profile().expect("valid");
         assert_eq!(profile.hosting.kind(), "directory");
+    }
+
+    #[test]
+    fn ctrl_n_adds_a_role_and_a_workload_whose_typed_values_reach_the_profile() {
+        let mut form = ProfileForm::first_run(&filled_defaults());
+        form.handle_key(key(KeyCode::PageDown));
+        form.handle_key(key(KeyCode::PageDown));
+        assert_eq!(form.page_step(), StepId::Identity);
+        focus_on(&mut form, "identity.roles[0].role");
+        type_text(&mut form, "Storage Blob Data Reader");
+        next_field(&mut form, SCOPE);
+        form.handle_key(ctrl('n'));
+        assert_eq!(
+            focused(&form),
+            "identity.roles[2]",
+            "the new entry's first field"
+        );
+        assert_eq!(form.field("identity.roles[2]").unwrap().value(), AZURE_ROLE);
+        next_field(&mut form, "Key Vault Secrets User");
+        next_field(&mut form, SCOPE);
+        form.handle_key(key(KeyCode::PageDown));
+        form.handle_key(ctrl('n'));
+        assert_eq!(focused(&form), "workloads[1].namespace");
+        type_text(&mut form, "application2");
+        next_field(&mut form, "worker-sa");
+        form.handle_key(key(KeyCode::Down));
+        form.handle_key(key(KeyCode::Char('s')));
+        next_field(&mut form, "worker");
+
+        let profile = confirmed(&mut form);
+        let roles: Vec<String> = profile
+            .identity
+            .roles
+            .iter()
+            .map(|role| match role {
+                crate::profile::RoleAssignment::Azure { role, .. } => role.as_str().to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            roles,
+            ["Storage Blob Data Reader", "Key Vault Secrets User"]
+        );
+        assert_eq!(profile.workloads.len(), 2);
+        let added = &profile.workloads[1];
+        assert_eq!(
+            added.subject(),
+            "system:serviceaccount:application2:worker-sa"
+        );
+        assert_eq!(
+            (added.kind.to_string(), added.name.as_str()),
+            ("StatefulSet".to_string(), "worker")
+        );
+        let reloaded = Profile::from_yaml(&profile.to_yaml()).expect("round trip");
+        assert_eq!(reloaded, profile);
+    }
+
+    #[test]
+    fn ctrl_x_removes_the_focused_entry_and_focuses_the_one_before() {
+        let mut form = ProfileForm::edit(&Profile::example(), StepId::Workload);
+        form.handle_key(ctrl('n'));
+        type_text(&mut form, "application2");
+        next_field(&mut form, "worker-sa");
+        next_field(&mut form, "");
+        next_field(&mut form, "worker");
+        assert_eq!(form.profile().expect("valid").workloads.len(), 2);
+        form.handle_key(ctrl('x'));
+        assert!(form.field("workloads[1].namespace").is_none());
+        assert_eq!(focused(&form), "workloads[0].namespace");
+        assert_eq!(confirmed(&mut form), Profile::example());
+
+        let mut form = ProfileForm::edit(&Profile::example(), StepId::Identity);
+        focus_on(&mut form, "identity.roles[1].account");
+        form.handle_key(ctrl('x'));
+        assert_eq!(focused(&form), "identity.roles[0]");
+        form.handle_key(ctrl('x'));
+        assert_eq!(focused(&form), "identity.name", "no role is left");
+        assert!(form.field("identity.roles[0].role").is_none());
+        let mut expected = Profile::example();
+        expected.identity.roles.clear();
+        assert_eq!(confirmed(&mut form), expected);
+    }
+
+    #[test]
+    fn removing_a_workload_takes_its_keys_the_form_does_not_show_with_it() {
+        let mut root: Value = serde_yaml::from_str(&Profile::example().to_yaml()).unwrap();
+        let second = "{namespace: application2, serviceAccount: worker-sa, kind: Job, name: worker, \
+                      federatedCredentialName: fc-worker}";
+        let workloads = FieldPath::parse("workloads");
+        let mut entries = workloads.get(&root).unwrap().as_sequence().unwrap().clone();
+        entries.push(serde_yaml::from_str(second).unwrap());
+        workloads.set(&mut root, Value::Sequence(entries));
+        let yaml = serde_yaml::to_string(&root).unwrap();
+        let profile = Profile::from_yaml(&yaml).expect("two workloads");
+        let mut form = ProfileForm::edit(&profile, StepId::Workload);
+        focus_on(&mut form, "workloads[0].name");
+        form.handle_key(ctrl('x'));
+        assert_eq!(
+            focused(&form),
+            "workloads[0].namespace",
+            "the entry that moved up"
+        );
+        assert_eq!(form.field("workloads[0].name").unwrap().value(), "worker");
+        let saved = confirmed(&mut form);
+        assert_eq!(saved.workloads.len(), 1);
+        assert_eq!(saved.workloads[0], profile.workloads[1]);
+    }
+
+    #[test]
+    fn the_last_workload_cannot_be_removed() {
+        let mut form = ProfileForm::edit(&Profile::example(), StepId::Workload);
+        focus_on(&mut form, "workloads[0].name");
+        assert!(!form.hints().iter().any(|(keys, _)| keys.contains("Ctrl-X")));
+        form.handle_key(ctrl('x'));
+        assert_eq!(
+            form.field("workloads[0].name").unwrap().value(),
+            "web-server"
+        );
+        assert_eq!(focused(&form), "workloads[0].name");
+        assert_eq!(confirmed(&mut form), Profile::example());
+        form.handle_key(ctrl('n'));
+        assert!(form.hints().iter().any(|(keys, _)| keys.contains("Ctrl-X")));
+    }
+
+    #[test]
+    fn an_error_in_an_added_entry_shows_on_its_own_field() {
+        let mut form = ProfileForm::first_run(&filled_defaults());
+        form.handle_key(key(KeyCode::PageDown));
+        form.handle_key(key(KeyCode::PageDown));
+        form.handle_key(key(KeyCode::PageDown));
+        form.handle_key(ctrl('n'));
+        type_text(&mut form, "App_2");
+        let namespace = form.field("workloads[1].namespace").unwrap();
+        assert!(
+            namespace.error.as_deref().unwrap().contains("App_2"),
+            "{namespace:?}"
+        );
+        assert!(form.shows_error(namespace));
+        assert!(
+            form.field("workloads[0].namespace")
+                .unwrap()
+                .error
+                .is_none()
+        );
+
+        // Both first-run roles stay empty and are dropped: the added one is roles[0] to the
+        // profile, and its message still reaches roles[2].
+        form.handle_key(key(KeyCode::PageUp));
+        form.handle_key(ctrl('n'));
+        next_field(&mut form, "Storage Blob Data Reader");
+        let scope = form.field("identity.roles[2].scope").unwrap();
+        assert!(
+            scope.error.as_deref().unwrap().contains("is missing"),
+            "{scope:?}"
+        );
+    }
+
+    #[test]
+    fn the_role_switch_picks_the_fields_and_is_not_written() {
+        let mut form = ProfileForm::first_run(&filled_defaults());
+        form.handle_key(key(KeyCode::PageDown));
+        form.handle_key(key(KeyCode::PageDown));
+        form.handle_key(ctrl('n'));
+        form.handle_key(key(KeyCode::Char('c')));
+        assert_eq!(
+            form.field("identity.roles[2]").unwrap().value(),
+            COSMOS_DATA_ROLE
+        );
+        next_field(&mut form, "Cosmos DB Built-in Data Reader");
+        assert_eq!(focused(&form), "identity.roles[2].cosmosDataRole");
+        next_field(
+            &mut form,
+            "/subscriptions/cccccccc-cccc-cccc-cccc-cccccccccccc/resourceGroups/rg1/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1",
+        );
+        let profile = confirmed(&mut form);
+        assert!(matches!(
+            profile.identity.roles.as_slice(),
+            [crate::profile::RoleAssignment::CosmosData { .. }]
+        ));
     }
 }

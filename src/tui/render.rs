@@ -220,7 +220,7 @@ pub fn hints_for(state: &State) -> &'static [(&'static str, &'static str)] {
             keymap::CONFIRM_HINTS
         }
         (Overlay::Applying(_), _) => keymap::APPLYING_HINTS,
-        (Overlay::Form(_), _) => keymap::FORM_HINTS,
+        (Overlay::Form(form), _) => form.hints(),
         (Overlay::None, Focus::Steps) => keymap::STEPS_HINTS,
         (Overlay::None, Focus::Detail) => keymap::DETAIL_HINTS,
     }
