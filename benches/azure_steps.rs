@@ -2,7 +2,7 @@
 //! sandbox API server as the issuer, reported as a median against the target (< 300 ms).
 //! Run with `cargo bench --bench azure_steps`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kwif::azure::cloud::AzureCloud;
 use kwif::azure::cosmos::PollPolicy;
@@ -19,6 +19,10 @@ use kwif::steps::federation::FederationStep;
 use kwif::steps::identity::{IdentityState, IdentityStep};
 use kwif::steps::verify::{PropagationWait, VerifyStep};
 use serde_json::json;
+
+#[path = "support/measure.rs"]
+mod measure;
+use measure::{report, timed_checks};
 
 const GROUP: &str = "rg-application1";
 
@@ -137,38 +141,11 @@ async fn applied_runner(cluster: &KubeSandbox, azure: &AzureSandbox, fetcher: Fe
     Runner::new(steps)
 }
 
-async fn median_check(runner: &Runner, runs: usize) -> (Duration, Duration) {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        let report = runner.check_all().await;
-        // A check that failed fast would flatter the figures: every step must really be Ok.
-        for step in &report.steps {
-            assert_eq!(step.status, Status::Ok, "{:?}", step.findings);
-        }
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[runs / 2], times[runs * 9 / 10])
-}
-
-fn report(name: &str, (median, p90): (Duration, Duration), target: Duration) {
-    let verdict = if median < target { "within" } else { "OVER" };
-    println!(
-        "{name:<36} median {median:>9.2?}  p90 {p90:>9.2?}  target {target:?}  {verdict} target"
-    );
-}
-
 fn main() {
     if std::env::args().any(|arg| arg == "--list") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    measure::runtime().block_on(async {
         let cluster = start_cluster().await;
         let ca_file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(ca_file.path(), cluster.ca_certificate_pem()).unwrap();
@@ -179,7 +156,7 @@ fn main() {
         runner.check_all().await;
         report(
             "identity + federation + verify checks",
-            median_check(&runner, 20).await,
+            timed_checks(&runner, 20, Status::Ok).await,
             Duration::from_millis(300),
         );
     });

@@ -2,6 +2,8 @@
 //! `kwif --version` (target < 10 ms) and `kwif doctor` against a real nginx on loopback
 //! (target < 100 ms). Run with `cargo bench`; needs nginx (`bash scripts/test.sh` installs it).
 
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -13,7 +15,7 @@ use support::{Nginx, SiteSpec};
 const RUNS: usize = 40;
 
 fn median_of_runs(args: &[&str]) -> (Duration, Duration) {
-    let mut times: Vec<Duration> = (0..RUNS)
+    let times: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
             let status = Command::new(env!("CARGO_BIN_EXE_kwif"))
@@ -29,16 +31,11 @@ fn median_of_runs(args: &[&str]) -> (Duration, Duration) {
             start.elapsed()
         })
         .collect();
-    times.sort();
-    (times[RUNS / 2], times[RUNS * 9 / 10])
+    measure::percentiles(times)
 }
 
 fn report(name: &str, args: &[&str], target: Duration) {
-    let (median, p90) = median_of_runs(args);
-    let verdict = if median < target { "within" } else { "OVER" };
-    println!(
-        "{name:<28} median {median:>9.2?}  p90 {p90:>9.2?}  target {target:?}  {verdict} target"
-    );
+    measure::report(name, median_of_runs(args), target);
 }
 
 fn main() {

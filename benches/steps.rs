@@ -3,15 +3,19 @@
 //! (< 3 s, bounded concurrency). Run with `cargo bench --bench steps`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use kwif::engine::{Runner, Step};
+use kwif::engine::{Runner, Status, Step};
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::profile::Profile;
 use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use kwif::steps::issuer::{IssuerStep, LocalNode};
 use kwif::steps::workload::{FederationIds, WorkloadStep};
 use serde_json::json;
+
+#[path = "support/measure.rs"]
+mod measure;
+use measure::{report, timed_checks};
 
 const ISSUER: &str = "https://oidc.example.com/cluster1";
 
@@ -44,33 +48,6 @@ fn seed(sandbox: &KubeSandbox, workloads: usize) {
     }
 }
 
-async fn median_check(runner: &Runner, runs: usize) -> (Duration, Duration) {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        let report = runner.check_all().await;
-        // A check that failed fast would flatter the figures: every step must really have run.
-        for step in &report.steps {
-            assert_eq!(
-                step.status,
-                kwif::engine::Status::Drift,
-                "{:?}",
-                step.findings
-            );
-        }
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[runs / 2], times[runs * 9 / 10])
-}
-
-fn report(name: &str, (median, p90): (Duration, Duration), target: Duration) {
-    let verdict = if median < target { "within" } else { "OVER" };
-    println!(
-        "{name:<36} median {median:>9.2?}  p90 {p90:>9.2?}  target {target:?}  {verdict} target"
-    );
-}
-
 fn steps(
     sandbox_client: kube::Client,
     profile: &Profile,
@@ -100,12 +77,7 @@ fn main() {
     if std::env::args().any(|arg| arg == "--list") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    measure::runtime().block_on(async {
         let node = Arc::new(LocalNode::new(std::env::temp_dir().join("kwif-bench-node")));
         let sandbox = KubeSandbox::start(KubeSandboxOptions::new(Distribution::K3s))
             .await
@@ -116,14 +88,14 @@ fn main() {
         let one = Runner::new(steps(client.clone(), &profile_with(1), node.clone()));
         report(
             "issuer + workload checks (1 workload)",
-            median_check(&one, 30).await,
+            timed_checks(&one, 30, Status::Drift).await,
             Duration::from_millis(200),
         );
 
         let many = Runner::new(steps(client, &profile_with(200), node));
         report(
             "issuer + workload checks (200)",
-            median_check(&many, 5).await,
+            timed_checks(&many, 5, Status::Drift).await,
             Duration::from_secs(3),
         );
     });

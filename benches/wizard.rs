@@ -12,21 +12,19 @@ use kwif::tui::{App, WizardConfig};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+#[path = "support/measure.rs"]
+mod measure;
+
 fn verdict(ok: bool) -> &'static str {
     if ok { "within target" } else { "OVER target" }
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
+fn median(times: Vec<Duration>) -> Duration {
+    measure::percentiles(times).0
 }
 
 fn first_frame() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = measure::runtime();
     runtime.block_on(async {
         let start = Instant::now();
         let demo = Demo::start(Scenario::Fresh).await.unwrap();

@@ -1013,17 +1013,7 @@ mod tests {
 
     #[test]
     fn first_run_with_every_field_filled_gives_a_valid_profile() {
-        let defaults = SetupDefaults {
-            issuer: Some("https://oidc.example.com/cluster1".into()),
-            resource_group: Some("rg-application1".into()),
-            location: Some("westeurope".into()),
-            identity_name: Some("id-application1".into()),
-            namespace: Some("application1".into()),
-            service_account: Some("application1-sa".into()),
-            workload_name: Some("web-server".into()),
-            ..SetupDefaults::default()
-        };
-        let form = ProfileForm::first_run(&defaults);
+        let form = ProfileForm::first_run(&filled_defaults());
         let profile = form.profile().expect("valid");
         assert_eq!(profile.identity.roles.len(), 0);
         assert_eq!(
