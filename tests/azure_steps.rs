@@ -1021,13 +1021,34 @@ async fn verify_proves_a_real_token_exchange_and_reports_the_expiry() {
 #[tokio::test]
 async fn verify_asks_resource_manager_as_the_identity_whether_each_role_is_in_effect() {
     let cluster = Cluster::start().await;
-    let setup = Setup::new().options(|options| {
-        options.role_assignment_propagation = Duration::from_secs(3600);
-    });
+    let worker = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "worker-sa", "namespace": "application1"}});
+    cluster.kube.insert(worker).unwrap();
+    let setup = Setup::new()
+        .workloads(vec![
+            workload("application1", "application1-sa", "web-server"),
+            workload("application1", "worker-sa", "worker"),
+        ])
+        .options(|options| {
+            options.role_assignment_propagation = Duration::from_secs(3600);
+        });
     let azure = federated(&cluster, setup).await;
     let step = verify_step(&azure, &cluster).await;
 
+    azure.sandbox.clear_request_log();
     let check = step.check().await;
+    let permission_calls = |azure: &Azure| {
+        azure
+            .requests()
+            .iter()
+            .filter(|line| line.contains("/providers/Microsoft.Authorization/permissions "))
+            .count()
+    };
+    assert_eq!(
+        permission_calls(&azure),
+        1,
+        "two service accounts are one identity: its roles are proven once"
+    );
     assert_eq!(
         (check.status, codes(&check)),
         (

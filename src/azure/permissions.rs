@@ -42,28 +42,81 @@ impl PermissionBlock {
     }
 }
 
-/// The operations of `wanted` that no block of `held` allows, control-plane then data-plane.
+/// The operations of `wanted` (a role's blocks) that `held` (the caller's blocks at a scope)
+/// does not allow, control-plane then data-plane. The Permissions API returns each assigned
+/// role's blocks as defined, so a held block equal to a wanted one allows all of it; otherwise
+/// each operation must be allowed by one held block and excluded by none of its `not*` lists.
+/// A wanted pattern (`Microsoft.Storage/*`) counts as allowed only when every exclusion of that
+/// held block is one the role itself makes: an exclusion inside the pattern would take away
+/// part of what the role grants.
 pub fn missing_operations(held: &[PermissionBlock], wanted: &[PermissionBlock]) -> Vec<String> {
     let mut missing = Vec::new();
     for block in wanted {
-        for action in &block.actions {
-            let allowed = held
-                .iter()
-                .any(|have| covered(&have.actions, action) && !covered(&have.not_actions, action));
-            if !allowed && !missing.contains(action) {
-                missing.push(action.clone());
-            }
+        if held.iter().any(|have| have.same_as(block)) {
+            continue;
         }
-        for action in &block.data_actions {
-            let allowed = held.iter().any(|have| {
-                covered(&have.data_actions, action) && !covered(&have.not_data_actions, action)
-            });
-            if !allowed && !missing.contains(action) {
-                missing.push(action.clone());
+        let actions = block.actions.iter().filter(|action| {
+            !held
+                .iter()
+                .any(|have| allows(&have.actions, &have.not_actions, &block.not_actions, action))
+        });
+        let data_actions = block.data_actions.iter().filter(|action| {
+            !held.iter().any(|have| {
+                allows(
+                    &have.data_actions,
+                    &have.not_data_actions,
+                    &block.not_data_actions,
+                    action,
+                )
+            })
+        });
+        for operation in actions.chain(data_actions) {
+            if !missing.contains(operation) {
+                missing.push(operation.clone());
             }
         }
     }
     missing
+}
+
+/// Whether a held block (`allowed`, `excluded`) allows `operation`, which the role grants
+/// with its own `role_excluded` exclusions.
+fn allows(
+    allowed: &[String],
+    excluded: &[String],
+    role_excluded: &[String],
+    operation: &str,
+) -> bool {
+    if !covered(allowed, operation) {
+        return false;
+    }
+    if operation.contains('*') {
+        excluded.iter().all(|exclusion| {
+            !may_overlap(exclusion, operation) || covered(role_excluded, exclusion)
+        })
+    } else {
+        !covered(excluded, operation)
+    }
+}
+
+impl PermissionBlock {
+    /// The same four lists, ignoring order and case.
+    fn same_as(&self, other: &PermissionBlock) -> bool {
+        let same = |a: &[String], b: &[String]| {
+            let normal = |list: &[String]| {
+                let mut list: Vec<String> =
+                    list.iter().map(|item| item.to_ascii_lowercase()).collect();
+                list.sort();
+                list.dedup();
+                list
+            };
+            normal(a) == normal(b)
+        };
+        same(&self.actions, &other.actions)
+            && same(&self.not_actions, &other.not_actions)
+            && same(&self.data_actions, &other.data_actions)
+            && same(&self.not_data_actions, &other.not_data_actions)
+    }
 }
 
 /// Whether one of `patterns` covers `operation` (itself possibly a pattern, taken literally),
@@ -75,6 +128,27 @@ fn covered(patterns: &[String], operation: &str) -> bool {
             &operation.to_ascii_lowercase(),
         )
     })
+}
+
+/// Whether some operation could match both patterns. Exact for a pattern without `*`; for two
+/// patterns, their literal beginnings and ends must agree (a necessary condition, so a `false`
+/// is certain and a `true` is cautious).
+fn may_overlap(a: &str, b: &str) -> bool {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    match (a.contains('*'), b.contains('*')) {
+        (false, _) => wildcard_match(&b, &a),
+        (_, false) => wildcard_match(&a, &b),
+        (true, true) => {
+            let ends = |pattern: &str| {
+                let start = pattern.split('*').next().unwrap_or_default().to_string();
+                let end = pattern.rsplit('*').next().unwrap_or_default().to_string();
+                (start, end)
+            };
+            let ((a_start, a_end), (b_start, b_end)) = (ends(&a), ends(&b));
+            (a_start.starts_with(&b_start) || b_start.starts_with(&a_start))
+                && (a_end.ends_with(&b_end) || b_end.ends_with(&a_end))
+        }
+    }
 }
 
 /// `*` in `pattern` matches any run of characters, including `/`.
@@ -185,5 +259,43 @@ mod tests {
             ..block(&["*"], &["*"])
         };
         assert_eq!(missing_operations(&[excluded], &[reader]).len(), 1);
+    }
+
+    #[test]
+    fn a_narrower_role_does_not_pass_for_a_wider_one() {
+        let owner = block(&["*"], &[]);
+        let contributor = PermissionBlock {
+            not_actions: vec![
+                "Microsoft.Authorization/*/Delete".into(),
+                "Microsoft.Authorization/*/Write".into(),
+            ],
+            ..block(&["*"], &[])
+        };
+        let access_admin = block(&["*/read", "Microsoft.Authorization/*"], &[]);
+        assert_eq!(
+            missing_operations(
+                std::slice::from_ref(&contributor),
+                std::slice::from_ref(&owner)
+            ),
+            ["*"],
+            "Contributor cannot do all Owner can"
+        );
+        assert_eq!(
+            missing_operations(std::slice::from_ref(&contributor), &[access_admin]),
+            ["Microsoft.Authorization/*"],
+            "reads are not excluded by Contributor, writing role assignments is"
+        );
+        assert!(may_overlap("*/read", "Microsoft.Storage/*/read"));
+        assert!(!may_overlap("*/read", "Microsoft.Authorization/*/Delete"));
+        assert!(!may_overlap("Microsoft.Storage/*", "Microsoft.Web/*"));
+        assert!(
+            missing_operations(
+                std::slice::from_ref(&contributor),
+                std::slice::from_ref(&contributor)
+            )
+            .is_empty(),
+            "a role passes for itself"
+        );
+        assert!(missing_operations(&[owner], &[contributor]).is_empty());
     }
 }

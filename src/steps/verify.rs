@@ -16,8 +16,9 @@ use azure_core::credentials::Secret;
 use crate::azure::aadsts::{self, Explanation};
 use crate::azure::arm::ArmClient;
 use crate::azure::credential::AzureCredential;
+use crate::azure::error::AzureError;
 use crate::azure::identity_client::{IdentityClient, IdentityIds, IdentityRef};
-use crate::azure::permissions::{caller_permissions, missing_operations};
+use crate::azure::permissions::{PermissionBlock, caller_permissions, missing_operations};
 use crate::azure::roles::find_role_definition;
 use crate::azure::session::AzureSession;
 use crate::azure::token_exchange::{AccessTokenClaims, ExchangeError, TokenExchange};
@@ -243,7 +244,7 @@ impl VerifyStep {
         ids: IdentityIds,
         namespace: &str,
         service_account: &str,
-    ) -> (Vec<Finding>, VerifyOutcome) {
+    ) -> (Vec<Finding>, VerifyOutcome, Option<Secret>) {
         let who = format!("{namespace}/{service_account}");
         let token = match cluster::mint_token(
             &self.kube,
@@ -261,7 +262,7 @@ impl VerifyStep {
                     service_account: who,
                     result: Err(finding.message.clone()),
                 };
-                return (vec![finding], outcome);
+                return (vec![finding], outcome, None);
             }
         };
         self.report(VerifyProgress::Exchanging {
@@ -274,14 +275,11 @@ impl VerifyStep {
                     service_account: who.clone(),
                     expires_on: issued.expires_on,
                 });
-                let findings = self.role_findings(&who, &access_token).await;
-                (
-                    findings,
-                    VerifyOutcome {
-                        service_account: who,
-                        result: Ok(issued),
-                    },
-                )
+                let outcome = VerifyOutcome {
+                    service_account: who,
+                    result: Ok(issued),
+                };
+                (Vec::new(), outcome, Some(access_token))
             }
             Err(error) => {
                 self.report(VerifyProgress::Refused {
@@ -289,13 +287,11 @@ impl VerifyStep {
                     codes: error.codes().to_vec(),
                 });
                 let findings = self.refusal_findings(&who, ids, &token, &error).await;
-                (
-                    findings,
-                    VerifyOutcome {
-                        service_account: who,
-                        result: Err(error.to_string()),
-                    },
-                )
+                let outcome = VerifyOutcome {
+                    service_account: who,
+                    result: Err(error.to_string()),
+                };
+                (findings, outcome, None)
             }
         }
     }
@@ -462,10 +458,11 @@ impl VerifyStep {
         }
     }
 
-    /// TODO(target-call): call the role's resource with the token to prove the role works.
-    /// Whether each Azure role is in effect for the identity at its scope, asked of Resource
-    /// Manager with the identity's own token; Cosmos DB data roles are said to be unproven.
-    async fn role_findings(&self, who: &str, access_token: &Secret) -> Vec<Finding> {
+    /// Whether each Azure role is in effect for the identity at its scope, asked once per
+    /// check of Resource Manager with the identity's own token (every service account is the
+    /// same identity); Cosmos DB data roles are said to be unproven.
+    async fn role_findings(&self, access_token: &Secret) -> Vec<Finding> {
+        let identity = &self.identity.name;
         let mut findings = Vec::new();
         let cosmos: Vec<String> = self
             .roles
@@ -481,8 +478,8 @@ impl VerifyStep {
             findings.push(Finding::warning(
                 "VERIFY_TARGET_NOT_CALLED",
                 format!(
-                    "{who}: the token exchange works; the Cosmos DB data roles ({}) are checked as assignments, \
-                     kwif does not call the account's data plane to prove them",
+                    "identity {identity}: the token exchange works; the Cosmos DB data roles ({}) are checked as \
+                     assignments, kwif does not call the account's data plane to prove them",
                     cosmos.join(", ")
                 ),
                 "prove them from a pod: read one item with the SDK and DefaultAzureCredential",
@@ -503,7 +500,7 @@ impl VerifyStep {
             findings.push(Finding::warning(
                 "VERIFY_ROLES_NOT_PROVEN",
                 format!(
-                    "{who}: the token is for {}, not Resource Manager, so kwif cannot ask whether the roles are in effect",
+                    "identity {identity}: the token is for {}, not Resource Manager, so kwif cannot ask whether the roles are in effect",
                     self.scope
                 ),
                 "verify with the default scope to prove the roles",
@@ -513,54 +510,90 @@ impl VerifyStep {
         let as_identity = ArmClient::new(
             self.arm.cloud().clone(),
             AzureCredential::issued(
-                format!("identity {}", self.identity.name),
-                "the workload identity's token was refused: rerun `kwif check --step verify`",
+                format!("identity {identity}"),
+                "rerun `kwif check --step verify`",
                 access_token.secret(),
             ),
             self.arm.transport().clone(),
         );
-        let checks = azure
-            .into_iter()
-            .map(|(role, scope)| self.role_in_effect(who, &as_identity, role, scope));
+        // One permissions call per distinct scope, all at once.
+        let mut scopes: Vec<&RoleScope> = azure.iter().map(|(_, scope)| *scope).collect();
+        scopes.sort_by_key(|scope| scope.as_str().to_ascii_lowercase());
+        scopes.dedup_by_key(|scope| scope.as_str().to_ascii_lowercase());
+        let held: Vec<_> = join_all(
+            scopes
+                .iter()
+                .map(|scope| caller_permissions(&as_identity, scope.as_str())),
+        )
+        .await;
+        let checks = azure.into_iter().map(|(role, scope)| {
+            let at = scopes
+                .iter()
+                .position(|known| known.as_str().eq_ignore_ascii_case(scope.as_str()))
+                .and_then(|index| held.get(index));
+            self.role_in_effect(role, scope, at)
+        });
         findings.extend(join_all(checks).await.into_iter().flatten());
         findings
     }
 
-    /// `None` when every operation `role` grants is allowed to the identity at `scope`.
+    /// `None` when every operation `role` grants is allowed to the identity at `scope`, by the
+    /// permissions `held` there.
     async fn role_in_effect(
         &self,
-        who: &str,
-        as_identity: &ArmClient,
         role: &RoleName,
         scope: &RoleScope,
+        held: Option<&Result<Vec<PermissionBlock>, AzureError>>,
     ) -> Option<Finding> {
-        // An unknown role is the identity step's finding; nothing to prove here.
-        let definition = find_role_definition(&self.arm, scope, role).await.ok()?;
-        let held = match caller_permissions(as_identity, scope.as_str()).await {
+        let identity = &self.identity.name;
+        let not_checked = |message: String, fix: String| {
+            Some(Finding::warning("VERIFY_ROLE_NOT_CHECKED", message, fix))
+        };
+        let definition = match find_role_definition(&self.arm, scope, role).await {
+            Ok(definition) => definition,
+            // An unknown role is the identity step's finding; nothing to prove here.
+            Err(error) if error.is_not_found() => return None,
+            Err(error) => {
+                return not_checked(
+                    format!(
+                        "identity {identity}: kwif could not read role {role} to prove it on {scope}: {error}"
+                    ),
+                    error.fix(),
+                );
+            }
+        };
+        let held = match held? {
             Ok(held) => held,
             // Reading one's own permissions may need Microsoft.Authorization/permissions/read,
             // which data roles do not grant: the role may well work, kwif just cannot tell.
             Err(error) if error.status() == Some(403) => {
-                return Some(Finding::warning(
-                    "VERIFY_ROLE_NOT_CHECKED",
+                return not_checked(
                     format!(
-                        "{who}: Resource Manager would not list identity {}'s permissions on {scope} (403), so kwif cannot prove {role} from here",
-                        self.identity.name
+                        "identity {identity}: Resource Manager would not list its permissions on {scope} (403), \
+                         so kwif cannot prove {role} from here"
                     ),
-                    "prove it from a pod with the SDK and DefaultAzureCredential; the assignment itself is checked by the identity step",
-                ));
+                    "prove it from a pod with the SDK and DefaultAzureCredential; the assignment itself is checked by the identity step".into(),
+                );
+            }
+            Err(error) if error.status() == Some(401) => {
+                return not_checked(
+                    format!(
+                        "identity {identity}: Resource Manager refused the token Entra ID had just issued to it (401): {error}"
+                    ),
+                    "check azure.cloud and azure.tenant in kwif.yaml: the token must come from the tenant of the subscription"
+                        .into(),
+                );
             }
             Err(error) => {
-                return Some(Finding::warning(
-                    "VERIFY_ROLE_NOT_CHECKED",
+                return not_checked(
                     format!(
-                        "{who}: kwif could not ask whether {role} is in effect on {scope}: {error}"
+                        "identity {identity}: kwif could not ask whether {role} is in effect on {scope}: {error}"
                     ),
                     error.fix(),
-                ));
+                );
             }
         };
-        let missing = missing_operations(&held, &definition.permissions);
+        let missing = missing_operations(held, &definition.permissions);
         let first = missing.first()?;
         let more = match missing.len() {
             1 => String::new(),
@@ -569,8 +602,7 @@ impl VerifyStep {
         Some(Finding::warning(
             "VERIFY_ROLE_NOT_IN_EFFECT",
             format!(
-                "{who}: as identity {}, Resource Manager does not yet allow what {role} grants on {scope} ({first}{more})",
-                self.identity.name
+                "identity {identity}: Resource Manager does not yet allow what {role} grants on {scope} ({first}{more})"
             ),
             "a new role assignment takes up to 10 minutes to apply: rerun `kwif check --step verify`; \
              if it persists, `kwif check --step identity` shows whether the assignment exists",
@@ -656,9 +688,14 @@ impl Step for VerifyStep {
             .await;
             let mut findings = Vec::new();
             let mut outcomes = Vec::new();
-            for (found, outcome) in results {
+            let mut token = None;
+            for (found, outcome, issued) in results {
                 findings.extend(found);
                 outcomes.push(outcome);
+                token = token.or(issued);
+            }
+            if let Some(token) = token {
+                findings.extend(self.role_findings(&token).await);
             }
             *self.outcomes.lock().unwrap_or_else(PoisonError::into_inner) = outcomes;
             Check::from_findings(findings, false)
