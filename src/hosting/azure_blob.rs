@@ -79,12 +79,7 @@ impl BlobEndpoint {
                 url.set_path(&with_slash[..=at]);
             }
             BlobMode::StaticWebsite => {
-                let host = issuer.host_str()?;
-                let suffix = host
-                    .strip_prefix(&format!("{account}."))?
-                    .split_once("web.")
-                    .filter(|(zone, _)| zone.is_empty() || zone.starts_with('z'))?
-                    .1;
+                let suffix = web_host_suffix(issuer.host_str()?, account)?;
                 url.set_host(Some(&format!("{account}.blob.{suffix}")))
                     .ok()?;
                 url.set_path("/");
@@ -358,14 +353,9 @@ impl AzureBlobPublisher {
         let Some(managed) = &self.managed else {
             return Ok(Resolution::unmanaged(self.clone(), None));
         };
-        let state = match managed.state().await {
+        let state = match self.account_state(managed).await? {
             Ok(state) => state,
-            // A login Resource Manager refuses, but a key that may use the account: data plane only.
-            Err(error) if login_refused(&error) && self.key_given() => {
-                let note = managed.not_checked(&error);
-                return Ok(Resolution::unmanaged(self.unmanaged(), Some(note)));
-            }
-            Err(error) => return Err(error.into()),
+            Err(note) => return Ok(Resolution::unmanaged(self.unmanaged(), Some(note))),
         };
         let plane = match state.ready() {
             Some(account) if account.allow_shared_key_access => {
@@ -378,6 +368,21 @@ impl AzureBlobPublisher {
             plane,
             note: None,
         })
+    }
+
+    /// The account's state; `Err` with the note saying so when Resource Manager refuses the
+    /// login but a key was given, which may use the account on the data plane alone.
+    async fn account_state(
+        &self,
+        managed: &ManagedAccount,
+    ) -> Result<Result<AccountState, Finding>, HostingError> {
+        match managed.state().await {
+            Ok(state) => Ok(Ok(state)),
+            Err(error) if login_refused(&error) && self.key_given() => {
+                Ok(Err(managed.not_checked(&error)))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     fn unmanaged(&self) -> AzureBlobPublisher {
@@ -473,12 +478,8 @@ impl AzureBlobPublisher {
         let Some(managed) = &self.managed else {
             return self.publish_blobs(documents).await;
         };
-        let state = match managed.state().await {
-            Ok(state) => state,
-            Err(error) if login_refused(&error) && self.key_given() => {
-                return self.unmanaged().publish_blobs(documents).await;
-            }
-            Err(error) => return Err(error.into()),
+        let Ok(state) = self.account_state(managed).await? else {
+            return self.unmanaged().publish_blobs(documents).await;
         };
         let account = managed.ensure(state, self.public_container()).await?;
         let plane = self.bound_to(&account, managed).await?;
@@ -914,14 +915,18 @@ impl AzureBlobPublisher {
 /// The static website endpoint implied by an issuer on `<account>[.zNN].web.<suffix>`.
 fn web_endpoint_of(issuer: &IssuerUrl, account: &str) -> Option<Url> {
     let host = issuer.host();
-    let (first, rest) = host.split_once('.')?;
-    let on_web = rest.starts_with("web.")
-        || rest
-            .split_once('.')
-            .is_some_and(|(zone, after)| zone.starts_with('z') && after.starts_with("web."));
-    (first == account && on_web)
-        .then(|| Url::parse(&format!("https://{host}/")).ok())
-        .flatten()
+    web_host_suffix(host, account)?;
+    Url::parse(&format!("https://{host}/")).ok()
+}
+
+/// For a static website host `<account>[.zNN].web.<suffix>`, the `<suffix>` (`core.windows.net`).
+fn web_host_suffix<'h>(host: &'h str, account: &str) -> Option<&'h str> {
+    let rest = host.strip_prefix(account)?.strip_prefix('.')?;
+    let rest = match rest.split_once('.') {
+        Some((zone, after)) if zone.starts_with('z') && after.starts_with("web.") => after,
+        _ => rest,
+    };
+    rest.strip_prefix("web.")
 }
 
 fn is_json(content_type: Option<&str>) -> bool {
