@@ -28,7 +28,6 @@ const MIN_POLL: Duration = Duration::from_millis(500);
 /// A storage account as Resource Manager describes it; only what hosting needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StorageAccount {
-    pub location: String,
     pub provisioning_state: String,
     /// `false` (the default of new accounts) overrides every container's access level.
     pub allow_blob_public_access: bool,
@@ -49,7 +48,6 @@ impl StorageAccount {
                 .and_then(|url| Url::parse(url).ok())
         };
         StorageAccount {
-            location: account["location"].as_str().unwrap_or_default().to_string(),
             provisioning_state: properties["provisioningState"]
                 .as_str()
                 .unwrap_or_default()
@@ -108,12 +106,6 @@ impl StorageAccountClient {
             name,
             poll: PollPolicy::default(),
         }
-    }
-
-    /// How long creation is polled.
-    pub fn with_poll(mut self, poll: PollPolicy) -> StorageAccountClient {
-        self.poll = poll;
-        self
     }
 
     pub fn name(&self) -> &str {
