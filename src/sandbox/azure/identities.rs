@@ -143,10 +143,7 @@ fn put(
     check_name(&path.name)?;
     let body = parse_body(request)?;
     let Some(location) = body.location.filter(|location| !location.is_empty()) else {
-        return Err(ArmError::bad_request(
-            "LocationRequired",
-            "The location property is required for this definition.",
-        ));
+        return Err(ArmError::location_required());
     };
     if let Some(entry) = state.identity_mut(path) {
         if entry.identity.location != location {

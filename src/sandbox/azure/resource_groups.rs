@@ -46,10 +46,7 @@ fn put(
             normalise_location(location)
         }
         _ => {
-            return Err(ArmError::bad_request(
-                "LocationRequired",
-                "The location property is required for this definition.",
-            ));
+            return Err(ArmError::location_required());
         }
     };
     if let Some(existing) = state.resource_group(resource_group) {
