@@ -508,8 +508,7 @@ impl AzureSandbox {
             principal_id: principal_id.to_string(),
             principal_type: principal_type.to_string(),
         };
-        state.role_assignments.push(assignment.clone());
-        state.mark_role_assignment_effective(&assignment.id, Instant::now());
+        state.add_role_assignment(assignment.clone(), None);
         assignment
     }
 

@@ -36,7 +36,7 @@ pub fn handle(state: &AzureState, request: &ArmRequest) -> Result<Reply, ArmErro
     if let Some(resource_group) = &scope.resource_group {
         require_resource_group(state, resource_group)?;
     }
-    let value = match &request.caller {
+    let value = match &request.caller() {
         Caller::Administrator => vec![owner_permission()],
         Caller::Principal(principal_id) => {
             principal_permissions(state, request, scope, principal_id)

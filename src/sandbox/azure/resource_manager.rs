@@ -7,6 +7,7 @@ use std::time::Instant;
 use http::{HeaderMap, Method, header};
 use serde_json::{Value, json};
 
+use super::access_token::AccessTokenSigner;
 use super::arm_error::ArmError;
 use super::arm_path::{self, ArmTarget, query_param};
 use super::faults::Fault;
@@ -64,10 +65,19 @@ pub struct ArmRequest<'a> {
     /// `https://127.0.0.1:PORT`, for `nextLink` and operation URLs.
     pub base_url: &'a str,
     pub now: Instant,
-    pub caller: Caller,
+    /// The bearer token as sent, to tell the caller by; never kept beyond the request.
+    pub bearer: &'a str,
+    /// The sandbox tenant's token signer, whose tokens name a principal.
+    pub signer: &'a AccessTokenSigner,
 }
 
 impl ArmRequest<'_> {
+    /// Who sent the request. Worked out only by the routes that look (the permissions list):
+    /// it verifies the token's signature.
+    pub fn caller(&self) -> Caller {
+        Caller::of(self.bearer, &self.signer.jwks())
+    }
+
     /// The body as a JSON object, or ARM's `InvalidRequestContent`.
     pub fn json_body(&self) -> Result<serde_json::Map<String, Value>, ArmError> {
         match serde_json::from_slice::<Value>(self.body) {
@@ -165,18 +175,14 @@ pub async fn handle(
         body,
         base_url: &shared.base_url,
         now: Instant::now(),
-        caller: Caller::of(token, &shared.signer.jwks()),
+        bearer: token,
+        signer: &shared.signer,
     };
     let result = match (&request.target, method) {
         (ArmTarget::FederatedCredential(..), &Method::PUT | &Method::DELETE) => {
             federated_credentials::write(shared, &request).await
         }
-        _ => {
-            let mut state = shared.lock_state();
-            let result = route(&mut state, &request);
-            state.stamp_new_role_assignments(request.now);
-            result
-        }
+        _ => route(&mut shared.lock_state(), &request),
     };
     result.unwrap_or_else(Reply::from)
 }

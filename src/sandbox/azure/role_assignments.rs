@@ -232,7 +232,7 @@ fn put(
         principal_type,
     };
     let reply = Reply::json(201, assignment_json(&assignment));
-    state.role_assignments.push(assignment);
+    state.add_role_assignment(assignment, Some(request.now));
     Ok(reply)
 }
 
@@ -242,7 +242,7 @@ fn delete(state: &mut AzureState, scope: &Scope, name: &str) -> Reply {
         assignment.name.eq_ignore_ascii_case(name) && scope.same_as(&assignment.scope)
     });
     match position {
-        Some(index) => Reply::json(200, assignment_json(&state.role_assignments.remove(index))),
+        Some(index) => Reply::json(200, assignment_json(&state.remove_role_assignment(index))),
         None => Reply::empty(204),
     }
 }

@@ -3,7 +3,7 @@
 //! eventually consistent. Plain data behind one lock; the HTTP handlers live in their own modules.
 //! Debug output never shows a storage account key.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -434,28 +434,25 @@ impl AzureState {
         self.role_assignments.clone()
     }
 
-    /// Stamps assignments created since the last call with `now`, and forgets deleted ones, so
-    /// a name deleted and created again propagates afresh. Called after every Resource Manager
-    /// request, under the same lock that created them.
-    pub(super) fn stamp_new_role_assignments(&mut self, now: Instant) {
-        let ids: BTreeSet<String> = self
-            .role_assignments
-            .iter()
-            .map(|assignment| assignment.id.to_ascii_lowercase())
-            .collect();
+    /// Adds an assignment created at `created`; `None`: it existed before the scenario began and
+    /// grants its role already.
+    pub(super) fn add_role_assignment(
+        &mut self,
+        assignment: RoleAssignment,
+        created: Option<Instant>,
+    ) {
         self.role_assignments_created_at
-            .retain(|id, _| ids.contains(id));
-        for id in ids {
-            self.role_assignments_created_at
-                .entry(id)
-                .or_insert(Some(now));
-        }
+            .insert(assignment.id.to_ascii_lowercase(), created);
+        self.role_assignments.push(assignment);
     }
 
-    /// An assignment that existed before the scenario began grants its role already.
-    pub(super) fn mark_role_assignment_effective(&mut self, id: &str, _now: Instant) {
+    /// Removes the assignment at `index` with its creation time, so a name deleted and created
+    /// again propagates afresh.
+    pub(super) fn remove_role_assignment(&mut self, index: usize) -> RoleAssignment {
+        let assignment = self.role_assignments.remove(index);
         self.role_assignments_created_at
-            .insert(id.to_ascii_lowercase(), None);
+            .remove(&assignment.id.to_ascii_lowercase());
+        assignment
     }
 
     /// Whether the role assignment grants its role by `now`: the propagation time (as it is set
@@ -522,15 +519,11 @@ mod tests {
             principal_type: "User".into(),
         };
         let start = Instant::now();
-        state.role_assignments.push(assignment.clone());
-        state.stamp_new_role_assignments(start);
-        state.stamp_new_role_assignments(start + Duration::from_secs(30));
+        state.add_role_assignment(assignment.clone(), Some(start));
         assert!(!state.role_assignment_effective(&assignment, start + Duration::from_secs(59)));
         assert!(state.role_assignment_effective(&assignment, start + Duration::from_secs(60)));
-        state.role_assignments.clear();
-        state.stamp_new_role_assignments(start + Duration::from_secs(61));
-        state.role_assignments.push(assignment.clone());
-        state.stamp_new_role_assignments(start + Duration::from_secs(62));
+        state.remove_role_assignment(0);
+        state.add_role_assignment(assignment.clone(), Some(start + Duration::from_secs(62)));
         assert!(
             !state.role_assignment_effective(&assignment, start + Duration::from_secs(100)),
             "created again, it propagates afresh"
