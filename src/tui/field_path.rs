@@ -45,6 +45,19 @@ impl FieldPath {
         self.segments.starts_with(&other.segments)
     }
 
+    /// The index right below `list` when this path lies inside one of its entries:
+    /// `workloads[2].name` under `workloads` is 2.
+    pub fn index_under(&self, list: &FieldPath) -> Option<usize> {
+        match self
+            .segments
+            .strip_prefix(list.segments.as_slice())?
+            .first()?
+        {
+            Segment::Index(index) => Some(*index),
+            Segment::Key(_) => None,
+        }
+    }
+
     pub fn get<'a>(&self, root: &'a Value) -> Option<&'a Value> {
         self.segments
             .iter()
@@ -222,6 +235,20 @@ impl fmt::Display for FieldPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_under_a_list_is_the_entry_a_path_lies_in() {
+        let workloads = FieldPath::parse("workloads");
+        assert_eq!(
+            FieldPath::parse("workloads[2].name").index_under(&workloads),
+            Some(2)
+        );
+        assert_eq!(FieldPath::parse("workloads").index_under(&workloads), None);
+        assert_eq!(
+            FieldPath::parse("identity.roles[0]").index_under(&workloads),
+            None
+        );
+    }
 
     #[test]
     fn parses_and_displays_the_profile_notation() {

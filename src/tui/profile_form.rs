@@ -611,12 +611,7 @@ impl EntryList {
 
     /// The index of the entry `path` lies in, if it lies in this list.
     fn index_of(self, path: &FieldPath) -> Option<usize> {
-        let text = path.to_string();
-        let (index, _) = text
-            .strip_prefix(self.path())?
-            .strip_prefix('[')?
-            .split_once(']')?;
-        index.parse().ok()
+        path.index_under(&FieldPath::parse(self.path()))
     }
 
     /// The fields of a new entry, with the defaults the first entry gets.
