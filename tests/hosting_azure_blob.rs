@@ -4,11 +4,10 @@
 
 mod support;
 
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use kwif::azure::cloud::AzureCloud;
 use kwif::azure::credential::AzureCredential;
@@ -74,11 +73,7 @@ fn azurite() -> &'static Azurite {
         let (cert, key) =
             pki.server_certificate("azurite", &["127.0.0.1", "localhost"], Validity::Current);
         let workspace = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = support::free_port();
         let mut child = Command::new("sh")
             .arg("-c")
             .arg("\"$@\" & server=$!; read -r _; kill $server")
@@ -104,14 +99,7 @@ fn azurite() -> &'static Azurite {
             .spawn()
             .expect("azurite starts");
         let stdin = child.stdin.take().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "azurite did not listen on port {port} within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        support::wait_for_port("azurite", port, Duration::from_secs(60));
         Azurite {
             port,
             pki,
@@ -497,11 +485,7 @@ async fn a_wrong_account_key_and_a_missing_one_are_findings_with_the_fix() {
 
 #[tokio::test]
 async fn an_account_that_does_not_answer_without_resource_manager_says_how_to_find_it() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let test = BlobTest::public_container("oidc-nowhere");
     let hosting = AzureBlobHosting {
         storage_account: StorageAccountName::parse("devstoreaccount1").unwrap(),

@@ -4,10 +4,9 @@
 
 mod support;
 
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use kube::api::{Patch, PatchParams};
 use kwif::engine::{Status, Step};
@@ -141,14 +140,7 @@ impl ServedSite {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nginx did not listen on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        support::wait_for_port("nginx", port, Duration::from_secs(10));
         ServedSite {
             child,
             port,
@@ -162,14 +154,6 @@ impl Drop for ServedSite {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn http_client(ca_file: &Path) -> reqwest::Client {
@@ -186,7 +170,7 @@ fn http_client(ca_file: &Path) -> reqwest::Client {
 #[tokio::test]
 async fn the_generated_config_served_by_real_nginx_passes_the_doctor_and_serves_nothing_else() {
     let pki = Pki::new();
-    let port = free_port();
+    let port = support::free_port();
     let test = NginxTest::start(
         &format!("https://localhost:{port}/cluster1"),
         Some("letsencrypt-prod"),

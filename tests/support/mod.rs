@@ -231,7 +231,8 @@ pub fn nginx_binary() -> PathBuf {
     );
 }
 
-fn free_port() -> u16 {
+/// A loopback port nothing listens on now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -289,7 +290,7 @@ impl Nginx {
             _dir: dir,
         };
         for site in &nginx.sites {
-            wait_for_port(site.port);
+            wait_for_port("nginx", site.port, Duration::from_secs(10));
         }
         nginx
     }
@@ -303,12 +304,13 @@ impl Nginx {
     }
 }
 
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+/// Waits until `what` listens on the loopback `port`; fails the test after `patience`.
+pub fn wait_for_port(what: &str, port: u16, patience: Duration) {
+    let deadline = Instant::now() + patience;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
             Instant::now() < deadline,
-            "nginx did not listen on port {port} within 10 s"
+            "{what} did not listen on port {port} within {patience:?}"
         );
         std::thread::sleep(Duration::from_millis(10));
     }
