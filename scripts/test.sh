@@ -25,6 +25,21 @@ if ! command -v tmux >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux >/dev/null
 fi
 
+# kubectl (Debian's kubernetes-client) is the real client the sandbox's API server is tested with.
+# tinyproxy (Debian's package) is the real HTTPS proxy the proxy tests send kwif through.
+for tool in kubectl:kubernetes-client tinyproxy:tinyproxy; do
+  command="${tool%%:*}" package="${tool##*:}"
+  if ! command -v "$command" >/dev/null && ! [ -x "/usr/bin/$command" ] && ! [ -x "/usr/sbin/$command" ]; then
+    echo "== installing $package from Debian's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null
+  fi
+done
+# Debian starts tinyproxy as a service on install; the tests start their own on loopback.
+if command -v systemctl >/dev/null && systemctl is-active --quiet tinyproxy 2>/dev/null; then
+  as_root systemctl stop tinyproxy || true
+fi
+
 # Azurite (npm's azurite) stands in for Azure Blob Storage in tests/hosting_azure_blob.rs, which
 # starts it itself on loopback. Installed into target/tools/azurite (git-ignored), not globally.
 AZURITE_DIR=target/tools/azurite
@@ -36,11 +51,6 @@ if ! [ -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ]; then
   fi
   echo "== installing azurite from npm into $AZURITE_DIR"
   npm install --prefix "$AZURITE_DIR" --no-audit --no-fund --loglevel=error azurite@3.35.0
-fi
-
-if ! [ -d ../shared/fixtures ]; then
-  echo "scripts/test.sh: ../shared/fixtures is missing (the reference fixtures live beside the repository)" >&2
-  exit 2
 fi
 
 echo "== cargo test"

@@ -7,7 +7,7 @@ use support::Kwif;
 
 const KEYID_VECTOR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/kubernetes/keyid-vector.json"
+    "/tests/fixtures/kubernetes/keyid-vector.json"
 );
 
 fn keyid_vector() -> (String, String) {

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 const KEYID_VECTOR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/kubernetes/keyid-vector.json"
+    "/tests/fixtures/kubernetes/keyid-vector.json"
 );
 
 // Expected kids, computed with openssl 3.0 from the fixtures:

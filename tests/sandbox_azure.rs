@@ -1,5 +1,5 @@
 //! Sandbox Azure's fidelity, driven with reqwest over verified TLS: the Azure REST spec
-//! examples of ../shared/fixtures, ARM's status codes and error bodies, injected faults, and the
+//! examples of tests/fixtures, ARM's status codes and error bodies, injected faults, and the
 //! Entra token exchange against issuer documents served by a real nginx.
 
 #[path = "support/sandbox_arm.rs"]
@@ -19,7 +19,7 @@ use support::{Nginx, SiteSpec};
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/azure-rest-api-specs/"
+    "/tests/fixtures/azure-rest-api-specs/"
 );
 const MSI: &str = "2024-11-30";
 const AUTHORIZATION: &str = "2022-04-01";
