@@ -16,7 +16,7 @@ use kwif::profile::Profile;
 use kwif::sandbox::azure::{AzureSandbox, AzureSandboxOptions};
 use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use kwif::steps::federation::FederationStep;
-use kwif::steps::identity::{IdentityState, IdentityStep};
+use kwif::steps::identity::IdentityStep;
 use kwif::steps::verify::{PropagationWait, VerifyStep};
 use serde_json::json;
 
@@ -99,18 +99,14 @@ fn session(azure: &AzureSandbox, profile: &Profile) -> AzureSession {
     .unwrap()
 }
 
-fn azure_steps(
-    session: &AzureSession,
-    profile: &Profile,
-    state: &IdentityState,
-) -> Vec<Box<dyn Step>> {
+fn azure_steps(session: &AzureSession, profile: &Profile) -> Vec<Box<dyn Step>> {
     vec![
         Box::new(
-            IdentityStep::from_profile(session, profile, state.clone())
+            IdentityStep::from_profile(session, profile)
                 .unwrap()
                 .with_waits(PrincipalWait::fast(), PollPolicy::fast()),
         ),
-        Box::new(FederationStep::from_profile(session, profile, state.clone()).unwrap()),
+        Box::new(FederationStep::from_profile(session, profile).unwrap()),
     ]
 }
 
@@ -119,8 +115,7 @@ fn azure_steps(
 async fn applied_runner(cluster: &KubeSandbox, azure: &AzureSandbox, fetcher: Fetcher) -> Runner {
     let profile = profile(azure, &cluster.url());
     let session = session(azure, &profile);
-    let state = IdentityState::default();
-    let outcome = Runner::new(azure_steps(&session, &profile, &state))
+    let outcome = Runner::new(azure_steps(&session, &profile))
         .apply_all(|_| true)
         .await;
     assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
@@ -128,7 +123,6 @@ async fn applied_runner(cluster: &KubeSandbox, azure: &AzureSandbox, fetcher: Fe
         &session,
         cluster.client().await.unwrap(),
         &profile,
-        state.clone(),
         Some(fetcher),
     )
     .unwrap()
@@ -136,7 +130,7 @@ async fn applied_runner(cluster: &KubeSandbox, azure: &AzureSandbox, fetcher: Fe
         window: Duration::from_secs(10),
         interval: Duration::from_millis(300),
     });
-    let mut steps = azure_steps(&session, &profile, &state);
+    let mut steps = azure_steps(&session, &profile);
     steps.push(Box::new(verify));
     Runner::new(steps)
 }

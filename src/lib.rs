@@ -11,5 +11,6 @@ pub mod oidc;
 pub mod profile;
 pub mod sandbox;
 pub mod screenshots;
+pub mod session;
 pub mod steps;
 pub mod tui;

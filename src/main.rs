@@ -11,12 +11,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use std::sync::Arc;
 
-use kwif::azure::credential::CredentialChoice;
-use kwif::azure::session::AzureSession;
 use kwif::engine::render::{
     render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text,
 };
-use kwif::engine::{Check, Finding, Report, Runner, StepId};
+use kwif::engine::{Check, Report, Runner, StepId};
 use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
@@ -24,11 +22,7 @@ use kwif::oidc::issuer::IssuerUrl;
 use kwif::oidc::jwt::Jwt;
 use kwif::profile::{Profile, ProfileError};
 use kwif::sandbox::demo::Demo;
-use kwif::steps::Clients;
-use kwif::steps::hosting::HostingOptions;
-use kwif::steps::identity::IdentityState;
-use kwif::steps::issuer::LocalNode;
-use kwif::steps::workload::FederationIds;
+use kwif::session::{self, Environment};
 use kwif::tui::{SetupDefaults, StepFactory, WizardConfig};
 
 const AFTER_HELP: &str = "\
@@ -375,29 +369,32 @@ fn run(cli: Cli) -> Outcome {
     }
 }
 
-/// The profile's steps with clients made from the global flags, and what a run learns.
+/// A run's steps over its profile; on the demo, the sandbox lives as long as the run.
 struct Session {
     runner: Runner,
     profile: Profile,
-    identity: IdentityState,
     /// The embedded sandbox with `--demo`; its servers live as long as the session.
     demo: Option<Demo>,
 }
 
-/// Loads the profile and builds every step's clients; a client that cannot be made becomes an
-/// error finding of the steps that need it, never a crash.
+/// Loads the profile and builds every step's clients (kwif::session); a client that cannot be
+/// made becomes an error finding of the steps that need it, never a crash.
 async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, UsageError> {
     if target.demo {
         return demo_session(target.scenario.unwrap_or(Scenario::Fresh)).await;
     }
     let profile = load_profile(&target.profile, global)?;
-    let (steps, identity) = steps_for_profile(&profile, global).await;
+    let runner = session::runner(&profile, &environment(global)).await;
     Ok(Session {
-        runner: Runner::new(steps),
+        runner,
         profile,
-        identity,
         demo: None,
     })
+}
+
+/// This machine's environment, with the global flags.
+fn environment(global: &GlobalArgs) -> Environment {
+    Environment::from_process(global.kubeconfig.clone(), global.context.clone())
 }
 
 fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError> {
@@ -416,55 +413,6 @@ fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError>
     Ok(profile)
 }
 
-/// The six steps for a profile, with clients made from the global flags.
-async fn steps_for_profile(
-    profile: &Profile,
-    global: &GlobalArgs,
-) -> (Vec<Box<dyn kwif::engine::Step>>, IdentityState) {
-    let context = global.context.clone().or_else(|| {
-        profile
-            .cluster
-            .context
-            .as_ref()
-            .map(|c| c.as_str().to_string())
-    });
-    let kube = kwif::kube::connect(global.kubeconfig.as_deref(), context.as_deref()).await.map_err(|error| {
-        Finding::error(
-            "CLUSTER_UNREACHABLE",
-            format!("kwif cannot use the cluster: {error}"),
-            "check --kubeconfig / --context (or cluster.context in kwif.yaml) and that `kubectl get ns` works",
-        )
-    });
-    let azure = AzureSession::connect(&profile.azure, CredentialChoice::Auto, &[])
-        .await
-        .map_err(|error| error.to_finding("AZURE_LOGIN"));
-    let federation_ids = FederationIds {
-        client_id: profile
-            .identity
-            .client_id
-            .map(|id| id.hyphenated().to_string()),
-        tenant_id: profile.azure.tenant.map(|id| id.hyphenated().to_string()),
-        authority_host: profile.azure.cloud.endpoints().authority_host().to_string(),
-    };
-    let ca_files = global_ca_files();
-    let clients = Clients {
-        kube,
-        azure,
-        node: Arc::new(LocalNode::new("/")),
-        federation_ids,
-        hosting: HostingOptions {
-            ca_files: ca_files.clone(),
-            ..Default::default()
-        },
-        doctor: Fetcher::new(&ca_files).ok(),
-    };
-    let identity = IdentityState::from_profile(profile);
-    (
-        kwif::steps::for_profile(profile, clients, identity.clone()),
-        identity,
-    )
-}
-
 /// A session on the embedded sandbox: no cluster, no Azure account, nothing outside loopback.
 async fn demo_session(scenario: Scenario) -> Result<Session, UsageError> {
     let progress = Progress::show(&format!(
@@ -474,48 +422,29 @@ async fn demo_session(scenario: Scenario) -> Result<Session, UsageError> {
     let demo = Demo::start(scenario.sandbox())
         .await
         .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
-    let steps = demo
-        .steps()
+    let runner = demo
+        .runner()
         .await
         .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
     drop(progress);
     let profile = demo.profile.clone();
-    let identity = IdentityState::from_profile(&profile);
     Ok(Session {
-        runner: Runner::new(steps),
+        runner,
         profile,
-        identity,
         demo: Some(demo),
     })
 }
 
-/// Writes ids the identity step learned into the profile's resolved state, so the next run and
-/// the workload's `AZURE_CLIENT_ID` know them.
+/// Writes the identity's ids the run learned into the profile file, so the next run and the
+/// workload's `AZURE_CLIENT_ID` know them.
 fn save_learned_ids(session: &Session, path: &Path) {
     if session.demo.is_some() {
         return;
     }
-    let Some(ids) = session.identity.ids() else {
+    let Some(profile) = session::with_learned_ids(&session.profile, &session.runner.learned())
+    else {
         return;
     };
-    let mut profile = session.profile.clone();
-    let known = (
-        profile.identity.client_id,
-        profile.identity.principal_id,
-        profile.azure.tenant,
-    );
-    if known
-        == (
-            Some(ids.client_id),
-            Some(ids.principal_id),
-            Some(ids.tenant_id),
-        )
-    {
-        return;
-    }
-    profile.identity.client_id = Some(ids.client_id);
-    profile.identity.principal_id = Some(ids.principal_id);
-    profile.azure.tenant = Some(ids.tenant_id);
     let note = match std::fs::write(path, profile.to_yaml()) {
         Ok(()) => format!(
             "saved the identity's client and principal ids into {}",
@@ -527,14 +456,6 @@ fn save_learned_ids(session: &Session, path: &Path) {
         ),
     };
     let _ = writeln!(anstream::stderr(), "{note}");
-}
-
-/// Extra CA certificates to trust for hosted documents: `SSL_CERT_FILE`, as for every client.
-fn global_ca_files() -> Vec<PathBuf> {
-    std::env::var_os("SSL_CERT_FILE")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect()
 }
 
 fn print_report(report: &Report, output: ReportFormat) -> Result<(), UsageError> {
@@ -647,10 +568,6 @@ fn wizard_runtime() -> Result<tokio::runtime::Runtime, UsageError> {
         .map_err(|error| UsageError(format!("cannot start the async runtime: {error}")))
 }
 
-fn shared(steps: Vec<Box<dyn kwif::engine::Step>>) -> Vec<Arc<dyn kwif::engine::Step>> {
-    steps.into_iter().map(Arc::from).collect()
-}
-
 fn wizard_config(title: String, profile: &Profile, global: &GlobalArgs) -> WizardConfig {
     let color = !global.no_color && std::env::var_os("NO_COLOR").is_none();
     WizardConfig::new(title)
@@ -674,7 +591,7 @@ fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
         let session = demo_session(scenario).await?;
         let title = format!("kwif demo — scenario {}", scenario.sandbox().as_str());
         let config = wizard_config(title, &session.profile, global);
-        let steps = shared(session.runner.into_steps());
+        let steps = session.runner.into_steps();
         let outcome = kwif::tui::run(steps, config)
             .await
             .map_err(|error| UsageError(format!("the terminal: {error}")))?;
@@ -725,16 +642,16 @@ fn wizard(global: &GlobalArgs) -> Outcome {
                 }
             }
         };
-        let (steps, _identity) = steps_for_profile(&profile, global).await;
-        let factory_global = global.clone();
+        let environment = environment(global);
+        let steps = session::runner(&profile, &environment).await.into_steps();
         let factory: StepFactory = Arc::new(move |profile: Profile| {
-            let global = factory_global.clone();
-            Box::pin(async move { Ok(shared(steps_for_profile(&profile, &global).await.0)) })
+            let environment = environment.clone();
+            Box::pin(async move { Ok(session::runner(&profile, &environment).await.into_steps()) })
         });
         let config = wizard_config(format!("kwif — {}", path.display()), &profile, global)
             .with_profile_path(path.clone())
             .with_step_factory(factory);
-        let outcome = kwif::tui::run(shared(steps), config)
+        let outcome = kwif::tui::run(steps, config)
             .await
             .map_err(|error| UsageError(format!("the terminal: {error}")))?;
         Ok(ExitCode::from(outcome.exit_code()))

@@ -11,12 +11,12 @@ use kwif::azure::identity_client::IdentityIds;
 use kwif::azure::retry::RetryPolicy;
 use kwif::azure::roles::{self, AssignmentOutcome, PrincipalWait};
 use kwif::azure::session::AzureSession;
-use kwif::engine::{Check, Plan, Runner, Status, Step};
+use kwif::engine::{Check, Facts, Plan, Runner, Status, Step};
 use kwif::profile::{Profile, RoleAssignment};
 use kwif::sandbox::azure::{AzureSandbox, AzureSandboxOptions, Faults};
 use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
-use kwif::steps::federation::FederationStep;
-use kwif::steps::identity::{IdentityState, IdentityStep};
+use kwif::steps::federation::{CredentialWritten, FederationStep};
+use kwif::steps::identity::{IdentityStep, known_ids};
 use kwif::steps::verify::{PropagationWait, VerifyProgress, VerifyStep};
 use serde_json::json;
 
@@ -143,7 +143,7 @@ impl Setup {
             sandbox,
             profile,
             session,
-            state: IdentityState::default(),
+            learned: std::sync::Mutex::new(Facts::new()),
         }
     }
 }
@@ -152,18 +152,19 @@ struct Azure {
     sandbox: AzureSandbox,
     profile: Profile,
     session: AzureSession,
-    state: IdentityState,
+    /// What `apply_all` learned, as `kwif apply` would pass it on to the later steps.
+    learned: std::sync::Mutex<Facts>,
 }
 
 impl Azure {
     fn identity_step(&self) -> IdentityStep {
-        IdentityStep::from_profile(&self.session, &self.profile, self.state.clone())
+        IdentityStep::from_profile(&self.session, &self.profile)
             .unwrap()
             .with_waits(PrincipalWait::fast(), PollPolicy::fast())
     }
 
     fn federation_step(&self) -> FederationStep {
-        FederationStep::from_profile(&self.session, &self.profile, self.state.clone()).unwrap()
+        FederationStep::from_profile(&self.session, &self.profile).unwrap()
     }
 
     fn steps(&self) -> Vec<Box<dyn Step>> {
@@ -175,7 +176,15 @@ impl Azure {
 
     /// Plans and applies the identity and federation steps in order, like `kwif apply --yes`.
     async fn apply_all(&self) -> kwif::engine::ApplyOutcome {
-        Runner::new(self.steps()).apply_all(|_| true).await
+        let runner = Runner::new(self.steps());
+        let outcome = runner.apply_all(|_| true).await;
+        *self.learned.lock().unwrap() = runner.learned();
+        outcome
+    }
+
+    /// The facts the last `apply_all` learned.
+    fn learned(&self) -> Facts {
+        self.learned.lock().unwrap().clone()
     }
 
     /// What was sent: `METHOD path?api-version status`, one line per request.
@@ -229,13 +238,13 @@ async fn identity_roles_and_cosmos_role_are_created_and_a_rerun_plans_nothing() 
         .await;
     let step = azure.identity_step();
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         (check.status, codes(&check)),
         (Status::Drift, vec!["IDENTITY_MISSING"]),
         "{check:?}"
     );
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(
         targets(&plan),
         [
@@ -254,12 +263,12 @@ async fn identity_roles_and_cosmos_role_are_created_and_a_rerun_plans_nothing() 
     );
     assert!(plan.changes[1].diff().contains("+roleDefinitionId: /subscriptions/cccccccc-cccc-cccc-cccc-cccccccccccc/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"));
 
-    step.apply(&plan).await.unwrap();
+    let learned = step.apply(&plan, &Facts::new()).await.unwrap();
     let ids = azure.sandbox_ids();
     assert_eq!(
-        azure.state.ids(),
+        known_ids(&learned, IDENTITY),
         Some(ids),
-        "the ids are shared for the caller to save"
+        "the apply hands the ids on, for the later steps and for the caller to save"
     );
     let assignments = azure.sandbox.role_assignments();
     let ours: Vec<_> = assignments
@@ -298,14 +307,14 @@ async fn identity_roles_and_cosmos_role_are_created_and_a_rerun_plans_nothing() 
         "and its Azure-AsyncOperation was polled: {requests:#?}"
     );
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         (check.status, codes(&check)),
         (Status::Ok, vec![]),
         "{check:?}"
     );
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 }
@@ -314,13 +323,24 @@ async fn identity_roles_and_cosmos_role_are_created_and_a_rerun_plans_nothing() 
 async fn an_existing_identity_is_found_and_its_ids_are_shared() {
     let azure = Setup::new().roles(vec![]).start().await;
     let existing = azure.sandbox.insert_identity(GROUP, IDENTITY).unwrap();
-    let check = azure.identity_step().check().await;
+    let check = azure.identity_step().check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
+    let resolved = azure.identity_step().resolve().await;
     assert_eq!(
-        azure.state.ids().unwrap().client_id.to_string(),
+        known_ids(&resolved, IDENTITY)
+            .unwrap()
+            .client_id
+            .to_string(),
         existing.client_id
     );
-    assert!(azure.identity_step().plan().await.unwrap().is_empty());
+    assert!(
+        azure
+            .identity_step()
+            .plan(&Facts::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -337,9 +357,16 @@ async fn an_assignment_made_by_hand_under_another_name_counts_and_a_repeat_put_i
         .sandbox
         .insert_role_assignment(&group_scope(), &role_id, &identity.principal_id);
 
-    let check = azure.identity_step().check().await;
+    let check = azure.identity_step().check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
-    assert!(azure.identity_step().plan().await.unwrap().is_empty());
+    assert!(
+        azure
+            .identity_step()
+            .plan(&Facts::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Creating it again under kwif's name: ARM answers 409 RoleAssignmentExists, which is success.
     let RoleAssignment::Azure { role, scope } = &azure.profile.identity.roles[0] else {
@@ -381,7 +408,7 @@ async fn a_whole_subscription_scope_is_warned_about() {
         .start()
         .await;
     azure.sandbox.insert_identity(GROUP, IDENTITY).unwrap();
-    let check = azure.identity_step().check().await;
+    let check = azure.identity_step().check(&Facts::new()).await;
     assert!(
         codes(&check).contains(&"IDENTITY_ROLE_SUBSCRIPTION_SCOPE"),
         "{check:?}"
@@ -403,7 +430,7 @@ async fn a_misspelt_role_is_an_error_that_says_how_to_find_the_name() {
         .await;
     azure.sandbox.insert_identity(GROUP, IDENTITY).unwrap();
     let step = azure.identity_step();
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         (check.status, codes(&check)),
         (Status::Error, vec!["IDENTITY_ROLE_UNKNOWN"]),
@@ -422,7 +449,7 @@ async fn a_misspelt_role_is_an_error_that_says_how_to_find_the_name() {
         check.findings[0]
     );
     assert!(
-        step.plan().await.is_err(),
+        step.plan(&Facts::new()).await.is_err(),
         "nothing is planned around an unknown role"
     );
 }
@@ -434,7 +461,7 @@ async fn a_missing_resource_group_is_explained_with_the_command_that_creates_it(
         .roles(vec![])
         .start()
         .await;
-    let check = azure.identity_step().check().await;
+    let check = azure.identity_step().check(&Facts::new()).await;
     assert_eq!(
         (check.status, codes(&check)),
         (Status::Error, vec!["IDENTITY_AZURE"]),
@@ -484,9 +511,9 @@ async fn a_credential_error_names_the_credential_and_how_to_log_in() {
         RetryPolicy::fast(),
     )
     .unwrap();
-    let check = IdentityStep::from_profile(&session, &azure.profile, IdentityState::default())
+    let check = IdentityStep::from_profile(&session, &azure.profile)
         .unwrap()
-        .check()
+        .check(&Facts::new())
         .await;
     assert_eq!(check.status, Status::Error);
     let finding = &check.findings[0];
@@ -516,7 +543,7 @@ async fn the_federated_credential_copies_the_issuer_byte_for_byte_and_a_rerun_pl
         .roles(vec![])
         .start()
         .await;
-    let check = azure.federation_step().check().await;
+    let check = azure.federation_step().check(&Facts::new()).await;
     assert_eq!(codes(&check), ["FEDERATION_IDENTITY_MISSING"]);
     let outcome = azure.apply_all().await;
     assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
@@ -544,7 +571,14 @@ async fn the_federated_credential_copies_the_issuer_byte_for_byte_and_a_rerun_pl
         "{:?}",
         outcome.report
     );
-    assert!(azure.federation_step().plan().await.unwrap().is_empty());
+    assert!(
+        azure
+            .federation_step()
+            .plan(&Facts::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -563,14 +597,14 @@ async fn a_deliberately_wrong_subject_is_found_and_fixed_in_place() {
         )
         .unwrap();
     let step = azure.federation_step();
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         (check.status, codes(&check)),
         (Status::Drift, vec!["FEDERATION_MISMATCH"]),
         "{check:?}"
     );
     assert!(check.findings[0].message.contains("\"system:serviceaccount:default:application1-sa\" ≠ \"system:serviceaccount:application1:application1-sa\""), "{:?}", check.findings[0]);
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(
         targets(&plan),
         ["federated credential kwif-application1-application1-sa"]
@@ -581,16 +615,16 @@ async fn a_deliberately_wrong_subject_is_found_and_fixed_in_place() {
             && diff.contains("+subject: system:serviceaccount:application1:application1-sa"),
         "{diff}"
     );
-    step.apply(&plan).await.unwrap();
+    let learned = step.apply(&plan, &Facts::new()).await.unwrap();
     let credentials = azure.sandbox.federated_credentials(GROUP, IDENTITY);
     assert_eq!(credentials.len(), 1);
     assert_eq!(
         credentials[0].subject,
         "system:serviceaccount:application1:application1-sa"
     );
-    assert_eq!(step.check().await.status, Status::Ok);
+    assert_eq!(step.check(&Facts::new()).await.status, Status::Ok);
     assert!(
-        azure.state.credential_written_at().is_some(),
+        learned.get::<CredentialWritten>().is_some(),
         "verify learns that a credential was just written"
     );
 }
@@ -621,7 +655,7 @@ async fn a_near_miss_under_another_name_is_replaced_then_deleted() {
         )
         .unwrap();
     let step = azure.federation_step();
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         codes(&check),
         ["FEDERATION_MISSING", "FEDERATION_NEAR_MISS"],
@@ -632,7 +666,7 @@ async fn a_near_miss_under_another_name_is_replaced_then_deleted() {
         "{:?}",
         check.findings[1]
     );
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(
         targets(&plan),
         [
@@ -640,7 +674,7 @@ async fn a_near_miss_under_another_name_is_replaced_then_deleted() {
             "federated credential by-hand (near miss)"
         ]
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
     let names: Vec<String> = sandbox
         .federated_credentials(GROUP, IDENTITY)
         .into_iter()
@@ -651,7 +685,7 @@ async fn a_near_miss_under_another_name_is_replaced_then_deleted() {
         ["other-team", "kwif-application1-application1-sa"],
         "the unrelated credential is kept"
     );
-    assert!(step.plan().await.unwrap().is_empty());
+    assert!(step.plan(&Facts::new()).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -678,7 +712,7 @@ async fn the_limit_of_twenty_credentials_stops_the_plan_before_any_write() {
             .unwrap();
     }
     let step = azure.federation_step();
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         (check.status, codes(&check)),
         (
@@ -694,7 +728,7 @@ async fn the_limit_of_twenty_credentials_stops_the_plan_before_any_write() {
         "{:?}",
         check.findings[1]
     );
-    let error = step.plan().await.unwrap_err();
+    let error = step.plan(&Facts::new()).await.unwrap_err();
     assert!(
         error.fix.contains("az identity federated-credential list"),
         "{error:?}"
@@ -761,7 +795,7 @@ async fn throttled_requests_wait_for_retry_after_then_succeed() {
         .start()
         .await;
     let started = Instant::now();
-    let check = azure.identity_step().check().await;
+    let check = azure.identity_step().check(&Facts::new()).await;
     assert_eq!(codes(&check), ["IDENTITY_MISSING"], "{check:?}");
     let throttled = azure
         .requests()
@@ -975,7 +1009,6 @@ async fn verify_step(azure: &Azure, cluster: &Cluster) -> VerifyStep {
         &azure.session,
         cluster.kube.client().await.unwrap(),
         &azure.profile,
-        azure.state.clone(),
         Some(cluster.fetcher()),
     )
     .unwrap()
@@ -990,7 +1023,7 @@ async fn verify_proves_a_real_token_exchange_and_reports_the_expiry() {
     let cluster = Cluster::start().await;
     let azure = federated(&cluster, Setup::new().roles(vec![])).await;
     let step = verify_step(&azure, &cluster).await;
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         (check.status, codes(&check)),
         (Status::Ok, vec![]),
@@ -1013,7 +1046,7 @@ async fn verify_proves_a_real_token_exchange_and_reports_the_expiry() {
         && line.contains("/oauth2/v2.0/token")
         && line.ends_with(" 200")));
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "verify never changes anything"
     );
 }
@@ -1036,7 +1069,7 @@ async fn verify_asks_resource_manager_as_the_identity_whether_each_role_is_in_ef
     let step = verify_step(&azure, &cluster).await;
 
     azure.sandbox.clear_request_log();
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     let permission_calls = |azure: &Azure| {
         azure
             .requests()
@@ -1079,7 +1112,7 @@ async fn verify_asks_resource_manager_as_the_identity_whether_each_role_is_in_ef
     azure
         .sandbox
         .set_role_assignment_propagation(Duration::ZERO);
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         codes(&check),
         ["VERIFY_TARGET_NOT_CALLED"],
@@ -1109,7 +1142,10 @@ async fn verify_explains_a_subject_mismatch_in_words() {
             "api://AzureADTokenExchange",
         )
         .unwrap();
-    let check = verify_step(&azure, &cluster).await.check().await;
+    let check = verify_step(&azure, &cluster)
+        .await
+        .check(&Facts::new())
+        .await;
     assert_eq!(check.status, Status::Error, "{check:?}");
     let finding = &check.findings[0];
     assert!(
@@ -1159,7 +1195,10 @@ async fn verify_runs_the_doctor_when_entra_cannot_fetch_the_discovery_document()
                 .with_issuers([cluster.issuer.clone()]),
         )
         .unwrap();
-    let check = verify_step(&azure, &cluster).await.check().await;
+    let check = verify_step(&azure, &cluster)
+        .await
+        .check(&Facts::new())
+        .await;
     assert_eq!(check.status, Status::Error, "{check:?}");
     assert_eq!(check.findings[0].code, "AADSTS90061", "{check:?}");
     assert!(
@@ -1187,7 +1226,7 @@ async fn verify_waits_with_a_countdown_while_a_new_credential_propagates() {
         .on_progress(Arc::new(move |event| {
             seen.lock().unwrap().push(event.clone())
         }));
-    let check = step.check().await;
+    let check = step.check(&azure.learned()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
     let events = events.lock().unwrap().clone();
     let waits: Vec<Duration> = events
@@ -1228,7 +1267,7 @@ async fn no_token_or_assertion_appears_in_any_output_or_log() {
         .on_progress(Arc::new(move |event| {
             seen.lock().unwrap().push(format!("{event} {event:?}"))
         }));
-    let good = step.check().await;
+    let good = step.check(&Facts::new()).await;
     let outcomes = format!("{:?}", step.outcomes());
     // And a failing exchange, whose error text comes from Entra.
     azure
@@ -1242,7 +1281,7 @@ async fn no_token_or_assertion_appears_in_any_output_or_log() {
             "api://AzureADTokenExchange",
         )
         .unwrap();
-    let bad = step.check().await;
+    let bad = step.check(&Facts::new()).await;
     let mut printed = vec![
         format!("{good:?} {bad:?} {outcomes} {:?}", step.outcomes()),
         kwif::engine::render::render_text(
@@ -1309,7 +1348,10 @@ async fn verify_waits_for_the_identity_and_names_a_missing_service_account() {
         })
         .start()
         .await;
-    let check = verify_step(&azure, &cluster).await.check().await;
+    let check = verify_step(&azure, &cluster)
+        .await
+        .check(&Facts::new())
+        .await;
     assert_eq!(
         (check.status, codes(&check)),
         (Status::Skipped, vec!["VERIFY_NOT_READY"]),
@@ -1318,7 +1360,10 @@ async fn verify_waits_for_the_identity_and_names_a_missing_service_account() {
 
     let outcome = azure.apply_all().await;
     assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
-    let check = verify_step(&azure, &cluster).await.check().await;
+    let check = verify_step(&azure, &cluster)
+        .await
+        .check(&Facts::new())
+        .await;
     assert_eq!(
         (check.status, codes(&check)),
         (Status::Error, vec!["VERIFY_SERVICE_ACCOUNT_MISSING"]),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kwif::engine::{Runner, Status, Step};
+use kwif::engine::{Facts, Runner, Status, Step};
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::profile::Profile;
 use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
@@ -53,7 +53,7 @@ async fn issuer_step(sandbox: &KubeSandbox, node: Arc<LocalNode>) -> IssuerStep 
 async fn issuer_check_reads_the_default_issuer_from_a_minted_token() {
     let sandbox = sandbox(Distribution::K0s).await;
     let (_root, node) = k0s_node();
-    let check = issuer_step(&sandbox, node).await.check().await;
+    let check = issuer_step(&sandbox, node).await.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Drift, "{check:?}");
     assert_eq!(
         codes(&check),
@@ -76,7 +76,7 @@ async fn issuer_apply_writes_the_k0s_config_keeping_the_old_issuer_and_the_resta
     let sandbox = sandbox(Distribution::K0s).await;
     let (root, node) = k0s_node();
     let step = issuer_step(&sandbox, node).await;
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(plan.changes.len(), 1);
     let change = &plan.changes[0];
     assert_eq!(change.target, "/etc/k0s/k0s.yaml");
@@ -87,7 +87,7 @@ async fn issuer_apply_writes_the_k0s_config_keeping_the_old_issuer_and_the_resta
             || diff.contains(ISSUER),
         "{diff}"
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
 
     let written = std::fs::read_to_string(root.path().join("etc/k0s/k0s.yaml")).unwrap();
     assert!(
@@ -118,10 +118,10 @@ async fn issuer_apply_writes_the_k0s_config_keeping_the_old_issuer_and_the_resta
             Some(format!("{ISSUER}/openid/v1/jwks")),
         )
         .unwrap();
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 }
@@ -131,7 +131,7 @@ async fn issuer_apply_off_the_node_explains_what_to_do() {
     let sandbox = sandbox(Distribution::K3s).await;
     let empty = tempfile::tempdir().unwrap();
     let step = issuer_step(&sandbox, Arc::new(LocalNode::new(empty.path()))).await;
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert!(
         plan.changes[0]
             .summary
@@ -144,7 +144,7 @@ async fn issuer_apply_off_the_node_explains_what_to_do() {
         "{}",
         plan.changes[0].after
     );
-    let error = step.apply(&plan).await.unwrap_err();
+    let error = step.apply(&plan, &Facts::new()).await.unwrap_err();
     assert!(
         error.message.contains("not on the control-plane node"),
         "{error:?}"
@@ -235,7 +235,7 @@ async fn workload_patch_wires_the_deployment_and_keeps_the_users_fields() {
     let profile = profile("patch", "Deployment", "web-server");
     let step = workload_step(&sandbox, &profile).await;
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Drift);
     let found = codes(&check);
     for code in [
@@ -248,7 +248,7 @@ async fn workload_patch_wires_the_deployment_and_keeps_the_users_fields() {
         assert!(found.contains(&code), "{code} missing from {found:?}");
     }
 
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let targets: Vec<&str> = plan.changes.iter().map(|c| c.target.as_str()).collect();
     assert_eq!(
         targets,
@@ -275,7 +275,7 @@ async fn workload_patch_wires_the_deployment_and_keeps_the_users_fields() {
         "planning is a dry run"
     );
 
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
     let live = deployment(&sandbox);
     let spec = &live["spec"]["template"]["spec"];
     assert_eq!(spec["serviceAccountName"], "application1-sa");
@@ -301,10 +301,10 @@ async fn workload_patch_wires_the_deployment_and_keeps_the_users_fields() {
         "api://AzureADTokenExchange"
     );
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 }
@@ -315,7 +315,9 @@ async fn a_user_edit_after_apply_survives_the_next_apply() {
     seed_application(&sandbox);
     let profile = profile("patch", "Deployment", "web-server");
     let step = workload_step(&sandbox, &profile).await;
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
 
     // The user adds an env var and a label with their own tool (another field manager).
     let client = sandbox.client().await.unwrap();
@@ -366,7 +368,9 @@ async fn pods_carry_the_token_volume_after_the_rollout() {
     seed_application(&sandbox);
     let profile = profile("patch", "Deployment", "web-server");
     let step = workload_step(&sandbox, &profile).await;
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
     let pods = sandbox.objects("v1", "Pod", Some("application1"));
     assert!(!pods.is_empty());
     for pod in pods
@@ -386,7 +390,10 @@ async fn pods_carry_the_token_volume_after_the_rollout() {
 async fn a_missing_workload_is_an_error_that_names_it() {
     let sandbox = sandbox(Distribution::K0s).await;
     let profile = profile("patch", "StatefulSet", "db");
-    let check = workload_step(&sandbox, &profile).await.check().await;
+    let check = workload_step(&sandbox, &profile)
+        .await
+        .check(&Facts::new())
+        .await;
     assert_eq!(check.status, Status::Error);
     assert!(
         check.findings[0]
@@ -402,7 +409,7 @@ async fn webhook_mode_needs_the_webhook_and_then_sets_label_and_annotations() {
     seed_application(&sandbox);
     let profile = profile("webhook", "Deployment", "web-server");
     let step = workload_step(&sandbox, &profile).await;
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert!(
         codes(&check).contains(&"WORKLOAD_WEBHOOK_NOT_INSTALLED"),
         "{check:?}"
@@ -411,7 +418,9 @@ async fn webhook_mode_needs_the_webhook_and_then_sets_label_and_annotations() {
         .insert(json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"MutatingWebhookConfiguration",
             "metadata":{"name":"azure-wi-webhook-mutating-webhook-configuration"},"webhooks":[]}))
         .unwrap();
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
     let live = deployment(&sandbox);
     assert_eq!(
         live["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"],
@@ -442,12 +451,12 @@ async fn export_mode_plans_patches_and_never_writes() {
     seed_application(&sandbox);
     let profile = profile("export", "Deployment", "web-server");
     let step = workload_step(&sandbox, &profile).await;
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let yaml = kwif::engine::render::render_plans_yaml(std::slice::from_ref(&plan));
     assert!(
         yaml.contains("kind: Deployment") && yaml.contains("AZURE_FEDERATED_TOKEN_FILE"),
         "{yaml}"
     );
-    assert!(step.apply(&plan).await.is_err());
+    assert!(step.apply(&plan, &Facts::new()).await.is_err());
     assert!(deployment(&sandbox)["spec"]["template"]["spec"]["serviceAccountName"].is_null());
 }

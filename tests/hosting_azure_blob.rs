@@ -13,7 +13,7 @@ use kwif::azure::cloud::AzureCloud;
 use kwif::azure::credential::AzureCredential;
 use kwif::azure::retry::RetryPolicy;
 use kwif::azure::session::AzureSession;
-use kwif::engine::{Check, Status, Step};
+use kwif::engine::{Check, Facts, Status, Step};
 use kwif::hosting::azure_blob::{DISCOVERY_BLOB, JWKS_BLOB};
 use kwif::hosting::shared_key::{SharedKey, http_date};
 use kwif::hosting::{
@@ -250,7 +250,7 @@ async fn publishing_to_a_new_container_uploads_both_documents_as_json_readable_a
     let issuer = test.issuer.clone();
     let step = test.step();
 
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let targets: Vec<&str> = plan
         .changes
         .iter()
@@ -277,7 +277,7 @@ async fn publishing_to_a_new_container_uploads_both_documents_as_json_readable_a
         plan.changes[2].diff()
     );
 
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
 
     for document in [".well-known/openid-configuration", "openid/v1/jwks"] {
         let (status, content_type, body) = anonymous_get(&format!("{issuer}{document}")).await;
@@ -303,7 +303,7 @@ async fn publishing_to_a_new_container_uploads_both_documents_as_json_readable_a
         "anonymous users read blobs but cannot list the container"
     );
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
     assert_eq!(
         codes(&check),
@@ -311,7 +311,7 @@ async fn publishing_to_a_new_container_uploads_both_documents_as_json_readable_a
         "the doctor passes: {check:?}"
     );
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 }
@@ -331,20 +331,20 @@ async fn a_private_container_is_opened_for_anonymous_blob_reads() {
     assert_eq!(created.status(), 201);
     let issuer = test.issuer.clone();
     let step = test.step();
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(
         plan.changes[0].summary,
         format!(
             "allow anonymous blob reads (no listing) so Entra ID can fetch the documents at {issuer}"
         )
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
     let (status, content_type, _) = anonymous_get(&format!("{issuer}openid/v1/jwks")).await;
     assert_eq!(
         (status, content_type.as_deref()),
         (200, Some("application/json"))
     );
-    assert_eq!(errors(&step.check().await), Vec::<&str>::new());
+    assert_eq!(errors(&step.check(&Facts::new()).await), Vec::<&str>::new());
 }
 
 #[tokio::test]
@@ -352,7 +352,9 @@ async fn a_document_stored_as_octet_stream_is_drift_and_is_uploaded_again_as_jso
     let test = BlobTest::public_container("oidc-typed");
     let issuer = test.issuer.clone();
     let step = test.step();
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
     // Someone uploads the JWKS again the way Azure's guide does, without a content type.
     let jwks = anonymous_get(&format!("{issuer}openid/v1/jwks")).await.2;
     let put = azurite()
@@ -367,7 +369,7 @@ async fn a_document_stored_as_octet_stream_is_drift_and_is_uploaded_again_as_jso
     let (_, content_type, _) = anonymous_get(&format!("{issuer}openid/v1/jwks")).await;
     assert_eq!(content_type.as_deref(), Some("application/octet-stream"));
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert!(
         codes(&check).contains(&"JWKS_CONTENT_TYPE"),
         "the doctor sees it: {check:?}"
@@ -377,13 +379,13 @@ async fn a_document_stored_as_octet_stream_is_drift_and_is_uploaded_again_as_jso
         "{check:?}"
     );
     assert_eq!(check.status, Status::Drift);
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(plan.changes.len(), 1, "{plan:?}");
     assert_eq!(
         plan.changes[0].summary,
         "upload the JWKS again as application/json (stored as application/octet-stream)"
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
     assert_eq!(
         anonymous_get(&format!("{issuer}openid/v1/jwks"))
             .await
@@ -391,7 +393,7 @@ async fn a_document_stored_as_octet_stream_is_drift_and_is_uploaded_again_as_jso
             .as_deref(),
         Some("application/json")
     );
-    assert_eq!(step.check().await.status, Status::Ok);
+    assert_eq!(step.check(&Facts::new()).await.status, Status::Ok);
 }
 
 #[tokio::test]
@@ -403,7 +405,7 @@ async fn static_website_mode_enables_the_website_and_uploads_to_web() {
     test.issuer = IssuerUrl::parse("https://devstoreaccount1.z6.web.core.windows.net/").unwrap();
     let publisher = Publisher::AzureBlob(test.publisher());
     let step = test.step();
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let summaries: Vec<&str> = plan
         .changes
         .iter()
@@ -413,7 +415,7 @@ async fn static_website_mode_enables_the_website_and_uploads_to_web() {
         summaries[0],
         "enable it; the documents go to $web and the issuer is https://devstoreaccount1.z6.web.core.windows.net/"
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
 
     let base = azurite().endpoint().url().to_string();
     let properties = azurite()
@@ -443,7 +445,7 @@ async fn static_website_mode_enables_the_website_and_uploads_to_web() {
         "https://devstoreaccount1.z6.web.core.windows.net/openid/v1/jwks"
     );
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 }
@@ -453,7 +455,7 @@ async fn a_wrong_account_key_and_a_missing_one_are_findings_with_the_fix() {
     let wrong = BlobTest::public_container("oidc-denied")
         .key(Some("d3Jvbmcga2V5"))
         .step();
-    let check = wrong.check().await;
+    let check = wrong.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Error);
     let finding = check
         .findings
@@ -466,7 +468,7 @@ async fn a_wrong_account_key_and_a_missing_one_are_findings_with_the_fix() {
     );
 
     let missing = BlobTest::public_container("oidc-nokey").key(None).step();
-    let check = missing.check().await;
+    let check = missing.check(&Facts::new()).await;
     let finding = check
         .findings
         .iter()
@@ -476,7 +478,7 @@ async fn a_wrong_account_key_and_a_missing_one_are_findings_with_the_fix() {
         finding.fix.starts_with("export AZURE_STORAGE_KEY="),
         "{finding:?}"
     );
-    let error = missing.plan().await.unwrap_err();
+    let error = missing.plan(&Facts::new()).await.unwrap_err();
     assert!(
         error.message.contains("no storage account key"),
         "{error:?}"
@@ -551,8 +553,10 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
     let step = BlobTest::public_container("oidc-rotation")
         .keys(KeySource::Cluster(client.clone()))
         .step();
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
-    assert_eq!(step.check().await.status, Status::Ok);
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
+    assert_eq!(step.check(&Facts::new()).await.status, Status::Ok);
     let old_kid = sandbox.signing_kid();
     let old_token = token(&client).await;
     assert_eq!(
@@ -563,7 +567,7 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
     // The cluster rotates: new tokens carry a key Entra has never seen.
     let new_kid = sandbox.rotate_signing_key().unwrap();
     let new_token = token(&client).await;
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Error);
     let drift = check
         .findings
@@ -582,7 +586,7 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
         "{errors_before:?}"
     );
 
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(plan.changes.len(), 1, "only the JWKS changes: {plan:?}");
     assert!(plan.changes[0].target.ends_with("/openid/v1/jwks"));
     assert!(
@@ -592,7 +596,7 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
         "{}",
         plan.changes[0].diff()
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
 
     let published = anonymous_get(&format!("{issuer}openid/v1/jwks")).await.2;
     let kids: Vec<String> = serde_json::from_str::<Value>(&published).unwrap()["keys"]
@@ -615,11 +619,11 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
         Vec::<String>::new(),
         "the new key's token verifies"
     );
-    assert_eq!(step.check().await.status, Status::Ok);
+    assert_eq!(step.check(&Facts::new()).await.status, Status::Ok);
 
     // The admin drops the old key from the cluster: kwif keeps it published and says when to prune.
     assert!(sandbox.remove_verification_key(&old_kid));
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
     let stale = check
         .findings
@@ -631,7 +635,7 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
         "{stale:?}"
     );
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a key is never dropped without being asked"
     );
 
@@ -639,7 +643,7 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
         .keys(KeySource::Cluster(client.clone()))
         .step()
         .pruning_stale_keys(true);
-    let plan = pruning.plan().await.unwrap();
+    let plan = pruning.plan(&Facts::new()).await.unwrap();
     assert!(
         plan.changes[0]
             .diff()
@@ -647,8 +651,11 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
         "{}",
         plan.changes[0].diff()
     );
-    pruning.apply(&plan).await.unwrap();
-    assert_eq!(codes(&pruning.check().await), ["ISSUER_PRIVATE_ADDRESS"]);
+    pruning.apply(&plan, &Facts::new()).await.unwrap();
+    assert_eq!(
+        codes(&pruning.check(&Facts::new()).await),
+        ["ISSUER_PRIVATE_ADDRESS"]
+    );
 }
 
 // ------------------------------------------------------------- the account through Resource Manager
@@ -761,7 +768,7 @@ async fn a_missing_account_is_created_through_resource_manager_then_served_and_p
     let test = Managed::start("oidc-arm-new", AzureSandboxOptions::default()).await;
     let step = test.step();
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     let missing = finding(&check, "HOSTING_STORAGE_ACCOUNT_MISSING");
     assert!(
         missing
@@ -772,7 +779,7 @@ async fn a_missing_account_is_created_through_resource_manager_then_served_and_p
     assert!(missing.fix.contains("westeurope"), "{missing:?}");
     assert_ne!(check.status, Status::Ok);
 
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let targets: Vec<&str> = plan.changes.iter().map(|c| c.target.as_str()).collect();
     assert_eq!(
         targets[..2],
@@ -803,7 +810,7 @@ async fn a_missing_account_is_created_through_resource_manager_then_served_and_p
     );
     assert!(test.account().is_none(), "planning creates nothing");
 
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
 
     let account = test.account().expect("the account exists after apply");
     assert_eq!(account.location, "westeurope");
@@ -816,11 +823,11 @@ async fn a_missing_account_is_created_through_resource_manager_then_served_and_p
         (200, Some("application/json"))
     );
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
     assert_eq!(codes(&check), ["ISSUER_PRIVATE_ADDRESS"], "{check:?}");
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 }
@@ -831,12 +838,12 @@ async fn an_account_refusing_anonymous_reads_is_an_error_and_apply_allows_them()
     let test = Managed::start("oidc-arm-closed", options).await;
     let step = test.step();
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Error);
     let closed = finding(&check, "HOSTING_BLOB_PUBLIC_ACCESS_DISABLED");
     assert!(closed.message.contains("AADSTS90061"), "{closed:?}");
 
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let open = &plan.changes[0];
     assert_eq!(open.target, "storage account devstoreaccount1");
     assert!(
@@ -850,9 +857,9 @@ async fn an_account_refusing_anonymous_reads_is_an_error_and_apply_allows_them()
         open.diff()
     );
 
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
     assert_eq!(test.account().unwrap().allow_blob_public_access, Some(true));
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(errors(&check), Vec::<&str>::new(), "{check:?}");
     let (status, _, _) =
         anonymous_get(&format!("{}.well-known/openid-configuration", test.issuer)).await;
@@ -865,7 +872,7 @@ async fn a_name_taken_elsewhere_stops_the_plan_and_creates_nothing() {
     let test = Managed::start("oidc-arm-taken", options).await;
     let step = test.step();
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     let taken = finding(&check, "HOSTING_STORAGE_ACCOUNT_NAME_UNAVAILABLE");
     assert!(taken.is_error());
     assert!(taken.message.contains("already taken"), "{taken:?}");
@@ -874,7 +881,7 @@ async fn a_name_taken_elsewhere_stops_the_plan_and_creates_nothing() {
         "{taken:?}"
     );
 
-    let error = step.plan().await.unwrap_err();
+    let error = step.plan(&Facts::new()).await.unwrap_err();
     assert!(error.message.contains("already taken"), "{error:?}");
     assert!(
         error.fix.contains("hosting.azureBlob.storageAccount"),
@@ -900,9 +907,9 @@ async fn the_key_comes_from_resource_manager_and_never_shows() {
     let options = AzureSandboxOptions::default().with_storage_account(GROUP, ACCOUNT, true);
     let test = Managed::start("oidc-arm-key", options).await;
     let step = test.step();
-    let plan = step.plan().await.unwrap();
-    step.apply(&plan).await.unwrap();
-    let check = step.check().await;
+    let plan = step.plan(&Facts::new()).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
+    let check = step.check(&Facts::new()).await;
     assert_eq!(
         errors(&check),
         Vec::<&str>::new(),
@@ -928,11 +935,11 @@ async fn a_login_resource_manager_refuses_falls_back_to_the_given_key_and_says_s
     let test = Managed::with_hosting(issuer, &hosting, AzureSandboxOptions::default(), "").await;
     let step = test.step_with_key(Some(ACCOUNT_KEY));
 
-    let plan = step.plan().await.unwrap();
-    step.apply(&plan).await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
     let (status, _, _) = anonymous_get(&format!("{}openid/v1/jwks", test.issuer)).await;
     assert_eq!(status, 200, "published with the key alone");
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     let note = finding(&check, "HOSTING_STORAGE_ACCOUNT_NOT_CHECKED");
     assert!(!note.is_error(), "a warning: publishing works: {note:?}");
     assert!(note.message.contains("401"), "{note:?}");
@@ -947,14 +954,14 @@ async fn an_account_refusing_its_key_is_an_error_even_with_a_key_given() {
     let test = Managed::start("oidc-arm-nokey", options).await;
     let step = test.step_with_key(Some(ACCOUNT_KEY));
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     let refused = finding(&check, "HOSTING_STORAGE_SHARED_KEY_DISABLED");
     assert!(refused.is_error());
     assert!(
         refused.fix.contains("--allow-shared-key-access true"),
         "{refused:?}"
     );
-    let error = step.plan().await.unwrap_err();
+    let error = step.plan(&Facts::new()).await.unwrap_err();
     assert!(
         error.message.contains("allowSharedKeyAccess is false"),
         "{error:?}"
@@ -975,7 +982,7 @@ async fn a_new_static_website_whose_endpoint_is_not_the_issuer_stops_before_uplo
     .await;
     let step = test.step();
 
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert!(
         plan.changes[0]
             .summary
@@ -983,7 +990,7 @@ async fn a_new_static_website_whose_endpoint_is_not_the_issuer_stops_before_uplo
         "the plan says the host is Azure's to choose: {}",
         plan.changes[0].summary
     );
-    let error = step.apply(&plan).await.unwrap_err();
+    let error = step.apply(&plan, &Facts::new()).await.unwrap_err();
     assert!(
         error
             .message

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use kube::api::{Patch, PatchParams};
-use kwif::engine::{Status, Step};
+use kwif::engine::{Facts, Status, Step};
 use kwif::hosting::nginx::{DOCUMENTS_DIR, PORT};
 use kwif::hosting::{KeySource, NginxPublisher, NginxSite, Publisher};
 use kwif::oidc::AZURE_AUDIENCE;
@@ -178,7 +178,9 @@ async fn the_generated_config_served_by_real_nginx_passes_the_doctor_and_serves_
     .await
     .trusting(pki.ca_file());
     let step = test.step();
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
     let config = test.config_map_data("oidc-nginx")["nginx.conf"]
         .as_str()
         .unwrap()
@@ -207,7 +209,7 @@ async fn the_generated_config_served_by_real_nginx_passes_the_doctor_and_serves_
         ["ISSUER_PRIVATE_ADDRESS"],
         "only the loopback warning"
     );
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
 
     let client = http_client(&pki.ca_file());
@@ -262,7 +264,7 @@ async fn applying_to_the_sandbox_creates_every_object_as_specified_and_a_rerun_p
     )
     .await;
     let step = test.step();
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let targets: Vec<&str> = plan
         .changes
         .iter()
@@ -284,7 +286,7 @@ async fn applying_to_the_sandbox_creates_every_object_as_specified_and_a_rerun_p
             .iter()
             .all(|change| change.summary.starts_with("create ") && change.manifest.is_some())
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
 
     let labels = json!({"app.kubernetes.io/name": "oidc-issuer", "app.kubernetes.io/part-of": "kwif", "app.kubernetes.io/managed-by": "kwif"});
     let selector =
@@ -451,7 +453,7 @@ async fn applying_to_the_sandbox_creates_every_object_as_specified_and_a_rerun_p
     );
 
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 }
@@ -460,7 +462,9 @@ async fn applying_to_the_sandbox_creates_every_object_as_specified_and_a_rerun_p
 async fn after_a_key_rotation_only_the_documents_and_the_rollout_change_and_user_labels_survive() {
     let test = NginxTest::start("https://oidc.example.com", Some("letsencrypt-prod")).await;
     let step = test.step();
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
     let deployments = kwif::kube::dynamic_api(
         &test.client,
         &kwif::kube::api_resource("apps", "v1", "Deployment"),
@@ -477,7 +481,7 @@ async fn after_a_key_rotation_only_the_documents_and_the_rollout_change_and_user
         .unwrap();
 
     let new_kid = test.sandbox.rotate_signing_key().unwrap();
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let targets: Vec<&str> = plan
         .changes
         .iter()
@@ -495,7 +499,7 @@ async fn after_a_key_rotation_only_the_documents_and_the_rollout_change_and_user
         "{}",
         plan.changes[0].diff()
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
 
     let jwks: Value = serde_json::from_str(
         test.config_map_data("oidc-documents")["jwks"]
@@ -521,7 +525,7 @@ async fn after_a_key_rotation_only_the_documents_and_the_rollout_change_and_user
         config.contains("location = \"/.well-known/openid-configuration\" {"),
         "a root issuer: {config}"
     );
-    assert!(step.plan().await.unwrap().is_empty());
+    assert!(step.plan(&Facts::new()).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -529,7 +533,9 @@ async fn without_a_cluster_issuer_the_ingress_has_no_cert_manager_annotation_and
  {
     let test = NginxTest::start("https://oidc.example.com/cluster1", None).await;
     let step = test.step();
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
     let ingress = test.object("networking.k8s.io/v1", "Ingress", "oidc-issuer");
     assert!(
         ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].is_null(),

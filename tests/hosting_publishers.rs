@@ -5,7 +5,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use kwif::engine::{Check, Status, Step};
+use kwif::engine::{Check, Facts, Status, Step};
 use kwif::hosting::{ApiServerPublisher, DirectoryPublisher, KeySource, Publisher};
 use kwif::oidc::fetch::Fetcher;
 use kwif::oidc::issuer::IssuerUrl;
@@ -61,7 +61,7 @@ async fn the_directory_publisher_writes_the_exact_tree_that_a_static_host_serves
     let issuer = format!("{}/cluster1", site.origin());
     let step = directory_step(&site.root, &issuer, &[PathBuf::from(nginx.ca_file())]);
 
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     let root = site.root.display().to_string();
     let targets: Vec<String> = plan
         .changes
@@ -76,7 +76,7 @@ async fn the_directory_publisher_writes_the_exact_tree_that_a_static_host_serves
             "ROOT/README.md"
         ]
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
 
     assert_eq!(
         tree(&site.root),
@@ -125,16 +125,16 @@ async fn the_directory_publisher_writes_the_exact_tree_that_a_static_host_serves
         );
     }
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
     assert_eq!(codes(&check), ["ISSUER_PRIVATE_ADDRESS"]);
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 
     std::fs::write(site.root.join("cluster1/openid/v1/jwks"), "{\"keys\":[]}").unwrap();
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Error, "{check:?}");
     assert_eq!(
         codes(&check)
@@ -154,7 +154,9 @@ async fn the_directory_publisher_writes_the_exact_tree_that_a_static_host_serves
 async fn a_root_issuer_puts_the_documents_at_the_top_of_the_tree() {
     let root = tempfile::tempdir().unwrap();
     let step = directory_step(root.path(), "https://oidc.example.com/", &[]);
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
     assert_eq!(
         tree(root.path()),
         [
@@ -213,7 +215,7 @@ async fn the_apiserver_publisher_binds_the_discovery_role_to_unauthenticated_use
  {
     let (sandbox, _dir, ca_file) = apiserver_sandbox(Distribution::Kubeadm).await;
     let step = apiserver_step(&sandbox, &ca_file).await;
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Error, "{check:?}");
     assert!(
         codes(&check).contains(&"DISCOVERY_HTTP_STATUS"),
@@ -224,13 +226,13 @@ async fn the_apiserver_publisher_binds_the_discovery_role_to_unauthenticated_use
         "{check:?}"
     );
 
-    let plan = step.plan().await.unwrap();
+    let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(plan.changes.len(), 1);
     assert_eq!(
         plan.changes[0].target,
         "ClusterRoleBinding kwif-service-account-issuer-discovery"
     );
-    step.apply(&plan).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
     let binding = sandbox
         .object(
             "rbac.authorization.k8s.io/v1",
@@ -248,7 +250,7 @@ async fn the_apiserver_publisher_binds_the_discovery_role_to_unauthenticated_use
         json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:unauthenticated"}])
     );
 
-    let check = step.check().await;
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
     assert_eq!(
         codes(&check),
@@ -268,7 +270,7 @@ async fn the_apiserver_publisher_binds_the_discovery_role_to_unauthenticated_use
         );
     }
     assert!(
-        step.plan().await.unwrap().is_empty(),
+        step.plan(&Facts::new()).await.unwrap().is_empty(),
         "a rerun plans nothing"
     );
 }
@@ -277,8 +279,10 @@ async fn the_apiserver_publisher_binds_the_discovery_role_to_unauthenticated_use
 async fn on_k3s_the_binding_alone_does_not_open_the_documents_as_the_warning_says() {
     let (sandbox, _dir, ca_file) = apiserver_sandbox(Distribution::K3s).await;
     let step = apiserver_step(&sandbox, &ca_file).await;
-    step.apply(&step.plan().await.unwrap()).await.unwrap();
-    let check = step.check().await;
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
+    let check = step.check(&Facts::new()).await;
     assert_eq!(check.status, Status::Error, "{check:?}");
     assert!(
         codes(&check).contains(&"DISCOVERY_HTTP_STATUS"),

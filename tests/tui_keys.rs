@@ -12,7 +12,7 @@ use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use futures::StreamExt;
-use kwif::engine::{Check, Status, Step, StepId};
+use kwif::engine::{Check, Facts, Status, Step, StepId};
 use kwif::profile::Profile;
 use kwif::tui::{Action, App, Effect, Focus, State, WizardConfig, update};
 use proptest::prelude::*;
@@ -157,8 +157,9 @@ fn a_click_selects_a_step() {
 #[test]
 fn results_of_an_older_check_are_dropped() {
     let mut state = drifted().with_selected(StepId::Issuer);
+    // A re-check looks up the facts again (Refresh), then checks.
     let generation = |effects: Vec<Effect>| match effects.as_slice() {
-        [Effect::Check { generation, .. }] => *generation,
+        [Effect::Refresh, Effect::Check { generation, .. }] => *generation,
         other => panic!("{other:?}"),
     };
     let first = generation(update(&mut state, char_key('c')));
@@ -331,7 +332,7 @@ impl Step for Verify {
     fn id(&self) -> StepId {
         StepId::Verify
     }
-    fn check(&self) -> kwif::engine::StepFuture<'_, Check> {
+    fn check<'a>(&'a self, _facts: &'a Facts) -> kwif::engine::StepFuture<'a, Check> {
         Box::pin(async move {
             if self.0.apply_count() > 0 {
                 Check::ok()
@@ -340,9 +341,10 @@ impl Step for Verify {
             }
         })
     }
-    fn plan(
-        &self,
-    ) -> kwif::engine::StepFuture<'_, Result<kwif::engine::Plan, kwif::engine::StepError>> {
+    fn plan<'a>(
+        &'a self,
+        _facts: &'a Facts,
+    ) -> kwif::engine::StepFuture<'a, Result<kwif::engine::Plan, kwif::engine::StepError>> {
         Box::pin(async move {
             match self.0.apply_count() {
                 0 => Err(kwif::engine::StepError::new(
@@ -359,8 +361,9 @@ impl Step for Verify {
     fn apply<'a>(
         &'a self,
         _plan: &'a kwif::engine::Plan,
-    ) -> kwif::engine::StepFuture<'a, Result<(), kwif::engine::StepError>> {
-        Box::pin(async move { Ok(()) })
+        _facts: &'a Facts,
+    ) -> kwif::engine::StepFuture<'a, Result<Facts, kwif::engine::StepError>> {
+        Box::pin(async move { Ok(Facts::new()) })
     }
 }
 
@@ -759,4 +762,79 @@ proptest! {
         };
         let _ = draw(&state, width, height);
     }
+}
+
+/// Like the real identity step: applying it creates the identity, whose ids it hands on.
+struct CreatesIdentity(Arc<Toy>);
+
+const CREATED: kwif::azure::identity_client::IdentityIds =
+    kwif::azure::identity_client::IdentityIds {
+        client_id: uuid::Uuid::from_u128(0x1111_1111_1111_1111_1111_1111_1111_1111),
+        principal_id: uuid::Uuid::from_u128(0x2222_2222_2222_2222_2222_2222_2222_2222),
+        tenant_id: uuid::Uuid::from_u128(0x3333_3333_3333_3333_3333_3333_3333_3333),
+    };
+
+impl Step for CreatesIdentity {
+    fn id(&self) -> StepId {
+        StepId::Identity
+    }
+    fn check<'a>(&'a self, facts: &'a Facts) -> kwif::engine::StepFuture<'a, Check> {
+        self.0.check(facts)
+    }
+    fn plan<'a>(
+        &'a self,
+        facts: &'a Facts,
+    ) -> kwif::engine::StepFuture<'a, Result<kwif::engine::Plan, kwif::engine::StepError>> {
+        self.0.plan(facts)
+    }
+    fn apply<'a>(
+        &'a self,
+        plan: &'a kwif::engine::Plan,
+        facts: &'a Facts,
+    ) -> kwif::engine::StepFuture<'a, Result<Facts, kwif::engine::StepError>> {
+        Box::pin(async move {
+            self.0.apply(plan, facts).await?;
+            let name = Profile::example().identity.name.as_str().to_string();
+            Ok(Facts::new().with(
+                kwif::steps::identity::KnownIdentities::default()
+                    .with(name, kwif::steps::identity::IdentityLookup::Exists(CREATED)),
+            ))
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_wizard_saves_the_ids_an_apply_learned_into_the_profile_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kwif.yaml");
+    std::fs::write(&path, Profile::example().to_yaml()).unwrap();
+    let identity = Arc::new(Toy::new(StepId::Identity));
+    let mut steps: Vec<Arc<dyn Step>> = vec![Arc::new(CreatesIdentity(identity.clone()))];
+    steps.extend(
+        [StepId::Federation, StepId::Workload]
+            .into_iter()
+            .map(|id| Arc::new(Toy::applied(id)) as Arc<dyn Step>),
+    );
+    let mut app = App::new(steps, with_profile(Some(path.clone())));
+    app.start();
+    app.settle().await;
+    assert_eq!(app.state().selected_step(), Some(StepId::Identity));
+    for action in [char_key('a'), char_key('y')] {
+        app.handle(action);
+        tokio::time::timeout(Duration::from_secs(10), app.settle())
+            .await
+            .expect("the app settles");
+    }
+    assert_eq!(identity.apply_count(), 1);
+    let saved = Profile::load(&path).unwrap();
+    assert_eq!(saved.identity.client_id, Some(CREATED.client_id));
+    assert_eq!(saved.identity.principal_id, Some(CREATED.principal_id));
+    assert_eq!(saved.azure.tenant, Some(CREATED.tenant_id));
+    assert_eq!(
+        app.state()
+            .profile()
+            .and_then(|profile| profile.identity.client_id),
+        Some(CREATED.client_id),
+        "the inputs pane shows them too"
+    );
 }

@@ -86,6 +86,23 @@ fn login_hint(choice: CredentialChoice) -> &'static str {
     }
 }
 
+/// A service principal's tenant, client id and secret. Debug never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServicePrincipalSecret {
+    pub tenant: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl fmt::Debug for ServicePrincipalSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServicePrincipalSecret")
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A credential could not give a token, or could not be set up.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{credential}: {reason}")]
@@ -193,13 +210,32 @@ impl AzureCredential {
         let client_id = variable("AZURE_CLIENT_ID").ok_or_else(|| missing("AZURE_CLIENT_ID"))?;
         let secret =
             variable("AZURE_CLIENT_SECRET").ok_or_else(|| missing("AZURE_CLIENT_SECRET"))?;
+        AzureCredential::service_principal_secret(
+            cloud,
+            &ServicePrincipalSecret {
+                tenant,
+                client_id,
+                secret,
+            },
+            transport,
+        )
+    }
+
+    /// A service principal's secret given in full (the sandbox's login), not read from variables.
+    pub fn service_principal_secret(
+        cloud: &AzureCloud,
+        login: &ServicePrincipalSecret,
+        transport: &Arc<RetryingTransport>,
+    ) -> Result<AzureCredential, CredentialError> {
+        let choice = CredentialChoice::ClientSecret;
+        let label = "service principal secret (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)";
         let options = azure_identity::ClientSecretCredentialOptions {
             client_options: transport.client_options(cloud.configuration()),
         };
         let credential = azure_identity::ClientSecretCredential::new(
-            &tenant,
-            client_id,
-            Secret::new(secret),
+            &login.tenant,
+            login.client_id.clone(),
+            Secret::new(login.secret.clone()),
             Some(options),
         )
         .map_err(|error| setup_error(label, choice, error))?;

@@ -8,12 +8,21 @@ use uuid::Uuid;
 
 use crate::azure::arm::ArmClient;
 use crate::azure::cloud::AzureCloud;
-use crate::azure::credential::{self, AzureCredential, CredentialChoice};
+use crate::azure::credential::{self, AzureCredential, CredentialChoice, ServicePrincipalSecret};
 use crate::azure::error::AzureError;
 use crate::azure::identity_client::IdentityClient;
 use crate::azure::retry::RetryPolicy;
 use crate::azure::token_exchange::TokenExchange;
 use crate::azure::transport::RetryingTransport;
+
+/// How kwif logs in to Azure.
+#[derive(Clone, Debug)]
+pub enum AzureLogin {
+    /// What this machine offers: `AZURE_*` variables or the Azure CLI login, as the choice says.
+    Ambient(CredentialChoice),
+    /// A service principal's secret given in full (the sandbox's).
+    ServicePrincipal(ServicePrincipalSecret),
+}
 
 /// The Azure side of one kwif run.
 #[derive(Clone, Debug)]
@@ -26,17 +35,24 @@ pub struct AzureSession {
 
 impl AzureSession {
     /// For the profile's Azure block: its cloud, its tenant and subscription (else the Azure
-    /// CLI's defaults), the credential `choice` names, and CAs from `SSL_CERT_FILE` plus `extra_ca_pems`.
+    /// CLI's defaults), the `login`, and CAs from `SSL_CERT_FILE` plus `extra_ca_pems`.
     pub async fn connect(
         azure: &crate::profile::Azure,
-        choice: CredentialChoice,
+        login: &AzureLogin,
         extra_ca_pems: &[String],
     ) -> Result<AzureSession, AzureError> {
         let cloud = AzureCloud::from_profile(&azure.cloud);
         let transport = transport(extra_ca_pems, RetryPolicy::default())?;
         let (tenant, subscription) =
             credential::resolve_tenant_and_subscription(azure.tenant, azure.subscription).await?;
-        let credential = AzureCredential::new(choice, &cloud, Some(tenant), &transport)?;
+        let credential = match login {
+            AzureLogin::Ambient(choice) => {
+                AzureCredential::new(*choice, &cloud, Some(tenant), &transport)?
+            }
+            AzureLogin::ServicePrincipal(secret) => {
+                AzureCredential::service_principal_secret(&cloud, secret, &transport)?
+            }
+        };
         Ok(AzureSession::assemble(
             cloud,
             credential,

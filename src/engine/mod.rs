@@ -2,12 +2,14 @@
 //! runner that checks steps concurrently and applies them in order, and the report renderers.
 //! The engine knows nothing of terminals, HTTP, Kubernetes or Azure.
 
+pub mod facts;
 pub mod finding;
 pub mod render;
 pub mod runner;
 pub mod status;
 pub mod step;
 
+pub use facts::Facts;
 pub use finding::{Finding, Severity};
 pub use runner::{ApplyOutcome, Report, Runner, StepReport};
 pub use status::Status;

@@ -1,10 +1,12 @@
 //! Runs steps: checks them concurrently (bounded), applies them one after another in wizard
 //! order, and checks everything again afterwards so the user sees the result, not a promise.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::{Check, Plan, Status, Step, StepError, StepId};
+use super::{Check, Facts, Plan, Status, Step, StepError, StepId};
 
 /// How many checks run at once; enough to hide network latency without flooding an API server.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -54,15 +56,34 @@ pub struct ApplyOutcome {
 }
 
 pub struct Runner {
-    steps: Vec<Box<dyn Step>>,
+    steps: Vec<Arc<dyn Step>>,
+    /// The steps this run checks, plans and applies (all when empty); every step still
+    /// resolves its facts, so `--step workload` knows the identity's ids.
+    only: Vec<StepId>,
     concurrency: usize,
+    /// The facts of the current round, resolved once before its checks and reused until an
+    /// apply or [`Runner::refresh`].
+    resolved: Mutex<Option<Facts>>,
+    /// Held while resolving, so that concurrent callers wait for one resolution.
+    resolving: tokio::sync::Mutex<()>,
+    /// What applies of this run learned (a created identity's ids, a credential write's time).
+    learned: Mutex<Facts>,
 }
 
 impl Runner {
     pub fn new(steps: Vec<Box<dyn Step>>) -> Runner {
+        Runner::shared(steps.into_iter().map(Arc::from).collect())
+    }
+
+    /// Over steps a front end also holds (the wizard).
+    pub fn shared(steps: Vec<Arc<dyn Step>>) -> Runner {
         Runner {
             steps,
+            only: Vec::new(),
             concurrency: DEFAULT_CONCURRENCY,
+            resolved: Mutex::new(None),
+            resolving: tokio::sync::Mutex::new(()),
+            learned: Mutex::new(Facts::new()),
         }
     }
 
@@ -73,25 +94,92 @@ impl Runner {
 
     /// Only the steps whose id is in `only` (all when empty), in their original order.
     pub fn select(mut self, only: &[StepId]) -> Runner {
-        if !only.is_empty() {
-            self.steps.retain(|step| only.contains(&step.id()));
-        }
+        self.only = only.to_vec();
         self
     }
 
-    /// The steps themselves, e.g. for a front end that runs them one by one.
-    pub fn into_steps(self) -> Vec<Box<dyn Step>> {
+    /// The steps themselves, e.g. for a front end that builds its own runner over them.
+    pub fn into_steps(self) -> Vec<Arc<dyn Step>> {
         self.steps
     }
 
+    /// The selected steps, in wizard order.
+    fn selected(&self) -> impl Iterator<Item = &Arc<dyn Step>> {
+        self.steps
+            .iter()
+            .filter(|step| self.only.is_empty() || self.only.contains(&step.id()))
+    }
+
     pub fn step_ids(&self) -> Vec<StepId> {
-        self.steps.iter().map(|step| step.id()).collect()
+        self.selected().map(|step| step.id()).collect()
+    }
+
+    fn step(&self, id: StepId) -> Option<&Arc<dyn Step>> {
+        self.selected().find(|step| step.id() == id)
+    }
+
+    /// The facts every step's check, plan and apply gets: each step's `resolve`, run
+    /// concurrently once per round, with what this run's applies learned on top.
+    pub async fn facts(&self) -> Facts {
+        if let Some(facts) = self.resolved() {
+            return facts;
+        }
+        let _resolving = self.resolving.lock().await;
+        if let Some(facts) = self.resolved() {
+            return facts;
+        }
+        // A plain loop, not a closure: a closure over `&Arc<dyn Step>` would make this future's
+        // Send-ness depend on a higher-ranked lifetime the compiler cannot prove in spawned tasks.
+        let mut resolving = Vec::with_capacity(self.steps.len());
+        for step in &self.steps {
+            resolving.push(step.resolve());
+        }
+        let parts: Vec<Facts> = futures::stream::iter(resolving)
+            .buffered(self.concurrency)
+            .collect()
+            .await;
+        let mut facts = Facts::new();
+        for part in parts {
+            facts.merge(part);
+        }
+        facts.merge(self.learned());
+        *self.resolved.lock().unwrap_or_else(PoisonError::into_inner) = Some(facts.clone());
+        facts
+    }
+
+    fn resolved(&self) -> Option<Facts> {
+        self.resolved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets the resolved facts, so the next check looks again (the wizard's re-check).
+    pub fn refresh(&self) {
+        *self.resolved.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// What this run's applies learned; the front ends save the identity's ids from it.
+    pub fn learned(&self) -> Facts {
+        self.learned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Checks one step; `None` when it is not part of this run.
+    pub async fn check(&self, id: StepId) -> Option<Check> {
+        let step = self.step(id)?;
+        let facts = self.facts().await;
+        Some(step.check(&facts).await)
     }
 
     /// Checks every step concurrently; the report lists them in wizard order.
     pub async fn check_all(&self) -> Report {
-        let checks: Vec<(StepId, Check)> = futures::stream::iter(&self.steps)
-            .map(|step| async move { (step.id(), step.check().await) })
+        let facts = self.facts().await;
+        let facts = &facts;
+        let checks: Vec<(StepId, Check)> = futures::stream::iter(self.selected())
+            .map(|step| async move { (step.id(), step.check(facts).await) })
             .buffered(self.concurrency)
             .collect()
             .await;
@@ -106,13 +194,41 @@ impl Runner {
         Report { steps }
     }
 
+    /// Plans one step; `None` when it is not part of this run.
+    pub async fn plan(&self, id: StepId) -> Option<Result<Plan, StepError>> {
+        let step = self.step(id)?;
+        let facts = self.facts().await;
+        Some(step.plan(&facts).await)
+    }
+
     /// Plans every step in order; a step that cannot plan is reported, not skipped silently.
     pub async fn plan_all(&self) -> Vec<(StepId, Result<Plan, StepError>)> {
+        let facts = self.facts().await;
         let mut plans = Vec::with_capacity(self.steps.len());
-        for step in &self.steps {
-            plans.push((step.id(), step.plan().await));
+        for step in self.selected() {
+            plans.push((step.id(), step.plan(&facts).await));
         }
         plans
+    }
+
+    /// Applies one confirmed plan; what the step learned reaches every later call.
+    pub async fn apply(&self, plan: &Plan) -> Result<(), StepError> {
+        let step = self.step(plan.step).ok_or_else(|| {
+            StepError::new(
+                format!("the {} step is not part of this run", plan.step),
+                "restart kwif",
+            )
+        })?;
+        let facts = self.facts().await;
+        let result = step.apply(plan, &facts).await;
+        // Even a failed apply may have changed what exists (an identity made before a role failed).
+        self.refresh();
+        let learned = result?;
+        self.learned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .merge(learned);
+        Ok(())
     }
 
     /// Plans and applies each step in wizard order, asking `confirm` before every non-empty
@@ -126,8 +242,10 @@ impl Runner {
             failed: None,
             report: Report::default(),
         };
-        for step in &self.steps {
-            let plan = match step.plan().await {
+        self.refresh();
+        for step in self.selected() {
+            let facts = self.facts().await;
+            let plan = match step.plan(&facts).await {
                 Ok(plan) => plan,
                 Err(error) => {
                     outcome.failed = Some((step.id(), error));
@@ -141,12 +259,13 @@ impl Runner {
                 outcome.declined = Some(step.id());
                 break;
             }
-            if let Err(error) = step.apply(&plan).await {
+            if let Err(error) = self.apply(&plan).await {
                 outcome.failed = Some((step.id(), error));
                 break;
             }
             outcome.applied.push(step.id());
         }
+        self.refresh();
         outcome.report = self.check_all().await;
         outcome
     }
@@ -189,7 +308,7 @@ mod tests {
         fn id(&self) -> StepId {
             self.id
         }
-        fn check(&self) -> StepFuture<'_, Check> {
+        fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
             Box::pin(async move {
                 self.log
                     .lock()
@@ -210,7 +329,7 @@ mod tests {
                 }
             })
         }
-        fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+        fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
             Box::pin(async move {
                 let changes = if *self.applied.lock().unwrap() {
                     vec![]
@@ -223,14 +342,18 @@ mod tests {
                 })
             })
         }
-        fn apply<'a>(&'a self, _plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+        fn apply<'a>(
+            &'a self,
+            _plan: &'a Plan,
+            _facts: &'a Facts,
+        ) -> StepFuture<'a, Result<Facts, StepError>> {
             Box::pin(async move {
                 self.log.lock().unwrap().push(format!("apply {}", self.id));
                 if self.fails {
                     return Err(StepError::new("toy failure", "do not fail"));
                 }
                 *self.applied.lock().unwrap() = true;
-                Ok(())
+                Ok(Facts::new())
             })
         }
     }
@@ -328,6 +451,152 @@ mod tests {
         ])
         .select(&[StepId::Verify]);
         assert_eq!(runner.step_ids(), [StepId::Verify]);
+    }
+
+    /// What a learner step tells a reader step: its name, as a fact.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Learned(&'static str);
+
+    /// Resolves a fact after `resolve_ms`, and learns another by applying.
+    struct Learner {
+        resolve_ms: u64,
+        check_ms: u64,
+    }
+
+    impl Step for Learner {
+        fn id(&self) -> StepId {
+            StepId::Identity
+        }
+        fn resolve(&self) -> StepFuture<'_, Facts> {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(self.resolve_ms)).await;
+                Facts::new().with(Learned("resolved"))
+            })
+        }
+        fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(self.check_ms)).await;
+                Check::ok()
+            })
+        }
+        fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+            Box::pin(async move {
+                Ok(Plan {
+                    step: StepId::Identity,
+                    changes: vec![Change::new("identity", "create", "", "x\n")],
+                })
+            })
+        }
+        fn apply<'a>(
+            &'a self,
+            _plan: &'a Plan,
+            _facts: &'a Facts,
+        ) -> StepFuture<'a, Result<Facts, StepError>> {
+            Box::pin(async move { Ok(Facts::new().with(Learned("applied"))) })
+        }
+    }
+
+    /// Its verdict depends only on the facts it is given; it plans whatever it last saw.
+    struct Reader {
+        check_ms: u64,
+        seen: Mutex<Vec<Option<Learned>>>,
+    }
+
+    impl Step for Reader {
+        fn id(&self) -> StepId {
+            StepId::Workload
+        }
+        fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(self.check_ms)).await;
+                match facts.get::<Learned>() {
+                    Some(_) => Check::ok(),
+                    None => Check::from_findings(
+                        vec![Finding::warning("UNKNOWN", "no id yet", "apply")],
+                        true,
+                    ),
+                }
+            })
+        }
+        fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+            Box::pin(async move {
+                self.seen
+                    .lock()
+                    .unwrap()
+                    .push(facts.get::<Learned>().cloned());
+                Ok(Plan {
+                    step: StepId::Workload,
+                    changes: Vec::new(),
+                })
+            })
+        }
+        fn apply<'a>(
+            &'a self,
+            _plan: &'a Plan,
+            _facts: &'a Facts,
+        ) -> StepFuture<'a, Result<Facts, StepError>> {
+            Box::pin(async move { Ok(Facts::new()) })
+        }
+    }
+
+    fn reader(check_ms: u64) -> Arc<Reader> {
+        Arc::new(Reader {
+            check_ms,
+            seen: Mutex::new(Vec::new()),
+        })
+    }
+
+    #[tokio::test]
+    async fn verdicts_do_not_depend_on_which_check_finishes_first() {
+        // The learner's check finishes first in one run and last in the other; its resolve is
+        // slow in both. The reader sees the resolved fact either way.
+        for (learner_ms, reader_ms) in [(1, 40), (40, 1)] {
+            let learner: Arc<dyn Step> = Arc::new(Learner {
+                resolve_ms: 20,
+                check_ms: learner_ms,
+            });
+            let read: Arc<dyn Step> = reader(reader_ms);
+            let report = Runner::shared(vec![learner, read]).check_all().await;
+            assert!(
+                report.steps.iter().all(|step| step.status == Status::Ok),
+                "learner {learner_ms} ms, reader {reader_ms} ms: {report:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn what_an_apply_learns_reaches_the_later_steps_and_the_front_end() {
+        let read = reader(0);
+        let runner = Runner::shared(vec![
+            Arc::new(Learner {
+                resolve_ms: 0,
+                check_ms: 0,
+            }),
+            read.clone(),
+        ]);
+        let outcome = runner.apply_all(|_| true).await;
+        assert_eq!(outcome.applied, [StepId::Identity]);
+        assert_eq!(
+            read.seen.lock().unwrap().as_slice(),
+            [Some(Learned("applied"))]
+        );
+        assert_eq!(runner.learned().get::<Learned>(), Some(&Learned("applied")));
+    }
+
+    #[tokio::test]
+    async fn a_selected_run_still_resolves_every_step() {
+        let read = reader(0);
+        let runner = Runner::shared(vec![
+            Arc::new(Learner {
+                resolve_ms: 0,
+                check_ms: 0,
+            }),
+            read.clone(),
+        ])
+        .select(&[StepId::Workload]);
+        let report = runner.check_all().await;
+        assert_eq!(report.steps.len(), 1);
+        assert_eq!(report.steps[0].status, Status::Ok);
     }
 
     #[test]

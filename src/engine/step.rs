@@ -8,7 +8,7 @@ use std::pin::Pin;
 
 use serde::Serialize;
 
-use super::{Finding, Severity, Status};
+use super::{Facts, Finding, Severity, Status};
 
 /// The six steps, in wizard order (DESIGN.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -182,9 +182,21 @@ impl StepError {
 pub type StepFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A setup step. `check` must not change anything; `apply` must be safe to run again.
+///
+/// What a step learns that later steps need travels as [`Facts`]: `resolve` (read-only) runs
+/// before any check, plan or apply; every call gets the facts known at its start; an apply
+/// returns what it learned (a created identity's ids), which the engine passes on.
 pub trait Step: Send + Sync {
     fn id(&self) -> StepId;
-    fn check(&self) -> StepFuture<'_, Check>;
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>>;
-    fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>>;
+    /// Read-only lookups whose results other steps need. Most steps learn nothing up front.
+    fn resolve(&self) -> StepFuture<'_, Facts> {
+        Box::pin(async { Facts::new() })
+    }
+    fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check>;
+    fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>>;
+    fn apply<'a>(
+        &'a self,
+        plan: &'a Plan,
+        facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>>;
 }

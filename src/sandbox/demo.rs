@@ -22,7 +22,7 @@ use crate::oidc::fetch::Fetcher;
 use crate::profile::Profile;
 use crate::steps::federation::FederationStep;
 use crate::steps::hosting::HostingStep;
-use crate::steps::identity::{IdentityState, IdentityStep};
+use crate::steps::identity::IdentityStep;
 use crate::steps::issuer::{IssuerStep, LocalNode, NodeFiles};
 use crate::steps::verify::VerifyStep;
 use crate::steps::workload::{FederationIds, WorkloadStep};
@@ -63,7 +63,6 @@ pub struct Demo {
     azure: AzureSandbox,
     host: StaticHost,
     node: Arc<DemoNode>,
-    identity: IdentityState,
     ca_file: PathBuf,
     _workspace: tempfile::TempDir,
 }
@@ -148,7 +147,6 @@ impl Demo {
             issuers: vec![issuer.clone(), default_issuer],
             jwks_uri: format!("{issuer}/openid/v1/jwks"),
         });
-        let identity = IdentityState::from_profile(&profile);
         let demo = Demo {
             scenario,
             profile,
@@ -157,7 +155,6 @@ impl Demo {
             azure,
             host,
             node,
-            identity,
             ca_file,
             _workspace: workspace,
         };
@@ -193,28 +190,16 @@ impl Demo {
                 publisher,
                 fetcher.clone(),
             )),
-            Box::new(
-                IdentityStep::from_profile(&session, &self.profile, self.identity.clone())
-                    .map_err(azure)?,
-            ),
-            Box::new(
-                FederationStep::from_profile(&session, &self.profile, self.identity.clone())
-                    .map_err(azure)?,
-            ),
+            Box::new(IdentityStep::from_profile(&session, &self.profile).map_err(azure)?),
+            Box::new(FederationStep::from_profile(&session, &self.profile).map_err(azure)?),
             Box::new(
                 WorkloadStep::new(client.clone(), self.profile.workloads.clone(), ids)
-                    .with_identity_state(self.identity.clone())
+                    .with_identity(self.profile.identity.name.as_str())
                     .with_rollout_timeout(Duration::from_secs(20)),
             ),
             Box::new(
-                VerifyStep::from_profile(
-                    &session,
-                    client,
-                    &self.profile,
-                    self.identity.clone(),
-                    Some(fetcher),
-                )
-                .map_err(azure)?,
+                VerifyStep::from_profile(&session, client, &self.profile, Some(fetcher))
+                    .map_err(azure)?,
             ),
         ])
     }

@@ -2,16 +2,16 @@
 //! the issuer copied byte for byte from the profile, subject `system:serviceaccount:NS:SA` and
 //! audience `api://AzureADTokenExchange`. Near misses are corrected; writes go one at a time.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::azure::error::AzureError;
 use crate::azure::identity_client::{FederatedCredential, IdentityClient, IdentityRef};
 use crate::azure::session::AzureSession;
-use crate::engine::{Change, Check, Finding, Plan, Step, StepError, StepFuture, StepId};
+use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::oidc::AZURE_AUDIENCE;
 use crate::oidc::issuer::{IssuerUrl, describe_difference};
 use crate::profile::{MAX_FEDERATED_CREDENTIALS, Profile, Workload};
-use crate::steps::identity::{IdentityState, identity_ref};
+use crate::steps::identity::identity_ref;
 
 /// Concurrent writes on one identity answer 409 (azure.md §3); another writer may be busy.
 const CONFLICT_RETRIES: u32 = 5;
@@ -202,21 +202,23 @@ pub struct FederationStep {
     identities: IdentityClient,
     identity: IdentityRef,
     desired: Vec<FederatedCredential>,
-    state: IdentityState,
 }
+
+/// When this run last wrote a federated credential: the token exchange may fail with
+/// AADSTS70021 for minutes afterwards (azure.md §3), so verify waits instead of failing.
+#[derive(Clone, Copy, Debug)]
+pub struct CredentialWritten(pub Instant);
 
 impl FederationStep {
     pub fn new(
         identities: IdentityClient,
         identity: IdentityRef,
         desired: Vec<FederatedCredential>,
-        state: IdentityState,
     ) -> FederationStep {
         FederationStep {
             identities,
             identity,
             desired,
-            state,
         }
     }
 
@@ -224,13 +226,11 @@ impl FederationStep {
     pub fn from_profile(
         session: &AzureSession,
         profile: &Profile,
-        state: IdentityState,
     ) -> Result<FederationStep, AzureError> {
         Ok(FederationStep::new(
             session.identity_client()?,
             identity_ref(session, profile),
             desired_credentials(&profile.issuer, &profile.workloads),
-            state,
         ))
     }
 
@@ -371,12 +371,7 @@ impl FederationStep {
                     attempt += 1;
                     tokio::time::sleep(CONFLICT_DELAY * attempt).await;
                 }
-                other => {
-                    if other.is_ok() {
-                        self.state.note_credential_written();
-                    }
-                    return other;
-                }
+                other => return other,
             }
         }
     }
@@ -418,7 +413,7 @@ impl Step for FederationStep {
         StepId::Federation
     }
 
-    fn check(&self) -> StepFuture<'_, Check> {
+    fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
             match self.existing().await {
                 Ok(existing) => {
@@ -432,7 +427,7 @@ impl Step for FederationStep {
         })
     }
 
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
             let existing = self
                 .existing()
@@ -452,7 +447,11 @@ impl Step for FederationStep {
         })
     }
 
-    fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+    fn apply<'a>(
+        &'a self,
+        plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
             let existing = self
                 .existing()
@@ -474,12 +473,14 @@ impl Step for FederationStep {
                 })
                 .collect();
             // One write at a time: parallel writes on one identity answer 409 (azure.md §3).
+            let mut learned = Facts::new();
             for action in ordered(existing.len(), planned) {
                 self.write(&action)
                     .await
                     .map_err(|error| error.to_step_error())?;
+                learned.insert(CredentialWritten(Instant::now()));
             }
-            Ok(())
+            Ok(learned)
         })
     }
 }

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::azure::session::AzureSession;
 use crate::azure::storage_account::StorageAccountClient;
-use crate::engine::{Check, Finding, Plan, Step, StepError, StepFuture, StepId};
+use crate::engine::{Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::hosting::documents::{compare_keys, jwk_entries, keys_to_publish};
 use crate::hosting::storage_account::ManagedAccount;
 use crate::hosting::{
@@ -257,7 +257,7 @@ impl Step for HostingStep {
         StepId::Hosting
     }
 
-    fn check(&self) -> StepFuture<'_, Check> {
+    fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
             let (mut findings, public_keys, cluster_keys, published) = tokio::join!(
                 self.doctor_findings(),
@@ -304,7 +304,7 @@ impl Step for HostingStep {
         })
     }
 
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
             let (documents, _) = self
                 .documents()
@@ -322,10 +322,14 @@ impl Step for HostingStep {
         })
     }
 
-    fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+    fn apply<'a>(
+        &'a self,
+        plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
             if plan.is_empty() {
-                return Ok(());
+                return Ok(Facts::new());
             }
             // Read again: a key the cluster gained since the plan is published too, none is lost.
             let (documents, _) = self
@@ -335,6 +339,7 @@ impl Step for HostingStep {
             self.publisher
                 .publish(&documents)
                 .await
+                .map(|()| Facts::new())
                 .map_err(|error| error.to_step_error())
         })
     }

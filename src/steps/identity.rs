@@ -2,8 +2,7 @@
 //! with the later steps and the caller), its Azure RBAC role assignments by role name, and its
 //! Cosmos DB data-plane roles. Check only reads; apply is safe to rerun.
 
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Instant;
+use std::collections::BTreeMap;
 
 use futures::future::join_all;
 use uuid::Uuid;
@@ -14,71 +13,80 @@ use crate::azure::error::AzureError;
 use crate::azure::identity_client::{IdentityClient, IdentityIds, IdentityRef, ManagedIdentity};
 use crate::azure::roles::{self, PrincipalWait, RoleDefinition};
 use crate::azure::session::AzureSession;
-use crate::engine::{Change, Check, Finding, Plan, Step, StepError, StepFuture, StepId};
+use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::profile::{CosmosAccountId, Profile, RoleAssignment, RoleScope};
 
-/// What the identity step learned, shared with the federation and verify steps and with the
-/// caller, which saves the ids into the profile. Cheap to clone; all clones see one state.
-#[derive(Clone, Debug, Default)]
-pub struct IdentityState(Arc<RwLock<Learned>>);
-
-#[derive(Debug, Default)]
-struct Learned {
-    ids: Option<IdentityIds>,
-    credential_written_at: Option<Instant>,
+/// What Resource Manager said of a managed identity when the round's facts were resolved.
+#[derive(Clone, Debug)]
+pub enum IdentityLookup {
+    Exists(IdentityIds),
+    Missing,
+    /// It could not be read: the steps that need its ids say so rather than guess.
+    Failed(AzureError),
 }
 
-impl IdentityState {
-    /// Seeded with ids already known (from the profile's resolved state), if any.
-    pub fn new(known: Option<IdentityIds>) -> IdentityState {
-        IdentityState(Arc::new(RwLock::new(Learned {
-            ids: known,
-            credential_written_at: None,
-        })))
+/// The managed identities of the profile by name, as resolved before the checks or learned by
+/// the identity step's apply: how the federation, workload and verify steps learn their ids.
+#[derive(Clone, Debug, Default)]
+pub struct KnownIdentities(BTreeMap<String, IdentityLookup>);
+
+impl KnownIdentities {
+    pub fn with(mut self, name: impl Into<String>, lookup: IdentityLookup) -> KnownIdentities {
+        self.0.insert(name.into(), lookup);
+        self
     }
 
-    /// The ids of the profile's resolved state: all three, or none.
-    pub fn from_profile(profile: &Profile) -> IdentityState {
-        let identity = &profile.identity;
-        let known = match (
-            identity.client_id,
-            identity.principal_id,
-            profile.azure.tenant,
-        ) {
-            (Some(client_id), Some(principal_id), Some(tenant_id)) => Some(IdentityIds {
-                client_id,
-                principal_id,
-                tenant_id,
-            }),
+    pub fn lookup(&self, name: &str) -> Option<&IdentityLookup> {
+        self.0.get(name)
+    }
+
+    /// clientId, principalId and tenantId of `name`, once it exists.
+    pub fn ids(&self, name: &str) -> Option<IdentityIds> {
+        match self.0.get(name) {
+            Some(IdentityLookup::Exists(ids)) => Some(*ids),
             _ => None,
-        };
-        IdentityState::new(known)
+        }
     }
 
-    /// clientId, principalId and tenantId, once the identity exists.
-    pub fn ids(&self) -> Option<IdentityIds> {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).ids
+    /// Every identity known to exist, by name.
+    pub fn existing(&self) -> impl Iterator<Item = (&str, IdentityIds)> {
+        self.0.iter().filter_map(|(name, lookup)| match lookup {
+            IdentityLookup::Exists(ids) => Some((name.as_str(), *ids)),
+            _ => None,
+        })
     }
+}
 
-    pub fn set_ids(&self, ids: IdentityIds) {
-        self.0.write().unwrap_or_else(PoisonError::into_inner).ids = Some(ids);
-    }
+/// The ids of `name` in `facts`, if the round resolved them.
+pub fn known_ids(facts: &Facts, name: &str) -> Option<IdentityIds> {
+    facts.get::<KnownIdentities>()?.ids(name)
+}
 
-    /// Called by the federation step after each write: the token exchange may fail with
-    /// AADSTS70021 for several minutes afterwards (azure.md §3), and verify waits instead.
-    pub fn note_credential_written(&self) {
-        self.0
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .credential_written_at = Some(Instant::now());
+/// `profile` with the managed identity's ids a run learned, when they differ from the ones it
+/// holds: what `apply` and the wizard save into kwif.yaml. `None` when there is nothing new.
+pub fn with_learned_ids(profile: &Profile, learned: &Facts) -> Option<Profile> {
+    let ids = learned
+        .get::<KnownIdentities>()?
+        .ids(profile.identity.name.as_str())?;
+    let known = (
+        profile.identity.client_id,
+        profile.identity.principal_id,
+        profile.azure.tenant,
+    );
+    if known
+        == (
+            Some(ids.client_id),
+            Some(ids.principal_id),
+            Some(ids.tenant_id),
+        )
+    {
+        return None;
     }
-
-    pub fn credential_written_at(&self) -> Option<Instant> {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .credential_written_at
-    }
+    let mut updated = profile.clone();
+    updated.identity.client_id = Some(ids.client_id);
+    updated.identity.principal_id = Some(ids.principal_id);
+    updated.azure.tenant = Some(ids.tenant_id);
+    Some(updated)
 }
 
 /// A role of the profile, with what Azure calls it.
@@ -118,7 +126,6 @@ pub struct IdentityStep {
     roles: Vec<RoleAssignment>,
     /// The ids the profile had saved, to notice an identity that was deleted and recreated.
     saved: (Option<Uuid>, Option<Uuid>),
-    state: IdentityState,
     principal_wait: PrincipalWait,
     poll: PollPolicy,
 }
@@ -129,7 +136,6 @@ impl IdentityStep {
         identity: IdentityRef,
         location: impl Into<String>,
         roles: Vec<RoleAssignment>,
-        state: IdentityState,
     ) -> Result<IdentityStep, AzureError> {
         Ok(IdentityStep {
             identities: IdentityClient::new(&arm)?,
@@ -138,7 +144,6 @@ impl IdentityStep {
             location: location.into(),
             roles,
             saved: (None, None),
-            state,
             principal_wait: PrincipalWait::default(),
             poll: PollPolicy::default(),
         })
@@ -148,14 +153,12 @@ impl IdentityStep {
     pub fn from_profile(
         session: &AzureSession,
         profile: &Profile,
-        state: IdentityState,
     ) -> Result<IdentityStep, AzureError> {
         let mut step = IdentityStep::new(
             session.arm.clone(),
             identity_ref(session, profile),
             profile.azure.location.as_str(),
             profile.identity.roles.clone(),
-            state,
         )?;
         step.saved = (profile.identity.client_id, profile.identity.principal_id);
         Ok(step)
@@ -168,15 +171,13 @@ impl IdentityStep {
         self
     }
 
-    pub fn state(&self) -> &IdentityState {
-        &self.state
+    /// The facts this step hands on: the identity as Resource Manager shows it now.
+    fn known(&self, lookup: IdentityLookup) -> Facts {
+        Facts::new().with(KnownIdentities::default().with(self.identity.name.clone(), lookup))
     }
 
     async fn observe(&self) -> Result<Observed, AzureError> {
         let identity = self.identities.get(&self.identity).await?;
-        if let Some(found) = &identity {
-            self.state.set_ids(found.ids);
-        }
         let principal = identity.as_ref().map(|found| found.ids.principal_id);
         let roles = join_all(
             self.roles
@@ -342,7 +343,6 @@ impl IdentityStep {
             .identities
             .create(&self.identity, &self.location)
             .await?;
-        self.state.set_ids(created.ids);
         Ok(created.ids)
     }
 
@@ -443,7 +443,18 @@ impl Step for IdentityStep {
         StepId::Identity
     }
 
-    fn check(&self) -> StepFuture<'_, Check> {
+    fn resolve(&self) -> StepFuture<'_, Facts> {
+        Box::pin(async move {
+            let lookup = match self.identities.get(&self.identity).await {
+                Ok(Some(found)) => IdentityLookup::Exists(found.ids),
+                Ok(None) => IdentityLookup::Missing,
+                Err(error) => IdentityLookup::Failed(error),
+            };
+            self.known(lookup)
+        })
+    }
+
+    fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
             match self.observe().await {
                 Ok(observed) => {
@@ -455,7 +466,7 @@ impl Step for IdentityStep {
         })
     }
 
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
             let observed = self
                 .observe()
@@ -475,26 +486,30 @@ impl Step for IdentityStep {
         })
     }
 
-    fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+    fn apply<'a>(
+        &'a self,
+        plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
             let planned = |target: &str| plan.changes.iter().any(|change| change.target == target);
             let observed = self
                 .observe()
                 .await
                 .map_err(|error| error.to_step_error())?;
-            let principal = match &observed.identity {
-                Some(found) => Some(found.ids.principal_id),
+            let ids = match &observed.identity {
+                Some(found) => Some(found.ids),
                 None if planned(&identity_target(&self.identity)) => Some(
                     self.create_identity()
                         .await
-                        .map_err(|error| error.to_step_error())?
-                        .principal_id,
+                        .map_err(|error| error.to_step_error())?,
                 ),
                 None => None,
             };
-            let Some(principal) = principal else {
-                return Ok(());
+            let Some(ids) = ids else {
+                return Ok(self.known(IdentityLookup::Missing));
             };
+            let principal = ids.principal_id;
             // Assignments are independent: made concurrently, so replication waits overlap.
             let planned_roles = observed
                 .roles
@@ -511,8 +526,8 @@ impl Step for IdentityStep {
             results
                 .into_iter()
                 .collect::<Result<Vec<()>, AzureError>>()
-                .map(drop)
-                .map_err(|error| error.to_step_error())
+                .map_err(|error| error.to_step_error())?;
+            Ok(self.known(IdentityLookup::Exists(ids)))
         })
     }
 }

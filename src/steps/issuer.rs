@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ::kube::Client;
 
 use crate::distro::{self, ConfigChange, Distribution, IssuerChange};
-use crate::engine::{Change, Check, Finding, Plan, Step, StepError, StepFuture, StepId};
+use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::kube::{self as cluster, detect};
 use crate::oidc::issuer::IssuerUrl;
 use crate::oidc::jwt::Jwt;
@@ -285,7 +285,7 @@ impl Step for IssuerStep {
         StepId::Issuer
     }
 
-    fn check(&self) -> StepFuture<'_, Check> {
+    fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
             let observed = self.observe().await;
             let (findings, drifted) = self.findings(&observed);
@@ -293,7 +293,7 @@ impl Step for IssuerStep {
         })
     }
 
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
             Ok(Plan {
                 step: StepId::Issuer,
@@ -302,7 +302,11 @@ impl Step for IssuerStep {
         })
     }
 
-    fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+    fn apply<'a>(
+        &'a self,
+        plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
             for change in &plan.changes {
                 let path = Path::new(&change.target);
@@ -324,7 +328,7 @@ impl Step for IssuerStep {
                         )
                     })?;
             }
-            Ok(())
+            Ok(Facts::new())
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::engine::{Check, Finding, Plan, Status, Step, StepError, StepFuture, StepId};
+use crate::engine::{Check, Facts, Finding, Plan, Status, Step, StepError, StepFuture, StepId};
 use crate::profile::Profile;
 
 pub mod federation;
@@ -37,7 +37,7 @@ impl Step for Unavailable {
         self.id
     }
 
-    fn check(&self) -> StepFuture<'_, Check> {
+    fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
             Check {
                 status: self.status,
@@ -46,7 +46,7 @@ impl Step for Unavailable {
         })
     }
 
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
             match self.status {
                 Status::Error => Err(StepError::new(
@@ -61,8 +61,12 @@ impl Step for Unavailable {
         })
     }
 
-    fn apply<'a>(&'a self, _plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
-        Box::pin(async move { Ok(()) })
+    fn apply<'a>(
+        &'a self,
+        _plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>> {
+        Box::pin(async move { Ok(Facts::new()) })
     }
 }
 
@@ -77,13 +81,9 @@ pub struct Clients {
     pub doctor: Option<crate::oidc::fetch::Fetcher>,
 }
 
-/// The six steps for `profile`, in wizard order. `identity` is shared by the steps that need
-/// the managed identity's ids, so ids learned by one step are seen by the others.
-pub fn for_profile(
-    profile: &Profile,
-    clients: Clients,
-    identity: identity::IdentityState,
-) -> Vec<Box<dyn Step>> {
+/// The six steps for `profile`, in wizard order. What one learns that another needs (the
+/// identity's ids) travels as facts through the engine, never through shared state.
+pub fn for_profile(profile: &Profile, clients: Clients) -> Vec<Box<dyn Step>> {
     let distribution = crate::distro::Distribution::parse(profile.cluster.distribution.as_str());
     let unavailable = |id: StepId, finding: &Finding| -> Box<dyn Step> {
         Box::new(Unavailable::failed(id, finding.clone()))
@@ -113,11 +113,11 @@ pub fn for_profile(
                 profile.workloads.clone(),
                 clients.federation_ids.clone(),
             )
-            .with_identity_state(identity.clone()),
+            .with_identity(profile.identity.name.as_str()),
         ),
         Err(finding) => unavailable(StepId::Workload, finding),
     };
-    let (identity_step, federation_step, verify_step) = azure_steps(profile, &clients, &identity);
+    let (identity_step, federation_step, verify_step) = azure_steps(profile, &clients);
     vec![
         issuer_step,
         hosting_step,
@@ -131,7 +131,6 @@ pub fn for_profile(
 fn azure_steps(
     profile: &Profile,
     clients: &Clients,
-    identity_state: &identity::IdentityState,
 ) -> (Box<dyn Step>, Box<dyn Step>, Box<dyn Step>) {
     let session = match &clients.azure {
         Ok(session) => session,
@@ -154,12 +153,12 @@ fn azure_steps(
     };
     let identity_step = boxed(
         StepId::Identity,
-        identity::IdentityStep::from_profile(session, profile, identity_state.clone())
+        identity::IdentityStep::from_profile(session, profile)
             .map(|s| Box::new(s) as Box<dyn Step>),
     );
     let federation_step = boxed(
         StepId::Federation,
-        federation::FederationStep::from_profile(session, profile, identity_state.clone())
+        federation::FederationStep::from_profile(session, profile)
             .map(|s| Box::new(s) as Box<dyn Step>),
     );
     let verify_step: Box<dyn Step> = match &clients.kube {
@@ -169,7 +168,6 @@ fn azure_steps(
                 session,
                 client.clone(),
                 profile,
-                identity_state.clone(),
                 clients.doctor.clone(),
             )
             .map(|s| Box::new(s) as Box<dyn Step>),

@@ -22,7 +22,7 @@ use crate::azure::permissions::{PermissionBlock, caller_permissions, missing_ope
 use crate::azure::roles::find_role_definition;
 use crate::azure::session::AzureSession;
 use crate::azure::token_exchange::{AccessTokenClaims, ExchangeError, TokenExchange};
-use crate::engine::{Check, Finding, Plan, Step, StepError, StepFuture, StepId};
+use crate::engine::{Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::kube::{self as cluster, KubeError};
 use crate::oidc::AZURE_AUDIENCE;
 use crate::oidc::doctor::{Doctor, Examination};
@@ -30,7 +30,8 @@ use crate::oidc::fetch::Fetcher;
 use crate::oidc::issuer::{IssuerUrl, describe_difference};
 use crate::oidc::jwt::Jwt;
 use crate::profile::{Profile, RoleAssignment, RoleName, RoleScope};
-use crate::steps::identity::{IdentityState, identity_ref};
+use crate::steps::federation::CredentialWritten;
+use crate::steps::identity::{IdentityLookup, KnownIdentities, identity_ref};
 
 /// The shortest token TokenRequest accepts (kubernetes.md §9): the token is used once, at once.
 const TOKEN_SECONDS: i64 = 600;
@@ -140,7 +141,6 @@ pub struct VerifyStep {
     /// identity's calls.
     arm: ArmClient,
     doctor: Option<Fetcher>,
-    state: IdentityState,
     propagation: PropagationWait,
     progress: Option<ProgressCallback>,
     outcomes: Mutex<Vec<VerifyOutcome>>,
@@ -153,7 +153,6 @@ impl VerifyStep {
         session: &AzureSession,
         kube: Client,
         profile: &Profile,
-        state: IdentityState,
         doctor: Option<Fetcher>,
     ) -> Result<VerifyStep, crate::azure::error::AzureError> {
         let mut service_accounts: Vec<(String, String)> = Vec::new();
@@ -178,7 +177,6 @@ impl VerifyStep {
             roles: profile.identity.roles.clone(),
             arm: session.arm.clone(),
             doctor,
-            state,
             propagation: PropagationWait::default(),
             progress: None,
             outcomes: Mutex::new(Vec::new()),
@@ -216,25 +214,30 @@ impl VerifyStep {
         }
     }
 
-    /// The identity's ids: from the shared state, else read from Azure (checks run concurrently,
-    /// so the identity step may not have filled the state yet).
-    async fn ids(&self) -> Result<Option<IdentityIds>, Finding> {
-        if let Some(ids) = self.state.ids() {
-            return Ok(Some(ids));
-        }
-        match self.identities.get(&self.identity).await {
-            Ok(Some(found)) => {
-                self.state.set_ids(found.ids);
-                Ok(Some(found.ids))
-            }
-            Ok(None) => Ok(None),
-            Err(error) => Err(error.to_finding("VERIFY_AZURE")),
+    /// The identity's ids: as the round resolved them, else read from Azure (a run without
+    /// the identity step).
+    async fn ids(&self, facts: &Facts) -> Result<Option<IdentityIds>, Finding> {
+        let resolved = facts
+            .get::<KnownIdentities>()
+            .and_then(|known| known.lookup(&self.identity.name));
+        let lookup = match resolved {
+            Some(lookup) => lookup.clone(),
+            None => match self.identities.get(&self.identity).await {
+                Ok(Some(found)) => IdentityLookup::Exists(found.ids),
+                Ok(None) => IdentityLookup::Missing,
+                Err(error) => IdentityLookup::Failed(error),
+            },
+        };
+        match lookup {
+            IdentityLookup::Exists(ids) => Ok(Some(ids)),
+            IdentityLookup::Missing => Ok(None),
+            IdentityLookup::Failed(error) => Err(error.to_finding("VERIFY_AZURE")),
         }
     }
 
-    /// Until when a refusal may be propagation: the window after the last credential write.
-    fn propagation_deadline(&self) -> Option<Instant> {
-        let written = self.state.credential_written_at()?;
+    /// Until when a refusal may be propagation: the window after this run's last credential write.
+    fn propagation_deadline(&self, facts: &Facts) -> Option<Instant> {
+        let CredentialWritten(written) = *facts.get::<CredentialWritten>()?;
         let deadline = written + self.propagation.window;
         (deadline > Instant::now()).then_some(deadline)
     }
@@ -242,6 +245,7 @@ impl VerifyStep {
     async fn verify_one(
         &self,
         ids: IdentityIds,
+        propagation_deadline: Option<Instant>,
         namespace: &str,
         service_account: &str,
     ) -> (Vec<Finding>, VerifyOutcome, Option<Secret>) {
@@ -268,7 +272,9 @@ impl VerifyStep {
         self.report(VerifyProgress::Exchanging {
             service_account: who.clone(),
         });
-        let result = self.exchange_with_patience(&who, ids, &token).await;
+        let result = self
+            .exchange_with_patience(&who, ids, propagation_deadline, &token)
+            .await;
         match result {
             Ok((issued, access_token)) => {
                 self.report(VerifyProgress::Verified {
@@ -301,6 +307,7 @@ impl VerifyStep {
         &self,
         who: &str,
         ids: IdentityIds,
+        propagation_deadline: Option<Instant>,
         token: &str,
     ) -> Result<(IssuedToken, Secret), ExchangeError> {
         loop {
@@ -321,7 +328,9 @@ impl VerifyStep {
                     let propagating = error
                         .explanation()
                         .is_some_and(|explanation| explanation.propagation);
-                    let Some(deadline) = self.propagation_deadline().filter(|_| propagating) else {
+                    let Some(deadline) = propagation_deadline
+                        .filter(|deadline| propagating && *deadline > Instant::now())
+                    else {
                         return Err(error);
                     };
                     let code = error.codes().first().copied().unwrap_or_default();
@@ -675,15 +684,18 @@ impl Step for VerifyStep {
         StepId::Verify
     }
 
-    fn check(&self) -> StepFuture<'_, Check> {
+    fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
-            let ids = match self.ids().await {
+            let propagation_deadline = self.propagation_deadline(facts);
+            let ids = match self.ids(facts).await {
                 Ok(Some(ids)) => ids,
                 Ok(None) => return Check::skipped(not_ready(&self.identity)),
                 Err(finding) => return Check::from_findings(vec![finding], false),
             };
             let results = join_all(self.service_accounts.iter().map(
-                |(namespace, service_account)| self.verify_one(ids, namespace, service_account),
+                |(namespace, service_account)| {
+                    self.verify_one(ids, propagation_deadline, namespace, service_account)
+                },
             ))
             .await;
             let mut findings = Vec::new();
@@ -702,7 +714,7 @@ impl Step for VerifyStep {
         })
     }
 
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
             Ok(Plan {
                 step: StepId::Verify,
@@ -711,7 +723,11 @@ impl Step for VerifyStep {
         })
     }
 
-    fn apply<'a>(&'a self, _plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
-        Box::pin(async move { Ok(()) })
+    fn apply<'a>(
+        &'a self,
+        _plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>> {
+        Box::pin(async move { Ok(Facts::new()) })
     }
 }

@@ -8,7 +8,7 @@ use ::kube::Client;
 use ::kube::api::{Api, DynamicObject, ListParams};
 use serde_json::{Value, json};
 
-use crate::engine::{Change, Check, Finding, Plan, Step, StepError, StepFuture, StepId};
+use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::kube::{self as cluster, KubeError};
 use crate::oidc::AZURE_AUDIENCE;
 use crate::profile::{Workload, WorkloadKind, WorkloadMode};
@@ -39,8 +39,9 @@ pub struct WorkloadStep {
     client: Client,
     workloads: Vec<Workload>,
     ids: FederationIds,
-    /// Ids the identity step learns at run time win over those known at start.
-    identity: Option<super::identity::IdentityState>,
+    /// The managed identity whose ids the pods get; its ids resolved in a round win over
+    /// those known at start.
+    identity_name: Option<String>,
     rollout_timeout: Duration,
 }
 
@@ -89,20 +90,23 @@ impl WorkloadStep {
             client,
             workloads,
             ids,
-            identity: None,
+            identity_name: None,
             rollout_timeout: Duration::from_secs(300),
         }
     }
 
-    /// Reads the managed identity's ids from the identity step's shared state when it has them.
-    pub fn with_identity_state(mut self, state: super::identity::IdentityState) -> WorkloadStep {
-        self.identity = Some(state);
+    /// Takes the ids of managed identity `name` from the round's facts when they are known.
+    pub fn with_identity(mut self, name: impl Into<String>) -> WorkloadStep {
+        self.identity_name = Some(name.into());
         self
     }
 
-    /// The ids as known now: learned by the identity step, else given at construction.
-    fn current_ids(&self) -> FederationIds {
-        let learned = self.identity.as_ref().and_then(|state| state.ids());
+    /// The ids as known in this round: resolved or learned, else given at construction.
+    fn current_ids(&self, facts: &Facts) -> FederationIds {
+        let learned = self
+            .identity_name
+            .as_deref()
+            .and_then(|name| super::identity::known_ids(facts, name));
         match learned {
             Some(ids) => FederationIds {
                 client_id: Some(ids.client_id.hyphenated().to_string()),
@@ -130,8 +134,8 @@ impl WorkloadStep {
     }
 
     /// The environment every container gets: what the Azure SDKs read for workload identity.
-    fn environment(&self) -> Vec<(&'static str, Option<String>)> {
-        let ids = self.current_ids();
+    fn environment(ids: &FederationIds) -> Vec<(&'static str, Option<String>)> {
+        let ids = ids.clone();
         vec![
             ("AZURE_CLIENT_ID", ids.client_id),
             ("AZURE_TENANT_ID", ids.tenant_id),
@@ -140,8 +144,8 @@ impl WorkloadStep {
         ]
     }
 
-    async fn check_one(&self, workload: &Workload) -> (Vec<Finding>, bool) {
-        match self.inspect(workload).await {
+    async fn check_one(&self, workload: &Workload, ids: &FederationIds) -> (Vec<Finding>, bool) {
+        match self.inspect(workload, ids).await {
             Ok(result) => result,
             Err(error) => (
                 vec![Finding::error(
@@ -154,7 +158,11 @@ impl WorkloadStep {
         }
     }
 
-    async fn inspect(&self, workload: &Workload) -> Result<(Vec<Finding>, bool), KubeError> {
+    async fn inspect(
+        &self,
+        workload: &Workload,
+        ids: &FederationIds,
+    ) -> Result<(Vec<Finding>, bool), KubeError> {
         let Some(object) =
             cluster::get_object(&self.workload_api(workload), workload.name.as_str()).await?
         else {
@@ -179,11 +187,17 @@ impl WorkloadStep {
         let template = at_path(&object, shape(workload.kind).template_path);
         match workload.mode {
             WorkloadMode::Patch | WorkloadMode::Export => {
-                self.template_findings(workload, template, &mut findings)
+                Self::template_findings(workload, template, ids, &mut findings);
             }
             WorkloadMode::Webhook => {
-                self.webhook_findings(workload, template, service_account.as_ref(), &mut findings)
-                    .await?
+                self.webhook_findings(
+                    workload,
+                    template,
+                    service_account.as_ref(),
+                    ids,
+                    &mut findings,
+                )
+                .await?;
             }
         }
         let drifted = !findings.is_empty();
@@ -195,9 +209,9 @@ impl WorkloadStep {
     }
 
     fn template_findings(
-        &self,
         workload: &Workload,
         template: &Value,
+        ids: &FederationIds,
         findings: &mut Vec<Finding>,
     ) {
         let who = label(workload);
@@ -225,7 +239,7 @@ impl WorkloadStep {
                     format!("{who}: container {name} does not mount the token read-only at {TOKEN_MOUNT_PATH}"),
                 ));
             }
-            for (variable, expected) in self.environment() {
+            for (variable, expected) in Self::environment(ids) {
                 if let Some(problem) = env_problem(container, variable, expected.as_deref()) {
                     findings.push(drift(
                         "WORKLOAD_ENV",
@@ -241,6 +255,7 @@ impl WorkloadStep {
         workload: &Workload,
         template: &Value,
         service_account: Option<&Value>,
+        ids: &FederationIds,
         findings: &mut Vec<Finding>,
     ) -> Result<(), KubeError> {
         let who = label(workload);
@@ -259,7 +274,7 @@ impl WorkloadStep {
             ));
         }
         let annotations = service_account.map(|sa| &sa["metadata"]["annotations"]);
-        for (key, expected) in self.service_account_annotations(workload) {
+        for (key, expected) in Self::service_account_annotations(workload, ids) {
             if annotations.map(|a| a[key].as_str()) != Some(Some(expected.as_str())) {
                 findings.push(drift(
                     "WORKLOAD_SA_ANNOTATION",
@@ -289,14 +304,16 @@ impl WorkloadStep {
         Ok(())
     }
 
-    fn service_account_annotations(&self, workload: &Workload) -> Vec<(&'static str, String)> {
+    fn service_account_annotations(
+        workload: &Workload,
+        ids: &FederationIds,
+    ) -> Vec<(&'static str, String)> {
         let mut annotations = Vec::new();
-        let ids = self.current_ids();
-        if let Some(client_id) = ids.client_id {
-            annotations.push((CLIENT_ID_ANNOTATION, client_id));
+        if let Some(client_id) = &ids.client_id {
+            annotations.push((CLIENT_ID_ANNOTATION, client_id.clone()));
         }
-        if let Some(tenant_id) = ids.tenant_id {
-            annotations.push((TENANT_ID_ANNOTATION, tenant_id));
+        if let Some(tenant_id) = &ids.tenant_id {
+            annotations.push((TENANT_ID_ANNOTATION, tenant_id.clone()));
         }
         let seconds = i64::from(workload.token_expiration.seconds());
         if seconds != 3600 {
@@ -380,7 +397,11 @@ impl WorkloadStep {
 
     /// The objects kwif applies for `workload`: its ServiceAccount, then the workload itself
     /// (whose live object is read here already, for its containers).
-    async fn desired(&self, workload: &Workload) -> Result<Vec<Desired>, StepError> {
+    async fn desired(
+        &self,
+        workload: &Workload,
+        ids: &FederationIds,
+    ) -> Result<Vec<Desired>, StepError> {
         let api = self.workload_api(workload);
         let live = cluster::get_object(&api, workload.name.as_str())
             .await
@@ -389,8 +410,11 @@ impl WorkloadStep {
                 let finding = not_found(workload);
                 StepError::new(finding.message, finding.fix)
             })?;
-        let template =
-            self.template_patch(workload, at_path(&live, shape(workload.kind).template_path));
+        let template = Self::template_patch(
+            workload,
+            at_path(&live, shape(workload.kind).template_path),
+            ids,
+        );
         let mut object = json!({
             "apiVersion": live["apiVersion"],
             "kind": workload.kind.as_str(),
@@ -403,11 +427,11 @@ impl WorkloadStep {
             "metadata": {"name": workload.service_account.as_str(), "namespace": workload.namespace.as_str()},
         });
         if workload.mode == WorkloadMode::Webhook {
-            let annotations: serde_json::Map<String, Value> = self
-                .service_account_annotations(workload)
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), Value::from(v)))
-                .collect();
+            let annotations: serde_json::Map<String, Value> =
+                Self::service_account_annotations(workload, ids)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), Value::from(v)))
+                    .collect();
             service_account["metadata"]["annotations"] = Value::Object(annotations);
         }
         Ok(vec![
@@ -428,7 +452,7 @@ impl WorkloadStep {
 
     /// Only the fields kwif owns in the pod template; server-side apply merges them with the
     /// user's (containers, env and volumes are merged by name, volume mounts by path).
-    fn template_patch(&self, workload: &Workload, live_template: &Value) -> Value {
+    fn template_patch(workload: &Workload, live_template: &Value, ids: &FederationIds) -> Value {
         let service_account = workload.service_account.as_str();
         if workload.mode == WorkloadMode::Webhook {
             return json!({
@@ -436,8 +460,7 @@ impl WorkloadStep {
                 "spec": {"serviceAccountName": service_account},
             });
         }
-        let env: Vec<Value> = self
-            .environment()
+        let env: Vec<Value> = Self::environment(ids)
             .into_iter()
             .filter_map(|(name, value)| value.map(|value| json!({"name": name, "value": value})))
             .collect();
@@ -464,14 +487,18 @@ impl WorkloadStep {
         }})
     }
 
-    async fn plan_one(&self, workload: &Workload) -> Result<Vec<Change>, StepError> {
+    async fn plan_one(
+        &self,
+        workload: &Workload,
+        ids: &FederationIds,
+    ) -> Result<Vec<Change>, StepError> {
         let mut changes = Vec::new();
         for Desired {
             api,
             name,
             object,
             live,
-        } in self.desired(workload).await?
+        } in self.desired(workload, ids).await?
         {
             let live = match live {
                 Some(live) => Some(live),
@@ -512,7 +539,7 @@ impl WorkloadStep {
         Ok(changes)
     }
 
-    async fn apply_one(&self, workload: &Workload) -> Result<(), StepError> {
+    async fn apply_one(&self, workload: &Workload, ids: &FederationIds) -> Result<(), StepError> {
         if workload.mode == WorkloadMode::Export {
             return Err(StepError::new(
                 format!(
@@ -524,7 +551,7 @@ impl WorkloadStep {
         }
         for Desired {
             api, name, object, ..
-        } in self.desired(workload).await?
+        } in self.desired(workload, ids).await?
         {
             cluster::apply(&api, &name, &object, false)
                 .await
@@ -563,13 +590,14 @@ impl Step for WorkloadStep {
         StepId::Workload
     }
 
-    fn check(&self) -> StepFuture<'_, Check> {
+    fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
+            let ids = &self.current_ids(facts);
             // Bounded, so a profile with hundreds of workloads does not flood the API server.
             let permits = tokio::sync::Semaphore::new(CONCURRENCY);
             let results = futures::future::join_all(self.workloads.iter().map(|workload| async {
                 let _permit = permits.acquire().await;
-                self.check_one(workload).await
+                self.check_one(workload, ids).await
             }))
             .await;
             let drifted = results.iter().any(|(_, drifted)| *drifted);
@@ -577,7 +605,7 @@ impl Step for WorkloadStep {
                 .into_iter()
                 .flat_map(|(findings, _)| findings)
                 .collect();
-            if self.current_ids().client_id.is_none() {
+            if ids.client_id.is_none() {
                 findings.push(Finding::warning(
                     "WORKLOAD_IDENTITY_UNKNOWN",
                     "the managed identity's client id is not known yet, so AZURE_CLIENT_ID is not checked",
@@ -588,11 +616,12 @@ impl Step for WorkloadStep {
         })
     }
 
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
+            let ids = &self.current_ids(facts);
             let mut changes = Vec::new();
             for workload in &self.workloads {
-                changes.extend(self.plan_one(workload).await?);
+                changes.extend(self.plan_one(workload, ids).await?);
             }
             Ok(Plan {
                 step: StepId::Workload,
@@ -601,8 +630,13 @@ impl Step for WorkloadStep {
         })
     }
 
-    fn apply<'a>(&'a self, plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+    fn apply<'a>(
+        &'a self,
+        plan: &'a Plan,
+        facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
+            let ids = &self.current_ids(facts);
             for workload in &self.workloads {
                 let targets = [
                     format!(
@@ -621,10 +655,10 @@ impl Step for WorkloadStep {
                     .iter()
                     .any(|change| targets.contains(&change.target))
                 {
-                    self.apply_one(workload).await?;
+                    self.apply_one(workload, ids).await?;
                 }
             }
-            Ok(())
+            Ok(Facts::new())
         })
     }
 }

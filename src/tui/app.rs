@@ -22,15 +22,16 @@ use super::state::State;
 use super::update::update;
 use super::wizard_config::{StepFactory, WizardConfig};
 use super::wizard_outcome::WizardOutcome;
-use crate::engine::{Check, Finding, Plan, Step, StepError, StepId};
+use crate::engine::{Check, Finding, Plan, Runner, Step, StepError, StepId};
 use crate::profile::Profile;
+use crate::steps::identity::with_learned_ids;
 
 /// How often spinners move while something runs; nothing ticks when idle.
 const TICK: Duration = Duration::from_millis(100);
 
 pub struct App {
     state: State,
-    steps: Vec<Arc<dyn Step>>,
+    runner: Arc<Runner>,
     sender: UnboundedSender<Action>,
     receiver: UnboundedReceiver<Action>,
     /// Background jobs whose final action has not been handled yet.
@@ -50,7 +51,7 @@ impl App {
         let (sender, receiver) = unbounded_channel();
         App {
             state,
-            steps,
+            runner: Arc::new(Runner::shared(steps)),
             sender,
             receiver,
             in_flight: 0,
@@ -110,8 +111,13 @@ impl App {
             self.in_flight = self.in_flight.saturating_sub(1);
         }
         match &action {
-            Action::StepsReplaced(Ok(steps)) => self.steps = steps.0.clone(),
-            Action::ApplyFinished { .. } => self.apply_running = false,
+            Action::StepsReplaced(Ok(steps)) => {
+                self.runner = Arc::new(Runner::shared(steps.0.clone()));
+            }
+            Action::ApplyFinished { .. } => {
+                self.apply_running = false;
+                self.save_learned_ids();
+            }
             _ => {}
         }
         for effect in update(&mut self.state, action) {
@@ -191,6 +197,7 @@ impl App {
 
     fn run_effect(&mut self, effect: Effect) {
         match effect {
+            Effect::Refresh => self.runner.refresh(),
             Effect::Check { step, generation } => self.spawn_check(step, generation),
             Effect::Plan { step, generation } => self.spawn_plan(step, generation),
             Effect::Apply { plans } => self.spawn_apply(plans),
@@ -199,21 +206,21 @@ impl App {
         }
     }
 
-    fn step(&self, id: StepId) -> Option<Arc<dyn Step>> {
-        self.steps.iter().find(|step| step.id() == id).cloned()
-    }
-
     fn spawn_check(&mut self, id: StepId, generation: u64) {
         self.in_flight += 1;
         let sender = self.sender.clone();
-        let step = self.step(id);
+        let runner = self.runner.clone();
         tokio::spawn(async move {
-            let check = match step {
-                Some(step) => tokio::spawn(async move { step.check().await })
-                    .await
-                    .unwrap_or_else(|error| {
-                        Check::from_findings(vec![stopped(id, "check", &error)], false)
-                    }),
+            let checked = tokio::spawn(async move { runner.check(id).await })
+                .await
+                .unwrap_or_else(|error| {
+                    Some(Check::from_findings(
+                        vec![stopped(id, "check", &error)],
+                        false,
+                    ))
+                });
+            let check = match checked {
+                Some(check) => check,
                 None => Check::skipped(Finding::warning(
                     "STEP_NOT_IN_RUN",
                     format!("the {id} step is not part of this run"),
@@ -231,17 +238,17 @@ impl App {
     fn spawn_plan(&mut self, id: StepId, generation: u64) {
         self.in_flight += 1;
         let sender = self.sender.clone();
-        let step = self.step(id);
+        let runner = self.runner.clone();
         tokio::spawn(async move {
-            let result = match step {
-                Some(step) => tokio::spawn(async move { step.plan().await })
-                    .await
-                    .unwrap_or_else(|error| Err(stopped_error(id, "plan", &error))),
-                None => Ok(Plan {
-                    step: id,
-                    changes: Vec::new(),
-                }),
-            };
+            let result = tokio::spawn(async move { runner.plan(id).await })
+                .await
+                .unwrap_or_else(|error| Some(Err(stopped_error(id, "plan", &error))))
+                .unwrap_or_else(|| {
+                    Ok(Plan {
+                        step: id,
+                        changes: Vec::new(),
+                    })
+                });
             let _ = sender.send(Action::Planned {
                 step: id,
                 generation,
@@ -258,13 +265,10 @@ impl App {
         self.cancel.store(false, Ordering::SeqCst);
         let cancel = self.cancel.clone();
         let sender = self.sender.clone();
-        let work: Vec<(Option<Arc<dyn Step>>, Plan)> = plans
-            .into_iter()
-            .map(|plan| (self.step(plan.step), plan))
-            .collect();
+        let runner = self.runner.clone();
         tokio::spawn(async move {
             let mut cancelled = false;
-            for (step, plan) in work {
+            for plan in plans {
                 if cancel.load(Ordering::SeqCst) {
                     cancelled = true;
                     break;
@@ -272,15 +276,10 @@ impl App {
                 let id = plan.step;
                 let _ = sender.send(Action::ApplyStarted { step: id });
                 let changes = plan.changes.len();
-                let result = match step {
-                    Some(step) => tokio::spawn(async move { step.apply(&plan).await })
-                        .await
-                        .unwrap_or_else(|error| Err(stopped_error(id, "apply", &error))),
-                    None => Err(StepError::new(
-                        format!("the {id} step is not part of this run"),
-                        "restart kwif",
-                    )),
-                };
+                let runner = runner.clone();
+                let result = tokio::spawn(async move { runner.apply(&plan).await })
+                    .await
+                    .unwrap_or_else(|error| Err(stopped_error(id, "apply", &error)));
                 let failed = result.is_err();
                 let _ = sender.send(Action::Applied {
                     step: id,
@@ -292,6 +291,38 @@ impl App {
             }
             let _ = sender.send(Action::ApplyFinished { cancelled });
         });
+    }
+
+    /// After an apply: the identity's ids it learned go into the profile and its file, so the
+    /// next run (and `AZURE_CLIENT_ID`) knows them, as `kwif apply` does.
+    fn save_learned_ids(&mut self) {
+        let Some(profile) = self.state.profile.as_ref() else {
+            return;
+        };
+        let Some(updated) = with_learned_ids(profile, &self.runner.learned()) else {
+            return;
+        };
+        let notice = match &self.profile_path {
+            Some(path) => match write_profile(path, &updated.to_yaml()) {
+                Ok(()) => Action::Notice {
+                    ok: true,
+                    text: format!("saved the identity's ids into {}", path.display()),
+                },
+                Err(error) => Action::Notice {
+                    ok: false,
+                    text: format!(
+                        "cannot save the identity's ids into {}: {error}",
+                        path.display()
+                    ),
+                },
+            },
+            None => Action::Notice {
+                ok: true,
+                text: "the identity's ids are kept for this session only".to_string(),
+            },
+        };
+        self.state.profile = Some(updated);
+        self.handle(notice);
     }
 
     fn save_profile(&mut self, profile: Profile, yaml: &str) {

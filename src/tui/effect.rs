@@ -6,6 +6,8 @@ use crate::profile::Profile;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
+    /// Forget the facts resolved for the last round of checks (a re-check looks again).
+    Refresh,
     Check {
         step: StepId,
         generation: u64,

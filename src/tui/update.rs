@@ -140,9 +140,11 @@ fn main_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             set_focus(state, other)
         }
         KeyCode::Enter => open(state),
-        KeyCode::Char('c') => state
-            .selected_step()
-            .map_or_else(Vec::new, |step| check(state, step)),
+        KeyCode::Char('c') => state.selected_step().map_or_else(Vec::new, |step| {
+            let mut effects = vec![Effect::Refresh];
+            effects.extend(check(state, step));
+            effects
+        }),
         KeyCode::Char('C') => check_all(state),
         KeyCode::Char('p') => {
             state.focus = Focus::Detail;
@@ -271,10 +273,11 @@ fn check(state: &mut State, step: StepId) -> Vec<Effect> {
     vec![Effect::Check { step, generation }]
 }
 
+/// A new round: what the steps resolve before checking (the identity's ids) is looked up again.
 fn check_all(state: &mut State) -> Vec<Effect> {
     let ids: Vec<StepId> = state.steps.iter().map(|view| view.id).collect();
-    ids.into_iter()
-        .flat_map(|step| check(state, step))
+    std::iter::once(Effect::Refresh)
+        .chain(ids.into_iter().flat_map(|step| check(state, step)))
         .collect()
 }
 

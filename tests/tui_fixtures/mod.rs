@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kwif::engine::{Change, Check, Finding, Plan, Status, Step, StepError, StepFuture, StepId};
+use kwif::engine::{
+    Change, Check, Facts, Finding, Plan, Status, Step, StepError, StepFuture, StepId,
+};
 use kwif::profile::Profile;
 use kwif::tui::State;
 use ratatui::Terminal;
@@ -212,7 +214,7 @@ impl Step for Toy {
         self.id
     }
 
-    fn check(&self) -> StepFuture<'_, Check> {
+    fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
             self.checks.fetch_add(1, Ordering::SeqCst);
             if self.is_applied() {
@@ -226,7 +228,7 @@ impl Step for Toy {
         })
     }
 
-    fn plan(&self) -> StepFuture<'_, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
             self.plans.fetch_add(1, Ordering::SeqCst);
             if let Some(needed) = &self.needs
@@ -254,7 +256,11 @@ impl Step for Toy {
         })
     }
 
-    fn apply<'a>(&'a self, _plan: &'a Plan) -> StepFuture<'a, Result<(), StepError>> {
+    fn apply<'a>(
+        &'a self,
+        _plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
             self.applies.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(self.apply_delay).await;
@@ -262,7 +268,7 @@ impl Step for Toy {
                 return Err(StepError::new("toy failure", "do not fail"));
             }
             *self.applied.lock().unwrap() = true;
-            Ok(())
+            Ok(Facts::new())
         })
     }
 }
