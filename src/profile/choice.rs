@@ -7,24 +7,28 @@ use super::error::{InvalidValue, quoted};
 
 macro_rules! choice {
     (
-        $(#[$attr:meta])* $vis:vis $name:ident, $what:literal,
+        $(#[$attr:meta])* $name:ident, $what:literal,
         { $($(#[$variant_attr:meta])* $variant:ident => $text:literal),+ $(,)? }
     ) => {
         $(#[$attr])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        $vis enum $name { $($(#[$variant_attr])* $variant),+ }
+        pub enum $name { $($(#[$variant_attr])* $variant),+ }
 
         impl $name {
-            const CHOICES: &'static [(&'static str, $name)] = &[$(($text, $name::$variant)),+];
+            /// Every value, in the order kwif.yaml's messages and the profile form list them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The words kwif.yaml uses, in the order of `ALL`.
+            pub const WORDS: &'static [&'static str] = &[$($text),+];
 
             /// The word kwif.yaml uses for this value.
-            $vis fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
 
             /// Accepts exactly one of the words kwif.yaml uses (case-sensitive).
-            $vis fn parse(raw: &str) -> Result<$name, InvalidValue> {
-                parse_choice(raw, $what, Self::CHOICES)
+            pub fn parse(raw: &str) -> Result<$name, InvalidValue> {
+                parse_choice(raw, $what, Self::ALL, Self::WORDS)
             }
         }
 
@@ -39,7 +43,7 @@ macro_rules! choice {
 choice!(
     /// The Kubernetes distribution, which decides where the issuer flag lives (kubernetes.md §5).
     #[derive(Default)]
-    pub Distribution, "distribution", {
+    Distribution, "distribution", {
         #[default]
         Auto => "auto", K0s => "k0s", K3s => "k3s", Rke2 => "rke2", Kubeadm => "kubeadm",
         MicroK8s => "microk8s", Kind => "kind", Minikube => "minikube", Talos => "talos",
@@ -49,7 +53,7 @@ choice!(
 choice!(
     /// The kind of object that runs the workload's pods.
     #[derive(Default)]
-    pub WorkloadKind, "workload kind", {
+    WorkloadKind, "workload kind", {
         #[default]
         Deployment => "Deployment", StatefulSet => "StatefulSet", DaemonSet => "DaemonSet",
         CronJob => "CronJob", Job => "Job",
@@ -58,32 +62,42 @@ choice!(
 choice!(
     /// How kwif wires the workload: server-side apply, the AWI webhook's label, or patches to export.
     #[derive(Default)]
-    pub WorkloadMode, "workload mode", { #[default] Patch => "patch", Webhook => "webhook", Export => "export" }
+    WorkloadMode, "workload mode", { #[default] Patch => "patch", Webhook => "webhook", Export => "export" }
 );
-choice!(pub(super) HostingKind, "hosting kind", {
-    Nginx => "nginx", AzureBlob => "azure-blob", Directory => "directory", ApiServer => "apiserver",
-});
-choice!(pub(super) BlobModeName, "blob hosting mode", {
-    PublicContainer => "public-container", StaticWebsite => "static-website",
-});
-choice!(pub(super) CloudName, "Azure cloud", { Public => "public", China => "china", UsGov => "usgov", Custom => "custom" });
+choice!(
+    /// Where the discovery document and JWKS are published: the `kind` of [`Hosting`](super::Hosting).
+    HostingKind, "hosting kind", {
+        Nginx => "nginx", AzureBlob => "azure-blob", Directory => "directory", ApiServer => "apiserver",
+    }
+);
+choice!(
+    /// The `mode` word of an Azure Blob hosting: [`BlobMode`](super::BlobMode) without its container.
+    BlobModeName, "blob hosting mode", {
+        PublicContainer => "public-container", StaticWebsite => "static-website",
+    }
+);
+choice!(
+    /// The `cloud` word of kwif.yaml: [`Cloud`](super::Cloud) without a custom cloud's endpoints.
+    CloudName, "Azure cloud", { Public => "public", China => "china", UsGov => "usgov", Custom => "custom" }
+);
 
+/// The value whose word is `raw`; `words[i]` is the word of `values[i]`.
 fn parse_choice<T: Copy>(
     raw: &str,
     what: &str,
-    choices: &[(&'static str, T)],
+    values: &[T],
+    words: &[&'static str],
 ) -> Result<T, InvalidValue> {
-    if let Some((_, value)) = choices.iter().find(|(text, _)| *text == raw) {
-        return Ok(*value);
+    if let Some(index) = words.iter().position(|word| *word == raw) {
+        return Ok(values[index]);
     }
-    let names: Vec<&str> = choices.iter().map(|(text, _)| *text).collect();
-    let hint = closest(raw, &names)
-        .map(|name| format!(" (did you mean {name:?}?)"))
+    let hint = closest(raw, words)
+        .map(|word| format!(" (did you mean {word:?}?)"))
         .unwrap_or_default();
     Err(InvalidValue(format!(
         "{} is not a known {what}: use one of {}{hint}",
         quoted(raw),
-        names.join(", ")
+        words.join(", ")
     )))
 }
 
@@ -145,9 +159,60 @@ mod tests {
             "cluster.distribution: \"k8s\" is not a known distribution: use one of auto, k0s, k3s, rke2, kubeadm, \
              microk8s, kind, minikube, talos, openshift (did you mean \"k0s\"?)"
         );
-        for (text, _) in Distribution::CHOICES {
-            assert_eq!(Distribution::parse(text).unwrap().as_str(), *text);
+    }
+
+    /// `ALL` and `WORDS` list the same values in the same order, and each word parses back.
+    fn words_round_trip<T: Copy + PartialEq + fmt::Debug>(
+        all: &[T],
+        words: &[&str],
+        parse: fn(&str) -> Result<T, InvalidValue>,
+        word: fn(T) -> &'static str,
+    ) {
+        assert_eq!(all.len(), words.len());
+        for (value, text) in all.iter().zip(words) {
+            assert_eq!(parse(text), Ok(*value));
+            assert_eq!(word(*value), *text);
         }
+    }
+
+    #[test]
+    fn every_choice_lists_its_values_with_their_words() {
+        words_round_trip(
+            Distribution::ALL,
+            Distribution::WORDS,
+            Distribution::parse,
+            Distribution::as_str,
+        );
+        words_round_trip(
+            WorkloadKind::ALL,
+            WorkloadKind::WORDS,
+            WorkloadKind::parse,
+            WorkloadKind::as_str,
+        );
+        words_round_trip(
+            WorkloadMode::ALL,
+            WorkloadMode::WORDS,
+            WorkloadMode::parse,
+            WorkloadMode::as_str,
+        );
+        words_round_trip(
+            HostingKind::ALL,
+            HostingKind::WORDS,
+            HostingKind::parse,
+            HostingKind::as_str,
+        );
+        words_round_trip(
+            BlobModeName::ALL,
+            BlobModeName::WORDS,
+            BlobModeName::parse,
+            BlobModeName::as_str,
+        );
+        words_round_trip(
+            CloudName::ALL,
+            CloudName::WORDS,
+            CloudName::parse,
+            CloudName::as_str,
+        );
     }
 
     #[test]

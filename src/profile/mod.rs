@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::oidc::issuer::IssuerUrl;
 
-pub use choice::{Distribution, WorkloadKind, WorkloadMode};
+pub use choice::{BlobModeName, CloudName, Distribution, HostingKind, WorkloadKind, WorkloadMode};
 pub use cloud::{Cloud, CloudEndpoints};
 pub use error::{FieldError, InvalidValue, ProfileError};
 pub use ids::{CosmosAccountId, RoleScope};
@@ -27,7 +27,6 @@ pub use names::{
     WorkloadName,
 };
 
-use choice::HostingKind;
 use raw::RawProfile;
 use yaml_error::yaml_error;
 
