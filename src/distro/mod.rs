@@ -22,8 +22,10 @@ use serde_yaml::Value;
 
 use crate::oidc::issuer::{IssuerProblem, IssuerUrl};
 
-/// A Kubernetes distribution whose issuer flags kwif knows how to change. Its command-line
-/// names (clap's kebab-case) are the ones [`Distribution::as_str`] gives.
+/// A Kubernetes distribution whose issuer flags kwif knows how to change: the one type for a
+/// distribution in kwif (the profile, detection, the issuer step, `kwif cluster-config`). Its
+/// command-line names (clap's kebab-case) and kwif.yaml's words are the ones
+/// [`Distribution::as_str`] gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Distribution {
     K0s,
@@ -53,8 +55,8 @@ impl Distribution {
         Distribution::Openshift,
     ];
 
-    /// The name used on the command line (`--distribution`).
-    pub fn as_str(self) -> &'static str {
+    /// The name used on the command line (`--distribution`) and in kwif.yaml.
+    pub const fn as_str(self) -> &'static str {
         match self {
             Distribution::K0s => "k0s",
             Distribution::K3s => "k3s",

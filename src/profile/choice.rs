@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::distro::Distribution;
+
 use super::error::{InvalidValue, quoted};
 
 macro_rules! choice {
@@ -40,16 +42,72 @@ macro_rules! choice {
     };
 }
 
-choice!(
-    /// The Kubernetes distribution, which decides where the issuer flag lives (kubernetes.md §5).
-    #[derive(Default)]
-    Distribution, "distribution", {
-        #[default]
-        Auto => "auto", K0s => "k0s", K3s => "k3s", Rke2 => "rke2", Kubeadm => "kubeadm",
-        MicroK8s => "microk8s", Kind => "kind", Minikube => "minikube", Talos => "talos",
-        OpenShift => "openshift",
+/// `cluster.distribution`: detect the distribution from the cluster, or the one it runs, which
+/// decides where the issuer flag lives (kubernetes.md §5). Its words are [`Distribution`]'s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DistributionChoice {
+    /// Detect it from what the cluster shows (`kube::detect`).
+    #[default]
+    Auto,
+    Known(Distribution),
+}
+
+impl DistributionChoice {
+    /// Every value, in the order kwif.yaml's messages and the profile form list them. Not
+    /// `kubeadm-manifest`: that is a second file of a kubeadm cluster, which `kwif cluster-config`
+    /// edits when asked, while a profile names what the cluster runs.
+    pub const ALL: &'static [DistributionChoice] = &[
+        DistributionChoice::Auto,
+        DistributionChoice::Known(Distribution::K0s),
+        DistributionChoice::Known(Distribution::K3s),
+        DistributionChoice::Known(Distribution::Rke2),
+        DistributionChoice::Known(Distribution::Kubeadm),
+        DistributionChoice::Known(Distribution::Microk8s),
+        DistributionChoice::Known(Distribution::Kind),
+        DistributionChoice::Known(Distribution::Minikube),
+        DistributionChoice::Known(Distribution::Talos),
+        DistributionChoice::Known(Distribution::Openshift),
+    ];
+
+    /// The words kwif.yaml uses, in the order of `ALL`: `auto`, then [`Distribution::as_str`].
+    pub const WORDS: &'static [&'static str] = &{
+        let mut words = [""; DistributionChoice::ALL.len()];
+        let mut index = 0;
+        while index < words.len() {
+            words[index] = DistributionChoice::ALL[index].as_str();
+            index += 1;
+        }
+        words
+    };
+
+    /// The word kwif.yaml uses for this value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DistributionChoice::Auto => "auto",
+            DistributionChoice::Known(distribution) => distribution.as_str(),
+        }
     }
-);
+
+    /// Accepts exactly one of the words kwif.yaml uses (case-sensitive).
+    pub fn parse(raw: &str) -> Result<DistributionChoice, InvalidValue> {
+        parse_choice(raw, "distribution", Self::ALL, Self::WORDS)
+    }
+
+    /// The distribution to configure; `None`: detect it from the cluster.
+    pub fn known(self) -> Option<Distribution> {
+        match self {
+            DistributionChoice::Auto => None,
+            DistributionChoice::Known(distribution) => Some(distribution),
+        }
+    }
+}
+
+impl fmt::Display for DistributionChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 choice!(
     /// The kind of object that runs the workload's pods.
     #[derive(Default)]
@@ -178,10 +236,10 @@ mod tests {
     #[test]
     fn every_choice_lists_its_values_with_their_words() {
         words_round_trip(
-            Distribution::ALL,
-            Distribution::WORDS,
-            Distribution::parse,
-            Distribution::as_str,
+            DistributionChoice::ALL,
+            DistributionChoice::WORDS,
+            DistributionChoice::parse,
+            DistributionChoice::as_str,
         );
         words_round_trip(
             WorkloadKind::ALL,
@@ -213,6 +271,25 @@ mod tests {
             CloudName::parse,
             CloudName::as_str,
         );
+    }
+
+    #[test]
+    fn every_distribution_but_the_kubeadm_manifest_is_a_choice() {
+        for distribution in Distribution::ALL {
+            let offered =
+                DistributionChoice::ALL.contains(&DistributionChoice::Known(distribution));
+            assert_eq!(
+                offered,
+                distribution != Distribution::KubeadmManifest,
+                "{distribution}"
+            );
+        }
+        assert_eq!(
+            DistributionChoice::parse("k3s").map(DistributionChoice::known),
+            Ok(Some(Distribution::K3s))
+        );
+        assert_eq!(DistributionChoice::Auto.known(), None);
+        assert!(DistributionChoice::parse("kubeadm-manifest").is_err());
     }
 
     #[test]

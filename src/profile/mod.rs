@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 use crate::oidc::issuer::IssuerUrl;
 
-pub use choice::{BlobModeName, CloudName, Distribution, HostingKind, WorkloadKind, WorkloadMode};
+pub use choice::{
+    BlobModeName, CloudName, DistributionChoice, HostingKind, WorkloadKind, WorkloadMode,
+};
 pub use cloud::{Cloud, CloudEndpoints};
 pub use error::{FieldError, InvalidValue, ProfileError};
 pub use ids::{CosmosAccountId, RoleScope};
@@ -51,7 +53,7 @@ pub struct Profile {
 pub struct Cluster {
     /// `None`: the kubeconfig's current context.
     pub context: Option<KubeContext>,
-    pub distribution: Distribution,
+    pub distribution: DistributionChoice,
 }
 
 /// Where the discovery document and JWKS are published.
@@ -351,7 +353,7 @@ workloads:
             profile.cluster,
             Cluster {
                 context: None,
-                distribution: Distribution::Auto
+                distribution: DistributionChoice::Auto
             }
         );
         assert_eq!(profile.azure.cloud, Cloud::Public);

@@ -13,7 +13,7 @@ use super::setup_defaults::SetupDefaults;
 use crate::engine::StepId;
 use crate::oidc::issuer::IssuerUrl;
 use crate::profile::{
-    BlobModeName, Distribution, HostingKind, Profile, WorkloadKind, WorkloadMode,
+    BlobModeName, DistributionChoice, HostingKind, Profile, WorkloadKind, WorkloadMode,
 };
 
 /// The two kinds of role entry: words of the form only, never written to kwif.yaml.
@@ -664,7 +664,7 @@ fn issuer_fields() -> Vec<FormField> {
         .optional(),
         FormField::choice(
             "cluster.distribution",
-            Distribution::WORDS,
+            DistributionChoice::WORDS,
             "decides where the issuer flag lives; auto: detect it",
         ),
         FormField::text(

@@ -9,7 +9,7 @@ use crate::oidc::issuer::{IssuerUrl, issuer_problems};
 
 use super::error::{FieldError, InvalidValue, ProfileError, quoted};
 use super::raw::{RawCluster, RawProfile};
-use super::{Cluster, Distribution, KubeContext, MAX_ISSUER_LENGTH, Profile};
+use super::{Cluster, DistributionChoice, KubeContext, MAX_ISSUER_LENGTH, Profile};
 
 use azure::{check_azure, check_identity};
 use hosting::check_hosting;
@@ -119,7 +119,7 @@ fn check_cluster(checker: &mut Checker, raw: RawCluster) -> Cluster {
         distribution: checker.or_default(
             "cluster.distribution",
             raw.distribution.as_deref(),
-            Distribution::parse,
+            DistributionChoice::parse,
         ),
     }
 }
