@@ -169,7 +169,7 @@ async fn every_sandbox_distribution_is_detected() {
             .await
             .unwrap();
         assert_eq!(
-            facts.detect().map(|d| d.id),
+            facts.detect().map(|d| d.distribution.as_str()),
             Some(id),
             "{distribution:?}: {facts:?}"
         );

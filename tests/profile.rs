@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use kwif::distro::Distribution;
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::profile::{
-    BlobMode, Cloud, ContainerName, CosmosAccountId, Distribution, FederatedCredentialName,
+    BlobMode, Cloud, ContainerName, CosmosAccountId, DistributionChoice, FederatedCredentialName,
     HostName, Hosting, IdentityName, Location, Namespace, NginxHosting, ObjectName, Profile,
     ResourceGroupName, RoleAssignment, RoleName, RoleScope, ServiceAccountName, StorageAccountName,
     TokenExpiration, Workload, WorkloadKind, WorkloadMode, WorkloadName,
@@ -101,7 +102,10 @@ fn fixture_values_arrive_typed() {
     );
 
     let profile = Profile::load(&fixtures().join("custom-cloud-directory.yaml")).unwrap();
-    assert_eq!(profile.cluster.distribution, Distribution::Talos);
+    assert_eq!(
+        profile.cluster.distribution,
+        DistributionChoice::Known(Distribution::Talos)
+    );
     assert_eq!(
         profile.azure.cloud.endpoints().authority_host().as_str(),
         "https://login.example.net/"
@@ -373,13 +377,7 @@ fn valid_profile() -> impl Strategy<Value = Profile> {
         workloads(),
         (
             prop::option::of("[a-zA-Z0-9@:_./-]{1,40}"),
-            select(
-                &[
-                    Distribution::Auto,
-                    Distribution::K3s,
-                    Distribution::OpenShift,
-                ][..],
-            ),
+            select(DistributionChoice::ALL),
         ),
     )
         .prop_map(

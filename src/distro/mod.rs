@@ -22,8 +22,10 @@ use serde_yaml::Value;
 
 use crate::oidc::issuer::{IssuerProblem, IssuerUrl};
 
-/// A Kubernetes distribution whose issuer flags kwif knows how to change. Its command-line
-/// names (clap's kebab-case) are the ones [`Distribution::as_str`] gives.
+/// A Kubernetes distribution whose issuer flags kwif knows how to change: the one type for a
+/// distribution in kwif (the profile, detection, the issuer step, `kwif cluster-config`). Its
+/// command-line names (clap's kebab-case) and kwif.yaml's words are the ones
+/// [`Distribution::as_str`] gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Distribution {
     K0s,
@@ -53,8 +55,8 @@ impl Distribution {
         Distribution::Openshift,
     ];
 
-    /// The name used on the command line (`--distribution`).
-    pub fn as_str(self) -> &'static str {
+    /// The name used on the command line (`--distribution`) and in kwif.yaml.
+    pub const fn as_str(self) -> &'static str {
         match self {
             Distribution::K0s => "k0s",
             Distribution::K3s => "k3s",
@@ -266,9 +268,8 @@ pub fn change_config(
     changer(current, change)
 }
 
-/// What `kwif cluster-config` prints: the changed file, then a trailer of `#` comment lines
-/// (valid in every format here: YAML, the MicroK8s args file, a shell command line) with the
-/// path, the notes and the apply commands. A rerun on that output changes nothing.
+/// [`cluster_config`] for a distribution named by its text, which must be one of
+/// [`Distribution::as_str`]'s.
 pub fn cluster_config_command(
     distribution: &str,
     issuer: &str,
@@ -278,6 +279,19 @@ pub fn cluster_config_command(
 ) -> Result<String, DistroError> {
     let distribution = Distribution::parse(distribution)
         .ok_or_else(|| DistroError::UnknownDistribution(distribution.to_string()))?;
+    cluster_config(distribution, issuer, file, keep_issuer, jwks_uri)
+}
+
+/// What `kwif cluster-config` prints: the changed file, then a trailer of `#` comment lines
+/// (valid in every format here: YAML, the MicroK8s args file, a shell command line) with the
+/// path, the notes and the apply commands. A rerun on that output changes nothing.
+pub fn cluster_config(
+    distribution: Distribution,
+    issuer: &str,
+    file: Option<&Path>,
+    keep_issuer: Option<&str>,
+    jwks_uri: Option<&str>,
+) -> Result<String, DistroError> {
     let change = IssuerChange::from_args(issuer, keep_issuer, jwks_uri)?;
     let current = file
         .map(|path| {

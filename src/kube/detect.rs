@@ -6,11 +6,12 @@ use ::kube::api::{Api, ListParams};
 use k8s_openapi::api::core::v1::{Node, Pod};
 
 use super::KubeError;
+use crate::distro::Distribution;
 
-/// A detected distribution (its `cluster-config` id) and the evidence, to show the user.
+/// A detected distribution and the evidence, to show the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Detected {
-    pub id: &'static str,
+    pub distribution: Distribution,
     pub evidence: String,
 }
 
@@ -26,54 +27,54 @@ pub struct ClusterFacts {
 }
 
 /// One rule: a predicate over the facts, the distribution it reveals, and how to say why.
-type Rule = (fn(&ClusterFacts) -> bool, &'static str, &'static str);
+type Rule = (fn(&ClusterFacts) -> bool, Distribution, &'static str);
 
 /// First match wins; the version suffix is the strongest tell, kubeadm's static pod the weakest
 /// (kind and minikube run kubeadm too, so they are tested before it).
 const RULES: [Rule; 10] = [
     (
         |f| f.git_version.contains("+k0s"),
-        "k0s",
+        Distribution::K0s,
         "the version string ends in +k0s",
     ),
     (
         |f| f.git_version.contains("+k3s"),
-        "k3s",
+        Distribution::K3s,
         "the version string ends in +k3s",
     ),
     (
         |f| f.git_version.contains("+rke2"),
-        "rke2",
+        Distribution::Rke2,
         "the version string ends in +rke2",
     ),
     (
         |f| f.os_images.iter().any(|os| os.starts_with("Talos")),
-        "talos",
+        Distribution::Talos,
         "the nodes run Talos",
     ),
     (
         |f| has_label(f, "node.openshift.io/os_id"),
-        "openshift",
+        Distribution::Openshift,
         "the nodes carry node.openshift.io labels",
     ),
     (
         |f| has_label(f, "microk8s.io/cluster"),
-        "microk8s",
+        Distribution::Microk8s,
         "the nodes carry the microk8s.io/cluster label",
     ),
     (
         |f| has_label(f, "minikube.k8s.io/name"),
-        "minikube",
+        Distribution::Minikube,
         "the nodes carry minikube.k8s.io labels",
     ),
     (
         |f| f.provider_ids.iter().any(|id| id.starts_with("kind://")),
-        "kind",
+        Distribution::Kind,
         "the nodes' providerID starts with kind://",
     ),
     (
         |f| f.has_kubeadm_apiserver_pod,
-        "kubeadm",
+        Distribution::Kubeadm,
         "kube-system runs kubeadm's static kube-apiserver pod",
     ),
     (
@@ -82,7 +83,7 @@ const RULES: [Rule; 10] = [
                 .iter()
                 .any(|a| a.starts_with("kubeadm.alpha.kubernetes.io/"))
         },
-        "kubeadm",
+        Distribution::Kubeadm,
         "the nodes carry kubeadm annotations",
     ),
 ];
@@ -96,8 +97,8 @@ impl ClusterFacts {
         RULES
             .iter()
             .find(|(matches, ..)| matches(self))
-            .map(|(_, id, why)| Detected {
-                id,
+            .map(|&(_, distribution, why)| Detected {
+                distribution,
                 evidence: format!("{why} ({})", self.git_version),
             })
     }
@@ -153,9 +154,18 @@ mod tests {
 
     #[test]
     fn version_suffixes_tell_k0s_k3s_and_rke2() {
-        assert_eq!(facts("v1.33.2+k0s").detect().unwrap().id, "k0s");
-        assert_eq!(facts("v1.33.2+k3s1").detect().unwrap().id, "k3s");
-        assert_eq!(facts("v1.33.2+rke2r1").detect().unwrap().id, "rke2");
+        assert_eq!(
+            facts("v1.33.2+k0s").detect().unwrap().distribution,
+            Distribution::K0s
+        );
+        assert_eq!(
+            facts("v1.33.2+k3s1").detect().unwrap().distribution,
+            Distribution::K3s
+        );
+        assert_eq!(
+            facts("v1.33.2+rke2r1").detect().unwrap().distribution,
+            Distribution::Rke2
+        );
         assert_eq!(facts("v1.33.2").detect(), None);
     }
 
@@ -163,10 +173,10 @@ mod tests {
     fn kind_is_told_apart_from_plain_kubeadm() {
         let mut kind = facts("v1.33.2");
         kind.has_kubeadm_apiserver_pod = true;
-        assert_eq!(kind.detect().unwrap().id, "kubeadm");
+        assert_eq!(kind.detect().unwrap().distribution, Distribution::Kubeadm);
         kind.provider_ids
             .push("kind://docker/kind/kind-control-plane".into());
-        assert_eq!(kind.detect().unwrap().id, "kind");
+        assert_eq!(kind.detect().unwrap().distribution, Distribution::Kind);
     }
 
     #[test]
@@ -175,10 +185,13 @@ mod tests {
         microk8s
             .node_labels
             .push(("microk8s.io/cluster".into(), "true".into()));
-        assert_eq!(microk8s.detect().unwrap().id, "microk8s");
+        assert_eq!(
+            microk8s.detect().unwrap().distribution,
+            Distribution::Microk8s
+        );
         let mut talos = facts("v1.33.2");
         talos.os_images.push("Talos (v1.11.0)".into());
-        assert_eq!(talos.detect().unwrap().id, "talos");
+        assert_eq!(talos.detect().unwrap().distribution, Distribution::Talos);
         assert!(talos.detect().unwrap().evidence.contains("Talos"));
     }
 }

@@ -123,8 +123,7 @@ impl IssuerStep {
         let detected = facts
             .detect()
             .ok_or_else(|| format!("no tell of a known distribution ({})", facts.git_version))?;
-        let distribution = Distribution::parse(detected.id)
-            .ok_or_else(|| format!("kwif has no config rules for {}", detected.id))?;
+        let distribution = detected.distribution;
         Ok((distribution, detected.evidence))
     }
 

@@ -12,24 +12,11 @@ use super::keymap;
 use super::setup_defaults::SetupDefaults;
 use crate::engine::StepId;
 use crate::oidc::issuer::IssuerUrl;
-use crate::profile::Profile;
+use crate::profile::{
+    BlobModeName, DistributionChoice, HostingKind, Profile, WorkloadKind, WorkloadMode,
+};
 
-const DISTRIBUTIONS: &[&str] = &[
-    "auto",
-    "k0s",
-    "k3s",
-    "rke2",
-    "kubeadm",
-    "microk8s",
-    "kind",
-    "minikube",
-    "talos",
-    "openshift",
-];
-const HOSTING_KINDS: &[&str] = &["nginx", "azure-blob", "directory", "apiserver"];
-const BLOB_MODES: &[&str] = &["public-container", "static-website"];
-const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"];
-const WORKLOAD_MODES: &[&str] = &["patch", "webhook", "export"];
+/// The two kinds of role entry: words of the form only, never written to kwif.yaml.
 const AZURE_ROLE: &str = "Azure role";
 const COSMOS_DATA_ROLE: &str = "Cosmos DB data role";
 const ROLE_KINDS: &[&str] = &[AZURE_ROLE, COSMOS_DATA_ROLE];
@@ -677,7 +664,7 @@ fn issuer_fields() -> Vec<FormField> {
         .optional(),
         FormField::choice(
             "cluster.distribution",
-            DISTRIBUTIONS,
+            DistributionChoice::WORDS,
             "decides where the issuer flag lives; auto: detect it",
         ),
         FormField::text(
@@ -688,12 +675,12 @@ fn issuer_fields() -> Vec<FormField> {
 }
 
 fn hosting_fields() -> Vec<FormField> {
-    let nginx = |field: FormField| field.shown_when("hosting.kind", "nginx");
-    let blob = |field: FormField| field.shown_when("hosting.kind", "azure-blob");
+    let nginx = |field: FormField| field.shown_when("hosting.kind", HostingKind::Nginx.as_str());
+    let blob = |field: FormField| field.shown_when("hosting.kind", HostingKind::AzureBlob.as_str());
     vec![
         FormField::choice(
             "hosting.kind",
-            HOSTING_KINDS,
+            HostingKind::WORDS,
             "where the discovery document and JWKS are published",
         ),
         nginx(
@@ -734,19 +721,22 @@ fn hosting_fields() -> Vec<FormField> {
         ),
         blob(FormField::choice(
             "hosting.azureBlob.mode",
-            BLOB_MODES,
+            BlobModeName::WORDS,
             "a public container, or the $web static website",
         )),
         blob(FormField::text(
             "hosting.azureBlob.container",
             "the container that serves the documents, e.g. oidc",
         ))
-        .shown_when("hosting.azureBlob.mode", "public-container"),
+        .shown_when(
+            "hosting.azureBlob.mode",
+            BlobModeName::PublicContainer.as_str(),
+        ),
         FormField::text(
             "hosting.directory.path",
             "the directory your static host serves, e.g. ./public",
         )
-        .shown_when("hosting.kind", "directory"),
+        .shown_when("hosting.kind", HostingKind::Directory.as_str()),
     ]
 }
 
@@ -831,13 +821,13 @@ fn workload_fields(index: usize) -> Vec<FormField> {
         ),
         FormField::choice(
             &path("kind"),
-            WORKLOAD_KINDS,
+            WorkloadKind::WORDS,
             "the kind of object that runs the pods",
         ),
         FormField::text(&path("name"), "the object's name, e.g. web-server"),
         FormField::choice(
             &path("mode"),
-            WORKLOAD_MODES,
+            WorkloadMode::WORDS,
             "patch: server-side apply; webhook: AWI label; export: patches",
         ),
         FormField::new(
