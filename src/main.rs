@@ -347,8 +347,8 @@ fn run(cli: Cli) -> Outcome {
             keep_issuer,
             jwks_uri,
         } => {
-            let text = kwif::distro::cluster_config_command(
-                distribution.as_str(),
+            let text = kwif::distro::cluster_config(
+                distribution,
                 &issuer,
                 file.as_deref(),
                 keep_issuer.as_deref(),

@@ -81,7 +81,7 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
     let clients = Clients {
         kube,
         azure,
-        node: Arc::new(LocalNode::new("/")),
+        node: Arc::new(LocalNode::new(&profile.cluster.node_root)),
         federation_ids,
         hosting: HostingOptions {
             ca_files: environment.ca_files.clone(),

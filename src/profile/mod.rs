@@ -54,7 +54,14 @@ pub struct Cluster {
     /// `None`: the kubeconfig's current context.
     pub context: Option<KubeContext>,
     pub distribution: DistributionChoice,
+    /// Where the control-plane node's filesystem is: `/` when kwif runs on the node, a mount
+    /// point when it runs beside one (the sandbox's `D/node`). The issuer step reads and writes
+    /// the distribution's config file below it.
+    pub node_root: PathBuf,
 }
+
+/// The default `cluster.nodeRoot`: kwif runs on the node itself.
+pub const NODE_ROOT: &str = "/";
 
 /// Where the discovery document and JWKS are published.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -353,7 +360,8 @@ workloads:
             profile.cluster,
             Cluster {
                 context: None,
-                distribution: DistributionChoice::Auto
+                distribution: DistributionChoice::Auto,
+                node_root: PathBuf::from("/"),
             }
         );
         assert_eq!(profile.azure.cloud, Cloud::Public);

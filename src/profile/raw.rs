@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::choice::BlobModeName;
-use super::{Azure, BlobMode, Cloud, Hosting, Profile, RoleAssignment, Workload};
+use super::{Azure, BlobMode, Cloud, Hosting, NODE_ROOT, Profile, RoleAssignment, Workload};
+use std::path::Path;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -30,6 +31,8 @@ pub(super) struct RawCluster {
     pub(super) context: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) distribution: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) node_root: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -163,6 +166,8 @@ impl From<&Profile> for RawProfile {
                     .as_ref()
                     .map(|context| context.0.clone()),
                 distribution: Some(profile.cluster.distribution.as_str().to_string()),
+                node_root: (profile.cluster.node_root != Path::new(NODE_ROOT))
+                    .then(|| profile.cluster.node_root.display().to_string()),
             }),
             issuer: Some(profile.issuer.as_str().to_string()),
             hosting: Some(RawHosting::from(&profile.hosting)),

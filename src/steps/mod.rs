@@ -84,7 +84,7 @@ pub struct Clients {
 /// The six steps for `profile`, in wizard order. What one learns that another needs (the
 /// identity's ids) travels as facts through the engine, never through shared state.
 pub fn for_profile(profile: &Profile, clients: Clients) -> Vec<Box<dyn Step>> {
-    let distribution = crate::distro::Distribution::parse(profile.cluster.distribution.as_str());
+    let distribution = profile.cluster.distribution.known();
     let unavailable = |id: StepId, finding: &Finding| -> Box<dyn Step> {
         Box::new(Unavailable::failed(id, finding.clone()))
     };

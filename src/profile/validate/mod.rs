@@ -9,7 +9,8 @@ use crate::oidc::issuer::{IssuerUrl, issuer_problems};
 
 use super::error::{FieldError, InvalidValue, ProfileError, quoted};
 use super::raw::{RawCluster, RawProfile};
-use super::{Cluster, DistributionChoice, KubeContext, MAX_ISSUER_LENGTH, Profile};
+use super::{Cluster, DistributionChoice, KubeContext, MAX_ISSUER_LENGTH, NODE_ROOT, Profile};
+use std::path::PathBuf;
 
 use azure::{check_azure, check_identity};
 use hosting::check_hosting;
@@ -121,7 +122,27 @@ fn check_cluster(checker: &mut Checker, raw: RawCluster) -> Cluster {
             raw.distribution.as_deref(),
             DistributionChoice::parse,
         ),
+        node_root: checker
+            .optional(
+                "cluster.nodeRoot",
+                raw.node_root.as_deref(),
+                parse_node_root,
+            )
+            .unwrap_or_else(|| PathBuf::from(NODE_ROOT)),
     }
+}
+
+/// An absolute directory: a relative one would depend on where kwif happens to be started.
+fn parse_node_root(text: &str) -> Result<PathBuf, InvalidValue> {
+    let path = PathBuf::from(text);
+    if text.trim().is_empty() || !path.is_absolute() || text.contains('\0') {
+        return Err(InvalidValue(format!(
+            "{} must be an absolute directory: where the control-plane node's filesystem is, \
+             \"/\" when kwif runs on the node, e.g. \"/mnt/node\"",
+            quoted(text)
+        )));
+    }
+    Ok(path)
 }
 
 fn check_issuer(checker: &mut Checker, raw: Option<&str>) -> Option<IssuerUrl> {
@@ -157,6 +178,8 @@ fn check_issuer(checker: &mut Checker, raw: Option<&str>) -> Option<IssuerUrl> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use crate::profile::Profile;
     use crate::profile::tests::{errors, example_with, only_error};
 
@@ -288,6 +311,32 @@ mod tests {
             errors(&text)[0],
             "issuer: is missing: add the https URL that will host the discovery document, \
              e.g. \"https://oidc.example.com/cluster1\""
+        );
+    }
+
+    #[test]
+    fn node_root_defaults_to_the_root_and_must_be_absolute() {
+        let profile =
+            Profile::from_yaml(&example_with("distribution: auto", "distribution: auto")).unwrap();
+        assert_eq!(profile.cluster.node_root, PathBuf::from("/"));
+        assert!(
+            !profile.to_yaml().contains("nodeRoot"),
+            "the default is not written"
+        );
+        let text = example_with(
+            "distribution: auto",
+            "distribution: auto\n  nodeRoot: /mnt/node",
+        );
+        let profile = Profile::from_yaml(&text).unwrap();
+        assert_eq!(profile.cluster.node_root, PathBuf::from("/mnt/node"));
+        assert!(profile.to_yaml().contains("nodeRoot: /mnt/node"));
+        assert_eq!(
+            only_error(&example_with(
+                "distribution: auto",
+                "distribution: auto\n  nodeRoot: mnt/node"
+            )),
+            "cluster.nodeRoot: \"mnt/node\" must be an absolute directory: where the control-plane \
+             node's filesystem is, \"/\" when kwif runs on the node, e.g. \"/mnt/node\""
         );
     }
 }
