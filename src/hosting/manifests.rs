@@ -1,6 +1,7 @@
 //! The Kubernetes objects a publisher owns: diffs from a server-side dry run, and server-side
 //! apply as field manager `kwif`, like the workload step. Objects are plain manifests (JSON).
 
+use crate::kube::manifest::{comparable_yaml, to_yaml};
 use ::kube::Client;
 use ::kube::api::{Api, DynamicObject};
 use serde_json::Value;
@@ -82,28 +83,4 @@ pub async fn apply(client: &Client, objects: &[Value]) -> Result<(), HostingErro
         cluster::apply(&api_for(client, object), name(object), object, false).await?;
     }
     Ok(())
-}
-
-/// An object as YAML without the fields the server owns, so two reads compare by content.
-pub fn comparable_yaml(object: &Value) -> String {
-    let mut object = object.clone();
-    if let Some(metadata) = object["metadata"].as_object_mut() {
-        for key in [
-            "managedFields",
-            "resourceVersion",
-            "generation",
-            "uid",
-            "creationTimestamp",
-        ] {
-            metadata.remove(key);
-        }
-    }
-    if let Some(map) = object.as_object_mut() {
-        map.remove("status");
-    }
-    to_yaml(&object)
-}
-
-pub fn to_yaml(value: &Value) -> String {
-    serde_yaml::to_string(value).unwrap_or_default()
 }

@@ -13,6 +13,7 @@ use k8s_openapi::api::core::v1::ServiceAccount;
 use serde_json::Value;
 
 pub mod detect;
+pub mod manifest;
 
 /// The field manager kwif applies with; the user's own managers are never overridden.
 pub const FIELD_MANAGER: &str = "kwif";
@@ -161,28 +162,80 @@ pub async fn apply(
     Ok(serde_json::to_value(applied).unwrap_or(Value::Null))
 }
 
-/// Whether a workload's rollout is complete, with a sentence saying why not.
+/// Whether the rollout of `object` (a Deployment, StatefulSet or DaemonSet, told by its `kind`)
+/// is complete, with a sentence saying why not: each kind reports progress in its own status
+/// fields, read as `kubectl rollout status` reads them.
 pub fn rollout_state(object: &Value) -> Result<(), String> {
     let status = &object["status"];
+    let number = |field: &str| status[field].as_i64().unwrap_or(0);
     let generation = object["metadata"]["generation"].as_i64().unwrap_or(0);
-    let observed = status["observedGeneration"].as_i64().unwrap_or(0);
+    let observed = number("observedGeneration");
     if observed < generation {
         return Err(format!(
             "the controller has not seen generation {generation} yet (observed {observed})"
         ));
     }
-    let desired = object["spec"]["replicas"].as_i64().unwrap_or(1);
-    let updated = status["updatedReplicas"].as_i64().unwrap_or(0);
-    let available = status["availableReplicas"].as_i64().unwrap_or(0);
-    if updated < desired {
-        return Err(format!(
-            "{updated} of {desired} replicas run the new pod template"
-        ));
+    match object["kind"].as_str().unwrap_or_default() {
+        "DaemonSet" => {
+            let desired = number("desiredNumberScheduled");
+            let updated = number("updatedNumberScheduled");
+            if updated < desired {
+                return Err(format!(
+                    "{updated} of {desired} nodes run the new pod template"
+                ));
+            }
+            let available = number("numberAvailable");
+            if available < desired {
+                return Err(format!(
+                    "{available} of {desired} daemon pods are available"
+                ));
+            }
+            Ok(())
+        }
+        "StatefulSet" => {
+            let desired = object["spec"]["replicas"].as_i64().unwrap_or(1);
+            let partition = object["spec"]["updateStrategy"]["rollingUpdate"]["partition"]
+                .as_i64()
+                .unwrap_or(0);
+            let updated = number("updatedReplicas");
+            if updated < desired - partition {
+                return Err(format!(
+                    "{updated} of {} replicas run the new pod template",
+                    desired - partition
+                ));
+            }
+            let ready = number("readyReplicas");
+            if ready < desired {
+                return Err(format!("{ready} of {desired} replicas are ready"));
+            }
+            let revision = |field: &str| status[field].as_str().unwrap_or_default();
+            if partition == 0 && revision("currentRevision") != revision("updateRevision") {
+                return Err("the old revision's pods are still being replaced".to_string());
+            }
+            Ok(())
+        }
+        _ => {
+            let desired = object["spec"]["replicas"].as_i64().unwrap_or(1);
+            let updated = number("updatedReplicas");
+            if updated < desired {
+                return Err(format!(
+                    "{updated} of {desired} replicas run the new pod template"
+                ));
+            }
+            let total = number("replicas");
+            if total > updated {
+                return Err(format!(
+                    "{} old replicas are pending termination",
+                    total - updated
+                ));
+            }
+            let available = number("availableReplicas");
+            if available < desired {
+                return Err(format!("{available} of {desired} replicas are available"));
+            }
+            Ok(())
+        }
     }
-    if available < desired {
-        return Err(format!("{available} of {desired} replicas are available"));
-    }
-    Ok(())
 }
 
 /// Waits for a rollout to finish, polling every `interval`, for at most `timeout`.
@@ -201,7 +254,7 @@ pub async fn wait_for_rollout(
             Err(reason) if tokio::time::Instant::now() >= deadline => {
                 return Err(KubeError::Request {
                     what: format!("rollout of {name}"),
-                    message: reason,
+                    message: format!("not finished after {} s: {reason}", timeout.as_secs()),
                 });
             }
             Err(_) => tokio::time::sleep(interval).await,
@@ -215,9 +268,9 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn rollout_is_done_when_every_replica_is_updated_and_available() {
-        let done = json!({"metadata":{"generation":2},"spec":{"replicas":2},
-            "status":{"observedGeneration":2,"updatedReplicas":2,"availableReplicas":2}});
+    fn a_deployment_is_done_when_every_replica_is_updated_available_and_no_old_one_is_left() {
+        let done = json!({"kind":"Deployment","metadata":{"generation":2},"spec":{"replicas":2},
+            "status":{"observedGeneration":2,"replicas":2,"updatedReplicas":2,"availableReplicas":2}});
         assert_eq!(rollout_state(&done), Ok(()));
         let pending = json!({"metadata":{"generation":3},"spec":{"replicas":2},
             "status":{"observedGeneration":2,"updatedReplicas":2,"availableReplicas":2}});
@@ -226,11 +279,36 @@ mod tests {
                 .unwrap_err()
                 .contains("generation 3")
         );
-        let updating = json!({"metadata":{"generation":2},"spec":{"replicas":3},
-            "status":{"observedGeneration":2,"updatedReplicas":1,"availableReplicas":3}});
+        let surging = json!({"metadata":{"generation":2},"spec":{"replicas":2},
+            "status":{"observedGeneration":2,"replicas":3,"updatedReplicas":2,"availableReplicas":2}});
         assert_eq!(
-            rollout_state(&updating).unwrap_err(),
-            "1 of 3 replicas run the new pod template"
+            rollout_state(&surging).unwrap_err(),
+            "1 old replicas are pending termination"
         );
+    }
+
+    #[test]
+    fn a_daemonset_counts_nodes_not_replicas() {
+        let done = json!({"kind":"DaemonSet","metadata":{"generation":1},"spec":{},
+            "status":{"observedGeneration":1,"desiredNumberScheduled":3,"updatedNumberScheduled":3,"numberAvailable":3}});
+        assert_eq!(rollout_state(&done), Ok(()));
+        let rolling = json!({"kind":"DaemonSet","metadata":{"generation":1},"spec":{},
+            "status":{"observedGeneration":1,"desiredNumberScheduled":3,"updatedNumberScheduled":1,"numberAvailable":3}});
+        assert_eq!(
+            rollout_state(&rolling).unwrap_err(),
+            "1 of 3 nodes run the new pod template"
+        );
+    }
+
+    #[test]
+    fn a_statefulset_is_done_when_its_revisions_agree() {
+        let done = json!({"kind":"StatefulSet","metadata":{"generation":2},"spec":{"replicas":2},
+            "status":{"observedGeneration":2,"updatedReplicas":2,"readyReplicas":2,
+                "currentRevision":"web-2","updateRevision":"web-2"}});
+        assert_eq!(rollout_state(&done), Ok(()));
+        let old = json!({"kind":"StatefulSet","metadata":{"generation":2},"spec":{"replicas":2},
+            "status":{"observedGeneration":2,"updatedReplicas":2,"readyReplicas":2,
+                "currentRevision":"web-1","updateRevision":"web-2"}});
+        assert!(rollout_state(&old).is_err());
     }
 }

@@ -2,21 +2,26 @@
 //! in one of three modes (patch: server-side apply as `kwif`; webhook: the AWI label and
 //! annotations; export: kustomize patches). It never removes or replaces the user's own fields.
 
+mod kind;
+mod template;
+
 use std::time::Duration;
 
 use ::kube::Client;
-use ::kube::api::{Api, DynamicObject, ListParams};
+use ::kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
 
 use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
-use crate::kube::{self as cluster, KubeError};
+use crate::kube::manifest::{comparable_yaml, to_yaml};
+use crate::kube::{self as cluster, FIELD_MANAGER, KubeError};
 use crate::oidc::AZURE_AUDIENCE;
-use crate::profile::{Workload, WorkloadKind, WorkloadMode};
+use crate::profile::{Workload, WorkloadMode};
+use kind::shape;
+use template::{Wiring, labels, parse_template, pod_is_wired};
 
-pub const TOKEN_VOLUME: &str = "azure-identity-token";
-pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/azure/tokens";
-pub const TOKEN_FILE: &str = "/var/run/secrets/azure/tokens/azure-identity-token";
-pub const WEBHOOK_LABEL: &str = "azure.workload.identity/use";
+pub use template::{TOKEN_FILE, TOKEN_MOUNT_PATH, TOKEN_VOLUME, WEBHOOK_LABEL};
+
 pub const CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
 pub const TENANT_ID_ANNOTATION: &str = "azure.workload.identity/tenant-id";
 pub const TOKEN_EXPIRATION_ANNOTATION: &str =
@@ -25,6 +30,15 @@ pub const TOKEN_EXPIRATION_ANNOTATION: &str =
 pub const WEBHOOK_CONFIGURATION: &str = "azure-wi-webhook-mutating-webhook-configuration";
 /// How many workloads are checked at once.
 const CONCURRENCY: usize = 16;
+/// How long a recreated Job's old object may take to go away.
+const DELETION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Labels and selector the Job controller generates; a recreated Job gets new ones.
+const JOB_GENERATED_LABELS: [&str; 4] = [
+    "controller-uid",
+    "job-name",
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+];
 
 /// What the pods need to know about the identity; unknown until the identity step has run.
 #[derive(Clone, Debug, Default)]
@@ -42,37 +56,9 @@ pub struct WorkloadStep {
     /// The managed identity whose ids the pods get; its ids resolved in a round win over
     /// those known at start.
     identity_name: Option<String>,
+    /// The projected token's audience (the cloud's token-exchange audience).
+    audience: String,
     rollout_timeout: Duration,
-}
-
-/// Where a kind keeps its pod template, and whether it rolls out.
-struct KindShape {
-    group: &'static str,
-    template_path: &'static [&'static str],
-    rolls_out: bool,
-}
-
-fn shape(kind: WorkloadKind) -> KindShape {
-    const TEMPLATE: &[&str] = &["spec", "template"];
-    match kind {
-        WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::DaemonSet => {
-            KindShape {
-                group: "apps",
-                template_path: TEMPLATE,
-                rolls_out: true,
-            }
-        }
-        WorkloadKind::Job => KindShape {
-            group: "batch",
-            template_path: TEMPLATE,
-            rolls_out: false,
-        },
-        WorkloadKind::CronJob => KindShape {
-            group: "batch",
-            template_path: &["spec", "jobTemplate", "spec", "template"],
-            rolls_out: false,
-        },
-    }
 }
 
 fn label(workload: &Workload) -> String {
@@ -91,6 +77,7 @@ impl WorkloadStep {
             workloads,
             ids,
             identity_name: None,
+            audience: AZURE_AUDIENCE.to_string(),
             rollout_timeout: Duration::from_secs(300),
         }
     }
@@ -98,6 +85,17 @@ impl WorkloadStep {
     /// Takes the ids of managed identity `name` from the round's facts when they are known.
     pub fn with_identity(mut self, name: impl Into<String>) -> WorkloadStep {
         self.identity_name = Some(name.into());
+        self
+    }
+
+    /// The audience the projected token is minted for (default `api://AzureADTokenExchange`).
+    pub fn with_audience(mut self, audience: impl Into<String>) -> WorkloadStep {
+        self.audience = audience.into();
+        self
+    }
+
+    pub fn with_rollout_timeout(mut self, timeout: Duration) -> WorkloadStep {
+        self.rollout_timeout = timeout;
         self
     }
 
@@ -117,9 +115,19 @@ impl WorkloadStep {
         }
     }
 
-    pub fn with_rollout_timeout(mut self, timeout: Duration) -> WorkloadStep {
-        self.rollout_timeout = timeout;
-        self
+    /// What `workload`'s pod template must hold, with the ids known now.
+    fn wiring(&self, workload: &Workload, ids: &FederationIds) -> Wiring {
+        Wiring {
+            service_account: workload.service_account.as_str().to_string(),
+            audience: self.audience.clone(),
+            expiration_seconds: i64::from(workload.token_expiration.seconds()),
+            env: vec![
+                ("AZURE_CLIENT_ID", ids.client_id.clone()),
+                ("AZURE_TENANT_ID", ids.tenant_id.clone()),
+                ("AZURE_FEDERATED_TOKEN_FILE", Some(TOKEN_FILE.to_string())),
+                ("AZURE_AUTHORITY_HOST", Some(ids.authority_host.clone())),
+            ],
+        }
     }
 
     fn workload_api(&self, workload: &Workload) -> Api<DynamicObject> {
@@ -131,17 +139,6 @@ impl WorkloadStep {
     fn service_account_api(&self, workload: &Workload) -> Api<DynamicObject> {
         let resource = cluster::api_resource("", "v1", "ServiceAccount");
         cluster::dynamic_api(&self.client, &resource, workload.namespace.as_str())
-    }
-
-    /// The environment every container gets: what the Azure SDKs read for workload identity.
-    fn environment(ids: &FederationIds) -> Vec<(&'static str, Option<String>)> {
-        let ids = ids.clone();
-        vec![
-            ("AZURE_CLIENT_ID", ids.client_id),
-            ("AZURE_TENANT_ID", ids.tenant_id),
-            ("AZURE_FEDERATED_TOKEN_FILE", Some(TOKEN_FILE.to_string())),
-            ("AZURE_AUTHORITY_HOST", Some(ids.authority_host)),
-        ]
     }
 
     async fn check_one(&self, workload: &Workload, ids: &FederationIds) -> (Vec<Finding>, bool) {
@@ -184,15 +181,31 @@ impl WorkloadStep {
                 "kwif apply --step workload creates it",
             ));
         }
-        let template = at_path(&object, shape(workload.kind).template_path);
+        let template = match parse_template(at_path(&object, shape(workload.kind).template_path)) {
+            Ok(template) => template,
+            Err(problem) => {
+                findings.push(Finding::error(
+                    "WORKLOAD_TEMPLATE_INVALID",
+                    format!("{}: {problem}", label(workload)),
+                    "fix the workload's manifest; kwif reads it as the API server stores it",
+                ));
+                return Ok((findings, false));
+            }
+        };
         match workload.mode {
             WorkloadMode::Patch | WorkloadMode::Export => {
-                Self::template_findings(workload, template, ids, &mut findings);
+                let fix = drift_fix(workload);
+                findings.extend(
+                    self.wiring(workload, ids)
+                        .problems(&label(workload), &template)
+                        .into_iter()
+                        .map(|problem| Finding::warning(problem.code, problem.message, fix)),
+                );
             }
             WorkloadMode::Webhook => {
                 self.webhook_findings(
                     workload,
-                    template,
+                    &template,
                     service_account.as_ref(),
                     ids,
                     &mut findings,
@@ -208,80 +221,44 @@ impl WorkloadStep {
         Ok((findings, drifted))
     }
 
-    fn template_findings(
-        workload: &Workload,
-        template: &Value,
-        ids: &FederationIds,
-        findings: &mut Vec<Finding>,
-    ) {
-        let who = label(workload);
-        let spec = &template["spec"];
-        let service_account = spec["serviceAccountName"].as_str().unwrap_or("default");
-        if service_account != workload.service_account.as_str() {
-            findings.push(drift(
-                "WORKLOAD_SERVICE_ACCOUNT",
-                format!(
-                    "{who} runs as ServiceAccount {service_account:?}, not {:?}",
-                    workload.service_account.as_str()
-                ),
-            ));
-        }
-        if let Some(problem) =
-            token_volume_problem(spec, i64::from(workload.token_expiration.seconds()))
-        {
-            findings.push(drift("WORKLOAD_TOKEN_VOLUME", format!("{who}: {problem}")));
-        }
-        for container in spec["containers"].as_array().into_iter().flatten() {
-            let name = container["name"].as_str().unwrap_or("?");
-            if !has_token_mount(container) {
-                findings.push(drift(
-                    "WORKLOAD_TOKEN_MOUNT",
-                    format!("{who}: container {name} does not mount the token read-only at {TOKEN_MOUNT_PATH}"),
-                ));
-            }
-            for (variable, expected) in Self::environment(ids) {
-                if let Some(problem) = env_problem(container, variable, expected.as_deref()) {
-                    findings.push(drift(
-                        "WORKLOAD_ENV",
-                        format!("{who}: container {name} {problem}"),
-                    ));
-                }
-            }
-        }
-    }
-
     async fn webhook_findings(
         &self,
         workload: &Workload,
-        template: &Value,
+        template: &k8s_openapi::api::core::v1::PodTemplateSpec,
         service_account: Option<&Value>,
         ids: &FederationIds,
         findings: &mut Vec<Finding>,
     ) -> Result<(), KubeError> {
         let who = label(workload);
-        if template["metadata"]["labels"][WEBHOOK_LABEL] != "true" {
-            findings.push(drift(
+        let fix = drift_fix(workload);
+        if labels(template).get(WEBHOOK_LABEL).map(String::as_str) != Some("true") {
+            findings.push(Finding::warning(
                 "WORKLOAD_WEBHOOK_LABEL",
                 format!("{who}: the pod template lacks the label {WEBHOOK_LABEL}: \"true\""),
+                fix,
             ));
         }
-        if template["spec"]["serviceAccountName"].as_str()
-            != Some(workload.service_account.as_str())
-        {
-            findings.push(drift(
+        let runs_as = template
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.service_account_name.as_deref());
+        if runs_as != Some(workload.service_account.as_str()) {
+            findings.push(Finding::warning(
                 "WORKLOAD_SERVICE_ACCOUNT",
                 format!("{who} does not run as {}", workload.service_account),
+                fix,
             ));
         }
         let annotations = service_account.map(|sa| &sa["metadata"]["annotations"]);
         for (key, expected) in Self::service_account_annotations(workload, ids) {
             if annotations.map(|a| a[key].as_str()) != Some(Some(expected.as_str())) {
-                findings.push(drift(
+                findings.push(Finding::warning(
                     "WORKLOAD_SA_ANNOTATION",
                     format!(
                         "ServiceAccount {}/{} lacks {key}: {expected}",
                         workload.namespace, workload.service_account
                     ),
+                    fix,
                 ));
             }
         }
@@ -328,15 +305,14 @@ impl WorkloadStep {
         object: &Value,
         findings: &mut Vec<Finding>,
     ) -> Result<(), KubeError> {
+        let kind = workload.kind.as_str().to_lowercase();
         if let Err(reason) = cluster::rollout_state(object) {
             findings.push(Finding::warning(
                 "WORKLOAD_ROLLOUT_PENDING",
                 format!("{}: the rollout is not finished: {reason}", label(workload)),
                 format!(
-                    "kubectl rollout status {} {} -n {}",
-                    workload.kind.as_str().to_lowercase(),
-                    workload.name,
-                    workload.namespace
+                    "kubectl rollout status {kind} {} -n {}",
+                    workload.name, workload.namespace
                 ),
             ));
             return Ok(());
@@ -344,8 +320,8 @@ impl WorkloadStep {
         let pods = self.running_pods(workload, object).await?;
         let unwired: Vec<&str> = pods
             .iter()
-            .filter(|pod| !pod_is_wired(pod))
-            .filter_map(|pod| pod["metadata"]["name"].as_str())
+            .filter(|pod| !pod_is_wired(pod, &self.audience))
+            .filter_map(|pod| pod.metadata.name.as_deref())
             .collect();
         if !unwired.is_empty() {
             findings.push(Finding::warning(
@@ -356,10 +332,8 @@ impl WorkloadStep {
                     unwired.join(", ")
                 ),
                 format!(
-                    "restart them: kubectl rollout restart {} {} -n {}",
-                    workload.kind.as_str().to_lowercase(),
-                    workload.name,
-                    workload.namespace
+                    "restart them: kubectl rollout restart {kind} {} -n {}",
+                    workload.name, workload.namespace
                 ),
             ));
         }
@@ -370,7 +344,7 @@ impl WorkloadStep {
         &self,
         workload: &Workload,
         object: &Value,
-    ) -> Result<Vec<Value>, KubeError> {
+    ) -> Result<Vec<Pod>, KubeError> {
         let Some(labels) = object["spec"]["selector"]["matchLabels"].as_object() else {
             return Ok(Vec::new());
         };
@@ -378,8 +352,7 @@ impl WorkloadStep {
             .iter()
             .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
             .collect();
-        let resource = cluster::api_resource("", "v1", "Pod");
-        let api = cluster::dynamic_api(&self.client, &resource, workload.namespace.as_str());
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), workload.namespace.as_str());
         let pods = api
             .list(&ListParams::default().labels(&selector.join(",")))
             .await
@@ -390,8 +363,12 @@ impl WorkloadStep {
         Ok(pods
             .items
             .into_iter()
-            .map(|pod| serde_json::to_value(pod).unwrap_or(Value::Null))
-            .filter(|pod| pod["status"]["phase"] == "Running")
+            .filter(|pod| {
+                pod.status
+                    .as_ref()
+                    .and_then(|status| status.phase.as_deref())
+                    == Some("Running")
+            })
             .collect())
     }
 
@@ -410,17 +387,35 @@ impl WorkloadStep {
                 let finding = not_found(workload);
                 StepError::new(finding.message, finding.fix)
             })?;
-        let template = Self::template_patch(
-            workload,
-            at_path(&live, shape(workload.kind).template_path),
-            ids,
-        );
-        let mut object = json!({
-            "apiVersion": live["apiVersion"],
-            "kind": workload.kind.as_str(),
-            "metadata": {"name": workload.name.as_str(), "namespace": workload.namespace.as_str()},
-        });
-        set_path(&mut object, shape(workload.kind).template_path, template);
+        let live_template = at_path(&live, shape(workload.kind).template_path);
+        let template = parse_template(live_template).map_err(|problem| {
+            StepError::new(
+                format!("{}: {problem}", label(workload)),
+                "fix the workload's manifest; kwif reads it as the API server stores it",
+            )
+        })?;
+        let wiring = self.wiring(workload, ids);
+        let recreate = shape(workload.kind).template_immutable
+            && workload.mode != WorkloadMode::Webhook
+            && !wiring.problems(&label(workload), &template).is_empty();
+        let object = if recreate {
+            recreated(&live, &wiring.merged_into(live_template))
+        } else {
+            let patch = match workload.mode {
+                WorkloadMode::Webhook => json!({
+                    "metadata": {"labels": {WEBHOOK_LABEL: "true"}},
+                    "spec": {"serviceAccountName": workload.service_account.as_str()},
+                }),
+                _ => wiring.patch(&template),
+            };
+            let mut object = json!({
+                "apiVersion": live["apiVersion"],
+                "kind": workload.kind.as_str(),
+                "metadata": {"name": workload.name.as_str(), "namespace": workload.namespace.as_str()},
+            });
+            set_path(&mut object, shape(workload.kind).template_path, patch);
+            object
+        };
         let mut service_account = json!({
             "apiVersion": "v1",
             "kind": "ServiceAccount",
@@ -440,51 +435,16 @@ impl WorkloadStep {
                 name: workload.service_account.to_string(),
                 object: service_account,
                 live: None,
+                recreate: false,
             },
             Desired {
                 api,
                 name: workload.name.to_string(),
                 object,
                 live: Some(live),
+                recreate,
             },
         ])
-    }
-
-    /// Only the fields kwif owns in the pod template; server-side apply merges them with the
-    /// user's (containers, env and volumes are merged by name, volume mounts by path).
-    fn template_patch(workload: &Workload, live_template: &Value, ids: &FederationIds) -> Value {
-        let service_account = workload.service_account.as_str();
-        if workload.mode == WorkloadMode::Webhook {
-            return json!({
-                "metadata": {"labels": {WEBHOOK_LABEL: "true"}},
-                "spec": {"serviceAccountName": service_account},
-            });
-        }
-        let env: Vec<Value> = Self::environment(ids)
-            .into_iter()
-            .filter_map(|(name, value)| value.map(|value| json!({"name": name, "value": value})))
-            .collect();
-        let containers: Vec<Value> = live_template["spec"]["containers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|container| {
-                json!({
-                    "name": container["name"],
-                    "env": env,
-                    "volumeMounts": [{"name": TOKEN_VOLUME, "mountPath": TOKEN_MOUNT_PATH, "readOnly": true}],
-                })
-            })
-            .collect();
-        json!({"spec": {
-            "serviceAccountName": service_account,
-            "volumes": [{"name": TOKEN_VOLUME, "projected": {"sources": [{"serviceAccountToken": {
-                "path": TOKEN_VOLUME,
-                "audience": AZURE_AUDIENCE,
-                "expirationSeconds": i64::from(workload.token_expiration.seconds()),
-            }}]}}],
-            "containers": containers,
-        }})
     }
 
     async fn plan_one(
@@ -493,43 +453,47 @@ impl WorkloadStep {
         ids: &FederationIds,
     ) -> Result<Vec<Change>, StepError> {
         let mut changes = Vec::new();
-        for Desired {
-            api,
-            name,
-            object,
-            live,
-        } in self.desired(workload, ids).await?
-        {
+        for desired in self.desired(workload, ids).await? {
+            let Desired {
+                api,
+                name,
+                object,
+                live,
+                recreate,
+            } = desired;
             let live = match live {
                 Some(live) => Some(live),
                 None => cluster::get_object(&api, &name).await.map_err(step_error)?,
             };
-            let after = cluster::apply(&api, &name, &object, true)
-                .await
-                .map_err(step_error)?;
+            let kind = object["kind"].as_str().unwrap_or_default();
+            let target = format!("{kind} {}/{name}", workload.namespace);
             let before = live.as_ref().map(comparable_yaml).unwrap_or_default();
-            let after = comparable_yaml(&after);
+            let after = if recreate {
+                comparable_yaml(&object)
+            } else {
+                let after = cluster::apply(&api, &name, &object, true)
+                    .await
+                    .map_err(step_error)?;
+                comparable_yaml(&after)
+            };
             if before == after {
                 continue;
             }
-            let kind = object["kind"].as_str().unwrap_or_default();
-            let target = format!("{kind} {}/{name}", workload.namespace);
-            let summary = match (workload.mode, live.is_some()) {
-                (WorkloadMode::Export, _) => {
+            let summary = match (workload.mode, live.is_some(), recreate) {
+                (WorkloadMode::Export, _, _) => {
                     format!("kustomize patch for {target} (commit it to your GitOps repository)")
                 }
-                (_, false) => format!("create {target}"),
-                (_, true) => format!("server-side apply {target} as field manager kwif"),
+                (_, _, true) => format!(
+                    "recreate {target}: a Job's pod template cannot change, so kwif deletes the Job \
+                     and creates it again with the identity wired (its pods run again)"
+                ),
+                (_, false, _) => format!("create {target}"),
+                (_, true, _) => format!("server-side apply {target} as field manager kwif"),
             };
-            let after_text = if workload.mode == WorkloadMode::Export {
-                to_yaml(&object)
+            let (before_text, after_text) = if workload.mode == WorkloadMode::Export {
+                (String::new(), to_yaml(&object))
             } else {
-                after
-            };
-            let before_text = if workload.mode == WorkloadMode::Export {
-                String::new()
-            } else {
-                before
+                (before, after)
             };
             changes.push(
                 Change::new(target, summary, before_text, after_text)
@@ -550,12 +514,22 @@ impl WorkloadStep {
             ));
         }
         for Desired {
-            api, name, object, ..
+            api,
+            name,
+            object,
+            recreate,
+            ..
         } in self.desired(workload, ids).await?
         {
-            cluster::apply(&api, &name, &object, false)
-                .await
-                .map_err(step_error)?;
+            if recreate {
+                recreate_object(&api, &name, &object)
+                    .await
+                    .map_err(step_error)?;
+            } else {
+                cluster::apply(&api, &name, &object, false)
+                    .await
+                    .map_err(step_error)?;
+            }
         }
         if shape(workload.kind).rolls_out {
             cluster::wait_for_rollout(
@@ -576,13 +550,96 @@ impl WorkloadStep {
     }
 }
 
-/// One object kwif applies: where, its name, the fields kwif owns, and the live object when
-/// it was read already (`None`: not read yet).
+/// One object kwif applies: where, its name, the fields kwif owns (or, to recreate, the whole
+/// object), and the live object when it was read already (`None`: not read yet).
 struct Desired {
     api: Api<DynamicObject>,
     name: String,
     object: Value,
     live: Option<Value>,
+    /// The object must be deleted and created again (a Job whose pod template changes).
+    recreate: bool,
+}
+
+/// A Job to create anew from `live` with `template`: without what the server and the Job
+/// controller set (ids, status, the generated selector and its labels), which a new Job gets
+/// anew unless the user chose the selector (`manualSelector`).
+fn recreated(live: &Value, template: &Value) -> Value {
+    let mut object = live.clone();
+    if let Some(metadata) = object["metadata"].as_object_mut() {
+        for key in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "managedFields",
+            "generation",
+            "selfLink",
+            "deletionTimestamp",
+        ] {
+            metadata.remove(key);
+        }
+    }
+    if let Some(map) = object.as_object_mut() {
+        map.remove("status");
+    }
+    object["spec"]["template"] = template.clone();
+    if object["spec"]["manualSelector"] != true {
+        if let Some(spec) = object["spec"].as_object_mut() {
+            spec.remove("selector");
+        }
+        for pointer in ["/metadata/labels", "/spec/template/metadata/labels"] {
+            if let Some(labels) = object.pointer_mut(pointer).and_then(Value::as_object_mut) {
+                for key in JOB_GENERATED_LABELS {
+                    labels.remove(key);
+                }
+            }
+        }
+    }
+    object
+}
+
+/// Deletes `name`, waits until it is gone, and creates `object` in its place as kwif.
+async fn recreate_object(
+    api: &Api<DynamicObject>,
+    name: &str,
+    object: &Value,
+) -> Result<(), KubeError> {
+    let request = |what: String| {
+        move |error: ::kube::Error| KubeError::Request {
+            what: what.clone(),
+            message: error.to_string(),
+        }
+    };
+    // Background: the old Job's pods go with it, the name is free as soon as the Job is.
+    api.delete(name, &DeleteParams::background())
+        .await
+        .map_err(request(format!("deleting {name} to recreate it")))?;
+    let deadline = tokio::time::Instant::now() + DELETION_TIMEOUT;
+    while cluster::get_object(api, name).await?.is_some() {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(KubeError::Request {
+                what: format!("recreating {name}"),
+                message: format!(
+                    "the old object was still there after {} s (a finalizer?)",
+                    DELETION_TIMEOUT.as_secs()
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let created: DynamicObject =
+        serde_json::from_value(object.clone()).map_err(|error| KubeError::Request {
+            what: format!("recreating {name}"),
+            message: error.to_string(),
+        })?;
+    let params = PostParams {
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PostParams::default()
+    };
+    api.create(&params, &created)
+        .await
+        .map_err(request(format!("creating {name} again")))?;
+    Ok(())
 }
 
 impl Step for WorkloadStep {
@@ -639,12 +696,7 @@ impl Step for WorkloadStep {
             let ids = &self.current_ids(facts);
             for workload in &self.workloads {
                 let targets = [
-                    format!(
-                        "{} {}/{}",
-                        workload.kind.as_str(),
-                        workload.namespace,
-                        workload.name
-                    ),
+                    label(workload),
                     format!(
                         "ServiceAccount {}/{}",
                         workload.namespace, workload.service_account
@@ -663,12 +715,13 @@ impl Step for WorkloadStep {
     }
 }
 
-fn drift(code: &'static str, message: String) -> Finding {
-    Finding::warning(
-        code,
-        message,
-        "kwif apply --step workload wires it (server-side apply as field manager kwif)",
-    )
+/// The fix of a drift finding: a Job is recreated, everything else patched in place.
+fn drift_fix(workload: &Workload) -> &'static str {
+    if shape(workload.kind).template_immutable {
+        "kwif apply --step workload recreates the Job with the identity wired (a Job's pod template cannot change in place)"
+    } else {
+        "kwif apply --step workload wires it (server-side apply as field manager kwif)"
+    }
 }
 
 fn not_found(workload: &Workload) -> Finding {
@@ -689,104 +742,9 @@ fn api_fix(error: &KubeError) -> String {
         Some(401) => "log in to the cluster again (the kubeconfig's credentials were refused)".into(),
         Some(403) => "kwif needs get/patch on the workload and its ServiceAccount: bind a Role that allows it".into(),
         Some(409) => "another field manager owns these fields: resolve the conflict, then apply again".into(),
+        Some(422) => "the API server refused the change as invalid: its message names the field".into(),
         _ => "check that the cluster is reachable with the chosen kubeconfig and context".into(),
     }
-}
-
-fn token_volume_problem(spec: &Value, expiration: i64) -> Option<String> {
-    let volumes = spec["volumes"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let Some(volume) = volumes.iter().find(|v| v["name"] == TOKEN_VOLUME) else {
-        return Some(format!(
-            "the pod template has no projected token volume {TOKEN_VOLUME}"
-        ));
-    };
-    let sources = volume["projected"]["sources"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let Some(token) = sources
-        .iter()
-        .map(|s| &s["serviceAccountToken"])
-        .find(|t| t.is_object())
-    else {
-        return Some(format!(
-            "volume {TOKEN_VOLUME} does not project a service-account token"
-        ));
-    };
-    if token["audience"] != AZURE_AUDIENCE {
-        return Some(format!(
-            "the projected token's audience is {}, not {AZURE_AUDIENCE} (AADSTS700212)",
-            token["audience"]
-        ));
-    }
-    if token["path"] != TOKEN_VOLUME {
-        return Some(format!(
-            "the projected token's path is {}, not {TOKEN_VOLUME}",
-            token["path"]
-        ));
-    }
-    let seconds = token["expirationSeconds"].as_i64().unwrap_or(3600);
-    (seconds != expiration).then(|| {
-        format!("the projected token lives {seconds} s, the profile asks for {expiration} s")
-    })
-}
-
-fn has_token_mount(container: &Value) -> bool {
-    container["volumeMounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|mount| {
-            mount["name"] == TOKEN_VOLUME
-                && mount["mountPath"] == TOKEN_MOUNT_PATH
-                && mount["readOnly"] == true
-        })
-}
-
-fn env_problem(container: &Value, variable: &str, expected: Option<&str>) -> Option<String> {
-    let env = container["env"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let Some(entry) = env.iter().find(|e| e["name"] == variable) else {
-        return Some(format!("lacks {variable}"));
-    };
-    let actual = entry["value"].as_str();
-    match expected {
-        Some(expected) if actual != Some(expected) => Some(format!(
-            "has {variable}={}, expected {expected}",
-            actual.unwrap_or("(from a reference)")
-        )),
-        _ => None,
-    }
-}
-
-fn pod_is_wired(pod: &Value) -> bool {
-    let spec = &pod["spec"];
-    let has_volume = spec["volumes"].as_array().into_iter().flatten().any(|v| {
-        v["projected"]["sources"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|s| s["serviceAccountToken"]["audience"] == AZURE_AUDIENCE)
-    });
-    let has_env = spec["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .all(|c| {
-            c["env"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|e| e["name"] == "AZURE_FEDERATED_TOKEN_FILE")
-        });
-    // In every mode a wired pod has both (the webhook injects them at admission); a pod without
-    // them predates the change.
-    has_volume && has_env
 }
 
 fn at_path<'v>(value: &'v Value, path: &[&str]) -> &'v Value {
@@ -801,85 +759,34 @@ fn set_path(value: &mut Value, path: &[&str], leaf: Value) {
     *current = leaf;
 }
 
-/// An object as YAML without the fields the server owns, so two reads compare by content.
-fn comparable_yaml(object: &Value) -> String {
-    let mut object = object.clone();
-    if let Some(metadata) = object["metadata"].as_object_mut() {
-        for key in [
-            "managedFields",
-            "resourceVersion",
-            "generation",
-            "uid",
-            "creationTimestamp",
-        ] {
-            metadata.remove(key);
-        }
-    }
-    if let Some(map) = object.as_object_mut() {
-        map.remove("status");
-    }
-    to_yaml(&object)
-}
-
-fn to_yaml(value: &Value) -> String {
-    serde_yaml::to_string(value).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_wired_template_has_no_token_volume_problem() {
-        let spec = json!({"volumes":[{"name":TOKEN_VOLUME,"projected":{"sources":[{"serviceAccountToken":
-            {"path":TOKEN_VOLUME,"audience":AZURE_AUDIENCE,"expirationSeconds":3600}}]}}]});
-        assert_eq!(token_volume_problem(&spec, 3600), None);
-        assert!(
-            token_volume_problem(&spec, 7200)
-                .unwrap()
-                .contains("lives 3600 s")
-        );
-        let wrong = json!({"volumes":[{"name":TOKEN_VOLUME,"projected":{"sources":[{"serviceAccountToken":
-            {"path":TOKEN_VOLUME,"audience":"https://kubernetes.default.svc"}}]}}]});
-        assert!(
-            token_volume_problem(&wrong, 3600)
-                .unwrap()
-                .contains("AADSTS700212")
-        );
-        assert!(
-            token_volume_problem(&json!({}), 3600)
-                .unwrap()
-                .contains("no projected token volume")
-        );
-    }
-
-    #[test]
-    fn env_problems_name_the_variable() {
-        let container = json!({"env":[{"name":"AZURE_CLIENT_ID","value":"old"}]});
+    fn a_recreated_job_loses_what_the_server_and_the_controller_generated() {
+        let live = json!({"apiVersion":"batch/v1","kind":"Job",
+            "metadata":{"name":"migrate","namespace":"app","uid":"u","resourceVersion":"9",
+                "labels":{"team":"data","batch.kubernetes.io/job-name":"migrate","controller-uid":"u"}},
+            "spec":{"selector":{"matchLabels":{"batch.kubernetes.io/controller-uid":"u"}},
+                "template":{"metadata":{"labels":{"batch.kubernetes.io/controller-uid":"u","job-name":"migrate","app":"m"}},
+                    "spec":{"containers":[{"name":"run"}]}}},
+            "status":{"succeeded":1}});
+        let template = at_path(&live, &["spec", "template"]).clone();
+        let job = recreated(&live, &template);
+        assert_eq!(job["metadata"]["labels"], json!({"team":"data"}));
         assert_eq!(
-            env_problem(&container, "AZURE_TENANT_ID", None).as_deref(),
-            Some("lacks AZURE_TENANT_ID")
+            job["spec"]["template"]["metadata"]["labels"],
+            json!({"app":"m"})
         );
-        assert_eq!(
-            env_problem(&container, "AZURE_CLIENT_ID", Some("new")).as_deref(),
-            Some("has AZURE_CLIENT_ID=old, expected new")
-        );
-        assert_eq!(env_problem(&container, "AZURE_CLIENT_ID", None), None);
-    }
-
-    #[test]
-    fn comparable_yaml_ignores_server_owned_fields() {
-        let a = json!({"metadata":{"name":"x","resourceVersion":"1","managedFields":[1]},"spec":{"a":1},"status":{"b":2}});
-        let b = json!({"metadata":{"name":"x","resourceVersion":"7"},"spec":{"a":1}});
-        assert_eq!(comparable_yaml(&a), comparable_yaml(&b));
-    }
-
-    #[test]
-    fn cronjobs_keep_their_pod_template_under_the_job_template() {
-        let cronjob = json!({"spec":{"jobTemplate":{"spec":{"template":{"spec":{"serviceAccountName":"sa"}}}}}});
-        assert_eq!(
-            at_path(&cronjob, shape(WorkloadKind::CronJob).template_path)["spec"]["serviceAccountName"],
-            "sa"
+        assert!(job["spec"].get("selector").is_none());
+        assert!(job.get("status").is_none() && job["metadata"].get("uid").is_none());
+        let mut manual = live.clone();
+        manual["spec"]["manualSelector"] = json!(true);
+        assert!(
+            recreated(&manual, &template)["spec"]
+                .get("selector")
+                .is_some()
         );
     }
 }
