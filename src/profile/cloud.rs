@@ -18,6 +18,16 @@ pub enum Cloud {
 }
 
 impl Cloud {
+    /// The audience Entra expects in a federated credential of this cloud (azure.md §3): each
+    /// sovereign cloud has its own; a custom cloud takes the public one unless told otherwise.
+    pub fn default_audience(&self) -> &'static str {
+        match self {
+            Cloud::Public | Cloud::Custom(_) => "api://AzureADTokenExchange",
+            Cloud::UsGov => "api://AzureADTokenExchangeUSGov",
+            Cloud::China => "api://AzureADTokenExchangeChina",
+        }
+    }
+
     /// The `cloud` word of kwif.yaml.
     pub fn as_str(&self) -> &'static str {
         self.cloud_name().as_str()

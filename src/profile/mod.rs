@@ -132,6 +132,18 @@ pub struct Azure {
     pub subscription: Option<Uuid>,
     pub resource_group: ResourceGroupName,
     pub location: Location,
+    /// The token-exchange audience when it must differ from the cloud's (`azure.audience`).
+    pub audience: Option<String>,
+}
+
+impl Azure {
+    /// The audience of every projected token and federated credential: `azure.audience`, else
+    /// the one Entra expects in this cloud.
+    pub fn audience(&self) -> &str {
+        self.audience
+            .as_deref()
+            .unwrap_or_else(|| self.cloud.default_audience())
+    }
 }
 
 /// The user-assigned managed identity and what it may do.

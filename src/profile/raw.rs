@@ -96,6 +96,8 @@ pub(super) struct RawAzure {
     pub(super) resource_group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) audience: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -247,6 +249,7 @@ impl From<&Azure> for RawAzure {
                 .map(|subscription| subscription.hyphenated().to_string()),
             resource_group: Some(azure.resource_group.0.clone()),
             location: Some(azure.location.0.clone()),
+            audience: azure.audience.clone(),
         }
     }
 }

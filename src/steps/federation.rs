@@ -8,7 +8,6 @@ use crate::azure::error::AzureError;
 use crate::azure::identity_client::{FederatedCredential, IdentityClient, IdentityRef};
 use crate::azure::session::AzureSession;
 use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
-use crate::oidc::AZURE_AUDIENCE;
 use crate::oidc::issuer::{IssuerUrl, describe_difference};
 use crate::profile::{MAX_FEDERATED_CREDENTIALS, Profile, Workload};
 use crate::steps::identity::identity_ref;
@@ -51,7 +50,11 @@ impl CredentialAction {
 }
 
 /// The credential the profile wants for each distinct service account, named per the profile.
-pub fn desired_credentials(issuer: &IssuerUrl, workloads: &[Workload]) -> Vec<FederatedCredential> {
+pub fn desired_credentials(
+    issuer: &IssuerUrl,
+    audience: &str,
+    workloads: &[Workload],
+) -> Vec<FederatedCredential> {
     let mut desired: Vec<FederatedCredential> = Vec::new();
     for workload in workloads {
         let subject = workload.subject();
@@ -69,7 +72,7 @@ pub fn desired_credentials(issuer: &IssuerUrl, workloads: &[Workload]) -> Vec<Fe
             // Entra compares the issuer byte for byte with the token's `iss` (azure.md §3).
             issuer: issuer.as_str().to_string(),
             subject,
-            audiences: vec![AZURE_AUDIENCE.to_string()],
+            audiences: vec![audience.to_string()],
         })
     }
     desired
@@ -230,7 +233,11 @@ impl FederationStep {
         Ok(FederationStep::new(
             session.identity_client()?,
             identity_ref(session, profile),
-            desired_credentials(&profile.issuer, &profile.workloads),
+            desired_credentials(
+                &profile.issuer,
+                profile.azure.audience(),
+                &profile.workloads,
+            ),
         ))
     }
 
@@ -488,6 +495,19 @@ impl Step for FederationStep {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oidc::AZURE_AUDIENCE;
+
+    #[test]
+    fn desired_credentials_carry_the_profiles_audience() {
+        let profile = crate::profile::Profile::example();
+        let desired = desired_credentials(
+            &profile.issuer,
+            "api://AzureADTokenExchangeUSGov",
+            &profile.workloads,
+        );
+        assert_eq!(desired[0].audiences, ["api://AzureADTokenExchangeUSGov"]);
+        assert_eq!(desired[0].issuer, profile.issuer.as_str());
+    }
 
     const ISSUER: &str = "https://oidc.example.com/cluster1";
 

@@ -24,7 +24,6 @@ use crate::azure::session::AzureSession;
 use crate::azure::token_exchange::{AccessTokenClaims, ExchangeError, TokenExchange};
 use crate::engine::{Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::kube::{self as cluster, KubeError};
-use crate::oidc::AZURE_AUDIENCE;
 use crate::oidc::doctor::{Doctor, Examination};
 use crate::oidc::fetch::Fetcher;
 use crate::oidc::issuer::{IssuerUrl, describe_difference};
@@ -131,6 +130,8 @@ pub struct VerifyStep {
     identities: IdentityClient,
     identity: IdentityRef,
     issuer: IssuerUrl,
+    /// The audience tokens are minted for and the doctor checks: the profile's.
+    audience: String,
     /// `(namespace, serviceAccount)`, distinct.
     service_accounts: Vec<(String, String)>,
     scope: String,
@@ -171,6 +172,7 @@ impl VerifyStep {
             identities: session.identity_client()?,
             identity: identity_ref(session, profile),
             issuer: profile.issuer.clone(),
+            audience: profile.azure.audience().to_string(),
             service_accounts,
             scope: session.management_scope(),
             management_scope: session.management_scope(),
@@ -254,14 +256,14 @@ impl VerifyStep {
             &self.kube,
             namespace,
             service_account,
-            AZURE_AUDIENCE,
+            &self.audience,
             TOKEN_SECONDS,
         )
         .await
         {
             Ok(token) => token,
             Err(error) => {
-                let finding = mint_finding(&who, &error);
+                let finding = mint_finding(&who, &self.audience, &error);
                 let outcome = VerifyOutcome {
                     service_account: who,
                     result: Err(finding.message.clone()),
@@ -446,7 +448,7 @@ impl VerifyStep {
         let exam = Examination {
             issuer: self.issuer.as_str(),
             token: Some(token),
-            audience: AZURE_AUDIENCE,
+            audience: &self.audience,
             now: SystemTime::now(),
         };
         match Doctor::new(fetcher.clone()).examine(&exam).await {
@@ -619,7 +621,7 @@ impl VerifyStep {
     }
 }
 
-fn mint_finding(who: &str, error: &KubeError) -> Finding {
+fn mint_finding(who: &str, audience: &str, error: &KubeError) -> Finding {
     if error.code() == Some(404) {
         return Finding::error(
             "VERIFY_SERVICE_ACCOUNT_MISSING",
@@ -629,7 +631,7 @@ fn mint_finding(who: &str, error: &KubeError) -> Finding {
     }
     Finding::error(
         "VERIFY_TOKEN_REQUEST",
-        format!("minting a token for {who} with audience {AZURE_AUDIENCE} failed: {error}"),
+        format!("minting a token for {who} with audience {audience} failed: {error}"),
         "check that your kubeconfig user may create serviceaccounts/token (`kubectl create token`)",
     )
 }

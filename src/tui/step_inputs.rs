@@ -2,7 +2,6 @@
 //! A table per step over the typed profile; nothing is fetched or checked here.
 
 use crate::engine::StepId;
-use crate::oidc::AZURE_AUDIENCE;
 use crate::profile::{BlobMode, Hosting, Profile, RoleAssignment};
 
 /// The rows for `step`: the path as kwif.yaml writes it, and the value in use.
@@ -52,7 +51,11 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
         StepId::Federation => {
             row("identity.name", profile.identity.name.to_string());
             row("issuer", issuer);
-            row("(audience)", AZURE_AUDIENCE.to_string());
+            let audience = profile.azure.audience().to_string();
+            match profile.azure.audience {
+                Some(_) => row("azure.audience", audience),
+                None => row("(audience)", audience),
+            }
             for (index, workload) in profile.workloads.iter().enumerate() {
                 let credential = workload.federated_credential_name_or_default();
                 row(

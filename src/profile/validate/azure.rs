@@ -3,6 +3,7 @@
 
 use crate::profile::choice::CloudName;
 use crate::profile::cloud::endpoint_url;
+use crate::profile::error::{InvalidValue, quoted};
 use crate::profile::ids::guid;
 use crate::profile::raw::{RawAzure, RawEndpoints, RawIdentity, RawRole};
 use crate::profile::{
@@ -38,13 +39,35 @@ pub(super) fn check_azure(checker: &mut Checker, raw: RawAzure) -> Option<Azure>
         Location::parse,
         "add the region of the managed identity, e.g. \"westeurope\"",
     );
+    let audience = checker.optional("azure.audience", raw.audience.as_deref(), parse_audience);
     Some(Azure {
         cloud: cloud?,
         tenant,
         subscription,
         resource_group: resource_group?,
         location: location?,
+        audience,
     })
+}
+
+/// Entra compares the audience byte for byte and allows up to 600 characters (azure.md §3).
+fn parse_audience(text: &str) -> Result<String, InvalidValue> {
+    let fix = "the token-exchange audience Entra expects, e.g. \"api://AzureADTokenExchange\" \
+               (public), \"api://AzureADTokenExchangeUSGov\", \"api://AzureADTokenExchangeChina\"; \
+               leave it out to use your cloud's";
+    if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(InvalidValue(format!(
+            "{} must be one word without spaces: {fix}",
+            quoted(text)
+        )));
+    }
+    if text.chars().count() > 600 {
+        return Err(InvalidValue(format!(
+            "is {} characters long; Entra accepts at most 600: {fix}",
+            text.chars().count()
+        )));
+    }
+    Ok(text.to_string())
 }
 
 fn check_cloud(
@@ -183,6 +206,38 @@ fn check_role(checker: &mut Checker, path: &str, raw: RawRole) -> Option<RoleAss
 mod tests {
     use crate::profile::tests::{errors, example_with, only_error};
     use crate::profile::{EXAMPLE_YAML, Profile};
+
+    #[test]
+    fn the_audience_follows_the_cloud_unless_the_profile_names_one() {
+        for (cloud, audience) in [
+            ("public", "api://AzureADTokenExchange"),
+            ("usgov", "api://AzureADTokenExchangeUSGov"),
+            ("china", "api://AzureADTokenExchangeChina"),
+        ] {
+            let profile =
+                Profile::from_yaml(&example_with("cloud: public", &format!("cloud: {cloud}")))
+                    .unwrap();
+            assert_eq!(profile.azure.audience(), audience, "{cloud}");
+            assert!(
+                !profile.to_yaml().contains("audience"),
+                "the default is not written"
+            );
+        }
+        let text = example_with(
+            "cloud: public",
+            "cloud: usgov\n  audience: api://my-audience",
+        );
+        let profile = Profile::from_yaml(&text).unwrap();
+        assert_eq!(profile.azure.audience(), "api://my-audience");
+        assert!(profile.to_yaml().contains("audience: api://my-audience"));
+        let bad = example_with("cloud: public", "cloud: public\n  audience: \"api://a b\"");
+        assert!(
+            only_error(&bad)
+                .starts_with("azure.audience: \"api://a b\" must be one word without spaces"),
+            "{}",
+            only_error(&bad)
+        );
+    }
 
     #[test]
     fn custom_cloud_requires_https_endpoints() {
