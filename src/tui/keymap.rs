@@ -1,70 +1,172 @@
-//! The wizard's keys as data: the help overlay and the hint line are generated from these
-//! tables, so what the screen says is what the keys do (update.rs reads the same keys).
+//! The wizard's keys as data: the main view's keys are dispatched from [`MAIN`] (`update.rs`
+//! asks [`command_for`]) and the help overlay is drawn from it, so what the help says is what
+//! the keys do; the hint lines name keys of these tables.
 
-/// One key or key group with its short hint and its help sentence.
+use crossterm::event::KeyCode;
+
+/// What a key of the main view does; `update.rs` dispatches on this, never on key codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Up a step, or scroll up in the detail pane.
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// The first step, or the top of the detail pane.
+    First,
+    Last,
+    FocusSteps,
+    FocusDetail,
+    OtherPane,
+    Open,
+    Check,
+    CheckAll,
+    Plan,
+    Apply,
+    ApplyAll,
+    Edit,
+    Help,
+    Quit,
+}
+
+/// One key or key group with what each key does, its short hint and its help sentence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyBinding {
+    /// How the help shows the keys.
     pub keys: &'static str,
+    pub bound: &'static [(KeyCode, Command)],
     pub hint: &'static str,
     pub help: &'static str,
 }
 
-const fn key(keys: &'static str, hint: &'static str, help: &'static str) -> KeyBinding {
-    KeyBinding { keys, hint, help }
+const fn key(
+    keys: &'static str,
+    bound: &'static [(KeyCode, Command)],
+    hint: &'static str,
+    help: &'static str,
+) -> KeyBinding {
+    KeyBinding {
+        keys,
+        bound,
+        hint,
+        help,
+    }
 }
 
-/// Every key of the main view, in the order the help lists them.
+/// Every key of the main view, in the order the help lists them: the one table the help
+/// overlay is drawn from and `update.rs` dispatches by.
 pub const MAIN: &[KeyBinding] = &[
     key(
         "↑↓ jk",
+        &[
+            (KeyCode::Up, Command::Up),
+            (KeyCode::Down, Command::Down),
+            (KeyCode::Char('k'), Command::Up),
+            (KeyCode::Char('j'), Command::Down),
+        ],
         "move",
         "move between steps; in the detail pane, scroll",
     ),
     key(
         "Enter",
+        &[(KeyCode::Enter, Command::Open)],
         "open",
-        "open the step: focus its detail pane and plan it when it needs a fix",
+        "open the step: its detail, planned when it needs a fix",
     ),
     key(
-        "Tab ←→",
+        "Tab ←→ hl",
+        &[
+            (KeyCode::Tab, Command::OtherPane),
+            (KeyCode::BackTab, Command::OtherPane),
+            (KeyCode::Left, Command::FocusSteps),
+            (KeyCode::Right, Command::FocusDetail),
+            (KeyCode::Char('h'), Command::FocusSteps),
+            (KeyCode::Char('l'), Command::FocusDetail),
+        ],
         "pane",
         "switch between the step list and the detail pane",
     ),
-    key("c", "check", "check the selected step again"),
-    key("C", "check all", "check every step again"),
+    key(
+        "c",
+        &[(KeyCode::Char('c'), Command::Check)],
+        "check",
+        "check the selected step again",
+    ),
+    key(
+        "C",
+        &[(KeyCode::Char('C'), Command::CheckAll)],
+        "check all",
+        "check every step again",
+    ),
     key(
         "p",
+        &[(KeyCode::Char('p'), Command::Plan)],
         "plan",
-        "plan the selected step: the changes as a diff, nothing is applied",
+        "plan the selected step: a diff of the changes, nothing applied",
     ),
     key(
         "a",
+        &[(KeyCode::Char('a'), Command::Apply)],
         "apply",
         "apply the selected step: shows what will change and asks y/n",
     ),
     key(
         "A",
+        &[(KeyCode::Char('A'), Command::ApplyAll)],
         "apply all",
         "apply every step with drift or errors, after one y/n",
     ),
     key(
         "e",
+        &[(KeyCode::Char('e'), Command::Edit)],
         "edit",
         "edit the profile fields the selected step uses",
     ),
-    key("PgUp PgDn", "scroll", "scroll the detail pane by a page"),
-    key("?", "help", "show this help"),
+    key(
+        "PgUp PgDn",
+        &[
+            (KeyCode::PageUp, Command::PageUp),
+            (KeyCode::PageDown, Command::PageDown),
+        ],
+        "scroll",
+        "scroll the detail pane by a page",
+    ),
+    key(
+        "Home End",
+        &[
+            (KeyCode::Home, Command::First),
+            (KeyCode::End, Command::Last),
+        ],
+        "first/last",
+        "the first or last step; in the detail pane, its top or bottom",
+    ),
+    key(
+        "?",
+        &[(KeyCode::Char('?'), Command::Help)],
+        "help",
+        "show this help",
+    ),
     key(
         "Esc",
+        &[(KeyCode::Esc, Command::FocusSteps)],
         "back",
-        "close a dialog; during an apply, stop after the current step",
+        "back to the steps; close a dialog; stop an apply after its step",
     ),
     key(
         "q",
+        &[(KeyCode::Char('q'), Command::Quit)],
         "quit",
         "quit; an apply in progress finishes its current step first",
     ),
 ];
+
+/// What `code` does in the main view, if anything.
+pub fn command_for(code: KeyCode) -> Option<Command> {
+    MAIN.iter()
+        .flat_map(|binding| binding.bound.iter())
+        .find(|(bound, _)| *bound == code)
+        .map(|(_, command)| *command)
+}
 
 /// The hint line of the main view (steps focused); on narrow screens the ones before the last
 /// two are dropped from the end, so the most useful come first.
@@ -142,3 +244,66 @@ pub const FORM_ADD_ROLE_HINTS: &[(&str, &str)] = &[
     ("Ctrl-S", "save"),
     ("Esc", "cancel"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How the help writes a key.
+    fn shown(code: KeyCode) -> String {
+        match code {
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::Tab | KeyCode::BackTab => "Tab".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Char(c) => c.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bound_key_is_in_the_help_and_every_help_entry_is_bound() {
+        for binding in MAIN {
+            assert!(
+                !binding.bound.is_empty(),
+                "{} is bound to nothing",
+                binding.keys
+            );
+            for (code, _) in binding.bound {
+                assert!(
+                    binding.keys.contains(&shown(*code)),
+                    "{code:?} is bound but the help shows {:?}",
+                    binding.keys
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_key_does_two_things() {
+        let codes: Vec<KeyCode> = MAIN
+            .iter()
+            .flat_map(|binding| binding.bound.iter().map(|(code, _)| *code))
+            .collect();
+        for (index, code) in codes.iter().enumerate() {
+            assert!(
+                !codes[index + 1..].contains(code),
+                "{code:?} is bound twice"
+            );
+        }
+    }
+
+    #[test]
+    fn every_hint_names_a_key_of_the_table() {
+        for (keys, hint) in STEPS_HINTS.iter().chain(DETAIL_HINTS) {
+            let known = MAIN.iter().any(|binding| {
+                keys.split_whitespace()
+                    .all(|key| binding.keys.contains(key) || binding.keys.contains(*keys))
+            });
+            assert!(known, "the hint {keys} {hint} names no key of the table");
+        }
+    }
+}

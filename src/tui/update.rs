@@ -10,6 +10,7 @@ use super::apply_all_selection::ApplyAllSelection;
 use super::apply_progress::{ApplyItemState, ApplyProgress};
 use super::detail_view::detail_lines;
 use super::effect::Effect;
+use super::keymap::{self, Command};
 use super::overlay::Overlay;
 use super::profile_form::{FormSignal, ProfileForm};
 use super::screen_layout::ScreenLayout;
@@ -120,47 +121,50 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// The main view: a key does what its entry in the key table (`keymap::MAIN`) says.
 fn main_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Some(command) = keymap::command_for(key.code) else {
+        return Vec::new();
+    };
     let detail = state.focus == Focus::Detail;
-    match key.code {
-        KeyCode::Up | KeyCode::Char('k') if detail => scroll(state, -1),
-        KeyCode::Down | KeyCode::Char('j') if detail => scroll(state, 1),
-        KeyCode::Up | KeyCode::Char('k') => select(state, -1),
-        KeyCode::Down | KeyCode::Char('j') => select(state, 1),
-        KeyCode::PageUp => scroll(state, -page(state)),
-        KeyCode::PageDown => scroll(state, page(state)),
-        KeyCode::Home if detail => scroll(state, isize::MIN / 2),
-        KeyCode::End if detail => scroll(state, isize::MAX / 2),
-        KeyCode::Home => select(state, isize::MIN / 2),
-        KeyCode::End => select(state, isize::MAX / 2),
-        KeyCode::Left | KeyCode::Char('h') | KeyCode::Esc => set_focus(state, Focus::Steps),
-        KeyCode::Right | KeyCode::Char('l') => set_focus(state, Focus::Detail),
-        KeyCode::Tab | KeyCode::BackTab => {
+    match command {
+        Command::Up if detail => scroll(state, -1),
+        Command::Down if detail => scroll(state, 1),
+        Command::Up => select(state, -1),
+        Command::Down => select(state, 1),
+        Command::PageUp => scroll(state, -page(state)),
+        Command::PageDown => scroll(state, page(state)),
+        Command::First if detail => scroll(state, isize::MIN / 2),
+        Command::Last if detail => scroll(state, isize::MAX / 2),
+        Command::First => select(state, isize::MIN / 2),
+        Command::Last => select(state, isize::MAX / 2),
+        Command::FocusSteps => set_focus(state, Focus::Steps),
+        Command::FocusDetail => set_focus(state, Focus::Detail),
+        Command::OtherPane => {
             let other = if detail { Focus::Steps } else { Focus::Detail };
             set_focus(state, other)
         }
-        KeyCode::Enter => open(state),
-        KeyCode::Char('c') => state.selected_step().map_or_else(Vec::new, |step| {
+        Command::Open => open(state),
+        Command::Check => state.selected_step().map_or_else(Vec::new, |step| {
             let mut effects = vec![Effect::Refresh];
             effects.extend(check(state, step));
             effects
         }),
-        KeyCode::Char('C') => check_all(state),
-        KeyCode::Char('p') => {
+        Command::CheckAll => check_all(state),
+        Command::Plan => {
             state.focus = Focus::Detail;
             state
                 .selected_step()
                 .map_or_else(Vec::new, |step| plan(state, step))
         }
-        KeyCode::Char('a') => ask_apply(state),
-        KeyCode::Char('A') => ask_apply_all(state),
-        KeyCode::Char('e') => edit(state),
-        KeyCode::Char('?') => {
+        Command::Apply => ask_apply(state),
+        Command::ApplyAll => ask_apply_all(state),
+        Command::Edit => edit(state),
+        Command::Help => {
             state.overlay = Overlay::Help;
             Vec::new()
         }
-        KeyCode::Char('q') => quit(state),
-        _ => Vec::new(),
+        Command::Quit => quit(state),
     }
 }
 
