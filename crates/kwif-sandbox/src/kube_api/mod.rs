@@ -1,0 +1,395 @@
+//! A Kubernetes API server that runs in-process on loopback, posing as one of nine distributions,
+//! for `kwif demo`, screenshots and tests. kwif reaches it through kube-rs exactly as it reaches a
+//! real cluster; it follows kube-apiserver's behaviour, not kwif's needs.
+
+mod admission;
+mod authentication;
+mod cluster;
+mod controller;
+mod decoder;
+mod defaults;
+mod distribution;
+mod field_path;
+mod flags;
+mod kubeconfig;
+mod managed_fields;
+mod objects;
+mod oidc_endpoints;
+mod patch;
+mod request_record;
+mod resources;
+mod schema;
+mod selector;
+mod server;
+mod signing;
+mod status;
+mod store;
+mod token;
+mod typed_value;
+mod validation;
+mod version;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use distribution::{ApiServerPod, Distribution, Tells};
+pub use flags::ApiServerFlags;
+pub use request_record::RequestRecord;
+pub use version::KubernetesVersion;
+
+use super::SandboxError;
+use super::randomness;
+use super::tls::SandboxCa;
+use cluster::Cluster;
+use objects::{Query, Target, Write};
+use server::{SharedCluster, lock};
+use store::ObjectKey;
+
+/// How the sandbox's cluster is installed and configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeSandboxOptions {
+    pub distribution: Distribution,
+    /// The upstream Kubernetes version, such as `1.33.2`.
+    pub version: String,
+    /// `--service-account-issuer` values; empty means the distribution's default issuer.
+    pub issuers: Vec<String>,
+    /// `--service-account-jwks-uri`; `None` keeps the distribution's default.
+    pub jwks_uri: Option<String>,
+    /// `--anonymous-auth`; `None` keeps the distribution's default (off for k0s, k3s, RKE2).
+    pub anonymous_auth: Option<bool>,
+    /// `--api-audiences`; `None` keeps the distribution's default.
+    pub api_audiences: Option<Vec<String>>,
+}
+
+impl KubeSandboxOptions {
+    /// A fresh install of `distribution` at Kubernetes 1.33.2 with its default flags.
+    pub fn new(distribution: Distribution) -> KubeSandboxOptions {
+        KubeSandboxOptions {
+            distribution,
+            version: KubernetesVersion::default().to_string(),
+            issuers: Vec::new(),
+            jwks_uri: None,
+            anonymous_auth: None,
+            api_audiences: None,
+        }
+    }
+
+    pub fn with_issuers<I: Into<String>>(mut self, issuers: impl IntoIterator<Item = I>) -> Self {
+        self.issuers = issuers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn with_jwks_uri(mut self, jwks_uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(jwks_uri.into());
+        self
+    }
+
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    pub fn with_anonymous_auth(mut self, enabled: bool) -> Self {
+        self.anonymous_auth = Some(enabled);
+        self
+    }
+
+    /// The kube-apiserver flags these options amount to, distribution defaults filled in.
+    pub fn flags(&self) -> ApiServerFlags {
+        let mut flags = ApiServerFlags::defaults_for(self.distribution);
+        if !self.issuers.is_empty() {
+            flags.service_account_issuers = self.issuers.clone();
+        }
+        if let Some(jwks_uri) = &self.jwks_uri {
+            flags.service_account_jwks_uri = Some(jwks_uri.clone());
+        }
+        if let Some(anonymous_auth) = self.anonymous_auth {
+            flags.anonymous_auth = anonymous_auth;
+        }
+        if let Some(audiences) = &self.api_audiences {
+            flags.api_audiences = Some(audiences.clone());
+        }
+        flags
+    }
+}
+
+/// A running sandbox API server. It stops when dropped.
+pub struct KubeSandbox {
+    cluster: SharedCluster,
+    address: SocketAddr,
+    ca_pem: String,
+    kubeconfig: String,
+    context: String,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl KubeSandbox {
+    /// Starts the server on `127.0.0.1` with a fresh CA, seeded like a new cluster of the
+    /// distribution. Must run inside a tokio runtime.
+    pub async fn start(options: KubeSandboxOptions) -> Result<KubeSandbox, SandboxError> {
+        let version = KubernetesVersion::parse(&options.version)?;
+        let flags = options.flags();
+        flags.validate()?;
+        let keys = signing::ServiceAccountKeys::demo()?;
+        let ca = SandboxCa::new("kwif sandbox kube-apiserver CA")?;
+        let tls = ca.server_config(&["127.0.0.1", "localhost", "kubernetes.default.svc"])?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(SandboxError::Listen)?;
+        let address = listener.local_addr().map_err(SandboxError::Listen)?;
+        let ca_pem = ca.certificate_pem();
+        let admin_token = URL_SAFE_NO_PAD.encode(randomness::random_bytes::<32>());
+        let distribution = options.distribution;
+        let cluster = Cluster::new(
+            distribution,
+            version,
+            flags,
+            keys,
+            address,
+            admin_token.clone(),
+            ca_pem.clone(),
+        );
+        let cluster: SharedCluster = Arc::new(Mutex::new(cluster));
+        let context = distribution.name().to_string();
+        let kubeconfig = kubeconfig::kubeconfig_yaml(
+            &format!("https://{address}"),
+            &ca_pem,
+            &admin_token,
+            &context,
+        );
+        let (shutdown, receiver) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, tls, cluster.clone(), receiver));
+        Ok(KubeSandbox {
+            cluster,
+            address,
+            ca_pem,
+            kubeconfig,
+            context,
+            shutdown,
+            task,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("https://{}", self.address)
+    }
+
+    /// The PEM of the CA that signed the server certificate.
+    pub fn ca_certificate_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    pub fn kubeconfig_yaml(&self) -> String {
+        self.kubeconfig.clone()
+    }
+
+    /// The kubeconfig context, named after the distribution (`k3s`, `kubeadm`, …).
+    pub fn context_name(&self) -> &str {
+        &self.context
+    }
+
+    /// A kube-rs client built from the kubeconfig, as kwif builds one for a real cluster.
+    pub async fn client(&self) -> Result<::kube::Client, SandboxError> {
+        let kubeconfig = ::kube::config::Kubeconfig::from_yaml(&self.kubeconfig)
+            .map_err(|error| SandboxError::Kubeconfig(error.to_string()))?;
+        let config = ::kube::Config::from_custom_kubeconfig(
+            kubeconfig,
+            &::kube::config::KubeConfigOptions::default(),
+        )
+        .await
+        .map_err(|error| SandboxError::Kubeconfig(error.to_string()))?;
+        ::kube::Client::try_from(config)
+            .map_err(|error| SandboxError::Kubeconfig(error.to_string()))
+    }
+
+    pub fn distribution(&self) -> Distribution {
+        lock(&self.cluster).distribution
+    }
+
+    /// The kube-apiserver flags in force.
+    pub fn flags(&self) -> ApiServerFlags {
+        lock(&self.cluster).flags.clone()
+    }
+
+    /// Restarts kube-apiserver with new options, as an admin would after editing its config:
+    /// objects and keys survive; tokens keep verifying while their issuer is still accepted.
+    /// Flags kube-apiserver would refuse leave the running server as it was.
+    pub fn restart(&self, options: KubeSandboxOptions) -> Result<(), SandboxError> {
+        let mut cluster = lock(&self.cluster);
+        if options.distribution != cluster.distribution {
+            return Err(SandboxError::DistributionChange {
+                running: cluster.distribution.name(),
+                requested: options.distribution.name(),
+            });
+        }
+        let version = KubernetesVersion::parse(&options.version)?;
+        let flags = options.flags();
+        flags.validate()?;
+        cluster.restart(version, flags);
+        Ok(())
+    }
+
+    /// A restart that changes only `--service-account-issuer` and `--service-account-jwks-uri`;
+    /// `None` leaves the jwks-uri to the distribution (k0s and OpenShift set their own).
+    pub fn set_issuers(
+        &self,
+        issuers: Vec<String>,
+        jwks_uri: Option<String>,
+    ) -> Result<(), SandboxError> {
+        let mut cluster = lock(&self.cluster);
+        let mut flags = cluster.flags.clone();
+        flags.service_account_issuers = issuers;
+        let default_jwks_uri = cluster.distribution.tells().jwks_uri.map(str::to_string);
+        flags.service_account_jwks_uri = jwks_uri.or(default_jwks_uri);
+        flags.validate()?;
+        let version = cluster.version;
+        cluster.restart(version, flags);
+        Ok(())
+    }
+
+    /// A new signing key whose public half joins the key file; the old key keeps verifying.
+    /// Returns the new `kid`.
+    pub fn rotate_signing_key(&self) -> Result<String, SandboxError> {
+        lock(&self.cluster).keys.rotate()
+    }
+
+    /// Removes a key from the key file; tokens it signed no longer verify.
+    pub fn remove_verification_key(&self, kid: &str) -> bool {
+        lock(&self.cluster).keys.remove_verification_key(kid)
+    }
+
+    /// The `kid` new tokens carry.
+    pub fn signing_kid(&self) -> String {
+        lock(&self.cluster).keys.signing_kid().to_string()
+    }
+
+    /// The JWKS `/openid/v1/jwks` serves (also when the endpoint itself is disabled).
+    pub fn jwks(&self) -> Value {
+        lock(&self.cluster).keys.jwks()
+    }
+
+    /// Stores an object as a user's `kubectl apply` would have (field manager
+    /// `kubectl-client-side-apply`), through defaults, admission and validation; an existing
+    /// object is replaced, a missing namespace created. Returns the stored object.
+    pub fn insert(&self, object: Value) -> Result<Value, SandboxError> {
+        let mut cluster = lock(&self.cluster);
+        let rejected = |error: status::ApiError| SandboxError::Rejected {
+            code: error.code,
+            message: error.message,
+        };
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let resource =
+            resources::by_kind(api_version, kind).ok_or_else(|| SandboxError::Rejected {
+                code: 404,
+                message: format!("the sandbox serves no kind {kind:?} in {api_version:?}"),
+            })?;
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let namespace = resource.namespaced.then(|| {
+            object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+                .to_string()
+        });
+        if let Some(namespace) = &namespace
+            && !cluster.namespace_exists(namespace)
+        {
+            cluster.seed_object(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}));
+            cluster.reconcile();
+        }
+        let exists = cluster
+            .store
+            .contains(&ObjectKey::new(resource, namespace.as_deref(), &name));
+        let target = Target {
+            resource,
+            namespace,
+            name: exists.then_some(name),
+            subresource: None,
+        };
+        let query = Query::parse("fieldManager=kubectl-client-side-apply");
+        let body = object.to_string().into_bytes();
+        let write = Write {
+            target: &target,
+            query: &query,
+            body: &body,
+            content_type: "application/json",
+            user_agent: None,
+        };
+        let reply = match exists {
+            true => cluster.replace_object(&write),
+            false => cluster.create_object(&write),
+        };
+        reply.map(|(_, stored)| stored).map_err(rejected)
+    }
+
+    /// The stored object, if any (`namespace` is ignored for cluster-scoped kinds).
+    pub fn object(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        let resource = resources::by_kind(api_version, kind)?;
+        lock(&self.cluster)
+            .store
+            .get(&ObjectKey::new(resource, namespace, name))
+            .cloned()
+    }
+
+    /// The stored objects of a kind, in one namespace or all.
+    pub fn objects(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value> {
+        let Some(resource) = resources::by_kind(api_version, kind) else {
+            return Vec::new();
+        };
+        lock(&self.cluster)
+            .store
+            .list(resource, namespace)
+            .into_iter()
+            .map(|(_, object)| object.clone())
+            .collect()
+    }
+
+    /// Every request answered so far, oldest first.
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        lock(&self.cluster).log.clone()
+    }
+
+    pub fn clear_request_log(&self) {
+        lock(&self.cluster).log.clear();
+    }
+
+    /// Stops the server now (dropping the sandbox does the same).
+    pub fn shutdown(self) {}
+}
+
+impl Drop for KubeSandbox {
+    fn drop(&mut self) {
+        // No receiver left means the server already stopped.
+        let _ = self.shutdown.send(true);
+        self.task.abort();
+    }
+}
