@@ -1,10 +1,12 @@
 //! The sandbox's HTTPS static host: serves the files of one directory on loopback with a
-//! certificate from the sandbox CA, like a web server or a storage account would. The content
+//! certificate from a sandbox CA, like a web server or a storage account would. The content
 //! type is one setting for every file, so a demo can replay the `text/plain` mistake.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -12,42 +14,59 @@ use hyper::{Request, Response, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::SandboxError;
-use super::tls::SandboxCa;
+use crate::SandboxError;
+use crate::tls::SandboxCa;
 
 /// A running static host; stops when dropped.
 pub struct StaticHost {
-    port: u16,
+    address: SocketAddr,
     root: PathBuf,
     ca_pem: String,
     shutdown: watch::Sender<bool>,
 }
 
 impl StaticHost {
-    /// Serves `root` over HTTPS for `localhost` and `127.0.0.1`, every file as `content_type`.
+    /// Serves `root` over HTTPS for `localhost` and `127.0.0.1`, every file as `content_type`,
+    /// with a CA of its own.
     pub async fn start(root: PathBuf, content_type: &str) -> Result<StaticHost, SandboxError> {
         let ca = SandboxCa::new("kwif sandbox static host CA")?;
+        StaticHost::start_with_ca(root, content_type, &ca, Duration::ZERO).await
+    }
+
+    /// Serves `root` with a certificate from `ca`, each answer sent `latency` after it is ready.
+    pub async fn start_with_ca(
+        root: PathBuf,
+        content_type: &str,
+        ca: &SandboxCa,
+        latency: Duration,
+    ) -> Result<StaticHost, SandboxError> {
         let tls = ca.server_config(&["localhost", "127.0.0.1"])?;
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(SandboxError::Listen)?;
-        let port = listener.local_addr().map_err(SandboxError::Listen)?.port();
+        let address = listener.local_addr().map_err(SandboxError::Listen)?;
         let (shutdown, receiver) = watch::channel(false);
         let content_type: Arc<str> = Arc::from(content_type);
         let served = root.clone();
         let handler = move |request| answer(served.clone(), content_type.clone(), request);
-        tokio::spawn(super::https::serve_tls(listener, tls, handler, receiver));
+        tokio::spawn(crate::https::serve_tls(
+            listener, tls, handler, receiver, latency,
+        ));
         Ok(StaticHost {
-            port,
+            address,
             root,
             ca_pem: ca.certificate_pem(),
             shutdown,
         })
     }
 
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
     /// `https://localhost:PORT`, the origin the certificate is valid for.
     pub fn origin(&self) -> String {
-        format!("https://localhost:{}", self.port)
+        format!("https://localhost:{}", self.address.port())
     }
 
     pub fn root(&self) -> &Path {

@@ -1,6 +1,8 @@
 //! Resource Manager's error answers: `{"error":{"code","message"}}` with the status, code and
 //! message the real service gives (azure.md §1–§5). Messages marked unverified are close guesses.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde_json::{Value, json};
 
 /// An ARM error response.
@@ -42,6 +44,68 @@ impl ArmError {
             401,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+        )
+    }
+
+    /// A token that is not a JWT, or whose signature does not verify with the tenant's keys.
+    pub fn invalid_token() -> ArmError {
+        ArmError::new(
+            401,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.",
+        )
+    }
+
+    /// A token another tenant issued.
+    pub fn wrong_tenant(issuer: &str, tenant_issuer: &str, tenant_id: &str) -> ArmError {
+        ArmError::new(
+            401,
+            "InvalidAuthenticationTokenTenant",
+            format!(
+                "The access token is from the wrong issuer '{issuer}'. It must match the tenant '{tenant_issuer}' \
+                 associated with this subscription. Please use the authority (URL) \
+                 'https://login.windows.net/{tenant_id}' to get the token. Note, if the subscription is transferred \
+                 to another tenant there is no impact to the services, but information about new tenant could take \
+                 time to propagate (up to an hour). If you just transferred your subscription and see this error \
+                 message, please try back later."
+            ),
+        )
+    }
+
+    /// A token for another resource (wording from public reports of real ARM answers).
+    pub fn wrong_audience(audience: &str, allowed: &[String]) -> ArmError {
+        let allowed: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+        ArmError::new(
+            401,
+            "InvalidAuthenticationTokenAudience",
+            format!(
+                "The access token has been obtained for wrong audience or resource '{audience}'. It should exactly \
+                 match with one of the allowed audiences {}.",
+                allowed.join(",")
+            ),
+        )
+    }
+
+    pub fn expired_token(expires: SystemTime, now: SystemTime) -> ArmError {
+        ArmError::new(
+            401,
+            "ExpiredAuthenticationToken",
+            format!(
+                "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+                us_time(expires),
+                us_time(now)
+            ),
+        )
+    }
+
+    /// A signed token that names no principal.
+    pub fn no_principal_claim() -> ArmError {
+        ArmError::new(
+            401,
+            "InvalidAuthenticationToken",
+            "The received access token is not valid: at least one of the claims 'puid' or 'altsecid' or 'oid' \
+             should be present. If you are accessing as application please make sure service principal is \
+             properly created in the tenant.",
         )
     }
 
@@ -168,9 +232,38 @@ impl ArmError {
     }
 }
 
+/// `6/15/2026 8:22:51 AM`, the .NET invariant form ARM writes times in.
+fn us_time(time: SystemTime) -> String {
+    let latest = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+    let text = humantime::format_rfc3339_seconds(time.clamp(UNIX_EPOCH, latest)).to_string();
+    let number = |range: std::ops::Range<usize>| {
+        text.get(range)
+            .and_then(|part| part.parse::<u32>().ok())
+            .unwrap_or_default()
+    };
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let (hour, minute, second) = (number(11..13), number(14..16), number(17..19));
+    let (hour12, half) = match hour {
+        0 => (12, "AM"),
+        1..=11 => (hour, "AM"),
+        12 => (12, "PM"),
+        _ => (hour - 12, "PM"),
+    };
+    format!("{month}/{day}/{year} {hour12}:{minute:02}:{second:02} {half}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_written_the_way_arm_writes_them() {
+        let at = |seconds: u64| UNIX_EPOCH + Duration::from_secs(seconds);
+        assert_eq!(us_time(at(1_781_511_771)), "6/15/2026 8:22:51 AM");
+        assert_eq!(us_time(at(1_781_515_645)), "6/15/2026 9:27:25 AM");
+        assert_eq!(us_time(at(1_781_554_371)), "6/15/2026 8:12:51 PM");
+        assert_eq!(us_time(at(0)), "1/1/1970 12:00:00 AM");
+    }
 
     #[test]
     fn the_body_is_a_cloud_error() {

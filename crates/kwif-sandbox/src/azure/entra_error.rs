@@ -130,6 +130,18 @@ impl EntraError {
         )
     }
 
+    /// A client secret that is not the application's (managed identities have none at all).
+    pub fn invalid_client_secret(client_id: &str) -> EntraError {
+        EntraError::new(
+            "invalid_client",
+            7000215,
+            format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret \
+                 value, not the client secret ID, for a secret added to app '{client_id}'."
+            ),
+        )
+    }
+
     pub fn malformed_assertion() -> EntraError {
         EntraError::new(
             "invalid_request",

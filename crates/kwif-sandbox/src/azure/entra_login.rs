@@ -1,24 +1,25 @@
-//! The Entra login endpoint: the client-credentials token exchange with a federated assertion,
-//! validated in Entra's order (azure.md §7–§8) with kwif's own OIDC code — HTTPS fetch of the
-//! issuer's documents, JWKS, signature — and the tenant's signing keys. No assertion or token
-//! is logged or put into an error.
+//! The Entra login endpoint: the client-credentials grant (azure.md §7) with a client secret or a
+//! federated client assertion, checked in Entra's order (azure.md §3, §8): the assertion's issuer
+//! against the federated credentials byte for byte, the issuer's discovery document and JWKS
+//! fetched over verified HTTPS, the RS256 signature, the time window, subject and audience. No
+//! secret, assertion or token is logged or put into an error.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, HeaderName, Method, header};
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::JwkSet;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::entra_error::EntraError;
 use super::reply::Reply;
 use super::server::Shared;
-use super::state::{CredentialEntry, UserAssignedIdentity};
-use crate::oidc::fetch::Fetcher;
-use crate::oidc::issuer::IssuerUrl;
-use crate::oidc::jwks::JwkSet;
-use crate::oidc::jwt::{Jwt, VerifyError};
+use super::state::CredentialEntry;
+use crate::jwt::{self, Claims, VerifyError};
 use crate::randomness;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -26,6 +27,15 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 const LIFETIME_SECONDS: u64 = 3599;
 /// Microsoft.IdentityModel's default clock skew for `exp` and `nbf`.
 const CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// Who a token is for: the principal Resource Manager will see.
+pub struct Principal {
+    pub client_id: String,
+    /// The service principal's object id (`oid`).
+    pub object_id: String,
+    /// A managed identity's resource id (`xms_mirid`); applications have none.
+    pub resource_id: Option<String>,
+}
 
 /// Answers a request to the login host.
 pub async fn handle(
@@ -42,7 +52,7 @@ pub async fn handle(
     match segments.as_slice() {
         [tenant, "oauth2", "v2.0", "token"] => match *method {
             Method::POST => token(shared, tenant, headers, body).await,
-            _ => entra_error(headers, EntraError::post_only(method.as_str())),
+            _ => entra_error(shared, headers, EntraError::post_only(method.as_str())),
         },
         [tenant, "discovery", "v2.0", "keys"] | [tenant, "discovery", "keys"]
             if known_tenant(shared, tenant) =>
@@ -84,8 +94,8 @@ fn correlation_id(headers: &HeaderMap) -> String {
         .map_or_else(randomness::uid, str::to_string)
 }
 
-fn entra_error(headers: &HeaderMap, error: EntraError) -> Reply {
-    let body = error.body(&correlation_id(headers), SystemTime::now());
+fn entra_error(shared: &Shared, headers: &HeaderMap, error: EntraError) -> Reply {
+    let body = error.body(&correlation_id(headers), shared.clock.system_now());
     no_store(Reply::json(error.status(), body))
 }
 
@@ -98,7 +108,7 @@ fn no_store(reply: Reply) -> Reply {
 async fn token(shared: &Shared, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Reply {
     match exchange(shared, tenant, body).await {
         Ok(answer) => no_store(Reply::json(200, answer)),
-        Err(error) => entra_error(headers, error),
+        Err(error) => entra_error(shared, headers, error),
     }
 }
 
@@ -125,6 +135,47 @@ fn resource_of(scope: &str) -> Result<String, EntraError> {
     }
 }
 
+/// The client a `client_id` names: a managed identity (federated credentials only) or an
+/// application with a client secret.
+enum Client {
+    ManagedIdentity {
+        principal: Principal,
+        credentials: Vec<CredentialEntry>,
+    },
+    Application {
+        principal: Principal,
+        secret_sha256: [u8; 32],
+    },
+}
+
+fn client(shared: &Shared, client_id: &str) -> Result<Client, EntraError> {
+    let state = shared.lock_state();
+    if let Some(entry) = state.identity_by_client_id(client_id) {
+        return Ok(Client::ManagedIdentity {
+            principal: Principal {
+                client_id: entry.identity.client_id.clone(),
+                object_id: entry.identity.principal_id.clone(),
+                resource_id: Some(entry.identity.id.clone()),
+            },
+            credentials: entry.credentials.clone(),
+        });
+    }
+    match state.application(client_id) {
+        Some(entry) => Ok(Client::Application {
+            principal: Principal {
+                client_id: entry.client_id.clone(),
+                object_id: entry.object_id.clone(),
+                resource_id: None,
+            },
+            secret_sha256: entry.secret_sha256,
+        }),
+        None => Err(EntraError::application_not_found(
+            client_id,
+            &shared.tenant_id,
+        )),
+    }
+}
+
 async fn exchange(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Value, EntraError> {
     if !known_tenant(shared, tenant) {
         return Err(EntraError::tenant_not_found(tenant));
@@ -145,33 +196,56 @@ async fn exchange(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Value, E
         parameter("client_id").ok_or_else(|| EntraError::missing_parameter("client_id"))?;
     let scope = parameter("scope").ok_or_else(|| EntraError::missing_parameter("scope"))?;
     let resource = resource_of(scope)?;
-    let (identity, credentials) = {
-        let state = shared.lock_state();
-        let entry = state
-            .identity_by_client_id(client_id)
-            .ok_or_else(|| EntraError::application_not_found(client_id, &shared.tenant_id))?;
-        (entry.identity.clone(), entry.credentials.clone())
+    let client = client(shared, client_id)?;
+    let assertion = match parameter("client_assertion_type") {
+        Some(JWT_BEARER) => parameter("client_assertion"),
+        _ => None,
     };
-    let assertion = match (
-        parameter("client_assertion_type"),
-        parameter("client_assertion"),
-    ) {
-        (Some(JWT_BEARER), Some(assertion)) => assertion,
-        _ => return Err(EntraError::missing_client_assertion()),
+    let principal = match (assertion, parameter("client_secret"), client) {
+        (Some(assertion), _, client) => {
+            let credentials = match &client {
+                Client::ManagedIdentity { credentials, .. } => credentials.clone(),
+                // The sandbox's applications have no federated credentials.
+                Client::Application { .. } => Vec::new(),
+            };
+            match_credential(shared, assertion, credentials).await?;
+            client.into_principal()
+        }
+        (None, Some(secret), Client::Application { principal, secret_sha256 }) => {
+            // Compared as hashes, so the time taken says nothing about the secret.
+            match Sha256::digest(secret.as_bytes()).as_slice() == secret_sha256.as_slice() {
+                true => principal,
+                false => return Err(EntraError::invalid_client_secret(&principal.client_id)),
+            }
+        }
+        // A managed identity has no client secret: any secret is wrong.
+        (None, Some(_), Client::ManagedIdentity { principal, .. }) => {
+            return Err(EntraError::invalid_client_secret(&principal.client_id));
+        }
+        (None, None, _) => return Err(EntraError::missing_client_assertion()),
     };
-    let jwt = Jwt::parse(assertion).map_err(|_| EntraError::malformed_assertion())?;
-    match_credential(shared, &jwt, credentials).await?;
-    mint(shared, &identity, &resource)
+    mint(shared, &principal, &resource)
 }
 
-/// Entra's checks from the issuer to the audience and the credential's propagation.
+impl Client {
+    fn into_principal(self) -> Principal {
+        match self {
+            Client::ManagedIdentity { principal, .. } | Client::Application { principal, .. } => {
+                principal
+            }
+        }
+    }
+}
+
+/// Entra's checks of a federated assertion, from the issuer to the credential's propagation.
 async fn match_credential(
     shared: &Shared,
-    jwt: &Jwt,
+    assertion: &str,
     credentials: Vec<CredentialEntry>,
 ) -> Result<(), EntraError> {
+    let claims = jwt::unverified_claims(assertion).map_err(|_| EntraError::malformed_assertion())?;
     // Entra compares the issuer byte for byte, trailing slash included (azure.md §3).
-    let issuer = jwt.issuer().unwrap_or_default().to_string();
+    let issuer = claims.issuer().unwrap_or_default().to_string();
     let with_issuer: Vec<CredentialEntry> = credentials
         .into_iter()
         .filter(|entry| entry.credential.issuer == issuer)
@@ -179,12 +253,12 @@ async fn match_credential(
     if with_issuer.is_empty() {
         return Err(EntraError::issuer_not_matched(&issuer));
     }
-    let keys = signing_keys(&shared.fetcher(), &issuer)
+    let keys = signing_keys(&shared.issuer_client(), &issuer)
         .await
         .ok_or_else(EntraError::external_oidc_failed)?;
-    check_signature(jwt, &keys, &issuer)?;
-    check_time(jwt, SystemTime::now())?;
-    let subject = jwt.subject().unwrap_or_default();
+    check_signature(assertion, &keys, &issuer)?;
+    check_time(&claims, shared.clock.system_now())?;
+    let subject = claims.subject().unwrap_or_default();
     let with_subject: Vec<&CredentialEntry> = with_issuer
         .iter()
         .filter(|entry| entry.credential.subject == subject)
@@ -198,7 +272,7 @@ async fn match_credential(
             false => Err(EntraError::subject_not_matched(subject)),
         };
     }
-    let audiences = jwt.audiences();
+    let audiences = claims.audiences();
     let with_audience: Vec<&CredentialEntry> = with_subject
         .into_iter()
         .filter(|entry| {
@@ -213,58 +287,60 @@ async fn match_credential(
     if with_audience.is_empty() {
         return Err(EntraError::audience_not_matched(&audience));
     }
-    let now = Instant::now();
+    let now = shared.clock.now();
     match with_audience.iter().any(|entry| entry.effective_at <= now) {
         true => Ok(()),
         false => Err(EntraError::no_matching_record(&issuer, subject, &audience)),
     }
 }
 
+/// `{issuer}/.well-known/openid-configuration`, "any terminating /" of the issuer removed
+/// (OpenID Connect Discovery 1.0 §4).
+fn discovery_url(issuer: &str) -> String {
+    let base = issuer.strip_suffix('/').unwrap_or(issuer);
+    format!("{base}/.well-known/openid-configuration")
+}
+
 /// The issuer's JWKS through its discovery document, both over verified HTTPS. Any failure —
-/// DNS, TLS, status, JSON — is the same AADSTS90061 at Entra. Keys Entra cannot read are
-/// skipped, as Microsoft.IdentityModel does. Not cached: a fix to the hosting shows at once.
-async fn signing_keys(fetcher: &Fetcher, issuer: &str) -> Option<JwkSet> {
+/// DNS, TLS, status, JSON — is the same AADSTS90061 at Entra; the content type is not looked at.
+/// Not cached: a fix to the hosting shows at once.
+async fn signing_keys(client: &reqwest::Client, issuer: &str) -> Option<JwkSet> {
     if !issuer.starts_with("https://") {
         return None;
     }
-    let issuer = IssuerUrl::unchecked(issuer).ok()?;
-    let discovery = fetcher
-        .get(&issuer.discovery_url())
-        .await
-        .ok()
-        .filter(|fetched| fetched.status == 200)?;
-    let document: Value = serde_json::from_slice(&discovery.body).ok()?;
+    let discovery = fetch(client, &discovery_url(issuer)).await?;
+    let document: Value = serde_json::from_slice(&discovery).ok()?;
     let jwks_uri = document.get("jwks_uri")?.as_str()?;
     if !jwks_uri.starts_with("https://") {
         return None;
     }
-    let jwks = fetcher
-        .get(jwks_uri)
-        .await
-        .ok()
-        .filter(|fetched| fetched.status == 200)?;
-    JwkSet::parse_skipping_bad_keys(&jwks.body)
-        .ok()
-        .map(|(keys, _skipped)| keys)
+    jwt::jwk_set(&fetch(client, jwks_uri).await?)
+}
+
+/// The body of a 200 answer to a GET of `url`.
+async fn fetch(client: &reqwest::Client, url: &str) -> Option<Vec<u8>> {
+    let response = client.get(url).send().await.ok()?;
+    if response.status() != reqwest::StatusCode::OK {
+        return None;
+    }
+    response.bytes().await.ok().map(|body| body.to_vec())
 }
 
 /// Entra accepts RS256 signatures only (azure.md §3, "Other").
-fn check_signature(jwt: &Jwt, keys: &JwkSet, issuer: &str) -> Result<(), EntraError> {
-    match jwt.verify(keys) {
-        Ok(_) if jwt.header().alg() == "RS256" => Ok(()),
-        Err(VerifyError::KidNotFound { kid }) => {
-            Err(EntraError::signing_key_not_found(&kid, issuer))
-        }
+fn check_signature(assertion: &str, keys: &JwkSet, issuer: &str) -> Result<(), EntraError> {
+    match jwt::verify(assertion, keys) {
+        Ok(verified) if verified.header.alg == Algorithm::RS256 => Ok(()),
+        Err(VerifyError::KidNotFound(kid)) => Err(EntraError::signing_key_not_found(&kid, issuer)),
         Err(VerifyError::NoKid) => Err(EntraError::signing_key_not_found("", issuer)),
         Ok(_) | Err(_) => Err(EntraError::signature_invalid(issuer)),
     }
 }
 
-fn check_time(jwt: &Jwt, now: SystemTime) -> Result<(), EntraError> {
-    let expires = jwt
+fn check_time(claims: &Claims, now: SystemTime) -> Result<(), EntraError> {
+    let expires = claims
         .expires_at()
         .ok_or_else(EntraError::malformed_assertion)?;
-    let not_before = jwt.not_before();
+    let not_before = claims.not_before();
     let expired = expires + CLOCK_SKEW < now;
     let early = not_before.is_some_and(|not_before| not_before > now + CLOCK_SKEW);
     match expired || early {
@@ -273,33 +349,35 @@ fn check_time(jwt: &Jwt, now: SystemTime) -> Result<(), EntraError> {
     }
 }
 
-/// An app-only access token for `resource`, like the v1 tokens ARM receives.
-fn mint(
-    shared: &Shared,
-    identity: &UserAssignedIdentity,
-    resource: &str,
-) -> Result<Value, EntraError> {
-    let now = SystemTime::now()
+/// An app-only access token for `resource`, like the v1 tokens Resource Manager receives.
+pub fn mint(shared: &Shared, principal: &Principal, resource: &str) -> Result<Value, EntraError> {
+    let now = shared
+        .clock
+        .system_now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs());
-    let issuer = format!("https://sts.windows.net/{}/", shared.tenant_id);
-    let claims = json!({
+    let issuer = token_issuer(&shared.tenant_id);
+    let mut claims = json!({
         "aud": resource,
         "iss": issuer,
         "iat": now,
         "nbf": now,
         "exp": now + LIFETIME_SECONDS,
-        "appid": identity.client_id,
-        "appidacr": "2",
+        "appid": principal.client_id,
+        "appidacr": "1",
         "idp": issuer,
         "idtyp": "app",
-        "oid": identity.principal_id,
-        "sub": identity.principal_id,
+        "oid": principal.object_id,
+        "sub": principal.object_id,
         "tid": shared.tenant_id,
         "uti": URL_SAFE_NO_PAD.encode(randomness::random_bytes::<16>()),
         "ver": "1.0",
-        "xms_mirid": identity.id,
     });
+    if let Some(resource_id) = &principal.resource_id {
+        // Managed identities sign in with a credential (appidacr 2) and carry their resource id.
+        claims["appidacr"] = json!("2");
+        claims["xms_mirid"] = json!(resource_id);
+    }
     let access_token = shared
         .signer
         .sign(&claims)
@@ -310,6 +388,11 @@ fn mint(
         "ext_expires_in": LIFETIME_SECONDS,
         "access_token": access_token,
     }))
+}
+
+/// The `iss` of the tenant's v1 access tokens.
+pub fn token_issuer(tenant_id: &str) -> String {
+    format!("https://sts.windows.net/{tenant_id}/")
 }
 
 #[cfg(test)]
@@ -330,5 +413,17 @@ mod tests {
         ] {
             assert_eq!(resource_of(bad).unwrap_err().code, 70011, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_discovery_url_drops_one_terminating_slash() {
+        assert_eq!(
+            discovery_url("https://a.example/c/"),
+            "https://a.example/c/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url("https://a.example/c"),
+            "https://a.example/c/.well-known/openid-configuration"
+        );
     }
 }

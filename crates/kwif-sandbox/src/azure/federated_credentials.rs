@@ -14,7 +14,6 @@ use super::reply::Reply;
 use super::resource_manager::{ArmRequest, require_resource_group};
 use super::server::Shared;
 use super::state::{AzureState, CredentialEntry, FederatedCredential};
-use crate::oidc::issuer::IssuerUrl;
 
 pub const RESOURCE_TYPE: &str =
     "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";
@@ -113,10 +112,15 @@ pub async fn write(shared: &Shared, request: &ArmRequest<'_>) -> Result<Reply, A
         shared,
         path: path.clone(),
     };
-    tokio::time::sleep(hold).await;
+    let mut paused = shared.credential_writes_paused.subscribe();
+    // An error means the sandbox is shutting down: finish the write.
+    let _ = paused.wait_for(|paused| !paused).await;
+    if !hold.is_zero() {
+        tokio::time::sleep(hold).await;
+    }
     let result = {
         let mut state = shared.lock_state();
-        let now = Instant::now();
+        let now = shared.clock.now();
         match *request.method {
             Method::PUT => request.json_body().and_then(|body| {
                 let effective_at = now + state.timings.credential_propagation;
@@ -210,12 +214,7 @@ fn parse_body(name: &str, body: &Map<String, Value>) -> Result<CredentialBody, A
     };
     let issuer = text("issuer")?;
     let subject = text("subject")?;
-    // The issuer is stored byte for byte; it only has to be a URL (Entra compares it exactly later).
-    if IssuerUrl::unchecked(issuer.trim()).is_err() {
-        return Err(bad_request(format!(
-            "The federated identity credential issuer '{issuer}' is not a valid URL."
-        )));
-    }
+    check_issuer(&issuer)?;
     let audiences = match properties.get("audiences") {
         Some(Value::Array(audiences)) => audiences
             .iter()
@@ -241,6 +240,32 @@ fn parse_body(name: &str, body: &Map<String, Value>) -> Result<CredentialBody, A
         subject,
         audiences,
     })
+}
+
+/// The managed identity provider's rules for an issuer: an absolute https URL without user
+/// information, query or fragment (OpenID Connect Discovery §3 forbids the last two). It is
+/// stored byte for byte, surrounding whitespace included: Entra's exact comparison fails on it
+/// later (azure.md §3), ARM does not refuse it.
+fn check_issuer(issuer: &str) -> Result<(), ArmError> {
+    let invalid = |why: &str| {
+        bad_request(format!(
+            "The federated identity credential issuer '{issuer}' is invalid: {why}."
+        ))
+    };
+    let url = url::Url::parse(issuer.trim()).map_err(|_| invalid("it is not a URL"))?;
+    if url.scheme() != "https" {
+        return Err(invalid("it must use the https scheme"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("it must not contain user information"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not contain a query or a fragment"));
+    }
+    Ok(())
 }
 
 /// Creates (201) or updates (200) a credential. Entra uses it from `effective_at` on.
@@ -318,6 +343,27 @@ fn delete(state: &mut AzureState, path: &IdentityPath, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issuers_must_be_plain_https_urls() {
+        for good in [
+            "https://oidc.example.com/cluster1",
+            "https://stoidc1.blob.core.windows.net/oidc/",
+            " https://oidc.example.com ",
+        ] {
+            assert!(check_issuer(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "oidc.example.com",
+            "http://oidc.example.com",
+            "https://user:pass@oidc.example.com",
+            "https://oidc.example.com/?a=b",
+            "https://oidc.example.com/#x",
+            "https://",
+        ] {
+            assert!(check_issuer(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn names_follow_the_provider_pattern() {

@@ -1,36 +1,43 @@
-//! The CA trust sandbox Entra fetches issuers' discovery documents and JWKS with: the system's
-//! public CAs plus the extra CAs the sandbox's owner names (a test nginx, the demo's static
-//! host). Verification is never turned off; an untrusted issuer fails as it would at Entra.
+//! The HTTPS client sandbox Entra fetches issuers' discovery documents and JWKS with: the
+//! system's trust roots plus the extra CAs the sandbox's owner names (a test web server, the
+//! sandbox's own static host). Verification is never turned off; an untrusted issuer fails as it
+//! would at Entra.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::oidc::fetch::Fetcher;
-use crate::{SandboxError, randomness};
+use crate::SandboxError;
 
-/// A fetcher trusting the system CAs, every CA file in `files` and every PEM text in `pems`.
-pub fn issuer_fetcher(files: &[PathBuf], pems: &[String]) -> Result<Fetcher, SandboxError> {
+/// How long one fetch may take before Entra gives up (AADSTS90061 either way).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A client trusting the system's roots, every CA file in `files` and every PEM text in `pems`.
+/// Redirects are not followed: the documents must be at the exact URLs (unverified for Entra,
+/// which documents no redirect handling).
+pub fn issuer_client(files: &[PathBuf], pems: &[String]) -> Result<reqwest::Client, SandboxError> {
     let failed = |what: String| SandboxError::Tls(rustls::Error::General(what));
-    if pems.is_empty() {
-        return Fetcher::new(files).map_err(|error| failed(error.to_string()));
+    let mut roots = Vec::new();
+    for file in files {
+        let pem = std::fs::read(file)
+            .map_err(|error| failed(format!("cannot read the CA file {}: {error}", file.display())))?;
+        roots.extend(bundle(&pem).map_err(|error| failed(format!("{}: {error}", file.display())))?);
     }
-    // `Fetcher` reads CA files; PEM texts go through a private temporary file, gone once read.
-    let directory = std::env::temp_dir().join(format!("kwif-sandbox-azure-{}", randomness::uid()));
-    create_private_directory(&directory)
-        .map_err(|error| failed(format!("cannot write the extra CAs: {error}")))?;
-    let file = directory.join("extra-ca.pem");
-    let written = std::fs::write(&file, pems.join("\n"));
-    let mut all_files = files.to_vec();
-    all_files.push(file);
-    let fetcher = written
-        .map_err(|error| failed(format!("cannot write the extra CAs: {error}")))
-        .and_then(|()| Fetcher::new(&all_files).map_err(|error| failed(error.to_string())));
-    let _ = std::fs::remove_dir_all(&directory);
-    fetcher
+    for pem in pems {
+        roots.extend(bundle(pem.as_bytes()).map_err(failed)?);
+    }
+    reqwest::Client::builder()
+        .tls_certs_merge(roots)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(FETCH_TIMEOUT)
+        .no_proxy()
+        .build()
+        .map_err(|error| failed(format!("cannot build the issuer client: {error}")))
 }
 
-fn create_private_directory(path: &std::path::Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(path)
+fn bundle(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
+    let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| e.to_string())?;
+    match certificates.is_empty() {
+        true => Err("no certificate in the PEM text".to_string()),
+        false => Ok(certificates),
+    }
 }

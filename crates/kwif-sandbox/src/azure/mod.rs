@@ -1,6 +1,7 @@
 //! Sandbox Azure: Resource Manager (identities, federated credentials, roles, assignments and the
 //! caller's permissions, Cosmos DB SQL role assignments, storage accounts) and the Entra token
 //! endpoint on one loopback HTTPS server. It follows the real services (azure.md), not kwif's needs.
+//! Resource Manager accepts only the access tokens its own Entra issued.
 
 mod access_token;
 mod arm_error;
@@ -18,6 +19,7 @@ mod request_record;
 mod resource_groups;
 mod resource_manager;
 mod role_assignments;
+mod service_principal_login;
 mod role_definitions;
 mod server;
 mod state;
@@ -27,26 +29,30 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use faults::Faults;
+pub use service_principal_login::ServicePrincipalLogin;
 pub use request_record::AzureRequestRecord;
 pub use state::{
     CosmosAccount, CosmosRoleAssignment, FederatedCredential, RoleAssignment, StorageAccount,
     StorageDataPlane, UserAssignedIdentity,
 };
 
-use super::SandboxError;
-use super::randomness;
-use super::tls::SandboxCa;
+use crate::SandboxError;
+use crate::clock::Clock;
+use crate::randomness;
+use crate::tls::SandboxCa;
 use arm_error::ArmError;
 use arm_path::IdentityPath;
+use entra_login::Principal;
 use server::Shared;
-use state::{AzureState, StorageSettings, Timings};
+use state::{ApplicationEntry, AzureState, StorageSettings, Timings};
 
 /// The tenant of a default sandbox (the placeholder of DESIGN.md's profile sketch).
 pub const DEFAULT_TENANT_ID: &str = "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb";
@@ -98,6 +104,11 @@ pub struct AzureSandboxOptions {
     /// How long a role assignment created over ARM grants nothing yet: the permissions list
     /// leaves it out until then (real Azure takes up to minutes); default 0.
     pub role_assignment_propagation: Duration,
+    /// The time every delay above and every token lifetime is measured by; a test moves it on
+    /// with [`Clock::advance`] instead of sleeping. Default: real time.
+    pub clock: Clock,
+    /// How long every answer waits before it is sent (a slow network); default none.
+    pub latency: Duration,
 }
 
 impl Default for AzureSandboxOptions {
@@ -121,6 +132,8 @@ impl Default for AzureSandboxOptions {
             storage_data_plane: None,
             storage_provisioning_polls: 1,
             role_assignment_propagation: Duration::ZERO,
+            clock: Clock::new(),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -133,6 +146,16 @@ impl AzureSandboxOptions {
 
     pub fn with_extra_ca_pem(mut self, pem: impl Into<String>) -> Self {
         self.extra_ca_pems.push(pem.into());
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
         self
     }
 
@@ -206,28 +229,51 @@ impl AzureSandboxOptions {
 
 /// A running sandbox Azure. It stops when dropped.
 ///
-/// Resource Manager accepts any non-empty bearer token; a request without one gets ARM's 401
-/// `AuthenticationFailed`. Access tokens from the token endpoint are RS256 JWTs signed with a
-/// key made at start, published at `/{tenant}/discovery/v2.0/keys`; the permissions list answers
-/// for the identity such a token names (`oid`), and for any other token as for the signed-in
-/// administrator, an Owner of the subscription.
+/// Entra's token endpoint signs access tokens (RS256, a key made at start, published at
+/// `/{tenant}/discovery/v2.0/keys`) for managed identities through the federated exchange and
+/// for the administrator, a service principal made at start that signs in with a client secret
+/// and owns the subscription. Resource Manager accepts no other bearer token; the permissions
+/// list answers for the principal the token names (`oid`).
 pub struct AzureSandbox {
     shared: Arc<Shared>,
     address: SocketAddr,
     ca_pem: String,
     location: String,
+    admin: ServicePrincipalLogin,
+    admin_object_id: String,
     trust: Mutex<(Vec<PathBuf>, Vec<String>)>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// While held, federated credential writes wait after they have marked their identity busy, so a
+/// test can send an overlapping write at leisure; dropping it lets them finish.
+#[must_use = "writes resume as soon as this is dropped"]
+pub struct CredentialWritesPaused {
+    shared: Arc<Shared>,
+}
+
+impl Drop for CredentialWritesPaused {
+    fn drop(&mut self) {
+        self.shared.credential_writes_paused.send_replace(false);
+    }
 }
 
 impl AzureSandbox {
     /// Starts the server on `127.0.0.1` with a fresh CA. Must run inside a tokio runtime.
     pub async fn start(options: AzureSandboxOptions) -> Result<AzureSandbox, SandboxError> {
         let ca = SandboxCa::new("kwif sandbox Azure CA")?;
+        AzureSandbox::start_with_ca(options, &ca).await
+    }
+
+    /// Starts the server with a certificate from `ca`, for a sandbox whose servers share one CA.
+    pub async fn start_with_ca(
+        options: AzureSandboxOptions,
+        ca: &SandboxCa,
+    ) -> Result<AzureSandbox, SandboxError> {
         let tls = ca.server_config(&["127.0.0.1", "localhost"])?;
-        let fetcher =
-            issuer_trust::issuer_fetcher(&options.extra_ca_files, &options.extra_ca_pems)?;
+        let issuer_client =
+            issuer_trust::issuer_client(&options.extra_ca_files, &options.extra_ca_pems)?;
         let signer = access_token::AccessTokenSigner::generate()?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
@@ -249,20 +295,30 @@ impl AzureSandbox {
         for account in &options.storage_accounts {
             storage_accounts::insert(&mut state, account.clone());
         }
+        let (admin, admin_object_id) = add_administrator(&mut state);
         let shared = Arc::new(Shared::new(
             state,
             options.faults,
-            fetcher,
+            issuer_client,
             signer,
+            options.clock,
             format!("https://{address}"),
         ));
         let (shutdown, receiver) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, tls, shared.clone(), receiver));
+        let task = tokio::spawn(server::serve(
+            listener,
+            tls,
+            shared.clone(),
+            receiver,
+            options.latency,
+        ));
         Ok(AzureSandbox {
             shared,
             address,
             ca_pem: ca.certificate_pem(),
             location: options.location,
+            admin,
+            admin_object_id,
             trust: Mutex::new((options.extra_ca_files, options.extra_ca_pems)),
             shutdown,
             task,
@@ -289,6 +345,61 @@ impl AzureSandbox {
             "https://{}/{}/oauth2/v2.0/token",
             self.address, self.shared.tenant_id
         )
+    }
+
+    /// The scope a client asks Entra for to call this Resource Manager: `{endpoint}/.default`.
+    pub fn management_scope(&self) -> String {
+        format!("https://{}/.default", self.address)
+    }
+
+    /// The administrator's client-secret login: a service principal that owns the subscription.
+    pub fn admin_login(&self) -> &ServicePrincipalLogin {
+        &self.admin
+    }
+
+    /// The administrator service principal's object id, the principal of its Owner assignment.
+    pub fn admin_principal_id(&self) -> &str {
+        &self.admin_object_id
+    }
+
+    /// A valid Resource Manager access token for the administrator, minted as the token endpoint
+    /// mints one after a client-secret login (lifetime one hour of the sandbox's clock). Empty
+    /// only if signing failed, which Resource Manager then refuses like any malformed header.
+    pub fn admin_access_token(&self) -> String {
+        let principal = Principal {
+            client_id: self.admin.client_id.clone(),
+            object_id: self.admin_object_id.clone(),
+            resource_id: None,
+        };
+        let resource = format!("https://{}", self.address);
+        entra_login::mint(&self.shared, &principal, &resource)
+            .ok()
+            .and_then(|answer| answer["access_token"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// The clock every delay and token lifetime of this sandbox is measured by.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// Holds federated credential writes after they mark their identity busy, until the guard
+    /// is dropped: a deterministic way to make two writes overlap.
+    pub fn pause_credential_writes(&self) -> CredentialWritesPaused {
+        self.shared.credential_writes_paused.send_replace(true);
+        CredentialWritesPaused {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// How many identities have a federated credential write in progress.
+    pub fn credential_writes_in_progress(&self) -> usize {
+        self.shared
+            .lock_state()
+            .identities
+            .values()
+            .filter(|entry| entry.writing)
+            .count()
     }
 
     /// The PEM of the CA that signed the server certificate.
@@ -347,8 +458,8 @@ impl AzureSandbox {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut pems = trust.1.clone();
         pems.push(pem.to_string());
-        let fetcher = issuer_trust::issuer_fetcher(&trust.0, &pems)?;
-        self.shared.set_fetcher(fetcher);
+        let client = issuer_trust::issuer_client(&trust.0, &pems)?;
+        self.shared.set_issuer_client(client);
         trust.1 = pems;
         Ok(())
     }
@@ -390,7 +501,7 @@ impl AzureSandbox {
     pub fn cosmos_role_assignments(&self) -> Vec<CosmosRoleAssignment> {
         self.shared
             .lock_state()
-            .cosmos_role_assignments(Instant::now())
+            .cosmos_role_assignments(self.shared.clock.now())
     }
 
     /// Every storage account, provisioned or still being created, by resource group and name.
@@ -456,7 +567,7 @@ impl AzureSandbox {
             name,
             &self.location,
             Default::default(),
-            Instant::now(),
+            self.shared.clock.now(),
         ))
     }
 
@@ -477,7 +588,8 @@ impl AzureSandbox {
             return Err(rejected(ArmError::invalid_request_content("not an object")));
         };
         let mut state = self.shared.lock_state();
-        federated_credentials::put(&mut state, &path, name, &body, Instant::now())
+        let now = self.shared.clock.now();
+        federated_credentials::put(&mut state, &path, name, &body, now)
             .map(|(_, credential)| credential)
             .map_err(rejected)
     }
@@ -493,9 +605,9 @@ impl AzureSandbox {
         let scope = arm_path::normalise_scope(scope);
         let name = randomness::uid();
         let mut state = self.shared.lock_state();
-        let principal_type = match state.identity_by_principal(principal_id) {
-            Some(_) => "ServicePrincipal",
-            None => "User",
+        let principal_type = match state.is_service_principal(principal_id) {
+            true => "ServicePrincipal",
+            false => "User",
         };
         let assignment = RoleAssignment {
             id: format!(
@@ -522,6 +634,40 @@ impl AzureSandbox {
 
     /// Stops the server now (dropping the sandbox does the same).
     pub fn shutdown(self) {}
+}
+
+/// The administrator: an application's service principal with a random client id and secret,
+/// Owner of the subscription since before the scenario began.
+fn add_administrator(state: &mut AzureState) -> (ServicePrincipalLogin, String) {
+    use base64::Engine as _;
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(randomness::random_bytes::<30>());
+    let login = ServicePrincipalLogin {
+        tenant_id: state.tenant_id.clone(),
+        client_id: randomness::uid(),
+        client_secret: secret,
+    };
+    let object_id = randomness::uid();
+    state.applications.push(ApplicationEntry {
+        client_id: login.client_id.clone(),
+        object_id: object_id.clone(),
+        secret_sha256: Sha256::digest(login.client_secret.as_bytes()).into(),
+    });
+    let scope = format!("/subscriptions/{}", state.subscription_id);
+    let name = randomness::uid();
+    let owner = RoleAssignment {
+        id: format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"),
+        name,
+        role_definition_id: format!(
+            "{scope}/providers/Microsoft.Authorization/roleDefinitions/{}",
+            role_definitions::OWNER_ROLE_ID
+        ),
+        scope,
+        principal_id: object_id.clone(),
+        principal_type: "ServicePrincipal".to_string(),
+    };
+    state.add_role_assignment(owner, None);
+    (login, object_id)
 }
 
 fn rejected(error: ArmError) -> SandboxError {

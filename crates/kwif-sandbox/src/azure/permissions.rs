@@ -1,27 +1,16 @@
 //! Microsoft.Authorization permissions: what the caller may do at a scope, one permission block
-//! per role assignment of the caller at that scope or above it, once the assignment has
-//! propagated. It reads role assignments and never changes them.
+//! per role assignment of the caller (the `oid` of its token) at that scope or above it, once the
+//! assignment has propagated. It reads role assignments and never changes them.
 
 use http::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::arm_error::ArmError;
 use super::arm_path::{ArmTarget, Scope, scope_within};
 use super::reply::Reply;
-use super::resource_manager::{ArmRequest, Caller, require_resource_group};
+use super::resource_manager::{ArmRequest, require_resource_group};
 use super::role_definitions;
 use super::state::AzureState;
-
-/// The built-in Owner role's permission block (role 8e3af657-a8ff-443c-a75c-2fe8c4bcb635 on
-/// learn.microsoft.com's built-in roles list): every action, no data action.
-fn owner_permission() -> Value {
-    json!({
-        "actions": ["*"],
-        "notActions": [],
-        "dataActions": [],
-        "notDataActions": [],
-    })
-}
 
 /// `GET {scope}/providers/Microsoft.Authorization/permissions`: 200 `{"value":[…]}`, empty for
 /// a caller without assignments. A resource group in the scope must exist; a resource below it
@@ -36,12 +25,7 @@ pub fn handle(state: &AzureState, request: &ArmRequest) -> Result<Reply, ArmErro
     if let Some(resource_group) = &scope.resource_group {
         require_resource_group(state, resource_group)?;
     }
-    let value = match &request.caller() {
-        Caller::Administrator => vec![owner_permission()],
-        Caller::Principal(principal_id) => {
-            principal_permissions(state, request, scope, principal_id)
-        }
-    };
+    let value = principal_permissions(state, request, scope, &request.caller);
     request.page(value, state.page_size, false)
 }
 

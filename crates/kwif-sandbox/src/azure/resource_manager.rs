@@ -2,14 +2,14 @@
 //! api-version routing, then the provider handlers. Checks run in ARM's order, and a fault or a
 //! front-door error leaves the state untouched.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Method, header};
 use serde_json::{Value, json};
 
-use super::access_token::AccessTokenSigner;
 use super::arm_error::ArmError;
 use super::arm_path::{self, ArmTarget, query_param};
+use super::entra_login::token_issuer;
 use super::faults::Fault;
 use super::reply::Reply;
 use super::server::Shared;
@@ -18,41 +18,19 @@ use super::{
     cosmos_role_assignments, federated_credentials, identities, permissions, resource_groups,
     role_assignments, role_definitions, storage_accounts,
 };
-use crate::oidc::jwks::JwkSet;
-use crate::oidc::jwt::Jwt;
 use crate::randomness;
 
-/// Who sent an ARM request. Only the permissions list looks: the sandbox enforces no RBAC.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Caller {
-    /// A token the sandbox's Entra signed: the identity's object id, its `oid` claim (empty
-    /// when the token has none, which names nobody).
-    Principal(String),
-    /// Any other bearer token, such as the fixed ones of tests: the signed-in administrator.
-    Administrator,
-}
+/// Microsoft.IdentityModel's default clock skew, applied to `exp` and `nbf` (unverified for ARM).
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
 
-impl Caller {
-    /// The `oid` of a token that verifies against the sandbox tenant's JWKS, else the
-    /// administrator. The token itself is never kept.
-    fn of(token: &str, tenant_jwks: &Value) -> Caller {
-        let Ok(jwt) = Jwt::parse(token) else {
-            return Caller::Administrator;
-        };
-        let signed_here = JwkSet::parse(tenant_jwks.to_string().as_bytes())
-            .is_ok_and(|keys| jwt.verify(&keys).is_ok());
-        match signed_here {
-            true => Caller::Principal(
-                jwt.claims()
-                    .get("oid")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
-            false => Caller::Administrator,
-        }
-    }
-}
+/// Public Azure's Resource Manager audiences, which ARM lists in its audience error; the sandbox
+/// also accepts its own endpoint, with and without the trailing slash, as a sovereign cloud does.
+const PUBLIC_AUDIENCES: [&str; 4] = [
+    "https://management.core.windows.net/",
+    "https://management.core.windows.net",
+    "https://management.azure.com/",
+    "https://management.azure.com",
+];
 
 /// A routed ARM request, as the provider handlers see it.
 pub struct ArmRequest<'a> {
@@ -65,19 +43,11 @@ pub struct ArmRequest<'a> {
     /// `https://127.0.0.1:PORT`, for `nextLink` and operation URLs.
     pub base_url: &'a str,
     pub now: Instant,
-    /// The bearer token as sent, to tell the caller by; never kept beyond the request.
-    pub bearer: &'a str,
-    /// The sandbox tenant's token signer, whose tokens name a principal.
-    pub signer: &'a AccessTokenSigner,
+    /// The object id (`oid`) of the principal whose token the request carries.
+    pub caller: String,
 }
 
 impl ArmRequest<'_> {
-    /// Who sent the request. Worked out only by the routes that look (the permissions list):
-    /// it verifies the token's signature.
-    pub fn caller(&self) -> Caller {
-        Caller::of(self.bearer, &self.signer.jwks())
-    }
-
     /// The body as a JSON object, or ARM's `InvalidRequestContent`.
     pub fn json_body(&self) -> Result<serde_json::Map<String, Value>, ArmError> {
         match serde_json::from_slice::<Value>(self.body) {
@@ -143,14 +113,15 @@ pub async fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Reply {
-    let token = match authenticate(headers) {
-        Ok(token) => token,
+    let caller = match authenticate(shared, headers) {
+        Ok(caller) => caller,
         Err(error) => {
-            return Reply::from(error).with_header(
-                header::WWW_AUTHENTICATE,
-                "Bearer authorization_uri=\"https://login.windows.net/\", error=\"invalid_token\", \
-                 error_description=\"The authentication failed because of missing 'Authorization' header.\"",
+            let challenge = format!(
+                "Bearer authorization_uri=\"{}/\", error=\"invalid_token\", error_description=\"{}\"",
+                shared.base_url,
+                error.message.replace('"', "'")
             );
+            return Reply::from(error).with_header(header::WWW_AUTHENTICATE, challenge);
         }
     };
     if let Some(fault) = shared.draw_fault() {
@@ -174,9 +145,8 @@ pub async fn handle(
         api_version,
         body,
         base_url: &shared.base_url,
-        now: Instant::now(),
-        bearer: token,
-        signer: &shared.signer,
+        now: shared.clock.now(),
+        caller,
     };
     let result = match (&request.target, method) {
         (ArmTarget::FederatedCredential(..), &Method::PUT | &Method::DELETE) => {
@@ -187,23 +157,60 @@ pub async fn handle(
     result.unwrap_or_else(Reply::from)
 }
 
-/// ARM accepts any well-formed bearer token here: the sandbox checks that one is sent and hands
-/// it on to tell the caller, but enforces no permissions with it.
-fn authenticate(headers: &HeaderMap) -> Result<&str, ArmError> {
+/// Resource Manager accepts only access tokens its tenant's Entra issued for it: RS256 with the
+/// tenant's key, `iss` the tenant, `aud` Resource Manager, within `exp`, naming a principal
+/// (`oid`). Returns the principal's object id; the token itself is not kept.
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<String, ArmError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ArmError::missing_authorization());
     };
     let value = value
         .to_str()
         .map_err(|_| ArmError::invalid_authorization())?;
-    match value.split_once(' ') {
+    let token = match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("Bearer") && !token.trim().is_empty() =>
         {
-            Ok(token.trim())
+            token.trim()
         }
-        _ => Err(ArmError::invalid_authorization()),
+        _ => return Err(ArmError::invalid_authorization()),
+    };
+    let claims = shared
+        .signer
+        .verify(token)
+        .map_err(|_| ArmError::invalid_token())?
+        .claims;
+    let tenant_issuer = token_issuer(&shared.tenant_id);
+    let issuer = claims.issuer().unwrap_or_default();
+    if issuer != tenant_issuer {
+        return Err(ArmError::wrong_tenant(issuer, &tenant_issuer, &shared.tenant_id));
     }
+    let allowed = allowed_audiences(&shared.base_url);
+    let audiences = claims.audiences();
+    if !audiences.iter().any(|audience| allowed.contains(audience)) {
+        let audience = audiences.first().map(String::as_str).unwrap_or_default();
+        return Err(ArmError::wrong_audience(audience, &allowed));
+    }
+    let now = shared.clock.system_now();
+    let expires = claims.expires_at().ok_or_else(ArmError::invalid_token)?;
+    if expires + CLOCK_SKEW < now {
+        return Err(ArmError::expired_token(expires, now));
+    }
+    if claims.not_before().is_some_and(|nbf| nbf > now + CLOCK_SKEW) {
+        return Err(ArmError::invalid_token());
+    }
+    match claims.get("oid").and_then(Value::as_str) {
+        Some(oid) if !oid.is_empty() => Ok(oid.to_string()),
+        _ => Err(ArmError::no_principal_claim()),
+    }
+}
+
+/// The audiences Resource Manager accepts: public Azure's and the sandbox's own endpoint.
+pub fn allowed_audiences(base_url: &str) -> Vec<String> {
+    let mut allowed: Vec<String> = PUBLIC_AUDIENCES.iter().map(|a| a.to_string()).collect();
+    allowed.push(format!("{base_url}/"));
+    allowed.push(base_url.to_string());
+    allowed
 }
 
 fn fault_reply(fault: Fault, subscription: &str) -> Reply {

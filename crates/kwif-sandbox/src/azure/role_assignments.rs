@@ -215,9 +215,9 @@ fn put(
         ));
     }
     let principal_type = body.principal_type.unwrap_or_else(|| {
-        match state.identity_by_principal(&body.principal_id) {
-            Some(_) => "ServicePrincipal".to_string(),
-            None => "User".to_string(),
+        match state.is_service_principal(&body.principal_id) {
+            true => "ServicePrincipal".to_string(),
+            false => "User".to_string(),
         }
     });
     let assignment = RoleAssignment {

@@ -31,6 +31,9 @@ impl BuiltInRole {
     }
 }
 
+/// The built-in Owner role, which the sandbox's administrator holds on the subscription.
+pub const OWNER_ROLE_ID: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+
 /// The built-in roles the sandbox knows (ids from learn.microsoft.com's built-in roles list).
 pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole {
@@ -70,6 +73,13 @@ pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
             "Microsoft.KeyVault/vaults/secrets/getSecret/action",
             "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
         ],
+    },
+    BuiltInRole {
+        name: "Owner",
+        id: OWNER_ROLE_ID,
+        description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
+        actions: &["*"],
+        data_actions: &[],
     },
     BuiltInRole {
         name: "Reader",

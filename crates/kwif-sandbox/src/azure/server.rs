@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
@@ -20,7 +21,7 @@ use super::reply::Reply;
 use super::request_record::AzureRequestRecord;
 use super::resource_manager;
 use super::state::AzureState;
-use crate::oidc::fetch::Fetcher;
+use crate::clock::Clock;
 
 /// ARM refuses request bodies above 4 MB.
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -37,8 +38,11 @@ pub struct Shared {
     state: Mutex<AzureState>,
     faults: Mutex<FaultInjector>,
     log: Mutex<Vec<AzureRequestRecord>>,
-    fetcher: Mutex<Fetcher>,
+    issuer_client: Mutex<reqwest::Client>,
     pub signer: AccessTokenSigner,
+    pub clock: Clock,
+    /// While true, federated credential writes wait after marking their identity busy.
+    pub credential_writes_paused: watch::Sender<bool>,
     /// `https://127.0.0.1:PORT`, without a trailing slash.
     pub base_url: String,
     pub tenant_id: String,
@@ -49,8 +53,9 @@ impl Shared {
     pub fn new(
         state: AzureState,
         faults: Faults,
-        fetcher: Fetcher,
+        issuer_client: reqwest::Client,
         signer: AccessTokenSigner,
+        clock: Clock,
         base_url: String,
     ) -> Shared {
         Shared {
@@ -59,8 +64,10 @@ impl Shared {
             state: Mutex::new(state),
             faults: Mutex::new(FaultInjector::new(faults)),
             log: Mutex::new(Vec::new()),
-            fetcher: Mutex::new(fetcher),
+            issuer_client: Mutex::new(issuer_client),
             signer,
+            clock,
+            credential_writes_paused: watch::channel(false).0,
             base_url,
         }
     }
@@ -77,12 +84,13 @@ impl Shared {
         *lock(&self.faults) = FaultInjector::new(faults);
     }
 
-    pub fn fetcher(&self) -> Fetcher {
-        lock(&self.fetcher).clone()
+    /// The client Entra fetches issuer documents with (cheap to clone: it is shared inside).
+    pub fn issuer_client(&self) -> reqwest::Client {
+        lock(&self.issuer_client).clone()
     }
 
-    pub fn set_fetcher(&self, fetcher: Fetcher) {
-        *lock(&self.fetcher) = fetcher;
+    pub fn set_issuer_client(&self, client: reqwest::Client) {
+        *lock(&self.issuer_client) = client;
     }
 
     pub fn request_log(&self) -> Vec<AzureRequestRecord> {
@@ -100,9 +108,10 @@ pub async fn serve(
     tls: Arc<rustls::ServerConfig>,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
+    latency: Duration,
 ) {
     let handler = move |request| handle(shared.clone(), request);
-    crate::https::serve_tls(listener, tls, handler, shutdown).await;
+    crate::https::serve_tls(listener, tls, handler, shutdown, latency).await;
 }
 
 async fn handle(

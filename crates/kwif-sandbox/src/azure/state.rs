@@ -211,6 +211,27 @@ pub struct Timings {
     pub role_assignment_propagation: Duration,
 }
 
+/// A service principal of an application registration that signs in with a client secret, such
+/// as the administrator's (the sandbox keeps a hash of the secret, never the secret).
+#[derive(Clone)]
+pub(super) struct ApplicationEntry {
+    /// The application (client) id.
+    pub client_id: String,
+    /// The service principal's object id, the `oid` of its tokens and the principal of its roles.
+    pub object_id: String,
+    pub secret_sha256: [u8; 32],
+}
+
+impl fmt::Debug for ApplicationEntry {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ApplicationEntry")
+            .field("client_id", &self.client_id)
+            .field("object_id", &self.object_id)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct ResourceGroupEntry {
     pub name: String,
@@ -296,6 +317,8 @@ pub struct AzureState {
     pub(super) accounts: BTreeMap<(String, String), AccountEntry>,
     pub(super) storage_accounts: BTreeMap<(String, String), StorageEntry>,
     pub storage: StorageSettings,
+    /// Service principals that sign in with a client secret.
+    pub(super) applications: Vec<ApplicationEntry>,
 }
 
 pub(super) fn key(resource_group: &str, name: &str) -> (String, String) {
@@ -325,7 +348,24 @@ impl AzureState {
             accounts: BTreeMap::new(),
             storage_accounts: BTreeMap::new(),
             storage: StorageSettings::default(),
+            applications: Vec::new(),
         }
+    }
+
+    pub(super) fn application(&self, client_id: &str) -> Option<&ApplicationEntry> {
+        self.applications
+            .iter()
+            .find(|entry| entry.client_id.eq_ignore_ascii_case(client_id))
+    }
+
+    /// Whether the directory knows `principal_id` as a service principal (an identity's or an
+    /// application's).
+    pub(super) fn is_service_principal(&self, principal_id: &str) -> bool {
+        self.identity_by_principal(principal_id).is_some()
+            || self
+                .applications
+                .iter()
+                .any(|entry| entry.object_id.eq_ignore_ascii_case(principal_id))
     }
 
     pub fn is_subscription(&self, subscription: &str) -> bool {

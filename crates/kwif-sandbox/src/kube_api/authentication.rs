@@ -62,7 +62,7 @@ impl Cluster {
     /// kube-apiserver's service-account JWT checks: signature by a key-file key, an accepted
     /// issuer, an API audience, the time window, and a service account (and pod) that still exist.
     fn service_account_identity(&self, token: &str) -> Option<Identity> {
-        let jwt = self.keys.verify(token)?;
+        let jwt = self.keys.verify(token)?.claims;
         let issuer = jwt.issuer()?;
         if !self
             .flags
@@ -93,7 +93,7 @@ impl Cluster {
             .strip_prefix("system:serviceaccount:")?
             .splitn(2, ':');
         let (namespace, name) = (parts.next()?.to_string(), parts.next()?.to_string());
-        let claims = jwt.claims().get("kubernetes.io")?;
+        let claims = jwt.get("kubernetes.io")?;
         let account = self.store.get(&ObjectKey::new(
             resource("", "serviceaccounts")?,
             Some(&namespace),

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::distribution::Distribution;
 use super::flags::ApiServerFlags;
+use super::node_config::{NodeConfig, Restart};
 use super::request_record::RequestRecord;
 use super::resources::{self, ResourceType};
 use super::signing::ServiceAccountKeys;
@@ -24,6 +25,12 @@ pub struct Cluster {
     pub admin_token: String,
     pub ca_pem: String,
     pub log: Vec<RequestRecord>,
+    /// The node's k3s/RKE2 configuration files, when the server reads its flags from them.
+    pub node: Option<NodeConfig>,
+    /// The flags before the node configuration's `kube-apiserver-arg`s apply.
+    pub base_flags: ApiServerFlags,
+    /// Why the server is down after the node configuration changed, if it is.
+    pub node_failure: Option<String>,
 }
 
 /// The current time as Kubernetes writes it: RFC 3339, whole seconds, UTC.
@@ -50,6 +57,7 @@ impl Cluster {
         let mut cluster = Cluster {
             distribution,
             version,
+            base_flags: flags.clone(),
             flags,
             keys,
             store: Store::new(),
@@ -57,6 +65,8 @@ impl Cluster {
             admin_token,
             ca_pem,
             log: Vec::new(),
+            node: None,
+            node_failure: None,
         };
         cluster.seed();
         cluster
@@ -258,6 +268,24 @@ impl Cluster {
         }
         self.refresh_control_plane();
         self.reconcile();
+    }
+
+    /// Restarts with the node configuration's flags when its files changed since the last
+    /// look, as `systemctl restart k3s` after an edit would; a configuration k3s refuses leaves
+    /// the server down until it is fixed.
+    pub fn sync_node(&mut self) {
+        let Some(node) = self.node.as_mut() else {
+            return;
+        };
+        match node.restart_if_changed(&self.base_flags) {
+            None => {}
+            Some(Restart::Flags(flags)) => {
+                self.node_failure = None;
+                let version = self.version;
+                self.restart(version, flags);
+            }
+            Some(Restart::Refused(message)) => self.node_failure = Some(message),
+        }
     }
 
     /// `jwks_uri` of the discovery document: the flag, or `https://<address>/openid/v1/jwks`.

@@ -1,6 +1,6 @@
 //! A Kubernetes API server that runs in-process on loopback, posing as one of nine distributions,
-//! for `kwif demo`, screenshots and tests. kwif reaches it through kube-rs exactly as it reaches a
-//! real cluster; it follows kube-apiserver's behaviour, not kwif's needs.
+//! for `kwif demo`, screenshots and tests. kwif (through kube-rs) and kubectl reach it exactly as
+//! they reach a real cluster; it follows kube-apiserver's behaviour, not kwif's needs.
 
 mod admission;
 mod authentication;
@@ -13,6 +13,7 @@ mod field_path;
 mod flags;
 mod kubeconfig;
 mod managed_fields;
+mod node_config;
 mod objects;
 mod oidc_endpoints;
 mod patch;
@@ -30,7 +31,9 @@ mod validation;
 mod version;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -40,13 +43,15 @@ use tokio::sync::watch;
 
 pub use distribution::{ApiServerPod, Distribution, Tells};
 pub use flags::ApiServerFlags;
+pub use node_config::config_path as node_config_path;
 pub use request_record::RequestRecord;
 pub use version::KubernetesVersion;
 
-use super::SandboxError;
-use super::randomness;
-use super::tls::SandboxCa;
+use crate::SandboxError;
+use crate::randomness;
+use crate::tls::SandboxCa;
 use cluster::Cluster;
+use node_config::NodeConfig;
 use objects::{Query, Target, Write};
 use server::{SharedCluster, lock};
 use store::ObjectKey;
@@ -65,6 +70,12 @@ pub struct KubeSandboxOptions {
     pub anonymous_auth: Option<bool>,
     /// `--api-audiences`; `None` keeps the distribution's default.
     pub api_audiences: Option<Vec<String>>,
+    /// The control-plane node's filesystem root (k3s and RKE2 only): the server reads
+    /// `{root}/etc/rancher/k3s/config.yaml` (or `rke2`), drop-ins included, for its
+    /// `kube-apiserver-arg` flags, and restarts with them whenever the files change.
+    pub node_root: Option<PathBuf>,
+    /// How long every answer waits before it is sent (a slow network); default none.
+    pub latency: Duration,
 }
 
 impl KubeSandboxOptions {
@@ -77,7 +88,20 @@ impl KubeSandboxOptions {
             jwks_uri: None,
             anonymous_auth: None,
             api_audiences: None,
+            node_root: None,
+            latency: Duration::ZERO,
         }
+    }
+
+    /// Reads the flags from the node's k3s or RKE2 configuration below `root` (see `node_root`).
+    pub fn with_node_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.node_root = Some(root.into());
+        self
+    }
+
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
     }
 
     pub fn with_issuers<I: Into<String>>(mut self, issuers: impl IntoIterator<Item = I>) -> Self {
@@ -134,11 +158,23 @@ impl KubeSandbox {
     /// Starts the server on `127.0.0.1` with a fresh CA, seeded like a new cluster of the
     /// distribution. Must run inside a tokio runtime.
     pub async fn start(options: KubeSandboxOptions) -> Result<KubeSandbox, SandboxError> {
+        let ca = SandboxCa::new("kwif sandbox kube-apiserver CA")?;
+        KubeSandbox::start_with_ca(options, &ca).await
+    }
+
+    /// Starts the server with a certificate from `ca`, for a sandbox whose servers share one CA.
+    pub async fn start_with_ca(
+        options: KubeSandboxOptions,
+        ca: &SandboxCa,
+    ) -> Result<KubeSandbox, SandboxError> {
         let version = KubernetesVersion::parse(&options.version)?;
         let flags = options.flags();
         flags.validate()?;
+        let node = match &options.node_root {
+            Some(root) => Some(NodeConfig::new(root, options.distribution)?),
+            None => None,
+        };
         let keys = signing::ServiceAccountKeys::demo()?;
-        let ca = SandboxCa::new("kwif sandbox kube-apiserver CA")?;
         let tls = ca.server_config(&["127.0.0.1", "localhost", "kubernetes.default.svc"])?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
@@ -147,7 +183,7 @@ impl KubeSandbox {
         let ca_pem = ca.certificate_pem();
         let admin_token = URL_SAFE_NO_PAD.encode(randomness::random_bytes::<32>());
         let distribution = options.distribution;
-        let cluster = Cluster::new(
+        let mut cluster = Cluster::new(
             distribution,
             version,
             flags,
@@ -156,6 +192,11 @@ impl KubeSandbox {
             admin_token.clone(),
             ca_pem.clone(),
         );
+        cluster.node = node;
+        cluster.sync_node();
+        if let Some(failure) = cluster.node_failure.take() {
+            return Err(SandboxError::Flags(failure));
+        }
         let cluster: SharedCluster = Arc::new(Mutex::new(cluster));
         let context = distribution.name().to_string();
         let kubeconfig = kubeconfig::kubeconfig_yaml(
@@ -165,7 +206,13 @@ impl KubeSandbox {
             &context,
         );
         let (shutdown, receiver) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, tls, cluster.clone(), receiver));
+        let task = tokio::spawn(server::serve(
+            listener,
+            tls,
+            cluster.clone(),
+            receiver,
+            options.latency,
+        ));
         Ok(KubeSandbox {
             cluster,
             address,
@@ -195,6 +242,11 @@ impl KubeSandbox {
         self.kubeconfig.clone()
     }
 
+    /// The same kubeconfig with its context (and cluster and user entries) named `context`.
+    pub fn kubeconfig_with_context(&self, context: &str) -> String {
+        kubeconfig::kubeconfig_yaml(&self.url(), &self.ca_pem, &self.admin_token(), context)
+    }
+
     /// The kubeconfig context, named after the distribution (`k3s`, `kubeadm`, …).
     pub fn context_name(&self) -> &str {
         &self.context
@@ -218,9 +270,23 @@ impl KubeSandbox {
         lock(&self.cluster).distribution
     }
 
-    /// The kube-apiserver flags in force.
+    /// The kube-apiserver flags in force (after a restart the node's configuration asks for).
     pub fn flags(&self) -> ApiServerFlags {
-        lock(&self.cluster).flags.clone()
+        let mut cluster = lock(&self.cluster);
+        cluster.sync_node();
+        cluster.flags.clone()
+    }
+
+    /// Why the API server is down after a change to the node's configuration, if it is.
+    pub fn node_failure(&self) -> Option<String> {
+        let mut cluster = lock(&self.cluster);
+        cluster.sync_node();
+        cluster.node_failure.clone()
+    }
+
+    /// The admin bearer token of the kubeconfig (`system:masters`).
+    pub fn admin_token(&self) -> String {
+        lock(&self.cluster).admin_token.clone()
     }
 
     /// Restarts kube-apiserver with new options, as an admin would after editing its config:
@@ -237,7 +303,12 @@ impl KubeSandbox {
         let version = KubernetesVersion::parse(&options.version)?;
         let flags = options.flags();
         flags.validate()?;
+        cluster.base_flags = flags.clone();
+        if let Some(node) = cluster.node.as_mut() {
+            node.forget();
+        }
         cluster.restart(version, flags);
+        cluster.sync_node();
         Ok(())
     }
 

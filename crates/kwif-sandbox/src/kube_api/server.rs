@@ -41,9 +41,10 @@ pub async fn serve(
     tls: Arc<rustls::ServerConfig>,
     cluster: SharedCluster,
     shutdown: watch::Receiver<bool>,
+    latency: Duration,
 ) {
     let handler = move |request| handle(cluster.clone(), request);
-    crate::https::serve_tls(listener, tls, handler, shutdown).await;
+    crate::https::serve_tls(listener, tls, handler, shutdown, latency).await;
 }
 
 /// What a route produced.
@@ -113,7 +114,11 @@ async fn handle(
     };
     let answer = {
         let mut guard = lock(&cluster);
-        route(&mut guard, &incoming)
+        guard.sync_node();
+        match guard.node_failure.clone() {
+            Some(failure) => ApiError::unavailable(&failure).into(),
+            None => route(&mut guard, &incoming),
+        }
     };
     let response = respond(answer);
     lock(&cluster).log.push(RequestRecord {
