@@ -26,4 +26,12 @@ pub enum SandboxError {
     Rejected { code: u16, message: String },
     #[error("the sandbox's kubeconfig is not usable by kube-rs: {0}")]
     Kubeconfig(String),
+    /// A file or directory of the sandbox's working directory could not be written.
+    #[error("cannot write {0}: {1}")]
+    Files(String, #[source] std::io::Error),
+    /// Seeding a scenario failed; the message says which part.
+    #[error("setting up the scenario: {0}")]
+    Setup(String),
+    #[error("cannot wait for Ctrl-C or SIGTERM: {0}")]
+    Signal(#[source] std::io::Error),
 }

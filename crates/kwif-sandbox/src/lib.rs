@@ -8,8 +8,11 @@ mod error;
 mod https;
 mod jwt;
 pub mod kube_api;
+mod kwif_profile;
 mod randomness;
 mod rsa_signing_key;
+mod sandbox;
+mod scenario;
 pub mod static_host;
 pub mod tls;
 
@@ -20,4 +23,6 @@ pub use kube_api::{
     ApiServerFlags, Distribution, KubeSandbox, KubeSandboxOptions, KubernetesVersion, RequestRecord,
 };
 pub use rsa_signing_key::{key_id, key_id_of_public_pem};
+pub use sandbox::{CONTEXT, Sandbox, SandboxFiles, SandboxOptions, serve};
+pub use scenario::Scenario;
 pub use static_host::StaticHost;

@@ -351,56 +351,31 @@ impl KubeSandbox {
         lock(&self.cluster).keys.jwks()
     }
 
+    /// The discovery document `/.well-known/openid-configuration` serves, as `kubectl get --raw`
+    /// shows it; `None` while kube-apiserver would not serve one.
+    pub fn discovery_document(&self) -> Option<Value> {
+        let mut cluster = lock(&self.cluster);
+        cluster.sync_node();
+        let body = cluster.discovery_document()?;
+        serde_json::from_slice(&body).ok()
+    }
+
     /// Stores an object as a user's `kubectl apply` would have (field manager
     /// `kubectl-client-side-apply`), through defaults, admission and validation; an existing
     /// object is replaced, a missing namespace created. Returns the stored object.
     pub fn insert(&self, object: Value) -> Result<Value, SandboxError> {
+        self.insert_as("kubectl-client-side-apply", object)
+    }
+
+    /// Like [`KubeSandbox::insert`], as field manager `manager` (`kubectl-edit` for a hand edit).
+    pub fn insert_as(&self, manager: &str, object: Value) -> Result<Value, SandboxError> {
         let mut cluster = lock(&self.cluster);
-        let rejected = |error: status::ApiError| SandboxError::Rejected {
-            code: error.code,
-            message: error.message,
-        };
-        let api_version = object
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let kind = object
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let resource =
-            resources::by_kind(api_version, kind).ok_or_else(|| SandboxError::Rejected {
-                code: 404,
-                message: format!("the sandbox serves no kind {kind:?} in {api_version:?}"),
-            })?;
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let namespace = resource.namespaced.then(|| {
-            object
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or("default")
-                .to_string()
-        });
-        if let Some(namespace) = &namespace
-            && !cluster.namespace_exists(namespace)
-        {
-            cluster.seed_object(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}));
-            cluster.reconcile();
+        let (mut target, exists) = place_for_write(&mut cluster, &object)?;
+        if !exists {
+            // A create is a POST to the collection.
+            target.name = None;
         }
-        let exists = cluster
-            .store
-            .contains(&ObjectKey::new(resource, namespace.as_deref(), &name));
-        let target = Target {
-            resource,
-            namespace,
-            name: exists.then_some(name),
-            subresource: None,
-        };
-        let query = Query::parse("fieldManager=kubectl-client-side-apply");
+        let query = Query::parse(&format!("fieldManager={}", query_value(manager)));
         let body = object.to_string().into_bytes();
         let write = Write {
             target: &target,
@@ -414,6 +389,30 @@ impl KubeSandbox {
             false => cluster.create_object(&write),
         };
         reply.map(|(_, stored)| stored).map_err(rejected)
+    }
+
+    /// Server-side apply of `object` as field manager `manager`, forced (conflicts are taken
+    /// over), as `kubectl apply --server-side --force-conflicts` sends it; a missing namespace is
+    /// created. Returns the stored object.
+    pub fn apply(&self, manager: &str, object: Value) -> Result<Value, SandboxError> {
+        let mut cluster = lock(&self.cluster);
+        let (target, _) = place_for_write(&mut cluster, &object)?;
+        let query = Query::parse(&format!(
+            "fieldManager={}&force=true",
+            query_value(manager)
+        ));
+        let body = object.to_string().into_bytes();
+        let write = Write {
+            target: &target,
+            query: &query,
+            body: &body,
+            content_type: "application/apply-patch+yaml",
+            user_agent: None,
+        };
+        cluster
+            .patch_object(&write)
+            .map(|(_, stored)| stored)
+            .map_err(rejected)
     }
 
     /// The stored object, if any (`namespace` is ignored for cluster-scoped kinds).
@@ -455,6 +454,50 @@ impl KubeSandbox {
 
     /// Stops the server now (dropping the sandbox does the same).
     pub fn shutdown(self) {}
+}
+
+fn rejected(error: status::ApiError) -> SandboxError {
+    SandboxError::Rejected {
+        code: error.code,
+        message: error.message,
+    }
+}
+
+/// A query value with the characters that would end it escaped.
+fn query_value(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The object's resource, namespace and name as a named target, whether it exists already, and
+/// its namespace created when missing (as the sandbox's owner means it to be there).
+fn place_for_write(cluster: &mut Cluster, object: &Value) -> Result<(Target, bool), SandboxError> {
+    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+    let api_version = text("/apiVersion").unwrap_or_default();
+    let kind = text("/kind").unwrap_or_default();
+    let resource = resources::by_kind(api_version, kind).ok_or_else(|| SandboxError::Rejected {
+        code: 404,
+        message: format!("the sandbox serves no kind {kind:?} in {api_version:?}"),
+    })?;
+    let name = text("/metadata/name").unwrap_or_default().to_string();
+    let namespace = resource
+        .namespaced
+        .then(|| text("/metadata/namespace").unwrap_or("default").to_string());
+    if let Some(namespace) = &namespace
+        && !cluster.namespace_exists(namespace)
+    {
+        cluster.seed_object(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}));
+        cluster.reconcile();
+    }
+    let exists = cluster
+        .store
+        .contains(&ObjectKey::new(resource, namespace.as_deref(), &name));
+    let target = Target {
+        resource,
+        namespace,
+        name: Some(name),
+        subresource: None,
+    };
+    Ok((target, exists))
 }
 
 impl Drop for KubeSandbox {
