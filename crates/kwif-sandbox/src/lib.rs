@@ -23,6 +23,6 @@ pub use kube_api::{
     ApiServerFlags, Distribution, KubeSandbox, KubeSandboxOptions, KubernetesVersion, RequestRecord,
 };
 pub use rsa_signing_key::{key_id, key_id_of_public_pem};
-pub use sandbox::{CONTEXT, Sandbox, SandboxFiles, SandboxOptions, serve};
+pub use sandbox::{CONTEXT, Sandbox, SandboxFiles, SandboxOptions, serve, serve_until};
 pub use scenario::Scenario;
 pub use static_host::StaticHost;

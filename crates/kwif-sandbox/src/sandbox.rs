@@ -3,6 +3,7 @@
 //! with a scenario, and the files a user points kwif, kubectl and the Azure SDKs at. It writes only
 //! below its own directory.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -226,26 +227,62 @@ pub async fn serve(
     options: SandboxOptions,
     ready: impl FnOnce(&Sandbox),
 ) -> Result<(), SandboxError> {
+    // Listen before `ready` says the sandbox is up, so a signal sent right after is not missed.
+    let termination = Termination::listen()?;
+    serve_until(options, ready, termination.wait()).await
+}
+
+/// Like [`serve`], until `stop` completes instead of a signal.
+pub async fn serve_until<F>(
+    options: SandboxOptions,
+    ready: impl FnOnce(&Sandbox),
+    stop: F,
+) -> Result<(), SandboxError>
+where
+    F: Future<Output = Result<(), SandboxError>>,
+{
     let sandbox = Sandbox::start(options).await?;
     ready(&sandbox);
-    let waited = termination().await;
+    let stopped = stop.await;
     sandbox.shutdown().await;
-    waited
+    stopped
 }
 
-#[cfg(unix)]
-async fn termination() -> Result<(), SandboxError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).map_err(SandboxError::Signal)?;
-    tokio::select! {
-        interrupted = tokio::signal::ctrl_c() => interrupted.map_err(SandboxError::Signal),
-        _ = terminate.recv() => Ok(()),
+/// Ctrl-C (SIGINT) and SIGTERM, listened for from creation on.
+struct Termination {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Termination {
+    #[cfg(unix)]
+    fn listen() -> Result<Termination, SandboxError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Termination {
+            interrupt: signal(SignalKind::interrupt()).map_err(SandboxError::Signal)?,
+            terminate: signal(SignalKind::terminate()).map_err(SandboxError::Signal)?,
+        })
     }
-}
 
-#[cfg(not(unix))]
-async fn termination() -> Result<(), SandboxError> {
-    tokio::signal::ctrl_c().await.map_err(SandboxError::Signal)
+    #[cfg(not(unix))]
+    fn listen() -> Result<Termination, SandboxError> {
+        Ok(Termination {})
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) -> Result<(), SandboxError> {
+        tokio::select! {
+            _ = self.interrupt.recv() => Ok(()),
+            _ = self.terminate.recv() => Ok(()),
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) -> Result<(), SandboxError> {
+        tokio::signal::ctrl_c().await.map_err(SandboxError::Signal)
+    }
 }
 
 /// The directory, created when missing, as an absolute path.

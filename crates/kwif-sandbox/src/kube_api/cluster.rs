@@ -31,6 +31,8 @@ pub struct Cluster {
     pub base_flags: ApiServerFlags,
     /// Why the server is down after the node configuration changed, if it is.
     pub node_failure: Option<String>,
+    /// Warnings for the answer being made (`Warning: 299 - "…"` headers), drained per request.
+    pub warnings: Vec<String>,
 }
 
 /// The current time as Kubernetes writes it: RFC 3339, whole seconds, UTC.
@@ -67,6 +69,7 @@ impl Cluster {
             log: Vec::new(),
             node: None,
             node_failure: None,
+            warnings: Vec::new(),
         };
         cluster.seed();
         cluster

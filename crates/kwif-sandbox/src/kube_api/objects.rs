@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::admission::admit_pod;
 use super::cluster::{Cluster, now, resource, seed_namespace};
-use super::decoder;
+use super::decoder::{self, FieldValidation};
 use super::defaults;
 use super::field_path::path_string;
 use super::managed_fields::{
@@ -180,7 +180,7 @@ impl Cluster {
         }
         let mut object = decode(write.body, write.content_type)?;
         check_kind(resource, &mut object)?;
-        decoder::check(resource, &object)?;
+        self.decode_fields(resource, &mut object, write.query)?;
         place(target, &mut object)?;
         if object
             .pointer("/metadata/resourceVersion")
@@ -217,7 +217,7 @@ impl Cluster {
         };
         let mut object = decode(write.body, write.content_type)?;
         check_kind(resource, &mut object)?;
-        decoder::check(resource, &object)?;
+        self.decode_fields(resource, &mut object, write.query)?;
         place(target, &mut object)?;
         let body_name = object
             .pointer("/metadata/name")
@@ -331,6 +331,7 @@ impl Cluster {
                 resource.kind
             )));
         }
+        self.decode_fields(resource, &mut config, write.query)?;
         place(target, &mut config)?;
         let metadata = metadata_of(&mut config);
         match metadata.get("name").and_then(Value::as_str) {
@@ -408,12 +409,12 @@ impl Cluster {
             "application/strategic-merge-patch+json" => strategic_merge_patch(&base, &patch)?,
             _ => json_patch(&base, &patch)?,
         };
-        decoder::check(resource, &patched)?;
         if !patched.is_object() {
             return Err(ApiError::bad_request(
                 "the patch turned the object into something that is not an object",
             ));
         }
+        self.decode_fields(resource, &mut patched, write.query)?;
         if let Some(requested) = patch
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
@@ -527,6 +528,20 @@ impl Cluster {
         let namespace = target.namespace.as_deref().unwrap_or_default();
         let reply = self.create_token(namespace, target.name(), &body)?;
         Ok((201, reply))
+    }
+
+    /// Decodes a body as the resource's type under the request's `fieldValidation`, keeping
+    /// the warnings for the answer's `Warning` headers.
+    fn decode_fields(
+        &mut self,
+        resource: &ResourceType,
+        object: &mut Value,
+        query: &Query,
+    ) -> Result<(), ApiError> {
+        let validation = FieldValidation::parse(query.get("fieldValidation"))?;
+        let warnings = decoder::decode(resource, object, validation)?;
+        self.warnings.extend(warnings);
+        Ok(())
     }
 
     fn field_manager<'a>(

@@ -18,6 +18,8 @@ use super::authentication::{DISCOVERY_PATHS, Identity};
 use super::cluster::Cluster;
 use super::objects::{Query, Target, Write, watch_selectors};
 use super::oidc_endpoints::{CACHE_CONTROL, DISCOVERY_CONTENT_TYPE, JWKS_CONTENT_TYPE};
+use super::openapi;
+use super::table;
 use super::request_record::RequestRecord;
 use super::resources::{self, AGGREGATED_DISCOVERY};
 use super::selector::{FieldSelector, LabelSelector};
@@ -112,15 +114,24 @@ async fn handle(
         headers: parts.headers,
         body,
     };
-    let answer = {
+    let (answer, warnings) = {
         let mut guard = lock(&cluster);
         guard.sync_node();
-        match guard.node_failure.clone() {
+        guard.warnings.clear();
+        let answer = match guard.node_failure.clone() {
             Some(failure) => ApiError::unavailable(&failure).into(),
             None => route(&mut guard, &incoming),
-        }
+        };
+        (answer, std::mem::take(&mut guard.warnings))
     };
-    let response = respond(answer);
+    let mut response = respond(answer);
+    for warning in warnings {
+        // RFC 7234 §5.5 warn-code 299 with agent "-", as kube-apiserver writes them.
+        let value = format!("299 - {}", serde_json::Value::String(warning));
+        if let Ok(value) = header::HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
     lock(&cluster).log.push(RequestRecord {
         method: incoming.method.to_string(),
         path: incoming.path,
@@ -206,8 +217,13 @@ fn route(cluster: &mut Cluster, request: &Received) -> Answer {
 }
 
 fn non_resource(cluster: &Cluster, identity: &Identity, request: &Received, path: &str) -> Answer {
+    let openapi = path
+        .strip_prefix("/openapi/v3")
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .map(|rest| rest.trim_start_matches('/'));
     let known = matches!(path, "/version" | "/healthz" | "/livez" | "/readyz")
-        || DISCOVERY_PATHS.contains(&path);
+        || DISCOVERY_PATHS.contains(&path)
+        || openapi.is_some();
     if !known {
         return Answer::NotFoundText;
     }
@@ -217,9 +233,14 @@ fn non_resource(cluster: &Cluster, identity: &Identity, request: &Received, path
     if !cluster.may_read_path(identity, path) {
         return ApiError::forbidden_path(&identity.user_name(), "get", path).into();
     }
-    match path {
-        "/version" => Answer::Json(200, cluster.distribution.version_info(&cluster.version)),
-        "/.well-known/openid-configuration" => match cluster.discovery_document() {
+    match (path, openapi) {
+        (_, Some("")) => Answer::Json(200, openapi::root(cluster.distribution)),
+        (_, Some(group_version)) => match openapi::document(cluster.distribution, group_version) {
+            Some(document) => Answer::Json(200, document),
+            None => Answer::NotFoundText,
+        },
+        ("/version", _) => Answer::Json(200, cluster.distribution.version_info(&cluster.version)),
+        ("/.well-known/openid-configuration", _) => match cluster.discovery_document() {
             Some(body) => Answer::Raw {
                 status: 200,
                 content_type: DISCOVERY_CONTENT_TYPE,
@@ -228,7 +249,7 @@ fn non_resource(cluster: &Cluster, identity: &Identity, request: &Received, path
             },
             None => Answer::NotFoundText,
         },
-        "/openid/v1/jwks" => match cluster.jwks_document() {
+        ("/openid/v1/jwks", _) => match cluster.jwks_document() {
             Some(body) => Answer::Raw {
                 status: 200,
                 content_type: JWKS_CONTENT_TYPE,
@@ -300,11 +321,18 @@ fn resource_request(cluster: &mut Cluster, request: &Received, target: &Target) 
     };
     let subresource = target.subresource.as_deref();
     let token = target.resource.plural == "serviceaccounts" && subresource == Some("token");
+    let table_wanted = table::wanted(header_text(&request.headers, header::ACCEPT));
     match (&request.method, target.name.is_some(), subresource) {
         (&Method::GET, false, _) if matches!(query.get("watch"), Some("true" | "1")) => {
             watch(cluster, target, &query)
         }
+        (&Method::GET, false, _) if table_wanted => {
+            tabulated(cluster.list_objects(target, &query), target, &query, true)
+        }
         (&Method::GET, false, _) => cluster.list_objects(target, &query).into(),
+        (&Method::GET, true, None) if table_wanted => {
+            tabulated(cluster.get_object(target), target, &query, false)
+        }
         (&Method::GET, true, None) => cluster.get_object(target).into(),
         (&Method::GET, true, Some("status")) if target.resource.status_subresource => {
             cluster.get_object(target).into()
@@ -320,6 +348,38 @@ fn resource_request(cluster: &mut Cluster, request: &Received, target: &Target) 
         }
         _ => ApiError::method_not_allowed().into(),
     }
+}
+
+/// A list's or an object's reply as the Table a client asked for.
+fn tabulated(
+    reply: Result<(u16, Value), ApiError>,
+    target: &Target,
+    query: &Query,
+    list: bool,
+) -> Answer {
+    let (status, body) = match reply {
+        Ok(reply) => reply,
+        Err(error) => return error.into(),
+    };
+    let (objects, metadata) = match list {
+        true => (
+            body["items"].as_array().cloned().unwrap_or_default(),
+            body["metadata"].clone(),
+        ),
+        false => (
+            vec![body.clone()],
+            json!({"resourceVersion": body.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))}),
+        ),
+    };
+    let include = table::IncludeObject::parse(query.get("includeObject"));
+    let table = table::table(
+        target.resource,
+        &objects,
+        metadata,
+        include,
+        std::time::SystemTime::now(),
+    );
+    Answer::Json(status, table)
 }
 
 /// A watch from now; with no resourceVersion or `0`, the current objects come first as ADDED,
