@@ -2,7 +2,6 @@
 //! connection, an optional delay before every answer (a slow network), and a shutdown signal
 //! that stops accepting and ends open connections.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +18,7 @@ use tokio_rustls::TlsAcceptor;
 /// Serves `handler` over HTTPS on `listener` until `shutdown` turns true, each answer sent
 /// `latency` after it is ready. A connection whose TLS handshake fails is dropped; the others
 /// keep being served.
-pub async fn serve_tls<H, F, B>(
+pub async fn serve_tls<H, F, B, E>(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     handler: H,
@@ -27,7 +26,8 @@ pub async fn serve_tls<H, F, B>(
     latency: Duration,
 ) where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+    F: Future<Output = Result<Response<B>, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

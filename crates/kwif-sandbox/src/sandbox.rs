@@ -213,10 +213,11 @@ impl Sandbox {
         &self.static_host
     }
 
-    /// Stops the three servers; the files stay.
+    /// Stops the three servers and waits until they no longer listen; the files stay.
     pub async fn shutdown(self) {
-        drop(self);
-        tokio::task::yield_now().await;
+        self.kube.stop().await;
+        self.azure.stop().await;
+        self.static_host.stop().await;
     }
 }
 

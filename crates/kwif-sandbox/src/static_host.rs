@@ -23,6 +23,7 @@ pub struct StaticHost {
     root: PathBuf,
     ca_pem: String,
     shutdown: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl StaticHost {
@@ -49,7 +50,7 @@ impl StaticHost {
         let content_type: Arc<str> = Arc::from(content_type);
         let served = root.clone();
         let handler = move |request| answer(served.clone(), content_type.clone(), request);
-        tokio::spawn(crate::https::serve_tls(
+        let task = tokio::spawn(crate::https::serve_tls(
             listener, tls, handler, receiver, latency,
         ));
         Ok(StaticHost {
@@ -57,6 +58,7 @@ impl StaticHost {
             root,
             ca_pem: ca.certificate_pem(),
             shutdown,
+            task: Some(task),
         })
     }
 
@@ -79,9 +81,22 @@ impl StaticHost {
     }
 }
 
+impl StaticHost {
+    /// Stops accepting and waits until the listener is closed; open connections end too.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
 impl Drop for StaticHost {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 

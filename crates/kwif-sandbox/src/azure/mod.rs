@@ -243,7 +243,7 @@ pub struct AzureSandbox {
     admin_object_id: String,
     trust: Mutex<(Vec<PathBuf>, Vec<String>)>,
     shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// While held, federated credential writes wait after they have marked their identity busy, so a
@@ -321,7 +321,7 @@ impl AzureSandbox {
             admin_object_id,
             trust: Mutex::new((options.extra_ca_files, options.extra_ca_pems)),
             shutdown,
-            task,
+            task: Some(task),
         })
     }
 
@@ -634,6 +634,15 @@ impl AzureSandbox {
 
     /// Stops the server now (dropping the sandbox does the same).
     pub fn shutdown(self) {}
+
+    /// Stops accepting and waits until the listener is closed; open connections end too.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            // The accept loop returns on the signal; a panic in it is not the caller's concern.
+            let _ = task.await;
+        }
+    }
 }
 
 /// The administrator: an application's service principal with a random client id and secret,
@@ -692,6 +701,8 @@ impl Drop for AzureSandbox {
     fn drop(&mut self) {
         // No receiver left means the server already stopped.
         let _ = self.shutdown.send(true);
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }

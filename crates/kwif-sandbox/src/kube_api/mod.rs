@@ -153,7 +153,7 @@ pub struct KubeSandbox {
     kubeconfig: String,
     context: String,
     shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl KubeSandbox {
@@ -222,7 +222,7 @@ impl KubeSandbox {
             kubeconfig,
             context,
             shutdown,
-            task,
+            task: Some(task),
         })
     }
 
@@ -456,6 +456,15 @@ impl KubeSandbox {
 
     /// Stops the server now (dropping the sandbox does the same).
     pub fn shutdown(self) {}
+
+    /// Stops accepting and waits until the listener is closed; open connections end too.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            // The accept loop returns on the signal; a panic in it is not the caller's concern.
+            let _ = task.await;
+        }
+    }
 }
 
 fn rejected(error: status::ApiError) -> SandboxError {
@@ -506,6 +515,8 @@ impl Drop for KubeSandbox {
     fn drop(&mut self) {
         // No receiver left means the server already stopped.
         let _ = self.shutdown.send(true);
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }

@@ -98,10 +98,17 @@ struct Received {
     body: Bytes,
 }
 
+/// The API server process is not running: the connection ends without an answer, as when
+/// k3s fails to start after a configuration change (clients see the connection drop, not a
+/// status they would retry).
+#[derive(Debug, thiserror::Error)]
+#[error("kube-apiserver is not running: {0}")]
+pub struct ApiServerDown(String);
+
 async fn handle(
     cluster: SharedCluster,
     request: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
+) -> Result<Response<Body>, ApiServerDown> {
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -117,11 +124,11 @@ async fn handle(
     let (answer, warnings) = {
         let mut guard = lock(&cluster);
         guard.sync_node();
+        if let Some(failure) = guard.node_failure.clone() {
+            return Err(ApiServerDown(failure));
+        }
         guard.warnings.clear();
-        let answer = match guard.node_failure.clone() {
-            Some(failure) => ApiError::unavailable(&failure).into(),
-            None => route(&mut guard, &incoming),
-        };
+        let answer = route(&mut guard, &incoming);
         (answer, std::mem::take(&mut guard.warnings))
     };
     let mut response = respond(answer);

@@ -319,17 +319,6 @@ impl ApiError {
         )
     }
 
-    /// The API server is down: what a client sees while k3s would not start (a real one refuses
-    /// the connection; the sandbox says why).
-    pub fn unavailable(message: &str) -> ApiError {
-        ApiError::new(
-            503,
-            "ServiceUnavailable",
-            format!("kube-apiserver is not running: {message}"),
-            None,
-        )
-    }
-
     pub fn internal(message: &str) -> ApiError {
         ApiError::new(
             500,
