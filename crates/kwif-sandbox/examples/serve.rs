@@ -8,7 +8,9 @@ use kwif_sandbox::{SandboxOptions, Scenario};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut arguments = std::env::args().skip(1);
-    let dir = arguments.next().ok_or("usage: serve DIR [SCENARIO] [LATENCY_MS]")?;
+    let dir = arguments
+        .next()
+        .ok_or("usage: serve DIR [SCENARIO] [LATENCY_MS]")?;
     let scenario: Scenario = arguments.next().as_deref().unwrap_or("fresh").parse()?;
     let latency = arguments.next().map_or(Ok(0), |ms| ms.parse::<u64>())?;
     let options = SandboxOptions {

@@ -161,7 +161,10 @@ mod tests {
     fn unreadable_keys_are_skipped() {
         let key = RsaSigningKey::generate().unwrap();
         let document = json!({"keys": [{"kty": "nope"}, key.jwk()]});
-        assert_eq!(jwk_set(document.to_string().as_bytes()).unwrap().keys.len(), 1);
+        assert_eq!(
+            jwk_set(document.to_string().as_bytes()).unwrap().keys.len(),
+            1
+        );
         assert!(jwk_set(b"[]").is_none());
     }
 }

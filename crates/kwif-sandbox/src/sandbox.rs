@@ -7,13 +7,13 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::SandboxError;
 use crate::azure::{AzureSandbox, AzureSandboxOptions, ServicePrincipalLogin};
 use crate::kube_api::{Distribution, KubeSandbox, KubeSandboxOptions, node_config_path};
 use crate::kwif_profile::{ProfileValues, profile_yaml};
 use crate::scenario::{self, RESOURCE_GROUP, STORAGE_ACCOUNT, Scenario, Setup};
 use crate::static_host::StaticHost;
 use crate::tls::SandboxCa;
-use crate::SandboxError;
 
 /// The kubeconfig context the sandbox's kubeconfig and profile name.
 pub const CONTEXT: &str = "kwif-sandbox";
@@ -106,7 +106,11 @@ impl Sandbox {
         )
         .await?;
         let issuer = format!("https://{}/cluster1", static_host.address());
-        write_file(&files.k3s_config(), &scenario::k3s_config(scenario, &issuer), false)?;
+        write_file(
+            &files.k3s_config(),
+            &scenario::k3s_config(scenario, &issuer),
+            false,
+        )?;
         let kube_options = KubeSandboxOptions::new(Distribution::K3s)
             .with_node_root(files.node_root.clone())
             .with_latency(options.latency);
@@ -296,7 +300,10 @@ fn prepare_directory(dir: &Path) -> Result<PathBuf, SandboxError> {
 /// Removes what an earlier run left in the paths the sandbox owns, so a fresh scenario is fresh.
 fn clear_previous_run(files: &SandboxFiles) -> Result<(), SandboxError> {
     let k3s_config = files.k3s_config();
-    let owned = [Some(files.site.join("cluster1")), k3s_config.parent().map(Path::to_path_buf)];
+    let owned = [
+        Some(files.site.join("cluster1")),
+        k3s_config.parent().map(Path::to_path_buf),
+    ];
     for path in owned.into_iter().flatten() {
         if path.is_dir() {
             std::fs::remove_dir_all(&path)

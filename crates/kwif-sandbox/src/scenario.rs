@@ -8,9 +8,9 @@ use std::str::FromStr;
 
 use serde_json::{Value, json};
 
+use crate::SandboxError;
 use crate::azure::AzureSandbox;
 use crate::kube_api::KubeSandbox;
-use crate::SandboxError;
 
 pub const NAMESPACE: &str = "application1";
 pub const DEPLOYMENT: &str = "web-server";
@@ -171,7 +171,10 @@ impl Setup<'_> {
             SandboxError::Setup("the API server serves no discovery document".to_string())
         })?;
         let directory = self.issuer_directory();
-        write_json(&directory.join(".well-known/openid-configuration"), &discovery)?;
+        write_json(
+            &directory.join(".well-known/openid-configuration"),
+            &discovery,
+        )?;
         write_json(&directory.join("openid/v1/jwks"), &self.kube.jwks())
     }
 

@@ -32,7 +32,8 @@ impl AccessTokenSigner {
 
     /// The token, when this tenant's key signed it. Claims are the caller's to judge.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
-        let keys = jwt::jwk_set(self.jwks().to_string().as_bytes()).ok_or(VerifyError::Malformed)?;
+        let keys =
+            jwt::jwk_set(self.jwks().to_string().as_bytes()).ok_or(VerifyError::Malformed)?;
         jwt::verify(token, &keys)
     }
 }
@@ -49,7 +50,10 @@ mod tests {
             .unwrap();
         let verified = signer.verify(&token).unwrap();
         assert_eq!(verified.header.typ.as_deref(), Some("JWT"));
-        assert_eq!(verified.claims.audiences(), ["https://management.azure.com"]);
+        assert_eq!(
+            verified.claims.audiences(),
+            ["https://management.azure.com"]
+        );
         let other = AccessTokenSigner::generate().unwrap();
         assert!(other.verify(&token).is_err());
     }

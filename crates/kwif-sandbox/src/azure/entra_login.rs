@@ -211,7 +211,14 @@ async fn exchange(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Value, E
             match_credential(shared, assertion, credentials).await?;
             client.into_principal()
         }
-        (None, Some(secret), Client::Application { principal, secret_sha256 }) => {
+        (
+            None,
+            Some(secret),
+            Client::Application {
+                principal,
+                secret_sha256,
+            },
+        ) => {
             // Compared as hashes, so the time taken says nothing about the secret.
             match Sha256::digest(secret.as_bytes()).as_slice() == secret_sha256.as_slice() {
                 true => principal,
@@ -243,7 +250,8 @@ async fn match_credential(
     assertion: &str,
     credentials: Vec<CredentialEntry>,
 ) -> Result<(), EntraError> {
-    let claims = jwt::unverified_claims(assertion).map_err(|_| EntraError::malformed_assertion())?;
+    let claims =
+        jwt::unverified_claims(assertion).map_err(|_| EntraError::malformed_assertion())?;
     // Entra compares the issuer byte for byte, trailing slash included (azure.md §3).
     let issuer = claims.issuer().unwrap_or_default().to_string();
     let with_issuer: Vec<CredentialEntry> = credentials

@@ -18,8 +18,12 @@ pub fn issuer_client(files: &[PathBuf], pems: &[String]) -> Result<reqwest::Clie
     let failed = |what: String| SandboxError::Tls(rustls::Error::General(what));
     let mut roots = Vec::new();
     for file in files {
-        let pem = std::fs::read(file)
-            .map_err(|error| failed(format!("cannot read the CA file {}: {error}", file.display())))?;
+        let pem = std::fs::read(file).map_err(|error| {
+            failed(format!(
+                "cannot read the CA file {}: {error}",
+                file.display()
+            ))
+        })?;
         roots.extend(bundle(&pem).map_err(|error| failed(format!("{}: {error}", file.display())))?);
     }
     for pem in pems {

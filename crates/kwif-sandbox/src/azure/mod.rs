@@ -19,9 +19,9 @@ mod request_record;
 mod resource_groups;
 mod resource_manager;
 mod role_assignments;
-mod service_principal_login;
 mod role_definitions;
 mod server;
+mod service_principal_login;
 mod state;
 mod storage_accounts;
 
@@ -37,8 +37,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use faults::Faults;
-pub use service_principal_login::ServicePrincipalLogin;
 pub use request_record::AzureRequestRecord;
+pub use service_principal_login::ServicePrincipalLogin;
 pub use state::{
     CosmosAccount, CosmosRoleAssignment, FederatedCredential, RoleAssignment, StorageAccount,
     StorageDataPlane, UserAssignedIdentity,
@@ -649,8 +649,8 @@ impl AzureSandbox {
 /// Owner of the subscription since before the scenario began.
 fn add_administrator(state: &mut AzureState) -> (ServicePrincipalLogin, String) {
     use base64::Engine as _;
-    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(randomness::random_bytes::<30>());
+    let secret =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(randomness::random_bytes::<30>());
     let login = ServicePrincipalLogin {
         tenant_id: state.tenant_id.clone(),
         client_id: randomness::uid(),

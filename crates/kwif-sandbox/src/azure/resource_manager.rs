@@ -183,7 +183,11 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<String, ArmError
     let tenant_issuer = token_issuer(&shared.tenant_id);
     let issuer = claims.issuer().unwrap_or_default();
     if issuer != tenant_issuer {
-        return Err(ArmError::wrong_tenant(issuer, &tenant_issuer, &shared.tenant_id));
+        return Err(ArmError::wrong_tenant(
+            issuer,
+            &tenant_issuer,
+            &shared.tenant_id,
+        ));
     }
     let allowed = allowed_audiences(&shared.base_url);
     let audiences = claims.audiences();
@@ -196,7 +200,10 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<String, ArmError
     if expires + CLOCK_SKEW < now {
         return Err(ArmError::expired_token(expires, now));
     }
-    if claims.not_before().is_some_and(|nbf| nbf > now + CLOCK_SKEW) {
+    if claims
+        .not_before()
+        .is_some_and(|nbf| nbf > now + CLOCK_SKEW)
+    {
         return Err(ArmError::invalid_token());
     }
     match claims.get("oid").and_then(Value::as_str) {

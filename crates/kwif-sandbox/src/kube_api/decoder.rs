@@ -153,12 +153,7 @@ fn metadata_only(object: &Value) -> Result<(), String> {
 /// Members of `sent` that `known` lacks, as the field path the apiserver names
 /// (`spec.template.spec.containers[0].foo`) and a JSON pointer to remove them by. A member sent
 /// as `null` is not unknown: the types leave unset fields out.
-fn unknown_fields(
-    sent: &Value,
-    known: &Value,
-    path: String,
-    unknown: &mut Vec<(String, String)>,
-) {
+fn unknown_fields(sent: &Value, known: &Value, path: String, unknown: &mut Vec<(String, String)>) {
     match (sent, known) {
         (Value::Object(sent), Value::Object(known)) => {
             for (name, value) in sent {
@@ -238,13 +233,23 @@ mod tests {
         );
         let mut warned = typo.clone();
         let warnings = decode(configmaps, &mut warned, FieldValidation::Warn).unwrap();
-        assert_eq!(warnings, ["unknown field \"metadata.labelz\"", "unknown field \"datta\""]);
+        assert_eq!(
+            warnings,
+            [
+                "unknown field \"metadata.labelz\"",
+                "unknown field \"datta\""
+            ]
+        );
         assert_eq!(
             warned,
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"b": "2"}})
         );
         let mut ignored = typo;
-        assert!(decode(configmaps, &mut ignored, FieldValidation::Ignore).unwrap().is_empty());
+        assert!(
+            decode(configmaps, &mut ignored, FieldValidation::Ignore)
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(ignored, warned);
     }
 
@@ -259,8 +264,15 @@ mod tests {
             warnings,
             ["unknown field \"spec.template.spec.containers[1].imagePullPolice\""]
         );
-        assert!(object.pointer("/spec/template/spec/containers/1/imagePullPolice").is_none());
-        assert_eq!(object.pointer("/spec/template/spec/containers/1/image"), Some(&json!("y")));
+        assert!(
+            object
+                .pointer("/spec/template/spec/containers/1/imagePullPolice")
+                .is_none()
+        );
+        assert_eq!(
+            object.pointer("/spec/template/spec/containers/1/image"),
+            Some(&json!("y"))
+        );
     }
 
     #[test]

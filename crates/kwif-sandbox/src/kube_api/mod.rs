@@ -399,10 +399,7 @@ impl KubeSandbox {
     pub fn apply(&self, manager: &str, object: Value) -> Result<Value, SandboxError> {
         let mut cluster = lock(&self.cluster);
         let (target, _) = place_for_write(&mut cluster, &object)?;
-        let query = Query::parse(&format!(
-            "fieldManager={}&force=true",
-            query_value(manager)
-        ));
+        let query = Query::parse(&format!("fieldManager={}&force=true", query_value(manager)));
         let body = object.to_string().into_bytes();
         let write = Write {
             target: &target,

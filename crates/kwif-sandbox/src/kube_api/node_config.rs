@@ -153,7 +153,10 @@ pub fn apply_arguments(base: &ApiServerFlags, arguments: &[String]) -> ApiServer
     let mut initial: Vec<(&str, String)> = vec![
         (
             "service-account-issuer",
-            base.service_account_issuers.first().cloned().unwrap_or_default(),
+            base.service_account_issuers
+                .first()
+                .cloned()
+                .unwrap_or_default(),
         ),
         ("anonymous-auth", base.anonymous_auth.to_string()),
     ];
@@ -258,7 +261,10 @@ mod tests {
             &format!("service-account-issuer={DEFAULT}"),
             "service-account-jwks-uri=https://new.example/openid/v1/jwks",
         ]);
-        assert_eq!(flags.service_account_issuers, ["https://new.example", DEFAULT]);
+        assert_eq!(
+            flags.service_account_issuers,
+            ["https://new.example", DEFAULT]
+        );
         assert_eq!(
             flags.service_account_jwks_uri.as_deref(),
             Some("https://new.example/openid/v1/jwks")
@@ -298,8 +304,11 @@ mod tests {
         merge_file(&mut arguments, b"kube-apiserver-arg:\n  - a=1\n  - b=2\n").unwrap();
         merge_file(&mut arguments, b"kube-apiserver-arg+: c=3\n").unwrap();
         assert_eq!(arguments, ["a=1", "b=2", "c=3"]);
-        merge_file(&mut arguments, b"write-kubeconfig-mode: \"0644\"\nkube-apiserver-arg: [d=4]\n")
-            .unwrap();
+        merge_file(
+            &mut arguments,
+            b"write-kubeconfig-mode: \"0644\"\nkube-apiserver-arg: [d=4]\n",
+        )
+        .unwrap();
         assert_eq!(arguments, ["d=4"]);
         assert!(merge_file(&mut arguments, b"kube-apiserver-arg: {a: 1}\n").is_err());
         assert!(merge_file(&mut arguments, b"- not a mapping\n").is_err());
@@ -316,8 +325,11 @@ mod tests {
         );
         let file = root.path().join("etc/rancher/k3s/config.yaml");
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(&file, "kube-apiserver-arg:\n- service-account-issuer-=https://n.example\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "kube-apiserver-arg:\n- service-account-issuer-=https://n.example\n",
+        )
+        .unwrap();
         match node.restart_if_changed(&base) {
             Some(Restart::Flags(flags)) => {
                 assert_eq!(flags.service_account_issuers[0], "https://n.example")
@@ -325,8 +337,11 @@ mod tests {
             _ => panic!("the change restarts the server"),
         }
         assert!(node.restart_if_changed(&base).is_none());
-        std::fs::write(&file, "kube-apiserver-arg: [service-account-jwks-uri=http://x]\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "kube-apiserver-arg: [service-account-jwks-uri=http://x]\n",
+        )
+        .unwrap();
         assert!(matches!(
             node.restart_if_changed(&base),
             Some(Restart::Refused(message)) if message.contains("https")

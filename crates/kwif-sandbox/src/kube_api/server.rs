@@ -19,12 +19,12 @@ use super::cluster::Cluster;
 use super::objects::{Query, Target, Write, watch_selectors};
 use super::oidc_endpoints::{CACHE_CONTROL, DISCOVERY_CONTENT_TYPE, JWKS_CONTENT_TYPE};
 use super::openapi;
-use super::table;
 use super::request_record::RequestRecord;
 use super::resources::{self, AGGREGATED_DISCOVERY};
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::ApiError;
 use super::store::{ObjectKey, WatchEvent};
+use super::table;
 
 type Body = BoxBody<Bytes, Infallible>;
 

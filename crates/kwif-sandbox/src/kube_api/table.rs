@@ -260,7 +260,9 @@ fn cells(kind: &str, object: &Value, now: SystemTime) -> Vec<Value> {
             created,
             json!(containers("/spec/template/spec/containers", "name")),
             json!(containers("/spec/template/spec/containers", "image")),
-            json!(or_none(selector(object.pointer("/spec/selector/matchLabels")))),
+            json!(or_none(selector(
+                object.pointer("/spec/selector/matchLabels")
+            ))),
         ],
         "ReplicaSet" => vec![
             name,
@@ -318,12 +320,10 @@ fn cells(kind: &str, object: &Value, now: SystemTime) -> Vec<Value> {
                     .replace("false", "False")
             ),
             json!(count(object, "/status/active")),
-            json!(or_none(
-                match text(object, "/status/lastScheduleTime") {
-                    "" => String::new(),
-                    time => age(time, now),
-                }
-            )),
+            json!(or_none(match text(object, "/status/lastScheduleTime") {
+                "" => String::new(),
+                time => age(time, now),
+            })),
             created,
         ],
         "Ingress" => vec![

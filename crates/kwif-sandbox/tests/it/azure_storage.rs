@@ -462,7 +462,9 @@ async fn create_errors_carry_azure_codes_and_leave_nothing_behind() {
         (bad_sku.status, bad_sku.code()),
         (400, "InvalidValuesForRequestParameters")
     );
-    let moved = azure.put_account(RG, "stexisting", &minimal_body("eastus")).await;
+    let moved = azure
+        .put_account(RG, "stexisting", &minimal_body("eastus"))
+        .await;
     assert_eq!(
         (moved.status, moved.code()),
         (409, "InvalidResourceLocation")
@@ -514,13 +516,17 @@ async fn provisioning_answers_202_for_the_configured_polls_and_blocks_other_writ
         ..AzureSandboxOptions::default()
     })
     .await;
-    let accepted = azure.put_account(RG, "stslow", &minimal_body("westeurope")).await;
+    let accepted = azure
+        .put_account(RG, "stslow", &minimal_body("westeurope"))
+        .await;
     assert_eq!(accepted.status, 202);
     let location = accepted.header("location").unwrap().to_string();
     let state = azure.sandbox.storage_account(RG, "stslow").unwrap();
     assert_eq!(state.provisioning_state, "Creating");
 
-    let again = azure.put_account(RG, "stslow", &minimal_body("westeurope")).await;
+    let again = azure
+        .put_account(RG, "stslow", &minimal_body("westeurope"))
+        .await;
     assert_eq!(
         (again.status, again.code()),
         (409, "StorageAccountBeingCreated")
@@ -530,7 +536,9 @@ async fn provisioning_answers_202_for_the_configured_polls_and_blocks_other_writ
         (keys.status, keys.code()),
         (409, "StorageAccountIsNotProvisioned")
     );
-    let patched = azure.patch_account(RG, "stslow", &json!({ "tags": {} })).await;
+    let patched = azure
+        .patch_account(RG, "stslow", &json!({ "tags": {} }))
+        .await;
     assert_eq!(
         (patched.status, patched.code()),
         (409, "StorageAccountIsNotProvisioned")

@@ -4,10 +4,10 @@
 
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use jsonwebtoken::jwk::JwkSet;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, ServiceAccount};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use jsonwebtoken::jwk::JwkSet;
 use kube::{Client, Error};
 use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::{Value, json};

@@ -128,7 +128,14 @@ impl Kubectl {
 
     /// `kubectl apply --server-side` of `manifest` from stdin, as `manager`.
     async fn apply(&self, manager: &str, manifest: &str, extra: &[&str]) -> Run {
-        let mut args = vec!["apply", "--server-side", "--field-manager", manager, "-f", "-"];
+        let mut args = vec![
+            "apply",
+            "--server-side",
+            "--field-manager",
+            manager,
+            "-f",
+            "-",
+        ];
         args.extend(self.validation());
         args.extend(extra);
         self.run_with_input(&args, Some(manifest)).await
@@ -169,28 +176,54 @@ async fn kubectl_gets_every_kind_kwif_uses_as_tables_yaml_and_json() {
     let kubectl = Kubectl::for_sandbox(&sandbox).await;
     let cases = [
         ("namespaces", "application1", &["NAME", "STATUS", "AGE"][..]),
-        ("serviceaccounts", "application1-sa", &["NAMESPACE", "NAME", "SECRETS"][..]),
+        (
+            "serviceaccounts",
+            "application1-sa",
+            &["NAMESPACE", "NAME", "SECRETS"][..],
+        ),
         ("configmaps", "settings", &["NAMESPACE", "NAME", "DATA"][..]),
         ("services", "web", &["TYPE", "CLUSTER-IP", "PORT(S)"][..]),
-        ("deployments", "web-server", &["READY", "UP-TO-DATE", "AVAILABLE"][..]),
+        (
+            "deployments",
+            "web-server",
+            &["READY", "UP-TO-DATE", "AVAILABLE"][..],
+        ),
         ("statefulsets", "db", &["NAME", "READY", "AGE"][..]),
-        ("daemonsets", "agent", &["DESIRED", "CURRENT", "NODE SELECTOR"][..]),
+        (
+            "daemonsets",
+            "agent",
+            &["DESIRED", "CURRENT", "NODE SELECTOR"][..],
+        ),
         ("jobs", "once", &["COMPLETIONS", "DURATION"][..]),
-        ("cronjobs", "nightly", &["SCHEDULE", "SUSPEND", "LAST SCHEDULE"][..]),
+        (
+            "cronjobs",
+            "nightly",
+            &["SCHEDULE", "SUSPEND", "LAST SCHEDULE"][..],
+        ),
         ("ingresses", "oidc", &["CLASS", "HOSTS", "ADDRESS"][..]),
-        ("clusterrolebindings", "oidc-reviewer", &["NAME", "ROLE", "AGE"][..]),
+        (
+            "clusterrolebindings",
+            "oidc-reviewer",
+            &["NAME", "ROLE", "AGE"][..],
+        ),
     ];
     for (resource, name, columns) in cases {
         let table = kubectl.ok(&["get", resource, "-A"]).await.stdout;
         let header = table.lines().next().unwrap_or_default();
         for column in columns {
-            assert!(header.contains(column), "{resource}: {column} in {header:?}");
+            assert!(
+                header.contains(column),
+                "{resource}: {column} in {header:?}"
+            );
         }
         assert!(
             table.lines().any(|line| line.contains(name)),
             "{resource}: {name} in\n{table}"
         );
-        let json = kubectl.ok(&["get", resource, "-A", "-o", "json"]).await.json();
+        let json = kubectl
+            .ok(&["get", resource, "-A", "-o", "json"])
+            .await
+            .json();
         assert_eq!(json["kind"], "List", "{resource}");
         assert!(
             json["items"]
@@ -202,7 +235,15 @@ async fn kubectl_gets_every_kind_kwif_uses_as_tables_yaml_and_json() {
         );
     }
     let deployment = kubectl
-        .ok(&["get", "deployment", "web-server", "-n", "application1", "-o", "yaml"])
+        .ok(&[
+            "get",
+            "deployment",
+            "web-server",
+            "-n",
+            "application1",
+            "-o",
+            "yaml",
+        ])
         .await
         .yaml();
     assert_eq!(deployment["kind"], "Deployment");
@@ -230,7 +271,11 @@ async fn kubectl_server_side_apply_records_field_managers_and_reports_conflicts(
     let kubectl = Kubectl::for_sandbox(&sandbox).await;
     let created = kubectl.apply("team-a", SETTINGS, &[]).await;
     assert!(created.success, "{}", created.stderr);
-    assert!(created.stdout.contains("serverside-applied"), "{}", created.stdout);
+    assert!(
+        created.stdout.contains("serverside-applied"),
+        "{}",
+        created.stdout
+    );
     let stored = sandbox
         .kube()
         .object("v1", "ConfigMap", Some("application1"), "shared")
@@ -243,11 +288,14 @@ async fn kubectl_server_side_apply_records_field_managers_and_reports_conflicts(
     let conflict = kubectl.apply("team-b", &other, &[]).await;
     assert!(!conflict.success, "a conflict fails: {}", conflict.stdout);
     assert!(
-        conflict.stderr.contains("conflict with \"team-a\"") && conflict.stderr.contains(".data.level"),
+        conflict.stderr.contains("conflict with \"team-a\"")
+            && conflict.stderr.contains(".data.level"),
         "{}",
         conflict.stderr
     );
-    let forced = kubectl.apply("team-b", &other, &["--force-conflicts"]).await;
+    let forced = kubectl
+        .apply("team-b", &other, &["--force-conflicts"])
+        .await;
     assert!(forced.success, "{}", forced.stderr);
     let stored = sandbox
         .kube()
@@ -261,7 +309,9 @@ async fn kubectl_server_side_apply_records_field_managers_and_reports_conflicts(
         let refused = kubectl.apply("team-a", &typo, &[]).await;
         assert!(!refused.success);
         assert!(
-            refused.stderr.contains("strict decoding error: unknown field \"datta\""),
+            refused
+                .stderr
+                .contains("strict decoding error: unknown field \"datta\""),
             "{}",
             refused.stderr
         );
@@ -276,7 +326,11 @@ async fn kubectl_patches_with_each_patch_type_and_deletes() {
     let namespace = ["-n", "application1"];
     let strategic = r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"AZURE_TENANT_ID","value":"restored"}]}]}}}}"#;
     kubectl
-        .ok(&[&["patch", "deployment", "web-server", "-p", strategic][..], &namespace].concat())
+        .ok(&[
+            &["patch", "deployment", "web-server", "-p", strategic][..],
+            &namespace,
+        ]
+        .concat())
         .await;
     let deployment = sandbox
         .kube()
@@ -285,14 +339,45 @@ async fn kubectl_patches_with_each_patch_type_and_deletes() {
     let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
         .as_array()
         .unwrap();
-    assert_eq!(env.len(), 5, "merged by name into the existing list: {env:?}");
-    assert!(env.iter().any(|v| v["name"] == "AZURE_TENANT_ID" && v["value"] == "restored"));
+    assert_eq!(
+        env.len(),
+        5,
+        "merged by name into the existing list: {env:?}"
+    );
+    assert!(
+        env.iter()
+            .any(|v| v["name"] == "AZURE_TENANT_ID" && v["value"] == "restored")
+    );
 
     kubectl
-        .ok(&[&["patch", "configmap", "settings", "--type", "merge", "-p", r#"{"data":{"b":"2"}}"#][..], &namespace].concat())
+        .ok(&[
+            &[
+                "patch",
+                "configmap",
+                "settings",
+                "--type",
+                "merge",
+                "-p",
+                r#"{"data":{"b":"2"}}"#,
+            ][..],
+            &namespace,
+        ]
+        .concat())
         .await;
     kubectl
-        .ok(&[&["patch", "configmap", "settings", "--type", "json", "-p", r#"[{"op":"remove","path":"/data/a"}]"#][..], &namespace].concat())
+        .ok(&[
+            &[
+                "patch",
+                "configmap",
+                "settings",
+                "--type",
+                "json",
+                "-p",
+                r#"[{"op":"remove","path":"/data/a"}]"#,
+            ][..],
+            &namespace,
+        ]
+        .concat())
         .await;
     let settings = sandbox
         .kube()
@@ -300,14 +385,38 @@ async fn kubectl_patches_with_each_patch_type_and_deletes() {
         .unwrap();
     assert_eq!(settings["data"], json!({"b": "2"}));
     let bad = kubectl
-        .run(&[&["patch", "configmap", "settings", "--type", "json", "-p", r#"[{"op":"remove","path":"/data/nope"}]"#][..], &namespace].concat())
+        .run(
+            &[
+                &[
+                    "patch",
+                    "configmap",
+                    "settings",
+                    "--type",
+                    "json",
+                    "-p",
+                    r#"[{"op":"remove","path":"/data/nope"}]"#,
+                ][..],
+                &namespace,
+            ]
+            .concat(),
+        )
         .await;
     assert!(!bad.success, "removing a missing member fails");
 
-    kubectl.ok(&[&["delete", "configmap", "settings"][..], &namespace].concat()).await;
-    kubectl.ok(&["delete", "clusterrolebinding", "oidc-reviewer"]).await;
-    let missing = kubectl.run(&[&["get", "configmap", "settings"][..], &namespace].concat()).await;
-    assert!(!missing.success && missing.stderr.contains("NotFound"), "{}", missing.stderr);
+    kubectl
+        .ok(&[&["delete", "configmap", "settings"][..], &namespace].concat())
+        .await;
+    kubectl
+        .ok(&["delete", "clusterrolebinding", "oidc-reviewer"])
+        .await;
+    let missing = kubectl
+        .run(&[&["get", "configmap", "settings"][..], &namespace].concat())
+        .await;
+    assert!(
+        !missing.success && missing.stderr.contains("NotFound"),
+        "{}",
+        missing.stderr
+    );
     kubectl.ok(&["delete", "namespace", "application1"]).await;
     assert!(
         sandbox

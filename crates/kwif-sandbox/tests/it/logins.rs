@@ -67,10 +67,7 @@ async fn a_client_secret_login_gives_a_token_resource_manager_accepts() {
     let token = answer.body["access_token"].as_str().unwrap();
     let claims = Token::parse(token);
     assert_eq!(claims.claims()["appid"], login.client_id.as_str());
-    assert_eq!(
-        claims.claims()["oid"],
-        azure.sandbox.admin_principal_id()
-    );
+    assert_eq!(claims.claims()["oid"], azure.sandbox.admin_principal_id());
     let group = azure.as_bearer(token).await;
     assert_eq!(group.status, 200, "{}", group.body);
     assert_eq!(group.body["name"], "rg-application1");
@@ -128,7 +125,10 @@ async fn a_forged_token_is_invalid_authentication_token() {
     let answer = azure.as_bearer(&forged).await;
     assert_arm_401(&answer, "InvalidAuthenticationToken");
     assert_eq!(answer.message(), "The access token is invalid.");
-    assert_arm_401(&azure.as_bearer("not.a.jwt").await, "InvalidAuthenticationToken");
+    assert_arm_401(
+        &azure.as_bearer("not.a.jwt").await,
+        "InvalidAuthenticationToken",
+    );
 }
 
 #[tokio::test]

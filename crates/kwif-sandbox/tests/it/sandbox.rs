@@ -123,7 +123,11 @@ async fn each_scenario_writes_the_files_a_user_points_kwif_and_kubectl_at() {
         ] {
             assert!(path.is_absolute() && path.exists(), "{}", path.display());
         }
-        assert_eq!(mode(&files.kubeconfig), 0o600, "{scenario}: the admin token");
+        assert_eq!(
+            mode(&files.kubeconfig),
+            0o600,
+            "{scenario}: the admin token"
+        );
         assert_eq!(mode(&files.env), 0o600, "{scenario}: the client secret");
         assert!(files.k3s_config().is_file());
         assert!(files.k3s_config().starts_with(&files.node_root));
@@ -140,14 +144,15 @@ async fn each_scenario_writes_the_files_a_user_points_kwif_and_kubectl_at() {
             format!("export AZURE_CLIENT_ID='{}'", login.client_id),
             format!("export AZURE_CLIENT_SECRET='{}'", login.client_secret),
         ] {
-            assert!(env.lines().any(|l| l == line), "{scenario}: {line} in\n{env}");
+            assert!(
+                env.lines().any(|l| l == line),
+                "{scenario}: {line} in\n{env}"
+            );
         }
         assert!(!format!("{login:?}").contains(&login.client_secret));
 
         let profile_text = std::fs::read_to_string(&files.profile).unwrap();
-        assert!(profile_text.starts_with(&format!(
-            "# kwif sandbox profile (scenario {scenario})"
-        )));
+        assert!(profile_text.starts_with(&format!("# kwif sandbox profile (scenario {scenario})")));
         let profile = yaml(&files.profile);
         let azure = sandbox.azure();
         assert_eq!(profile["cluster"]["context"], "kwif-sandbox");
@@ -246,7 +251,12 @@ async fn the_fresh_scenario_has_the_application_and_nothing_set_up() {
     assert!(
         sandbox
             .kube()
-            .object("v1", "ServiceAccount", Some("application1"), "application1-sa")
+            .object(
+                "v1",
+                "ServiceAccount",
+                Some("application1"),
+                "application1-sa"
+            )
             .is_none()
     );
     assert!(sandbox.azure().identities().is_empty());
@@ -288,7 +298,9 @@ async fn a_set_up_scenario_follows_the_workload_identity_conventions() {
     );
 
     let azure = sandbox.azure();
-    let identity = azure.identity("rg-application1", "id-application1").unwrap();
+    let identity = azure
+        .identity("rg-application1", "id-application1")
+        .unwrap();
     let credentials = azure.federated_credentials("rg-application1", "id-application1");
     assert_eq!(credentials.len(), 1);
     assert_eq!(credentials[0].name, "application1-sa");
@@ -305,9 +317,11 @@ async fn a_set_up_scenario_follows_the_workload_identity_conventions() {
         .collect();
     assert_eq!(roles.len(), 1);
     assert!(roles[0].scope.ends_with("/storageAccounts/st1"));
-    assert!(roles[0]
-        .role_definition_id
-        .ends_with("/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"));
+    assert!(
+        roles[0]
+            .role_definition_id
+            .ends_with("/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
+    );
 
     let deployment = deployment(&sandbox);
     let spec = &deployment["spec"]["template"]["spec"];
@@ -326,12 +340,20 @@ async fn a_set_up_scenario_follows_the_workload_identity_conventions() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| (v["name"].as_str().unwrap().to_string(), v["value"].as_str().unwrap().to_string()))
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_string(),
+                v["value"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         env,
         [
-            ("COSMOS_ENDPOINT", "https://cosmos1.documents.azure.com:443/".to_string()),
+            (
+                "COSMOS_ENDPOINT",
+                "https://cosmos1.documents.azure.com:443/".to_string()
+            ),
             ("AZURE_CLIENT_ID", identity.client_id.clone()),
             ("AZURE_TENANT_ID", azure.tenant_id().to_string()),
             (
@@ -350,13 +372,22 @@ async fn a_set_up_scenario_follows_the_workload_identity_conventions() {
         .expect("fields owned by kwif");
     assert_eq!(kwif["operation"], "Apply");
     let owned = kwif["fieldsV1"].to_string();
-    for field in ["f:serviceAccountName", "k:{\\\"name\\\":\\\"AZURE_TENANT_ID\\\"}", "k:{\\\"name\\\":\\\"azure-identity-token\\\"}"] {
+    for field in [
+        "f:serviceAccountName",
+        "k:{\\\"name\\\":\\\"AZURE_TENANT_ID\\\"}",
+        "k:{\\\"name\\\":\\\"azure-identity-token\\\"}",
+    ] {
         assert!(owned.contains(field), "{field} in {owned}");
     }
     assert!(
         sandbox
             .kube()
-            .object("v1", "ServiceAccount", Some("application1"), "application1-sa")
+            .object(
+                "v1",
+                "ServiceAccount",
+                Some("application1"),
+                "application1-sa"
+            )
             .is_some()
     );
 }
@@ -381,7 +412,10 @@ async fn the_drifted_scenario_breaks_three_things_and_mending_them_by_hand_works
         .find(|entry| entry["manager"] == "kwif")
         .expect("kwif still owns the rest");
     let owned = kwif["fieldsV1"].to_string();
-    assert!(owned.contains("AZURE_CLIENT_ID") && !owned.contains("AZURE_TENANT_ID"), "{owned}");
+    assert!(
+        owned.contains("AZURE_CLIENT_ID") && !owned.contains("AZURE_TENANT_ID"),
+        "{owned}"
+    );
     let credential = &sandbox
         .azure()
         .federated_credentials("rg-application1", "id-application1")[0];
@@ -434,7 +468,11 @@ async fn the_broken_hosting_scenario_serves_text_plain_at_the_wrong_path() {
     let (sandbox, _dir) = start(Scenario::BrokenHosting).await;
     let client = client_trusting(&std::fs::read_to_string(&sandbox.files().ca).unwrap());
     let url = |path: &str| format!("{}/.well-known/{path}", sandbox.issuer());
-    let right = client.get(url("openid-configuration")).send().await.unwrap();
+    let right = client
+        .get(url("openid-configuration"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(right.status(), 404);
     let wrong = client.get(url("oidc-configuration")).send().await.unwrap();
     assert_eq!(wrong.status(), 200);
@@ -499,7 +537,10 @@ async fn writing_the_node_k3s_config_restarts_the_api_server_with_its_issuer() {
     );
     assert!(sandbox.kube().node_failure().unwrap().contains("https"));
     std::fs::write(&config, text).unwrap();
-    assert!(client.apiserver_version().await.is_ok(), "back up once fixed");
+    assert!(
+        client.apiserver_version().await.is_ok(),
+        "back up once fixed"
+    );
 }
 
 #[tokio::test]
@@ -546,12 +587,20 @@ async fn serve_until_runs_the_sandbox_until_it_is_stopped() {
     let (url, ca) = ready.await.unwrap();
     let client = client_trusting(&std::fs::read_to_string(ca).unwrap());
     let version = client.get(format!("{url}/version")).send().await.unwrap();
-    assert_eq!(version.status(), 401, "running (and asking for credentials)");
+    assert_eq!(
+        version.status(),
+        401,
+        "running (and asking for credentials)"
+    );
     stop.send(()).unwrap();
     served.await.unwrap().unwrap();
     let new_client = client_trusting(&std::fs::read_to_string(dir.path().join("ca.pem")).unwrap());
     assert!(
-        new_client.get(format!("{url}/version")).send().await.is_err(),
+        new_client
+            .get(format!("{url}/version"))
+            .send()
+            .await
+            .is_err(),
         "stopped"
     );
 }

@@ -55,14 +55,20 @@ async fn a_service_account_token_verifies_with_the_served_jwks_and_not_once_alte
     assert_eq!(kids(&jwks), [sandbox.signing_kid()]);
     let token = Token::parse(text);
     assert_eq!(token.verify(&jwks).unwrap(), sandbox.signing_kid());
-    assert_eq!(jsonwebtoken::decode_header(text).unwrap().alg, Algorithm::RS256);
+    assert_eq!(
+        jsonwebtoken::decode_header(text).unwrap().alg,
+        Algorithm::RS256
+    );
 
     let mut parts: Vec<String> = text.split('.').map(str::to_string).collect();
     let mut claims = token.claims().clone();
     claims["sub"] = json!("system:serviceaccount:kube-system:admin");
     parts[1] = base64url(&claims.to_string());
     let altered = Token::parse(&parts.join("."));
-    assert!(altered.verify(&jwks).is_err(), "the signature covers the claims");
+    assert!(
+        altered.verify(&jwks).is_err(),
+        "the signature covers the claims"
+    );
 }
 
 #[tokio::test]
@@ -74,7 +80,14 @@ async fn entras_access_tokens_verify_with_the_tenants_published_keys() {
         azure.sandbox.tenant_id()
     );
     let client = client_trusting(azure.sandbox.ca_certificate_pem());
-    let published = client.get(keys_url).send().await.unwrap().bytes().await.unwrap();
+    let published = client
+        .get(keys_url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let token = Token::parse(&azure.admin_token);
     assert!(token.verify(&jwk_set(&published)).is_ok());
     assert_eq!(token.typ(), Some("JWT"));
