@@ -18,6 +18,7 @@ mod objects;
 mod oidc_endpoints;
 mod openapi;
 mod patch;
+mod protobuf;
 mod request_record;
 mod resources;
 mod schema;

@@ -672,6 +672,12 @@ pub fn watch_selectors(
 
 /// Parses a request body (JSON, or YAML when the content type says so) into an object.
 pub fn decode(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
+    if content_type.contains("protobuf") {
+        return super::protobuf::to_json(body);
+    }
+    if content_type.contains("cbor") {
+        return Err(ApiError::unsupported_media_type());
+    }
     let parsed: Result<Value, String> = match content_type.contains("yaml") {
         true => serde_yaml::from_slice(body).map_err(|e| e.to_string()),
         false => serde_json::from_slice(body).map_err(|e| e.to_string()),

@@ -426,3 +426,84 @@ async fn kubectl_patches_with_each_patch_type_and_deletes() {
         "a deleted namespace takes its objects"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectls_create_commands_send_protobuf_the_sandbox_decodes() {
+    let (sandbox, _dir) = start().await;
+    let kubectl = Kubectl::for_sandbox(&sandbox).await;
+    kubectl.ok(&["create", "namespace", "team"]).await;
+    kubectl
+        .ok(&[
+            "create",
+            "configmap",
+            "settings",
+            "-n",
+            "team",
+            "--from-literal=level=1",
+        ])
+        .await;
+    kubectl
+        .ok(&["create", "serviceaccount", "worker", "-n", "team"])
+        .await;
+    kubectl
+        .ok(&[
+            "create",
+            "clusterrolebinding",
+            "oidc-reviewer",
+            "--clusterrole=system:service-account-issuer-discovery",
+            "--group=system:unauthenticated",
+        ])
+        .await;
+    let settings = sandbox
+        .kube()
+        .object("v1", "ConfigMap", Some("team"), "settings")
+        .unwrap();
+    assert_eq!(settings["data"], json!({"level": "1"}));
+    let binding = sandbox
+        .kube()
+        .object(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRoleBinding",
+            None,
+            "oidc-reviewer",
+        )
+        .unwrap();
+    assert_eq!(
+        binding["subjects"],
+        json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:unauthenticated"}])
+    );
+    assert_eq!(
+        binding["roleRef"]["name"],
+        "system:service-account-issuer-discovery"
+    );
+
+    if kubectl.minor < 24 {
+        return; // `kubectl create token` came with 1.24
+    }
+    let token = kubectl
+        .ok(&[
+            "create",
+            "token",
+            "application1-sa",
+            "-n",
+            "application1",
+            "--audience",
+            "api://AzureADTokenExchange",
+            "--duration",
+            "1h",
+        ])
+        .await
+        .stdout;
+    let token = crate::token::Token::parse(token.trim());
+    assert_eq!(token.issuer(), Some(sandbox.issuer()));
+    assert_eq!(token.audiences(), ["api://AzureADTokenExchange"]);
+    assert_eq!(
+        token.subject(),
+        Some("system:serviceaccount:application1:application1-sa")
+    );
+    let lifetime = token
+        .expires_at()
+        .duration_since(token.issued_at())
+        .unwrap();
+    assert_eq!(lifetime, Duration::from_secs(3600));
+}
