@@ -13,11 +13,11 @@ use kwif::azure::session::AzureSession;
 use kwif::engine::{Runner, Status, Step};
 use kwif::oidc::fetch::Fetcher;
 use kwif::profile::Profile;
-use kwif::sandbox::azure::{AzureSandbox, AzureSandboxOptions};
-use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use kwif::steps::federation::FederationStep;
 use kwif::steps::identity::IdentityStep;
 use kwif::steps::verify::{PropagationWait, VerifyStep};
+use kwif_sandbox::azure::{AzureSandbox, AzureSandboxOptions};
+use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::json;
 
 #[path = "support/measure.rs"]
@@ -90,7 +90,7 @@ fn profile(azure: &AzureSandbox, issuer: &str) -> Profile {
 fn session(azure: &AzureSandbox, profile: &Profile) -> AzureSession {
     AzureSession::with_credential(
         AzureCloud::from_profile(&profile.azure.cloud),
-        AzureCredential::fixed_token("sandbox login", "bench-arm-token"),
+        AzureCredential::fixed_token("sandbox login", azure.admin_access_token()),
         azure.tenant_id().parse().unwrap(),
         azure.subscription_id().parse().unwrap(),
         &[azure.ca_certificate_pem().to_string()],

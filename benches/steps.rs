@@ -8,9 +8,9 @@ use std::time::Duration;
 use kwif::engine::{Runner, Status, Step};
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::profile::Profile;
-use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use kwif::steps::issuer::{IssuerStep, LocalNode};
 use kwif::steps::workload::{FederationIds, WorkloadStep};
+use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::json;
 
 #[path = "support/measure.rs"]

@@ -4,10 +4,9 @@
 //! Run with `cargo bench --bench wizard`; the idle and memory figures need tmux.
 
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kwif::sandbox::demo::{Demo, Scenario};
+use kwif::demo::{Demo, Scenario};
 use kwif::tui::{App, WizardConfig};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -31,13 +30,7 @@ fn first_frame() {
         let sandbox_up = start.elapsed();
         let mut frames = Vec::new();
         for _ in 0..20 {
-            let steps = demo
-                .steps()
-                .await
-                .unwrap()
-                .into_iter()
-                .map(Arc::from)
-                .collect();
+            let steps = demo.runner().await.into_steps();
             let start = Instant::now();
             let app = App::new(steps, WizardConfig::new("bench"));
             let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();

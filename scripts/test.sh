@@ -55,7 +55,7 @@ fi
 
 echo "== cargo test"
 mkdir -p target
-cargo test --locked "$@" 2>&1 | tee target/test-output.log
+cargo test --workspace --locked "$@" 2>&1 | tee target/test-output.log
 # One closing line over every test binary, for people and for CI.
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' \
   target/test-output.log

@@ -3,13 +3,13 @@
 //! `main.rs` is only a front end over it.
 
 pub mod azure;
+pub mod demo;
 pub mod distro;
 pub mod engine;
 pub mod hosting;
 pub mod kube;
 pub mod oidc;
 pub mod profile;
-pub mod sandbox;
 pub mod screenshots;
 pub mod session;
 pub mod steps;

@@ -11,6 +11,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use std::sync::Arc;
 
+use kwif::demo::Demo;
 use kwif::engine::render::{
     render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text,
 };
@@ -21,7 +22,6 @@ use kwif::oidc::fetch::Fetcher;
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::oidc::jwt::Jwt;
 use kwif::profile::{Profile, ProfileError};
-use kwif::sandbox::demo::Demo;
 use kwif::session::{self, Environment};
 use kwif::tui::{SetupDefaults, StepFactory, WizardConfig};
 
@@ -213,6 +213,40 @@ Example:
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
+    /// Run the sandbox as long-lived servers, to try the headless commands and kubectl against it.
+    Sandbox {
+        #[command(subcommand)]
+        command: SandboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SandboxCommand {
+    /// Start the sandbox (a k3s-like API server, Resource Manager with Entra ID, an HTTPS static
+    /// host, all on loopback) and serve until Ctrl-C or SIGTERM.
+    #[command(after_help = "\
+Writes into DIR: kubeconfig (context kwif-sandbox), kwif.yaml (a profile for the scenario, with a
+custom cloud pointing at the sandbox), ca.pem (the sandbox's CA), env (export lines: KUBECONFIG,
+SSL_CERT_FILE, AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), node/ (the control-plane
+node's files: kwif's issuer step writes node/etc/rancher/k3s/config.yaml and the API server takes
+it as a restart would) and site/ (what the static host serves). State lives as long as the
+process: an apply in one shell is seen by a check in another, as with a real cluster.
+
+Example, in a second shell once it prints `ready:`:
+  . DIR/env
+  kwif apply --profile DIR/kwif.yaml --yes
+  kwif plan --profile DIR/kwif.yaml          # plans nothing
+  kubectl get deployment -A")]
+    Serve {
+        /// Where to write the files above (created when missing).
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Scenario::Fresh)]
+        scenario: Scenario,
+        /// Delay every answer of every sandbox server by N milliseconds (what real networks do).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        latency_ms: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -253,11 +287,11 @@ enum Scenario {
 }
 
 impl Scenario {
-    fn sandbox(self) -> kwif::sandbox::demo::Scenario {
+    fn sandbox(self) -> kwif::demo::Scenario {
         match self {
-            Scenario::Fresh => kwif::sandbox::demo::Scenario::Fresh,
-            Scenario::Drifted => kwif::sandbox::demo::Scenario::Drifted,
-            Scenario::BrokenHosting => kwif::sandbox::demo::Scenario::BrokenHosting,
+            Scenario::Fresh => kwif::demo::Scenario::Fresh,
+            Scenario::Drifted => kwif::demo::Scenario::Drifted,
+            Scenario::BrokenHosting => kwif::demo::Scenario::BrokenHosting,
         }
     }
 }
@@ -332,6 +366,14 @@ fn run(cli: Cli) -> Outcome {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
+        Command::Sandbox {
+            command:
+                SandboxCommand::Serve {
+                    dir,
+                    scenario,
+                    latency_ms,
+                },
+        } => sandbox_serve(&dir, scenario, latency_ms),
         Command::Check { target, output } => check(&target, &cli.global, output),
         Command::Plan { target, output } => plan(&target, &cli.global, output),
         Command::Apply {
@@ -422,10 +464,7 @@ async fn demo_session(scenario: Scenario) -> Result<Session, UsageError> {
     let demo = Demo::start(scenario.sandbox())
         .await
         .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
-    let runner = demo
-        .runner()
-        .await
-        .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+    let runner = demo.runner().await;
     drop(progress);
     let profile = demo.profile.clone();
     Ok(Session {
@@ -587,18 +626,92 @@ fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
         return check(&target, global, ReportFormat::Text);
     }
     let runtime = wizard_runtime()?;
-    let outcome = runtime.block_on(async {
-        let session = demo_session(scenario).await?;
-        let title = format!("kwif demo — scenario {}", scenario.sandbox().as_str());
-        let config = wizard_config(title, &session.profile, global);
-        let steps = session.runner.into_steps();
-        let outcome = kwif::tui::run(steps, config)
+    runtime.block_on(async {
+        let progress = Progress::show(&format!(
+            "starting the sandbox ({})…",
+            scenario.sandbox().as_str()
+        ));
+        let demo = Demo::start(scenario.sandbox())
             .await
-            .map_err(|error| UsageError(format!("the terminal: {error}")))?;
-        drop(session.demo);
-        Ok::<_, UsageError>(outcome)
-    })?;
+            .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+        drop(progress);
+        let title = format!("kwif demo — scenario {}", scenario.sandbox().as_str());
+        let code = run_wizard(
+            title,
+            &demo.profile,
+            demo.profile_path(),
+            &demo.environment,
+            global,
+        )
+        .await;
+        demo.shutdown().await;
+        code
+    })
+}
+
+/// The wizard over `profile` in `environment`, saving edits and learned ids into `path`; the
+/// same for a real run and the demo.
+async fn run_wizard(
+    title: String,
+    profile: &Profile,
+    path: &Path,
+    environment: &Environment,
+    global: &GlobalArgs,
+) -> Outcome {
+    let steps = session::runner(profile, environment).await.into_steps();
+    let rebuild_in = environment.clone();
+    let factory: StepFactory = Arc::new(move |profile: Profile| {
+        let environment = rebuild_in.clone();
+        Box::pin(async move { Ok(session::runner(&profile, &environment).await.into_steps()) })
+    });
+    let config = wizard_config(title, profile, global)
+        .with_profile_path(path)
+        .with_step_factory(factory);
+    let outcome = kwif::tui::run(steps, config)
+        .await
+        .map_err(|error| UsageError(format!("the terminal: {error}")))?;
     Ok(ExitCode::from(outcome.exit_code()))
+}
+
+/// `kwif sandbox serve`: the sandbox in the foreground until Ctrl-C or SIGTERM.
+fn sandbox_serve(dir: &Path, scenario: Scenario, latency_ms: u64) -> Outcome {
+    let mut options = kwif_sandbox::SandboxOptions::new(dir);
+    options.scenario = scenario.sandbox();
+    options.latency = std::time::Duration::from_millis(latency_ms);
+    let runtime = wizard_runtime()?;
+    runtime.block_on(kwif_sandbox::serve(options, |sandbox| {
+        let files = sandbox.files();
+        let _ = writeln!(
+            anstream::stderr(),
+            "sandbox ({}) on loopback: kube-apiserver {}, Resource Manager and Entra ID {}, static host {}\n\
+             Ctrl-C stops it; its files stay in {}",
+            sandbox.scenario().as_str(),
+            sandbox.kube().url(),
+            sandbox.azure().resource_manager_url(),
+            sandbox.issuer(),
+            dir.display(),
+        );
+        let _ = write_stdout(&format!(
+            "ready: . {} && kwif check --profile {}\n",
+            shell_word(&files.env),
+            shell_word(&files.profile)
+        ));
+    }))
+    .map_err(|error| UsageError(format!("the sandbox: {error}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A path as one shell word: quoted only when it needs to be.
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// Bare `kwif`: the wizard on ./kwif.yaml, created by the first-run form when missing.
@@ -642,19 +755,8 @@ fn wizard(global: &GlobalArgs) -> Outcome {
                 }
             }
         };
-        let environment = environment(global);
-        let steps = session::runner(&profile, &environment).await.into_steps();
-        let factory: StepFactory = Arc::new(move |profile: Profile| {
-            let environment = environment.clone();
-            Box::pin(async move { Ok(session::runner(&profile, &environment).await.into_steps()) })
-        });
-        let config = wizard_config(format!("kwif — {}", path.display()), &profile, global)
-            .with_profile_path(path.clone())
-            .with_step_factory(factory);
-        let outcome = kwif::tui::run(steps, config)
-            .await
-            .map_err(|error| UsageError(format!("the terminal: {error}")))?;
-        Ok(ExitCode::from(outcome.exit_code()))
+        let title = format!("kwif — {}", path.display());
+        run_wizard(title, &profile, &path, &environment(global), global).await
     })
 }
 

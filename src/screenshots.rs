@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::demo::{Demo, Scenario};
 use crate::engine::{Change, Check, Finding, Plan, Runner, StepId};
 use crate::profile::Profile;
-use crate::sandbox::demo::{Demo, Scenario};
 use crate::tui::State;
 
 pub const WIDTH: u16 = 110;
@@ -16,7 +16,7 @@ pub const HEIGHT: u16 = 32;
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenshotError {
     #[error("the demo: {0}")]
-    Demo(#[from] crate::sandbox::demo::DemoError),
+    Demo(#[from] crate::demo::DemoError),
     #[error("the demo's profile after clean-up: {0}")]
     Profile(String),
     #[error("writing the screenshots: {0}")]
@@ -32,29 +32,31 @@ struct Sanitizer {
 
 impl Sanitizer {
     fn for_demo(demo: &Demo) -> Sanitizer {
+        let sandbox = demo.sandbox();
         let mut literal = Vec::new();
         let issuer = demo.profile.issuer.as_str().to_string();
         if let Some(origin) = issuer.strip_suffix("/cluster1") {
             literal.push((origin.to_string(), "https://localhost:8443".to_string()));
         }
         literal.push((
-            demo.kube().url().trim_end_matches('/').to_string(),
+            sandbox.kube().url().trim_end_matches('/').to_string(),
             "https://127.0.0.1:6443".to_string(),
         ));
         literal.push((
-            demo.azure()
+            sandbox
+                .azure()
                 .resource_manager_url()
                 .trim_end_matches('/')
                 .to_string(),
             "https://127.0.0.1:7443".to_string(),
         ));
-        if let Some(workspace) = demo.ca_file().parent() {
+        if let Some(workspace) = demo.profile_path().parent() {
             literal.push((
                 workspace.display().to_string(),
                 "/srv/kwif-demo".to_string(),
             ));
         }
-        let keys = demo.kube().jwks();
+        let keys = sandbox.kube().jwks();
         for (index, key) in keys["keys"].as_array().into_iter().flatten().enumerate() {
             if let Some(kid) = key["kid"].as_str() {
                 literal.push((kid.to_string(), format!("demo-key-{}", index + 1)));
@@ -71,8 +73,8 @@ impl Sanitizer {
             literal.push((both.to_string(), "(127.0.0.1)".to_string()));
         }
         let keep_uuids = vec![
-            demo.azure().tenant_id().to_string(),
-            demo.azure().subscription_id().to_string(),
+            sandbox.azure().tenant_id().to_string(),
+            sandbox.azure().subscription_id().to_string(),
         ];
         Sanitizer {
             literal,
@@ -176,7 +178,7 @@ struct Observed {
 async fn observe(scenario: Scenario, with_plans: bool) -> Result<Observed, ScreenshotError> {
     let demo = Demo::start(scenario).await?;
     let mut sanitizer = Sanitizer::for_demo(&demo);
-    let runner: Runner = demo.runner().await?;
+    let runner: Runner = demo.runner().await;
     let report = runner.check_all().await;
     let checks = report.steps.iter().map(|step| {
         let check = Check {
@@ -194,7 +196,7 @@ async fn observe(scenario: Scenario, with_plans: bool) -> Result<Observed, Scree
             }
         }
     }
-    let profile_yaml = sanitizer.text(&demo.profile_yaml);
+    let profile_yaml = sanitizer.text(&std::fs::read_to_string(demo.profile_path())?);
     let profile = Profile::from_yaml(&profile_yaml)
         .map_err(|error| ScreenshotError::Profile(error.to_string()))?;
     Ok(Observed {

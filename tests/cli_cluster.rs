@@ -3,7 +3,7 @@
 
 mod support;
 
-use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
+use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::json;
 use support::{Kwif, Run};
 

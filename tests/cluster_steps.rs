@@ -6,9 +6,9 @@ use std::sync::Arc;
 use kwif::engine::{Facts, Runner, Status, Step};
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::profile::Profile;
-use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use kwif::steps::issuer::{IssuerStep, LocalNode};
 use kwif::steps::workload::{FederationIds, TOKEN_FILE, WorkloadStep};
+use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::{Value, json};
 
 const ISSUER: &str = "https://oidc.example.com/cluster1";

@@ -1,8 +1,8 @@
 //! The embedded demo end to end, through the real steps: each scenario starts in the state its
 //! story describes, and `apply` repairs it until every step is ok and a rerun plans nothing.
 
+use kwif::demo::{Demo, Scenario};
 use kwif::engine::{Report, Status, StepId};
-use kwif::sandbox::demo::{Demo, Scenario};
 
 fn status(report: &Report, id: StepId) -> Status {
     report
@@ -44,7 +44,7 @@ fn describe(report: &Report) -> String {
 }
 
 async fn apply_everything(demo: &Demo) -> Report {
-    let runner = demo.runner().await.unwrap();
+    let runner = demo.runner().await;
     let outcome = runner.apply_all(|_| true).await;
     assert!(
         outcome.failed.is_none(),
@@ -72,7 +72,7 @@ fn all_ok(report: &Report) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_scenario_is_set_up_completely_by_apply() {
     let demo = Demo::start(Scenario::Fresh).await.unwrap();
-    let before = demo.runner().await.unwrap().check_all().await;
+    let before = demo.runner().await.check_all().await;
     assert_eq!(
         status(&before, StepId::Issuer),
         Status::Drift,
@@ -90,7 +90,7 @@ async fn fresh_scenario_is_set_up_completely_by_apply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drifted_scenario_shows_the_three_drifts_and_apply_repairs_them() {
     let demo = Demo::start(Scenario::Drifted).await.unwrap();
-    let before = demo.runner().await.unwrap().check_all().await;
+    let before = demo.runner().await.check_all().await;
     assert!(
         codes(&before, StepId::Hosting).contains(&"HOSTING_KEY_NOT_PUBLISHED"),
         "{}",
@@ -119,7 +119,7 @@ async fn drifted_scenario_shows_the_three_drifts_and_apply_repairs_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_hosting_scenario_is_diagnosed_and_republished() {
     let demo = Demo::start(Scenario::BrokenHosting).await.unwrap();
-    let before = demo.runner().await.unwrap().check_all().await;
+    let before = demo.runner().await.check_all().await;
     let hosting = codes(&before, StepId::Hosting);
     assert!(
         hosting.contains(&"DISCOVERY_HTTP_STATUS") && hosting.contains(&"DISCOVERY_CONTENT_TYPE"),

@@ -24,11 +24,11 @@ use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::profile::{AzureBlobHosting, BlobMode, ContainerName, Profile, StorageAccountName};
-use kwif::sandbox::azure::{
+use kwif::steps::hosting::{HostingOptions, HostingStep};
+use kwif_sandbox::azure::{
     AzureSandbox, AzureSandboxOptions, StorageAccount as SandboxStorageAccount, StorageDataPlane,
 };
-use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
-use kwif::steps::hosting::{HostingOptions, HostingStep};
+use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::Value;
 use support::{Pki, Validity};
 
@@ -673,15 +673,16 @@ impl Managed {
     async fn start(container: &str, options: AzureSandboxOptions) -> Managed {
         let issuer = azurite().issuer(container);
         let hosting = format!("{{ storageAccount: {ACCOUNT}, container: {container} }}");
-        Managed::with_hosting(issuer, &hosting, options, "arm-token").await
+        Managed::with_hosting(issuer, &hosting, options, true).await
     }
 
-    /// `hosting` is the `azureBlob` block; `login` the bearer token kwif's login sends.
+    /// `hosting` is the `azureBlob` block; `logged_in`: kwif sends the sandbox administrator's
+    /// token, else an empty one that Resource Manager refuses.
     async fn with_hosting(
         issuer: IssuerUrl,
         hosting: &str,
         options: AzureSandboxOptions,
-        login: &str,
+        logged_in: bool,
     ) -> Managed {
         let data_plane = StorageDataPlane {
             blob_endpoint: format!("https://127.0.0.1:{}/{{account}}/", azurite().port),
@@ -703,7 +704,14 @@ impl Managed {
         let profile = Profile::from_yaml(&yaml).unwrap_or_else(|error| panic!("{error}\n{yaml}"));
         let session = AzureSession::with_credential(
             AzureCloud::from_profile(&profile.azure.cloud),
-            AzureCredential::fixed_token("sandbox login", login),
+            AzureCredential::fixed_token(
+                "sandbox login",
+                if logged_in {
+                    sandbox.admin_access_token()
+                } else {
+                    String::new()
+                },
+            ),
             sandbox.tenant_id().parse().unwrap(),
             sandbox.subscription_id().parse().unwrap(),
             &[sandbox.ca_certificate_pem().to_string()],
@@ -932,7 +940,7 @@ async fn the_key_comes_from_resource_manager_and_never_shows() {
 async fn a_login_resource_manager_refuses_falls_back_to_the_given_key_and_says_so() {
     let issuer = azurite().issuer("oidc-arm-nologin");
     let hosting = format!("{{ storageAccount: {ACCOUNT}, container: oidc-arm-nologin }}");
-    let test = Managed::with_hosting(issuer, &hosting, AzureSandboxOptions::default(), "").await;
+    let test = Managed::with_hosting(issuer, &hosting, AzureSandboxOptions::default(), false).await;
     let step = test.step_with_key(Some(ACCOUNT_KEY));
 
     let plan = step.plan(&Facts::new()).await.unwrap();
@@ -977,7 +985,7 @@ async fn a_new_static_website_whose_endpoint_is_not_the_issuer_stops_before_uplo
         issuer,
         &hosting,
         AzureSandboxOptions::default(),
-        "arm-token",
+        true,
     )
     .await;
     let step = test.step();

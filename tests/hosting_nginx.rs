@@ -17,8 +17,8 @@ use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::profile::{HostName, Namespace, NginxHosting, ObjectName};
-use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use kwif::steps::hosting::HostingStep;
+use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::{Value, json};
 use support::{Pki, Validity};
 

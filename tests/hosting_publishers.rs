@@ -9,8 +9,8 @@ use kwif::engine::{Check, Facts, Status, Step};
 use kwif::hosting::{ApiServerPublisher, DirectoryPublisher, KeySource, Publisher};
 use kwif::oidc::fetch::Fetcher;
 use kwif::oidc::issuer::IssuerUrl;
-use kwif::sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use kwif::steps::hosting::HostingStep;
+use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::{Value, json};
 use support::{Nginx, SiteSpec};
 

@@ -91,13 +91,9 @@ impl DirectoryPublisher {
                 FileContent::Json(value) => {
                     document_drift(what, &location, stored.as_deref(), value)
                 }
-                FileContent::Text(text) => (stored.as_deref() != Some(text.as_str())).then(|| {
-                    Finding::warning(
-                        "HOSTING_README_OUTDATED",
-                        format!("{location} is missing or outdated"),
-                        super::PUBLISH_FIX,
-                    )
-                }),
+                // The README is kwif's note for whoever uploads the files, not something Entra
+                // reads: documents published by hand without it are not drift.
+                FileContent::Text(_) => None,
             };
             findings.extend(finding);
         }
@@ -117,6 +113,10 @@ impl DirectoryPublisher {
                 FileContent::Text(text) => stored.as_deref() == Some(text.as_str()),
             };
             if unchanged {
+                continue;
+            }
+            // The README comes along with the documents it describes, never on its own.
+            if matches!(wanted, FileContent::Text(_)) && changes.is_empty() {
                 continue;
             }
             let verb = if stored.is_some() { "update" } else { "write" };

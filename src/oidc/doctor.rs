@@ -193,9 +193,15 @@ impl Doctor {
             self.fetcher.get(&discovery_url)
         );
         if let Some(addresses) = private {
+            let host = issuer.host();
+            let message = if host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+                format!("{host} is a private or loopback address")
+            } else {
+                format!("{host} resolves only to private or loopback addresses ({addresses})")
+            };
             findings.push(Finding::warning(
                 ISSUER_PRIVATE_ADDRESS,
-                format!("{} resolves only to private or loopback addresses ({addresses})", issuer.host()),
+                message,
                 "Entra ID fetches the documents from the internet: publish them on a public host name",
             ));
         }
