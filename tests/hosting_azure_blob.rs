@@ -981,13 +981,7 @@ async fn a_new_static_website_whose_endpoint_is_not_the_issuer_stops_before_uplo
     // The sandbox gives accounts zone z6; the profile guessed z9.
     let issuer = IssuerUrl::parse(&format!("https://{ACCOUNT}.z9.web.core.windows.net/")).unwrap();
     let hosting = format!("{{ storageAccount: {ACCOUNT}, mode: static-website }}");
-    let test = Managed::with_hosting(
-        issuer,
-        &hosting,
-        AzureSandboxOptions::default(),
-        true,
-    )
-    .await;
+    let test = Managed::with_hosting(issuer, &hosting, AzureSandboxOptions::default(), true).await;
     let step = test.step();
 
     let plan = step.plan(&Facts::new()).await.unwrap();

@@ -194,7 +194,11 @@ impl Doctor {
         );
         if let Some(addresses) = private {
             let host = issuer.host();
-            let message = if host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+            let message = if host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+            {
                 format!("{host} is a private or loopback address")
             } else {
                 format!("{host} resolves only to private or loopback addresses ({addresses})")

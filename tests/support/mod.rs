@@ -322,3 +322,114 @@ impl Drop for Nginx {
         let _ = self.child.wait();
     }
 }
+
+/// `kwif sandbox serve --dir D` running in the background, until dropped (SIGTERM) or stopped.
+pub struct Served {
+    pub dir: tempfile::TempDir,
+    child: Child,
+    /// `D/env`'s variables: what `. D/env` exports in a shell.
+    pub env: Vec<(String, String)>,
+    pub ready_line: String,
+}
+
+impl Served {
+    /// Starts the sandbox for `scenario` and waits (at most 60 s) for its `ready:` line.
+    pub fn start(scenario: &str) -> Served {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kwif"))
+            .args(["sandbox", "serve", "--scenario", scenario, "--dir"])
+            .arg(dir.path())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kwif sandbox serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let (lines, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let ready_line = received
+            .recv_timeout(Duration::from_secs(60))
+            .expect("kwif sandbox serve prints its ready line");
+        let env = std::fs::read_to_string(dir.path().join("env"))
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.strip_prefix("export "))
+            .filter_map(|line| line.split_once('='))
+            .map(|(name, value)| (name.to_string(), value.trim_matches('\'').to_string()))
+            .collect();
+        Served {
+            dir,
+            child,
+            env,
+            ready_line,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The `kwif` binary with `D/env` applied and nothing of the test's own Azure or
+    /// Kubernetes settings.
+    pub fn kwif(&self) -> Kwif {
+        let mut kwif = Kwif::new();
+        for name in [
+            "KUBECONFIG",
+            "SSL_CERT_FILE",
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ] {
+            kwif.command.env_remove(name);
+        }
+        for (name, value) in &self.env {
+            kwif = kwif.env(name, value);
+        }
+        kwif
+    }
+
+    /// SIGTERM, then the exit code.
+    pub fn stop(mut self) -> i32 {
+        terminate(&self.child);
+        self.child.wait().unwrap().code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            terminate(&self.child);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn terminate(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+/// The real `kubectl` on PATH (scripts/test.sh installs Debian's kubernetes-client).
+pub fn kubectl() -> Command {
+    let found = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join("kubectl").is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "kubectl is not on PATH: run the tests with `bash scripts/test.sh`, which installs it"
+    );
+    Command::new("kubectl")
+}
