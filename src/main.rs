@@ -72,9 +72,19 @@ struct GlobalArgs {
     /// Plain output without colours (the NO_COLOR environment variable does the same).
     #[arg(long, global = true)]
     no_color: bool,
-    /// More detail on what kwif does (repeat for more).
+    /// Log every outbound request to standard error: method, URL (no secrets), status, request id, time.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// How long to wait for a server to connect and to answer; a step gives up after six times that.
+    #[arg(long, global = true, value_name = "SECONDS", env = "KWIF_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+}
+
+impl GlobalArgs {
+    fn timeouts(&self) -> kwif::network::Timeouts {
+        kwif::network::Timeouts::uniform(std::time::Duration::from_secs(self.timeout))
+    }
 }
 
 #[derive(Subcommand)]
@@ -295,6 +305,7 @@ type Outcome = Result<ExitCode, UsageError>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    kwif::network::set_verbose(cli.global.verbose > 0);
     if cli.global.no_color {
         anstream::ColorChoice::Never.write_global();
     }
@@ -321,7 +332,14 @@ fn run(cli: Cli) -> Outcome {
             audience,
             ca_files,
             output,
-        } => doctor(&issuer, token.as_deref(), &audience, &ca_files, output),
+        } => doctor(
+            &issuer,
+            token.as_deref(),
+            &audience,
+            &ca_files,
+            output,
+            cli.global.timeouts(),
+        ),
         Command::Jwks { keys, output } => jwks(&keys, output.as_deref()),
         Command::Discovery { issuer, jwks_uri } => discovery(&issuer, jwks_uri.as_deref()),
         Command::Token {
@@ -394,7 +412,10 @@ async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, Us
 
 /// This machine's environment, with the global flags.
 fn environment(global: &GlobalArgs) -> Environment {
-    Environment::from_process(global.kubeconfig.clone(), global.context.clone())
+    Environment {
+        timeouts: global.timeouts(),
+        ..Environment::from_process(global.kubeconfig.clone(), global.context.clone())
+    }
 }
 
 fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError> {
@@ -683,11 +704,12 @@ fn doctor(
     audience: &str,
     ca_files: &[PathBuf],
     output: ReportFormat,
+    timeouts: kwif::network::Timeouts,
 ) -> Outcome {
     let token = token_file
         .map(|path| read_input(path, "--token"))
         .transpose()?;
-    let fetcher = Fetcher::new(ca_files)?;
+    let fetcher = Fetcher::with_timeouts(ca_files, timeouts)?;
     let exam = Examination {
         issuer,
         token: token.as_deref(),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::azure::credential::CredentialChoice;
 use crate::azure::session::{AzureLogin, AzureSession};
 use crate::engine::{Finding, Runner, Step};
+use crate::network::Timeouts;
 use crate::oidc::fetch::Fetcher;
 use crate::profile::Profile;
 use crate::steps::Clients;
@@ -27,6 +28,8 @@ pub struct Environment {
     pub login: AzureLogin,
     /// CA certificates (PEM files) every HTTPS client trusts besides the system's.
     pub ca_files: Vec<PathBuf>,
+    /// How long every client waits (`--timeout`).
+    pub timeouts: Timeouts,
 }
 
 impl Environment {
@@ -41,6 +44,7 @@ impl Environment {
                 .map(PathBuf::from)
                 .into_iter()
                 .collect(),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -65,9 +69,14 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
             )
         });
     let azure = match read_ca_pems(&environment.ca_files) {
-        Ok(pems) => AzureSession::connect(&profile.azure, &environment.login, &pems)
-            .await
-            .map_err(|error| error.to_finding("AZURE_LOGIN")),
+        Ok(pems) => AzureSession::connect(
+            &profile.azure,
+            &environment.login,
+            &pems,
+            environment.timeouts,
+        )
+        .await
+        .map_err(|error| error.to_finding("AZURE_LOGIN")),
         Err(finding) => Err(finding),
     };
     let federation_ids = FederationIds {
@@ -85,9 +94,10 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
         federation_ids,
         hosting: HostingOptions {
             ca_files: environment.ca_files.clone(),
+            timeouts: environment.timeouts,
             ..Default::default()
         },
-        doctor: Fetcher::new(&environment.ca_files).ok(),
+        doctor: Fetcher::with_timeouts(&environment.ca_files, environment.timeouts).ok(),
     };
     crate::steps::for_profile(profile, clients)
 }

@@ -378,12 +378,11 @@ impl VerifyStep {
             ExchangeError::Refused {
                 codes, description, ..
             } => (codes, description),
-            ExchangeError::Unreachable { .. } => {
-                let fix = "check the network path to the authority host; a private CA goes into SSL_CERT_FILE";
+            ExchangeError::Unreachable { fix, .. } => {
                 return vec![Finding::error(
                     "VERIFY_ENTRA_UNREACHABLE",
                     format!("{who}: {error}"),
-                    fix,
+                    fix.clone(),
                 )];
             }
             ExchangeError::Setup { .. } => {
@@ -683,6 +682,7 @@ impl Step for VerifyStep {
     fn id(&self) -> StepId {
         StepId::Verify
     }
+
 
     fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
