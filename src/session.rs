@@ -59,8 +59,12 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
             .as_ref()
             .map(|context| context.as_str().to_string())
     });
-    let kube = crate::kube::connect(environment.kubeconfig.as_deref(), context.as_deref())
-        .await
+    let kube = crate::kube::connect_with(
+        environment.kubeconfig.as_deref(),
+        context.as_deref(),
+        &environment.timeouts,
+    )
+    .await
         .map_err(|error| {
             Finding::error(
                 "CLUSTER_UNREACHABLE",

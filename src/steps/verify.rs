@@ -629,7 +629,10 @@ fn mint_finding(who: &str, error: &KubeError) -> Finding {
     Finding::error(
         "VERIFY_TOKEN_REQUEST",
         format!("minting a token for {who} with audience {AZURE_AUDIENCE} failed: {error}"),
-        "check that your kubeconfig user may create serviceaccounts/token (`kubectl create token`)",
+        error.unreachable_fix().unwrap_or_else(|| {
+            "check that your kubeconfig user may create serviceaccounts/token (`kubectl create token`)"
+                .to_string()
+        }),
     )
 }
 
