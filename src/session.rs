@@ -106,9 +106,9 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
     crate::steps::for_profile(profile, clients)
 }
 
-/// A runner over [`steps`].
+/// A runner over [`steps`], each step's check and plan bounded by the environment's deadline.
 pub async fn runner(profile: &Profile, environment: &Environment) -> Runner {
-    Runner::new(steps(profile, environment).await)
+    Runner::new(steps(profile, environment).await).with_step_deadline(environment.timeouts.step)
 }
 
 fn read_ca_pems(files: &[PathBuf]) -> Result<Vec<String>, Finding> {

@@ -686,6 +686,12 @@ impl Step for VerifyStep {
         StepId::Verify
     }
 
+    /// Right after a credential write, the check waits out the propagation window.
+    fn patience(&self, facts: &Facts) -> Duration {
+        self.propagation_deadline(facts)
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_default()
+    }
 
     fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
