@@ -116,9 +116,9 @@ impl Runner {
                 findings: vec![Finding::error(
                     STEP_TIMED_OUT,
                     format!(
-                        "the {} check did not finish: timed out after {} s",
+                        "the {} check did not finish: timed out after {}",
                         step.id(),
-                        deadline.as_secs()
+                        seconds(deadline)
                     ),
                     TIMED_OUT_FIX,
                 )],
@@ -134,9 +134,9 @@ impl Runner {
             Ok(plan) => plan,
             Err(_) => Err(StepError::new(
                 format!(
-                    "planning the {} step did not finish: timed out after {} s",
+                    "planning the {} step did not finish: timed out after {}",
                     step.id(),
-                    deadline.as_secs()
+                    seconds(deadline)
                 ),
                 TIMED_OUT_FIX,
             )),
@@ -334,6 +334,15 @@ impl Runner {
         self.refresh();
         outcome.report = self.check_all().await;
         outcome
+    }
+}
+
+/// `60 s`, `0.5 s`: a wait as the messages show it.
+fn seconds(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
     }
 }
 
@@ -671,5 +680,47 @@ mod tests {
         let diff = change.diff();
         assert!(diff.contains("--- ConfigMap a/b (now)"));
         assert!(diff.contains("-x: 1") && diff.contains("+x: 2"));
+    }
+
+    /// A step whose check and plan never finish, as against a server that never answers.
+    struct Silent;
+
+    impl Step for Silent {
+        fn id(&self) -> StepId {
+            StepId::Issuer
+        }
+        fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
+            Box::pin(std::future::pending())
+        }
+        fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+            Box::pin(std::future::pending())
+        }
+        fn apply<'a>(
+            &'a self,
+            _plan: &'a Plan,
+            _facts: &'a Facts,
+        ) -> StepFuture<'a, Result<Facts, StepError>> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_check_past_the_step_deadline_is_an_error_naming_the_wait() {
+        let runner =
+            Runner::new(vec![Box::new(Silent)]).with_step_deadline(Duration::from_millis(100));
+        let report = runner.check_all().await;
+        assert_eq!(report.steps[0].status, Status::Error);
+        let finding = &report.steps[0].findings[0];
+        assert_eq!(finding.code, STEP_TIMED_OUT);
+        assert_eq!(
+            finding.message,
+            "the issuer check did not finish: timed out after 0.1 s"
+        );
+        let plans = runner.plan_all().await;
+        let error = plans[0].1.as_ref().unwrap_err();
+        assert_eq!(
+            error.message,
+            "planning the issuer step did not finish: timed out after 0.1 s"
+        );
     }
 }
