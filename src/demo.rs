@@ -92,5 +92,6 @@ pub fn environment_of(sandbox: &Sandbox) -> Environment {
             secret: login.client_secret.clone(),
         }),
         ca_files: vec![files.ca.clone()],
+        timeouts: crate::network::Timeouts::default(),
     }
 }

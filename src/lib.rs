@@ -8,6 +8,7 @@ pub mod distro;
 pub mod engine;
 pub mod hosting;
 pub mod kube;
+pub mod network;
 pub mod oidc;
 pub mod profile;
 pub mod screenshots;

@@ -72,9 +72,19 @@ struct GlobalArgs {
     /// Plain output without colours (the NO_COLOR environment variable does the same).
     #[arg(long, global = true)]
     no_color: bool,
-    /// More detail on what kwif does (repeat for more).
+    /// Log every outbound request to standard error: method, URL (no secrets), status, request id, time.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// How long to wait for a server to connect and to answer; a step gives up after six times that.
+    #[arg(long, global = true, value_name = "SECONDS", env = "KWIF_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+}
+
+impl GlobalArgs {
+    fn timeouts(&self) -> kwif::network::Timeouts {
+        kwif::network::Timeouts::uniform(std::time::Duration::from_secs(self.timeout))
+    }
 }
 
 #[derive(Subcommand)]
@@ -329,6 +339,7 @@ type Outcome = Result<ExitCode, UsageError>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    kwif::network::set_verbose(cli.global.verbose > 0);
     if cli.global.no_color {
         anstream::ColorChoice::Never.write_global();
     }
@@ -355,7 +366,14 @@ fn run(cli: Cli) -> Outcome {
             audience,
             ca_files,
             output,
-        } => doctor(&issuer, token.as_deref(), &audience, &ca_files, output),
+        } => doctor(
+            &issuer,
+            token.as_deref(),
+            &audience,
+            &ca_files,
+            output,
+            cli.global.timeouts(),
+        ),
         Command::Jwks { keys, output } => jwks(&keys, output.as_deref()),
         Command::Discovery { issuer, jwks_uri } => discovery(&issuer, jwks_uri.as_deref()),
         Command::Token {
@@ -423,7 +441,7 @@ struct Session {
 /// made becomes an error finding of the steps that need it, never a crash.
 async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, UsageError> {
     if target.demo {
-        return demo_session(target.scenario.unwrap_or(Scenario::Fresh)).await;
+        return demo_session(target.scenario.unwrap_or(Scenario::Fresh), global).await;
     }
     let profile = load_profile(&target.profile, global)?;
     let runner = session::runner(&profile, &environment(global)).await;
@@ -436,7 +454,10 @@ async fn session_for(target: &Target, global: &GlobalArgs) -> Result<Session, Us
 
 /// This machine's environment, with the global flags.
 fn environment(global: &GlobalArgs) -> Environment {
-    Environment::from_process(global.kubeconfig.clone(), global.context.clone())
+    Environment {
+        timeouts: global.timeouts(),
+        ..Environment::from_process(global.kubeconfig.clone(), global.context.clone())
+    }
 }
 
 fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError> {
@@ -456,14 +477,15 @@ fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError>
 }
 
 /// A session on the embedded sandbox: no cluster, no Azure account, nothing outside loopback.
-async fn demo_session(scenario: Scenario) -> Result<Session, UsageError> {
+async fn demo_session(scenario: Scenario, global: &GlobalArgs) -> Result<Session, UsageError> {
     let progress = Progress::show(&format!(
         "starting the sandbox ({})…",
         scenario.sandbox().as_str()
     ));
-    let demo = Demo::start(scenario.sandbox())
+    let mut demo = Demo::start(scenario.sandbox())
         .await
         .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+    demo.environment.timeouts = global.timeouts();
     let runner = demo.runner().await;
     drop(progress);
     let profile = demo.profile.clone();
@@ -631,9 +653,10 @@ fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
             "starting the sandbox ({})…",
             scenario.sandbox().as_str()
         ));
-        let demo = Demo::start(scenario.sandbox())
+        let mut demo = Demo::start(scenario.sandbox())
             .await
             .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+        demo.environment.timeouts = global.timeouts();
         drop(progress);
         let title = format!("kwif demo — scenario {}", scenario.sandbox().as_str());
         let code = run_wizard(
@@ -666,7 +689,8 @@ async fn run_wizard(
     });
     let config = wizard_config(title, profile, global)
         .with_profile_path(path)
-        .with_step_factory(factory);
+        .with_step_factory(factory)
+        .with_step_deadline(environment.timeouts.step);
     let outcome = kwif::tui::run(steps, config)
         .await
         .map_err(|error| UsageError(format!("the terminal: {error}")))?;
@@ -785,11 +809,12 @@ fn doctor(
     audience: &str,
     ca_files: &[PathBuf],
     output: ReportFormat,
+    timeouts: kwif::network::Timeouts,
 ) -> Outcome {
     let token = token_file
         .map(|path| read_input(path, "--token"))
         .transpose()?;
-    let fetcher = Fetcher::new(ca_files)?;
+    let fetcher = Fetcher::with_timeouts(ca_files, timeouts)?;
     let exam = Examination {
         issuer,
         token: token.as_deref(),

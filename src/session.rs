@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::azure::credential::CredentialChoice;
 use crate::azure::session::{AzureLogin, AzureSession};
 use crate::engine::{Finding, Runner, Step};
+use crate::network::Timeouts;
 use crate::oidc::fetch::Fetcher;
 use crate::profile::Profile;
 use crate::steps::Clients;
@@ -27,6 +28,8 @@ pub struct Environment {
     pub login: AzureLogin,
     /// CA certificates (PEM files) every HTTPS client trusts besides the system's.
     pub ca_files: Vec<PathBuf>,
+    /// How long every client waits (`--timeout`).
+    pub timeouts: Timeouts,
 }
 
 impl Environment {
@@ -41,6 +44,7 @@ impl Environment {
                 .map(PathBuf::from)
                 .into_iter()
                 .collect(),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -55,8 +59,12 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
             .as_ref()
             .map(|context| context.as_str().to_string())
     });
-    let kube = crate::kube::connect(environment.kubeconfig.as_deref(), context.as_deref())
-        .await
+    let kube = crate::kube::connect_with(
+        environment.kubeconfig.as_deref(),
+        context.as_deref(),
+        &environment.timeouts,
+    )
+    .await
         .map_err(|error| {
             Finding::error(
                 "CLUSTER_UNREACHABLE",
@@ -65,9 +73,14 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
             )
         });
     let azure = match read_ca_pems(&environment.ca_files) {
-        Ok(pems) => AzureSession::connect(&profile.azure, &environment.login, &pems)
-            .await
-            .map_err(|error| error.to_finding("AZURE_LOGIN")),
+        Ok(pems) => AzureSession::connect(
+            &profile.azure,
+            &environment.login,
+            &pems,
+            environment.timeouts,
+        )
+        .await
+        .map_err(|error| error.to_finding("AZURE_LOGIN")),
         Err(finding) => Err(finding),
     };
     let federation_ids = FederationIds {
@@ -85,16 +98,17 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
         federation_ids,
         hosting: HostingOptions {
             ca_files: environment.ca_files.clone(),
+            timeouts: environment.timeouts,
             ..Default::default()
         },
-        doctor: Fetcher::new(&environment.ca_files).ok(),
+        doctor: Fetcher::with_timeouts(&environment.ca_files, environment.timeouts).ok(),
     };
     crate::steps::for_profile(profile, clients)
 }
 
-/// A runner over [`steps`].
+/// A runner over [`steps`], each step's check and plan bounded by the environment's deadline.
 pub async fn runner(profile: &Profile, environment: &Environment) -> Runner {
-    Runner::new(steps(profile, environment).await)
+    Runner::new(steps(profile, environment).await).with_step_deadline(environment.timeouts.step)
 }
 
 fn read_ca_pems(files: &[PathBuf]) -> Result<Vec<String>, Finding> {

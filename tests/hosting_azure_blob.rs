@@ -125,7 +125,7 @@ impl Azurite {
         vec![self.pki.ca_file()]
     }
 
-    fn http(&self) -> reqwest::Client {
+    fn http(&self) -> kwif::network::HttpClient {
         AzureBlobPublisher::http_client(&self.ca_files()).unwrap()
     }
 
@@ -233,7 +233,12 @@ fn errors(check: &Check) -> Vec<&'static str> {
 }
 
 async fn anonymous_get(url: &str) -> (u16, Option<String>, String) {
-    let response = azurite().http().get(url).send().await.unwrap();
+    let response = azurite()
+        .http()
+        .request(reqwest::Method::GET, url::Url::parse(url).unwrap())
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let content_type = response
         .headers()

@@ -254,19 +254,12 @@ impl ArmClient {
             let request = request
                 .build()
                 .map_err(|error| unexpected(operation, error.to_string()))?;
-            let response = self
-                .transport
-                .retry()
-                .send(self.transport.client(), request)
-                .await
-                .map_err(|error| AzureError::Unreachable {
-                    operation: operation.to_string(),
-                    message: format!(
-                        "{} did not answer: {}",
-                        url.host_str().unwrap_or("Resource Manager"),
-                        innermost(&error)
-                    ),
+            let started = std::time::Instant::now();
+            let response =
+                self.transport.execute(request).await.map_err(|error| {
+                    AzureError::unreachable(operation, "Resource Manager", error)
                 })?;
+            let declined_wait = self.transport.retry().declined_wait(response.headers());
             let status = response.status().as_u16();
             let retry_after = crate::azure::retry::retry_after(response.headers());
             let header = |name: &str| {
@@ -280,7 +273,11 @@ impl ArmClient {
             let async_operation = header("azure-asyncoperation");
             let location = header("location");
             let bytes = response.bytes().await.map_err(|error| {
-                unexpected(operation, format!("the answer was cut off: {error}"))
+                let failure = self
+                    .transport
+                    .client()
+                    .failure_of(&error, started.elapsed());
+                unexpected(operation, format!("the answer was cut off: {failure}"))
             })?;
             // A 401 with a cached token: the token may have been revoked; fetch a new one once.
             if status == 401 && !refreshed {
@@ -289,12 +286,12 @@ impl ArmClient {
                 continue;
             }
             if !(200..300).contains(&status) {
-                return Err(AzureError::from_answer(
-                    operation,
-                    status,
-                    header_code.as_deref(),
-                    &bytes,
-                ));
+                let error =
+                    AzureError::from_answer(operation, status, header_code.as_deref(), &bytes);
+                return Err(match declined_wait {
+                    Some(note) => error.with_note(&note),
+                    None => error,
+                });
             }
             let body = if bytes.is_empty() {
                 Value::Null

@@ -404,14 +404,7 @@ impl AzureCredential {
             .inner
             .get_token(&[scope], None)
             .await
-            .map_err(|error| CredentialError {
-                credential: self.label.clone(),
-                reason: format!(
-                    "could not get a token for {scope}: {}",
-                    first_lines(&error.to_string())
-                ),
-                fix: self.fix.clone(),
-            })?;
+            .map_err(|error| self.token_error(scope, &error))?;
         self.lock().insert(
             scope.to_string(),
             Cached {
@@ -420,6 +413,34 @@ impl AzureCredential {
             },
         );
         Ok(token)
+    }
+
+    /// Why no token came, with the fix that fits: a login problem gets the login hint; no answer
+    /// from Entra ID, or an answer that is not a refusal (503, 429), gets a fix for that instead.
+    fn token_error(&self, scope: &str, error: &azure_core::Error) -> CredentialError {
+        let failed = |reason: String, fix: String| CredentialError {
+            credential: self.label.clone(),
+            reason: format!("could not get a token for {scope}: {reason}"),
+            fix,
+        };
+        if let Some(network) = crate::network::find_network_error(error) {
+            return failed(
+                format!(
+                    "{} (Entra ID) did not answer: {}",
+                    network.target, network.failure
+                ),
+                crate::azure::error::unreachable_fix(network, "Entra ID"),
+            );
+        }
+        if let Some(answer) = crate::azure::transport::unavailable_answer(error) {
+            return failed(
+                format!("Entra ID answered {answer}"),
+                "Entra ID failed on its side or is throttling: rerun in a few minutes; \
+                 kwif picks up where it stopped"
+                    .to_string(),
+            );
+        }
+        failed(first_lines(&error.to_string()), self.fix.clone())
     }
 
     /// Forgets every cached token (after a 401).

@@ -3,6 +3,7 @@
 
 use crate::azure::credential::CredentialError;
 use crate::engine::{Finding, StepError};
+use crate::network::{NetworkError, TlsProblem, TransportFailure, seconds};
 
 /// ARM error messages are short; anything longer is cut so a stray HTML page stays readable.
 const MAX_MESSAGE: usize = 600;
@@ -20,9 +21,13 @@ pub enum AzureError {
         code: Option<String>,
         message: String,
     },
-    /// The request did not reach Azure (DNS, TLS, connection, timeout).
+    /// The request got no answer from Azure (DNS, TLS, connection, timeout); the fix fits the cause.
     #[error("{operation}: {message}")]
-    Unreachable { operation: String, message: String },
+    Unreachable {
+        operation: String,
+        message: String,
+        fix: String,
+    },
     /// kwif could not set up its Azure clients (a CA file, a missing tenant).
     #[error("{message}")]
     Setup { message: String, fix: String },
@@ -77,6 +82,36 @@ impl AzureError {
         AzureError::http(operation, status, code, message)
     }
 
+    /// `service` ("Resource Manager", "Entra ID") gave no answer to `operation`.
+    pub fn unreachable(operation: &str, service: &str, error: NetworkError) -> AzureError {
+        AzureError::Unreachable {
+            operation: operation.to_string(),
+            message: format!(
+                "{} ({service}) did not answer: {}",
+                error.target, error.failure
+            ),
+            fix: unreachable_fix(&error, service),
+        }
+    }
+
+    /// The same error with a note on its message ("it asked to retry after 3600 s…").
+    pub fn with_note(self, note: &str) -> AzureError {
+        match self {
+            AzureError::Http {
+                operation,
+                status,
+                code,
+                message,
+            } => AzureError::Http {
+                operation,
+                status,
+                code,
+                message: format!("{message} ({note})"),
+            },
+            other => other,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             AzureError::Http { status, .. } => Some(*status),
@@ -110,11 +145,7 @@ impl AzureError {
         let (status, code, message) = match self {
             AzureError::Credential(error) => return error.fix.clone(),
             AzureError::Setup { fix, .. } => return fix.clone(),
-            AzureError::Unreachable { .. } => {
-                return "check the network and the Resource Manager URL (azure.endpoints for a custom cloud); \
-                        a private CA goes into SSL_CERT_FILE"
-                    .to_string();
-            }
+            AzureError::Unreachable { fix, .. } => return fix.clone(),
             AzureError::Unexpected { .. } => {
                 return "rerun; if it persists, report it with the message above".to_string();
             }
@@ -134,6 +165,41 @@ impl AzureError {
 
     pub fn to_finding(&self, code: &'static str) -> Finding {
         Finding::error(code, self.to_string(), self.fix())
+    }
+}
+
+/// What to do when an Azure endpoint gave no answer, by what happened; `service` names the
+/// endpoint as kwif.yaml does ("Resource Manager", "Entra ID").
+pub fn unreachable_fix(error: &NetworkError, service: &str) -> String {
+    let target = &error.target;
+    match &error.failure {
+        TransportFailure::Refused => format!(
+            "nothing accepts connections at {target}: check the {service} URL (azure.cloud, or azure.endpoints \
+             for a custom cloud), and HTTPS_PROXY / NO_PROXY if this network needs a proxy"
+        ),
+        TransportFailure::NameNotResolved => format!(
+            "{target} does not resolve: check the {service} URL and DNS, or set HTTPS_PROXY when only a proxy \
+             reaches the internet"
+        ),
+        TransportFailure::TimedOut { after, .. } => format!(
+            "nothing answered within {}: a firewall or proxy drops the traffic, or the endpoint is down; set \
+             HTTPS_PROXY if this network needs a proxy, or --timeout SECONDS to wait longer",
+            seconds(*after)
+        ),
+        TransportFailure::Tls(TlsProblem::NotTrusted) => format!(
+            "{target} presents a certificate from a CA kwif does not trust: behind a TLS-inspecting proxy or with \
+             a private CA, put that CA certificate (PEM) into SSL_CERT_FILE"
+        ),
+        TransportFailure::Tls(TlsProblem::WrongName { .. }) => format!(
+            "the certificate is not for {target}: check the {service} URL, or whether a proxy intercepts TLS"
+        ),
+        TransportFailure::Tls(TlsProblem::Expired { .. } | TlsProblem::NotYetValid) => {
+            "the certificate's dates do not cover now: check this machine's clock, or whether a proxy intercepts TLS"
+                .to_string()
+        }
+        TransportFailure::Tls(_) | TransportFailure::Dropped | TransportFailure::Other(_) => {
+            format!("check the network path to {target} (proxy, firewall) and rerun with -v")
+        }
     }
 }
 

@@ -279,8 +279,11 @@ fn old_error(operation: &str, error: azure_core_old::Error) -> AzureError {
             "no message",
         );
     }
+    if let Some(network) = crate::network::find_network_error(&error) {
+        return AzureError::unreachable(operation, "Resource Manager", network.clone());
+    }
     match error.kind() {
-        azure_core_old::error::ErrorKind::Io => AzureError::Unreachable {
+        azure_core_old::error::ErrorKind::Io => AzureError::Unexpected {
             operation: operation.to_string(),
             message: format!(
                 "Resource Manager did not answer: {}",

@@ -11,7 +11,6 @@ pub mod cloud;
 pub mod cosmos;
 pub mod credential;
 pub mod error;
-pub mod http;
 pub mod identity_client;
 pub mod permissions;
 pub mod retry;

@@ -1,7 +1,10 @@
-//! Bounded retries of transient Azure answers: 429 after its `Retry-After`, 408/500/502/503/504
-//! and lost connections with exponential backoff (azure.md §2, §9.6). Anything else is final.
+//! Bounded retries of transient Azure answers: 429 after its `Retry-After` (at most 30 s; a
+//! server asking for more gets its answer reported instead), 408/500/502/503/504 and refused or
+//! dropped connections with exponential backoff (azure.md §2, §9.6). Anything else is final.
 
 use std::time::{Duration, SystemTime};
+
+use crate::network::{HttpClient, NetworkError, TransportFailure, seconds};
 
 /// How often and how long to retry one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,7 +13,8 @@ pub struct RetryPolicy {
     pub max_retries: u32,
     pub initial_delay: Duration,
     pub max_delay: Duration,
-    /// A `Retry-After` longer than this is cut to it, so one answer cannot stall kwif.
+    /// The longest `Retry-After` kwif waits for; an answer asking for longer is final, so one
+    /// answer (503 with `Retry-After: 3600`) cannot stall kwif.
     pub max_retry_after: Duration,
     /// Connection failures are retried at most this often: a wrong host should fail fast.
     pub max_connection_retries: u32,
@@ -22,7 +26,7 @@ impl Default for RetryPolicy {
             max_retries: 8,
             initial_delay: Duration::from_millis(400),
             max_delay: Duration::from_secs(20),
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(30),
             max_connection_retries: 2,
         }
     }
@@ -68,12 +72,15 @@ impl RetryPolicy {
     }
 
     /// Sends `request`, retrying transient answers within the policy's bounds. The last answer
-    /// (even a 429) is returned when the retries are used up; only the transport fails with `Err`.
+    /// (even a 429) is returned when the retries are used up, or at once when the server asks
+    /// for a longer wait than [`RetryPolicy::max_retry_after`]: the caller reports its status.
+    /// Only the transport fails with `Err`; a refused or dropped connection is tried again, a
+    /// timeout is not (the wait would only repeat).
     pub async fn send(
         &self,
-        client: &reqwest::Client,
+        client: &HttpClient,
         request: reqwest::Request,
-    ) -> Result<reqwest::Response, reqwest::Error> {
+    ) -> Result<reqwest::Response, NetworkError> {
         let mut attempt = request;
         let mut retries = 0;
         let mut connection_retries = 0;
@@ -87,14 +94,18 @@ impl RetryPolicy {
                 Ok(response)
                     if is_transient(response.status().as_u16()) && retries < self.max_retries =>
                 {
+                    let asked = retry_after(response.headers());
+                    if asked.is_some_and(|wait| wait > self.max_retry_after) {
+                        return Ok(response);
+                    }
                     retries += 1;
-                    let wait = self.delay(retries, retry_after(response.headers()));
+                    let wait = self.delay(retries, asked);
                     drop(response);
                     tokio::time::sleep(wait).await;
                 }
                 Ok(response) => return Ok(response),
                 Err(error)
-                    if (error.is_connect() || error.is_timeout())
+                    if retried_connection(&error.failure)
                         && connection_retries < self.max_connection_retries =>
                 {
                     connection_retries += 1;
@@ -105,6 +116,26 @@ impl RetryPolicy {
             attempt = next;
         }
     }
+
+    /// The note for an answer kwif gave up on because the server asked for a longer wait than
+    /// kwif allows: "asked to retry after 3600 s; kwif waits at most 30 s".
+    pub fn declined_wait(&self, headers: &reqwest::header::HeaderMap) -> Option<String> {
+        let asked = retry_after(headers).filter(|wait| *wait > self.max_retry_after)?;
+        Some(format!(
+            "it asked to retry after {}; kwif waits at most {}",
+            seconds(asked),
+            seconds(self.max_retry_after)
+        ))
+    }
+}
+
+/// A connection that was refused or dropped may work a moment later (a restarting server); a
+/// timeout, a certificate or a name that does not resolve will not.
+fn retried_connection(failure: &TransportFailure) -> bool {
+    matches!(
+        failure,
+        TransportFailure::Refused | TransportFailure::Dropped
+    )
 }
 
 /// Whether a status is worth another try: throttling and server-side failures (azure.md §9.6).
@@ -194,7 +225,13 @@ mod tests {
         );
         assert_eq!(
             policy.delay(1, Some(Duration::from_secs(3600))),
-            Duration::from_secs(60)
+            Duration::from_secs(30)
+        );
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", "3600".parse().unwrap());
+        assert_eq!(
+            policy.declined_wait(&headers).as_deref(),
+            Some("it asked to retry after 3600 s; kwif waits at most 30 s")
         );
     }
 }

@@ -14,6 +14,7 @@ use crate::azure::identity_client::IdentityClient;
 use crate::azure::retry::RetryPolicy;
 use crate::azure::token_exchange::TokenExchange;
 use crate::azure::transport::RetryingTransport;
+use crate::network::{HttpClient, Timeouts};
 
 /// How kwif logs in to Azure.
 #[derive(Clone, Debug)]
@@ -35,14 +36,16 @@ pub struct AzureSession {
 
 impl AzureSession {
     /// For the profile's Azure block: its cloud, its tenant and subscription (else the Azure
-    /// CLI's defaults), the `login`, and CAs from `SSL_CERT_FILE` plus `extra_ca_pems`.
+    /// CLI's defaults), the `login`, CAs from `SSL_CERT_FILE` plus `extra_ca_pems`, and how
+    /// long to wait for Azure.
     pub async fn connect(
         azure: &crate::profile::Azure,
         login: &AzureLogin,
         extra_ca_pems: &[String],
+        timeouts: Timeouts,
     ) -> Result<AzureSession, AzureError> {
         let cloud = AzureCloud::from_profile(&azure.cloud);
-        let transport = transport(extra_ca_pems, RetryPolicy::default())?;
+        let transport = transport(extra_ca_pems, RetryPolicy::default(), timeouts)?;
         let (tenant, subscription) =
             credential::resolve_tenant_and_subscription(azure.tenant, azure.subscription).await?;
         let credential = match login {
@@ -71,7 +74,7 @@ impl AzureSession {
         extra_ca_pems: &[String],
         retry: RetryPolicy,
     ) -> Result<AzureSession, AzureError> {
-        let transport = transport(extra_ca_pems, retry)?;
+        let transport = transport(extra_ca_pems, retry, Timeouts::default())?;
         Ok(AzureSession::assemble(
             cloud,
             credential,
@@ -111,9 +114,13 @@ impl AzureSession {
 fn transport(
     extra_ca_pems: &[String],
     retry: RetryPolicy,
+    timeouts: Timeouts,
 ) -> Result<Arc<RetryingTransport>, AzureError> {
-    let client =
-        crate::azure::http::https_client(extra_ca_pems).map_err(|error| AzureError::Setup {
+    let client = HttpClient::builder()
+        .timeouts(timeouts)
+        .trust_pems(extra_ca_pems)
+        .build()
+        .map_err(|error| AzureError::Setup {
             message: error.to_string(),
             fix: "fix or unset SSL_CERT_FILE; CA certificates must be PEM".to_string(),
         })?;

@@ -72,9 +72,13 @@ pub enum ExchangeError {
         codes: Vec<u32>,
         description: String,
     },
-    /// The token endpoint could not be reached.
+    /// The token endpoint gave no answer; the fix fits the cause (refused, certificate, timeout).
     #[error("the Entra token endpoint {endpoint} did not answer: {message}")]
-    Unreachable { endpoint: String, message: String },
+    Unreachable {
+        endpoint: String,
+        message: String,
+        fix: String,
+    },
     /// The request could not be made (bad tenant, authority host not https, …).
     #[error("the token exchange could not be made: {message}")]
     Setup { message: String },
@@ -187,6 +191,22 @@ impl TokenExchange {
     }
 
     fn classify(&self, tenant: Uuid, error: &azure_core::Error, assertion: &str) -> ExchangeError {
+        if let Some(network) = crate::network::find_network_error(error) {
+            return ExchangeError::Unreachable {
+                endpoint: self.endpoint(tenant),
+                message: network.failure.to_string(),
+                fix: crate::azure::error::unreachable_fix(network, "Entra ID"),
+            };
+        }
+        if let Some(answer) = crate::azure::transport::unavailable_answer(error)
+            && !has_entra_error_body(error)
+        {
+            return ExchangeError::Unreachable {
+                endpoint: self.endpoint(tenant),
+                message: format!("it answered {answer}"),
+                fix: "Entra ID failed on its side or is throttling: rerun in a few minutes".into(),
+            };
+        }
         for cause in causes(error) {
             match cause.kind() {
                 azure_core::error::ErrorKind::HttpResponse {
@@ -204,6 +224,8 @@ impl TokenExchange {
                     return ExchangeError::Unreachable {
                         endpoint: self.endpoint(tenant),
                         message: scrub(&crate::azure::arm::innermost(cause), assertion),
+                        fix: "check the network path to the authority host; a private CA goes into SSL_CERT_FILE"
+                            .to_string(),
                     };
                 }
                 _ => {}
@@ -256,6 +278,19 @@ fn causes(error: &azure_core::Error) -> Vec<&azure_core::Error> {
         current = source;
     }
     found
+}
+
+/// Whether an error answer carries Entra's own error body (`error`, `error_codes`), which says
+/// more than its status.
+fn has_entra_error_body(error: &azure_core::Error) -> bool {
+    causes(error).into_iter().any(|cause| match cause.kind() {
+        azure_core::error::ErrorKind::HttpResponse {
+            raw_response: Some(raw),
+            ..
+        } => serde_json::from_slice::<serde_json::Value>(raw.body().as_ref())
+            .is_ok_and(|body| body.get("error").is_some()),
+        _ => false,
+    })
 }
 
 /// A refusal from Entra's error body (azure.md §7): `error`, `error_codes`, `error_description`

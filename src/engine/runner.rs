@@ -1,15 +1,21 @@
 //! Runs steps: checks them concurrently (bounded), applies them one after another in wizard
 //! order, and checks everything again afterwards so the user sees the result, not a promise.
+//! With a step deadline, no check, plan or lookup waits longer than that for its servers.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::{Check, Facts, Plan, Status, Step, StepError, StepId};
+use super::{Check, Facts, Finding, Plan, Status, Step, StepError, StepId};
 
 /// How many checks run at once; enough to hide network latency without flooding an API server.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The finding of a check that ran past the step deadline.
+pub const STEP_TIMED_OUT: &str = "STEP_TIMED_OUT";
+const TIMED_OUT_FIX: &str = "a server answered too slowly or not at all: rerun with -v to see which request; \
+                             --timeout SECONDS (or KWIF_TIMEOUT) waits longer";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StepReport {
@@ -68,6 +74,9 @@ pub struct Runner {
     resolving: tokio::sync::Mutex<()>,
     /// What applies of this run learned (a created identity's ids, a credential write's time).
     learned: Mutex<Facts>,
+    /// The longest a step's lookup, check or plan may take (plus the step's own patience);
+    /// `None`: unbounded. Applies are bounded by the steps' own waits (rollouts, polling).
+    step_deadline: Option<Duration>,
 }
 
 impl Runner {
@@ -84,6 +93,53 @@ impl Runner {
             resolved: Mutex::new(None),
             resolving: tokio::sync::Mutex::new(()),
             learned: Mutex::new(Facts::new()),
+            step_deadline: None,
+        }
+    }
+
+    /// Bounds every step's lookup, check and plan by `deadline`: a server that stops
+    /// answering gives a finding saying so instead of a run that never ends.
+    pub fn with_step_deadline(mut self, deadline: Duration) -> Runner {
+        self.step_deadline = Some(deadline);
+        self
+    }
+
+    async fn bounded_check(&self, step: &Arc<dyn Step>, facts: &Facts) -> Check {
+        let Some(deadline) = self.step_deadline else {
+            return step.check(facts).await;
+        };
+        let deadline = deadline + step.patience(facts);
+        match tokio::time::timeout(deadline, step.check(facts)).await {
+            Ok(check) => check,
+            Err(_) => Check {
+                status: Status::Error,
+                findings: vec![Finding::error(
+                    STEP_TIMED_OUT,
+                    format!(
+                        "the {} check did not finish: timed out after {}",
+                        step.id(),
+                        seconds(deadline)
+                    ),
+                    TIMED_OUT_FIX,
+                )],
+            },
+        }
+    }
+
+    async fn bounded_plan(&self, step: &Arc<dyn Step>, facts: &Facts) -> Result<Plan, StepError> {
+        let Some(deadline) = self.step_deadline else {
+            return step.plan(facts).await;
+        };
+        match tokio::time::timeout(deadline, step.plan(facts)).await {
+            Ok(plan) => plan,
+            Err(_) => Err(StepError::new(
+                format!(
+                    "planning the {} step did not finish: timed out after {}",
+                    step.id(),
+                    seconds(deadline)
+                ),
+                TIMED_OUT_FIX,
+            )),
         }
     }
 
@@ -132,7 +188,17 @@ impl Runner {
         // Send-ness depend on a higher-ranked lifetime the compiler cannot prove in spawned tasks.
         let mut resolving = Vec::with_capacity(self.steps.len());
         for step in &self.steps {
-            resolving.push(step.resolve());
+            let lookup = step.resolve();
+            let deadline = self.step_deadline;
+            // A lookup past the deadline learns nothing; the step's own check says why.
+            resolving.push(async move {
+                match deadline {
+                    Some(deadline) => tokio::time::timeout(deadline, lookup)
+                        .await
+                        .unwrap_or_default(),
+                    None => lookup.await,
+                }
+            });
         }
         let parts: Vec<Facts> = futures::stream::iter(resolving)
             .buffered(self.concurrency)
@@ -171,7 +237,7 @@ impl Runner {
     pub async fn check(&self, id: StepId) -> Option<Check> {
         let step = self.step(id)?;
         let facts = self.facts().await;
-        Some(step.check(&facts).await)
+        Some(self.bounded_check(step, &facts).await)
     }
 
     /// Checks every step concurrently; the report lists them in wizard order.
@@ -179,7 +245,7 @@ impl Runner {
         let facts = self.facts().await;
         let facts = &facts;
         let checks: Vec<(StepId, Check)> = futures::stream::iter(self.selected())
-            .map(|step| async move { (step.id(), step.check(facts).await) })
+            .map(|step| async move { (step.id(), self.bounded_check(step, facts).await) })
             .buffered(self.concurrency)
             .collect()
             .await;
@@ -198,7 +264,7 @@ impl Runner {
     pub async fn plan(&self, id: StepId) -> Option<Result<Plan, StepError>> {
         let step = self.step(id)?;
         let facts = self.facts().await;
-        Some(step.plan(&facts).await)
+        Some(self.bounded_plan(step, &facts).await)
     }
 
     /// Plans every step in order; a step that cannot plan is reported, not skipped silently.
@@ -206,7 +272,7 @@ impl Runner {
         let facts = self.facts().await;
         let mut plans = Vec::with_capacity(self.steps.len());
         for step in self.selected() {
-            plans.push((step.id(), step.plan(&facts).await));
+            plans.push((step.id(), self.bounded_plan(step, &facts).await));
         }
         plans
     }
@@ -245,7 +311,7 @@ impl Runner {
         self.refresh();
         for step in self.selected() {
             let facts = self.facts().await;
-            let plan = match step.plan(&facts).await {
+            let plan = match self.bounded_plan(step, &facts).await {
                 Ok(plan) => plan,
                 Err(error) => {
                     outcome.failed = Some((step.id(), error));
@@ -268,6 +334,15 @@ impl Runner {
         self.refresh();
         outcome.report = self.check_all().await;
         outcome
+    }
+}
+
+/// `60 s`, `0.5 s`: a wait as the messages show it.
+fn seconds(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
     }
 }
 
@@ -605,5 +680,47 @@ mod tests {
         let diff = change.diff();
         assert!(diff.contains("--- ConfigMap a/b (now)"));
         assert!(diff.contains("-x: 1") && diff.contains("+x: 2"));
+    }
+
+    /// A step whose check and plan never finish, as against a server that never answers.
+    struct Silent;
+
+    impl Step for Silent {
+        fn id(&self) -> StepId {
+            StepId::Issuer
+        }
+        fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
+            Box::pin(std::future::pending())
+        }
+        fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+            Box::pin(std::future::pending())
+        }
+        fn apply<'a>(
+            &'a self,
+            _plan: &'a Plan,
+            _facts: &'a Facts,
+        ) -> StepFuture<'a, Result<Facts, StepError>> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_check_past_the_step_deadline_is_an_error_naming_the_wait() {
+        let runner =
+            Runner::new(vec![Box::new(Silent)]).with_step_deadline(Duration::from_millis(100));
+        let report = runner.check_all().await;
+        assert_eq!(report.steps[0].status, Status::Error);
+        let finding = &report.steps[0].findings[0];
+        assert_eq!(finding.code, STEP_TIMED_OUT);
+        assert_eq!(
+            finding.message,
+            "the issuer check did not finish: timed out after 0.1 s"
+        );
+        let plans = runner.plan_all().await;
+        let error = plans[0].1.as_ref().unwrap_err();
+        assert_eq!(
+            error.message,
+            "planning the issuer step did not finish: timed out after 0.1 s"
+        );
     }
 }

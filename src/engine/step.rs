@@ -5,6 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -194,6 +195,11 @@ pub trait Step: Send + Sync {
     }
     fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check>;
     fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>>;
+    /// How much longer than the run's step deadline this step's check may legitimately take
+    /// with these facts (verify waiting for a new federated credential to propagate).
+    fn patience(&self, _facts: &Facts) -> Duration {
+        Duration::ZERO
+    }
     fn apply<'a>(
         &'a self,
         plan: &'a Plan,

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::azure::storage_account::StorageAccount;
 use crate::engine::{Change, Finding};
+use crate::network::{HttpClient, Timeouts, TransportFailure};
 use crate::oidc::issuer::IssuerUrl;
 use crate::profile::{AzureBlobHosting, BlobMode, Cloud};
 
@@ -166,7 +167,7 @@ pub struct AzureBlobPublisher {
     endpoint: BlobEndpoint,
     web_endpoint: Option<Url>,
     signer: Option<SharedKey>,
-    http: reqwest::Client,
+    http: HttpClient,
     /// The account through Resource Manager; `None`: an existing account, data plane only.
     managed: Option<std::sync::Arc<ManagedAccount>>,
 }
@@ -179,7 +180,7 @@ impl AzureBlobPublisher {
         issuer: IssuerUrl,
         endpoint: BlobEndpoint,
         key: Option<StorageKey>,
-        http: reqwest::Client,
+        http: HttpClient,
     ) -> AzureBlobPublisher {
         let signer = key.map(|key| SharedKey::new(endpoint.account(), key));
         let web_endpoint = web_endpoint_of(&issuer, endpoint.account());
@@ -208,26 +209,19 @@ impl AzureBlobPublisher {
         self
     }
 
-    /// An HTTP client trusting the system's roots plus `ca_files` (PEM), for test endpoints.
-    pub fn http_client(ca_files: &[PathBuf]) -> Result<reqwest::Client, HostingError> {
-        let mut certificates = Vec::new();
-        for path in ca_files {
-            let pem = std::fs::read(path).map_err(|source| HostingError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let found =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| HostingError::Io {
-                    path: path.clone(),
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, error.to_string()),
-                })?;
-            certificates.extend(found);
-        }
-        reqwest::Client::builder()
-            .tls_certs_merge(certificates)
-            .no_proxy()
-            .timeout(std::time::Duration::from_secs(30))
-            .user_agent(concat!("kwif/", env!("CARGO_PKG_VERSION")))
+    /// kwif's HTTPS client trusting the system's roots plus `ca_files` (PEM), for test endpoints.
+    pub fn http_client(ca_files: &[PathBuf]) -> Result<HttpClient, HostingError> {
+        AzureBlobPublisher::http_client_with(ca_files, Timeouts::default())
+    }
+
+    /// The same with the run's timeouts.
+    pub fn http_client_with(
+        ca_files: &[PathBuf],
+        timeouts: Timeouts,
+    ) -> Result<HttpClient, HostingError> {
+        HttpClient::builder()
+            .timeouts(timeouts)
+            .trust_files(ca_files, "CA file")
             .build()
             .map_err(|error| HostingError::StorageUnreachable {
                 what: "TLS setup".into(),
@@ -896,14 +890,23 @@ impl AzureBlobPublisher {
         for (name, value) in &headers {
             request = request.header(*name, value);
         }
-        let unreachable = |error: reqwest::Error| HostingError::StorageUnreachable {
+        let unreachable = |failure: TransportFailure| HostingError::StorageUnreachable {
             what: what.to_string(),
-            message: innermost_message(&error),
+            message: format!("{} did not answer: {failure}", self.endpoint.url()),
         };
-        let response = request.body(body).send().await.map_err(unreachable)?;
+        let started = std::time::Instant::now();
+        let response = self
+            .http
+            .send(request.body(body))
+            .await
+            .map_err(|error| unreachable(error.failure))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(unreachable)?.to_vec();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| unreachable(self.http.failure_of(&error, started.elapsed())))?
+            .to_vec();
         Ok(Answer {
             status,
             headers,
@@ -957,16 +960,6 @@ fn storage_error(what: &str, answer: &Answer) -> HostingError {
     }
 }
 
-fn innermost_message(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut current = error.source();
-    while let Some(inner) = current {
-        message = inner.to_string();
-        current = inner.source();
-    }
-    message
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -984,7 +977,7 @@ mod tests {
             IssuerUrl::parse(issuer).unwrap(),
             endpoint,
             None,
-            reqwest::Client::new(),
+            HttpClient::builder().build().unwrap(),
         )
     }
 

@@ -87,6 +87,9 @@ impl HostingError {
     /// One line: what to do.
     pub fn fix(&self) -> String {
         match self {
+            HostingError::Kube(error) if error.unreachable_fix().is_some() => {
+                error.unreachable_fix().unwrap_or_default()
+            }
             HostingError::Kube(error) => match error.code() {
                 Some(401) => "log in to the cluster again (the kubeconfig's credentials were refused)".into(),
                 Some(403) => "kwif needs get/patch on the hosting objects: use a kubeconfig with those rights".into(),

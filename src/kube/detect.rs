@@ -109,10 +109,7 @@ pub async fn gather(client: &Client) -> Result<ClusterFacts, KubeError> {
     let version = client
         .apiserver_version()
         .await
-        .map_err(|error| KubeError::Request {
-            what: "reading /version".into(),
-            message: error.to_string(),
-        })?;
+        .map_err(|error| KubeError::from_kube("reading /version", error))?;
     let mut facts = ClusterFacts {
         git_version: version.git_version,
         ..Default::default()

@@ -1,6 +1,7 @@
-//! kube-rs helpers the cluster steps share: connecting with a kubeconfig and context, minting a
-//! token through TokenRequest, reading the apiserver's discovery documents, server-side apply
-//! (with a server-side dry run for diffs) and rollout status. No step logic lives here.
+//! kube-rs helpers the cluster steps share: connecting with a kubeconfig and context (with
+//! connect and read timeouts and bounded retries), minting a token through TokenRequest, reading
+//! the apiserver's discovery documents, server-side apply (with a server-side dry run for diffs)
+//! and rollout status. Errors say why the API server did not answer. No step logic lives here.
 
 use std::path::Path;
 use std::time::Duration;
@@ -14,6 +15,9 @@ use serde_json::Value;
 
 pub mod detect;
 pub mod manifest;
+mod request_layer;
+
+use crate::network::{NetworkError, Timeouts, TlsProblem, TransportFailure, seconds};
 
 /// The field manager kwif applies with; the user's own managers are never overridden.
 pub const FIELD_MANAGER: &str = "kwif";
@@ -29,6 +33,9 @@ pub enum KubeError {
         reason: String,
         message: String,
     },
+    /// The API server gave no answer: refused, certificate, timeout.
+    #[error("{what}: {} (the API server) did not answer: {}", .error.target, .error.failure)]
+    Unreachable { what: String, error: NetworkError },
     #[error("{what}: {message}")]
     Request { what: String, message: String },
 }
@@ -42,8 +49,59 @@ impl KubeError {
         }
     }
 
-    fn from_kube(what: impl Into<String>, error: ::kube::Error) -> KubeError {
+    /// When the API server gave no answer, what to do about it, by cause; `None` for an answer
+    /// (the caller knows what a 403 or 404 means for its request).
+    pub fn unreachable_fix(&self) -> Option<String> {
+        let KubeError::Unreachable { error, .. } = self else {
+            return None;
+        };
+        let server = &error.target;
+        Some(match &error.failure {
+            TransportFailure::Refused => format!(
+                "is the API server running at {server}? check the kubeconfig's server \
+                 (`kubectl config view --minify`) and that its port is open"
+            ),
+            TransportFailure::NameNotResolved => {
+                format!("{server} does not resolve: check the kubeconfig's server address")
+            }
+            TransportFailure::TimedOut { after, .. } => format!(
+                "nothing answered within {}: a firewall or a stopped server (or a VPN that is down); \
+                 check `kubectl get --raw /version`, or wait longer with --timeout SECONDS",
+                seconds(*after)
+            ),
+            TransportFailure::Tls(TlsProblem::NotTrusted) => format!(
+                "the kubeconfig's certificate-authority-data does not match the certificate {server} \
+                 presents: take the cluster's CA from its own kubeconfig (admin.conf, k3s.yaml)"
+            ),
+            TransportFailure::Tls(TlsProblem::WrongName { presented, .. }) => format!(
+                "the API server's certificate is not issued for {server}{}: use a name it is issued \
+                 for in the kubeconfig's server, or add this one to the apiserver certificate's SANs",
+                if presented.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it names {})", presented.join(", "))
+                }
+            ),
+            TransportFailure::Tls(TlsProblem::Expired { .. } | TlsProblem::NotYetValid) => {
+                "the API server's certificate is out of its validity: renew the cluster's certificates \
+                 (kubeadm: `kubeadm certs renew all`) or fix this machine's clock"
+                    .to_string()
+            }
+            TransportFailure::Tls(_) | TransportFailure::Dropped | TransportFailure::Other(_) => {
+                "check that `kubectl get --raw /version` works with the same kubeconfig and context"
+                    .to_string()
+            }
+        })
+    }
+
+    pub(crate) fn from_kube(what: impl Into<String>, error: ::kube::Error) -> KubeError {
         let what = what.into();
+        if let Some(network) = crate::network::find_network_error(&error) {
+            return KubeError::Unreachable {
+                what,
+                error: network.clone(),
+            };
+        }
         match error {
             ::kube::Error::Api(status) => KubeError::Api {
                 what,
@@ -60,10 +118,20 @@ impl KubeError {
 }
 
 /// A client for `kubeconfig` (default: $KUBECONFIG or ~/.kube/config) and `context`
-/// (default: the current one).
+/// (default: the current one), with the default timeouts.
 pub async fn connect(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
+) -> Result<Client, KubeError> {
+    connect_with(kubeconfig, context, &Timeouts::default()).await
+}
+
+/// The same with `timeouts`: kube sets none for answers, so a server that completes TLS and
+/// then says nothing would hang kwif.
+pub async fn connect_with(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+    timeouts: &Timeouts,
 ) -> Result<Client, KubeError> {
     let options = ::kube::config::KubeConfigOptions {
         context: context.map(str::to_string),
@@ -78,7 +146,22 @@ pub async fn connect(
         None => Config::from_kubeconfig(&options).await,
     }
     .map_err(|error| KubeError::Kubeconfig(error.to_string()))?;
-    Client::try_from(config).map_err(|error| KubeError::Kubeconfig(error.to_string()))
+    client_for(config, timeouts)
+}
+
+fn client_for(mut config: Config, timeouts: &Timeouts) -> Result<Client, KubeError> {
+    config.connect_timeout = Some(timeouts.connect);
+    config.read_timeout = Some(timeouts.answer);
+    config.write_timeout = Some(timeouts.answer);
+    // kube's own retries wait for any `Retry-After` (a 503 asking for an hour hangs kwif for an
+    // hour); kwif's calls to the API server are few and a rerun is cheap, so it asks once.
+    config.default_retry = false;
+    let server = config.cluster_url.to_string();
+    let client = ::kube::client::ClientBuilder::try_from(config)
+        .map_err(|error| KubeError::Kubeconfig(error.to_string()))?
+        .with_layer(&request_layer::RequestLayer::new(server, *timeouts))
+        .build();
+    Ok(client)
 }
 
 /// Mints a token for `namespace/service_account` with `audience`, as `kubectl create token` does.

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value};
 
 use super::discovery::REQUIRED_FIELDS;
-use super::fetch::{FetchFailure, Fetched, Fetcher};
+use super::fetch::{FetchFailure, Fetched, Fetcher, TransportFailure};
 use super::issuer::{IssuerProblem, IssuerUrl, describe_difference, issuer_problems};
 use super::jwks::JwkSet;
 use super::jwt::{Jwt, VerifyError};
@@ -28,10 +28,14 @@ pub mod codes {
     pub const DISCOVERY_MISSING_FIELD: &str = "DISCOVERY_MISSING_FIELD";
     pub const DISCOVERY_ISSUER_MISMATCH: &str = "DISCOVERY_ISSUER_MISMATCH";
     pub const DISCOVERY_RS256_MISSING: &str = "DISCOVERY_RS256_MISSING";
+    pub const DISCOVERY_REDIRECT: &str = "DISCOVERY_REDIRECT";
+    pub const DISCOVERY_REDIRECT_NOT_HTTPS: &str = "DISCOVERY_REDIRECT_NOT_HTTPS";
     pub const JWKS_URI_NOT_HTTPS: &str = "JWKS_URI_NOT_HTTPS";
     pub const JWKS_UNREACHABLE: &str = "JWKS_UNREACHABLE";
     pub const JWKS_TLS: &str = "JWKS_TLS";
     pub const JWKS_HTTP_STATUS: &str = "JWKS_HTTP_STATUS";
+    pub const JWKS_REDIRECT: &str = "JWKS_REDIRECT";
+    pub const JWKS_REDIRECT_NOT_HTTPS: &str = "JWKS_REDIRECT_NOT_HTTPS";
     pub const JWKS_CONTENT_TYPE: &str = "JWKS_CONTENT_TYPE";
     pub const JWKS_INVALID: &str = "JWKS_INVALID";
     pub const JWKS_NO_RSA_KEY: &str = "JWKS_NO_RSA_KEY";
@@ -91,6 +95,14 @@ impl Document {
         match self {
             Document::Discovery => (DISCOVERY_UNREACHABLE, DISCOVERY_TLS, DISCOVERY_HTTP_STATUS),
             Document::Jwks => (JWKS_UNREACHABLE, JWKS_TLS, JWKS_HTTP_STATUS),
+        }
+    }
+
+    /// `(any redirect: warning, a redirect to http: error)`.
+    fn redirect_codes(self) -> (&'static str, &'static str) {
+        match self {
+            Document::Discovery => (DISCOVERY_REDIRECT, DISCOVERY_REDIRECT_NOT_HTTPS),
+            Document::Jwks => (JWKS_REDIRECT, JWKS_REDIRECT_NOT_HTTPS),
         }
     }
 
@@ -313,7 +325,8 @@ impl Doctor {
     }
 }
 
-/// Findings for a fetch that produced no answer; returns the answer otherwise.
+/// Findings for a fetch that produced no answer, or one reached through redirects; returns the
+/// answer to examine further (none when a redirect left https).
 fn fetch_findings(
     document: Document,
     url: &str,
@@ -326,16 +339,16 @@ fn fetch_findings(
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_default();
     match fetched {
-        Ok(answer) => return Some(answer),
+        Ok(answer) => return redirect_findings(document, url, answer, findings),
         Err(FetchFailure::Tls(problem)) => findings.push(Finding::error(
             tls,
             format!("{url}: {}", problem.describe()),
             problem.fix(&host),
         )),
-        Err(FetchFailure::Unreachable(reason)) => findings.push(Finding::error(
+        Err(FetchFailure::Unreachable(failure)) => findings.push(Finding::error(
             unreachable,
-            format!("could not reach {url}: {reason}"),
-            format!("make {host} resolve in public DNS and accept https connections from the internet (firewall, listener on the port)"),
+            format!("could not reach {url}: {failure}"),
+            unreachable_fix(&failure, url, &host),
         )),
         Err(FetchFailure::BadUrl(reason)) => findings.push(Finding::error(
             unreachable,
@@ -344,6 +357,71 @@ fn fetch_findings(
         )),
     }
     None
+}
+
+/// What to do when the public host gave no answer: Entra ID must reach it from the internet.
+fn unreachable_fix(failure: &TransportFailure, url: &str, host: &str) -> String {
+    match failure {
+        TransportFailure::Refused => format!(
+            "nothing accepts connections for {url}: start the web server, or open its port to the internet"
+        ),
+        TransportFailure::NameNotResolved => format!("make {host} resolve in public DNS"),
+        TransportFailure::TimedOut { after, .. } => format!(
+            "nothing answered within {}: a firewall drops the traffic or the server is stopped; Entra ID \
+             must reach {host} over https from the internet",
+            crate::network::seconds(*after)
+        ),
+        _ => format!(
+            "make {host} resolve in public DNS and accept https connections from the internet (firewall, listener on the port)"
+        ),
+    }
+}
+
+/// Redirects on the way to a document. Entra ID's handling of them is not documented: azure.md
+/// says nothing about it, and neither Microsoft's federation docs nor the public reports around
+/// AADSTS90061/50166 (Azure/azure-workload-identity#605, #1130) say whether Entra follows a
+/// redirect when it fetches an external issuer's metadata (unverified either way). So any
+/// redirect is a warning naming where it went, and one to plain http is an error: the
+/// document would travel unprotected and Entra ID fetches https only.
+fn redirect_findings(
+    document: Document,
+    url: &str,
+    answer: Fetched,
+    findings: &mut Vec<Finding>,
+) -> Option<Fetched> {
+    let (redirected, downgraded) = document.redirect_codes();
+    if let Some(hop) = answer.downgrade() {
+        findings.push(Finding::error(
+            downgraded,
+            format!(
+                "{} redirects ({}) to {}, plain http: kwif did not follow it, and Entra ID fetches https only",
+                hop.from, hop.status, hop.to
+            ),
+            format!(
+                "serve the {} at {url} over https, without a redirect (an ingress or proxy that \
+                 redirects to http usually misses X-Forwarded-Proto: https)",
+                document.name()
+            ),
+        ));
+        return None;
+    }
+    if !answer.redirects.is_empty() {
+        let hops: Vec<String> = answer
+            .redirects
+            .iter()
+            .map(|hop| format!("{} → {}", hop.status, hop.to))
+            .collect();
+        findings.push(Finding::warning(
+            redirected,
+            format!(
+                "{url} redirects to {} ({}); Entra ID fetches {url} itself and is not documented to follow redirects",
+                answer.url,
+                hops.join(", ")
+            ),
+            format!("serve the {} at {url} directly, without a redirect", document.name()),
+        ));
+    }
+    Some(answer)
 }
 
 fn status_fix(document: Document, status: u16, url: &str) -> String {
@@ -687,6 +765,7 @@ mod tests {
     fn fetched(body: Vec<u8>, content_type: Option<String>) -> Fetched {
         Fetched {
             url: "https://oidc.example.com/.well-known/openid-configuration".into(),
+            redirects: Vec::new(),
             status: 200,
             content_type,
             body,

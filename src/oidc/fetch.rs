@@ -1,46 +1,37 @@
-//! Fetches public documents over HTTPS the way Entra ID would, and says precisely why a fetch
-//! failed (DNS, connection, timeout, which certificate problem). TLS verification is never
-//! turned off: extra trust comes only from CA files the user names.
+//! Fetches public documents over HTTPS the way Entra ID would, through kwif's one HTTPS client
+//! (proxy, timeouts, `-v` log), and says precisely why a fetch failed (DNS, connection, timeout,
+//! which certificate problem). Redirects are followed here, one hop at a time, so each is
+//! reported; a redirect from https to http is never followed. TLS verification is never turned
+//! off: extra trust comes only from CA files the user names.
 
-use std::error::Error as StdError;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
+use crate::network::{HttpClient, Timeouts};
+pub use crate::network::{TlsProblem, TransportFailure, TrustError};
 
 /// Documents larger than this are not discovery documents or key sets; stop reading.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Browsers and curl stop after about this many redirects; a document further away is lost.
+const MAX_REDIRECTS: usize = 10;
 
-/// The user's extra CA file could not be used. This is bad input (exit 2), not a finding.
-#[derive(Debug, thiserror::Error)]
-pub enum TrustError {
-    #[error("--ca-file {path}: cannot read it ({source})")]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "--ca-file {path}: holds no PEM CERTIFICATE block; give the CA certificate in PEM form"
-    )]
-    NoCertificate { path: PathBuf },
-    #[error("--ca-file {path}: certificate {index} cannot be used as a trust anchor ({reason})")]
-    BadCertificate {
-        path: PathBuf,
-        index: usize,
-        reason: String,
-    },
-    #[error("cannot set up TLS: {0}")]
-    Tls(String),
+/// One redirect on the way to a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    pub from: String,
+    pub status: u16,
+    pub to: String,
+    /// `false`: not followed, because it leaves https.
+    pub followed: bool,
 }
 
 /// A fetched document, whatever its status.
 #[derive(Clone, Debug)]
 pub struct Fetched {
-    /// The URL that answered, after redirects.
+    /// The URL that answered, after the redirects followed.
     pub url: String,
+    /// Every redirect met, in order; the last one is not followed when it leaves https.
+    pub redirects: Vec<Redirect>,
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
@@ -56,6 +47,11 @@ impl Fetched {
         Some(media.to_ascii_lowercase())
     }
 
+    /// The redirect that would have left https, which was not followed.
+    pub fn downgrade(&self) -> Option<&Redirect> {
+        self.redirects.iter().find(|redirect| !redirect.followed)
+    }
+
     pub fn status_line(&self) -> String {
         let reason = reqwest::StatusCode::from_u16(self.status)
             .ok()
@@ -65,55 +61,11 @@ impl Fetched {
     }
 }
 
-/// What went wrong with a certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TlsProblem {
-    NotTrusted,
-    Expired,
-    NotYetValid,
-    WrongName,
-    Revoked,
-    Other(String),
-}
-
-impl TlsProblem {
-    pub fn describe(&self) -> String {
-        match self {
-            TlsProblem::NotTrusted => "the certificate is not signed by a trusted CA".into(),
-            TlsProblem::Expired => "the certificate has expired".into(),
-            TlsProblem::NotYetValid => "the certificate is not valid yet (check the clock)".into(),
-            TlsProblem::WrongName => "the certificate is not valid for this host name".into(),
-            TlsProblem::Revoked => "the certificate has been revoked".into(),
-            TlsProblem::Other(detail) => format!("the TLS handshake failed: {detail}"),
-        }
-    }
-
-    pub fn fix(&self, host: &str) -> String {
-        match self {
-            TlsProblem::NotTrusted => format!(
-                "serve a certificate for {host} from a public CA (e.g. Let's Encrypt via cert-manager); Entra ID trusts only public CAs (for a private test CA, pass --ca-file)"
-            ),
-            TlsProblem::Expired | TlsProblem::NotYetValid => {
-                format!("renew the certificate for {host} (cert-manager renews automatically)")
-            }
-            TlsProblem::WrongName => {
-                format!(
-                    "issue the certificate for {host}: its subject alternative names must include that host"
-                )
-            }
-            TlsProblem::Revoked => format!("issue a new certificate for {host}"),
-            TlsProblem::Other(_) => {
-                format!("serve TLS 1.2 or 1.3 with a valid certificate for {host}")
-            }
-        }
-    }
-}
-
 /// Why a fetch produced no HTTP answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FetchFailure {
     /// DNS, refused or reset connection, or a timeout.
-    Unreachable(String),
+    Unreachable(TransportFailure),
     Tls(TlsProblem),
     /// Not an http(s) URL or otherwise unusable.
     BadUrl(String),
@@ -121,49 +73,83 @@ pub enum FetchFailure {
 
 #[derive(Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    client: HttpClient,
 }
 
 impl Fetcher {
     /// A fetcher trusting the system's CAs (and `SSL_CERT_FILE`) plus every CA in `extra_ca_files`.
     pub fn new(extra_ca_files: &[PathBuf]) -> Result<Fetcher, TrustError> {
-        Fetcher::with_timeout(extra_ca_files, DEFAULT_TIMEOUT)
+        Fetcher::with_timeouts(extra_ca_files, Timeouts::default())
     }
 
+    /// With `timeout` for connecting and for answering.
     pub fn with_timeout(
         extra_ca_files: &[PathBuf],
         timeout: Duration,
     ) -> Result<Fetcher, TrustError> {
-        let mut roots = rustls::RootCertStore::empty();
-        // Unreadable system certificates are not fatal: a private CA may be all the user needs.
-        let _ = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        for path in extra_ca_files {
-            add_ca_file(&mut roots, path)?;
-        }
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|error| TrustError::Tls(error.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(config)
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .no_proxy()
-            .user_agent(concat!("kwif/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| TrustError::Tls(error.to_string()))?;
+        Fetcher::with_timeouts(extra_ca_files, Timeouts::uniform(timeout))
+    }
+
+    pub fn with_timeouts(
+        extra_ca_files: &[PathBuf],
+        timeouts: Timeouts,
+    ) -> Result<Fetcher, TrustError> {
+        let client = HttpClient::builder()
+            .timeouts(timeouts)
+            .trust_files(extra_ca_files, "--ca-file")
+            .build()?;
         Ok(Fetcher { client })
     }
 
-    /// GETs `url` and reads at most [`MAX_DOCUMENT_BYTES`] of the body.
+    /// GETs `url`, following redirects within https, and reads at most [`MAX_DOCUMENT_BYTES`]
+    /// of the body.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchFailure> {
-        let parsed =
-            reqwest::Url::parse(url).map_err(|error| FetchFailure::BadUrl(error.to_string()))?;
-        let mut response = self.client.get(parsed).send().await.map_err(classify)?;
+        let mut current =
+            url::Url::parse(url).map_err(|error| FetchFailure::BadUrl(error.to_string()))?;
+        let mut redirects = Vec::new();
+        loop {
+            let started = Instant::now();
+            let request = self
+                .client
+                .request(reqwest::Method::GET, current.clone())
+                .build()
+                .map_err(|error| FetchFailure::BadUrl(error.to_string()))?;
+            let response = self
+                .client
+                .execute(request)
+                .await
+                .map_err(|error| classify(error.failure))?;
+            let next =
+                redirect_target(&current, &response).filter(|_| redirects.len() < MAX_REDIRECTS);
+            let Some(next) = next else {
+                return self.read(current, redirects, response, started).await;
+            };
+            // Entra fetches https only; following a redirect to http would judge a document
+            // that traveled unprotected, so kwif stops there and says so.
+            let followed = !(current.scheme() == "https" && next.scheme() != "https");
+            redirects.push(Redirect {
+                from: current.to_string(),
+                status: response.status().as_u16(),
+                to: next.to_string(),
+                followed,
+            });
+            if !followed {
+                return self.read(current, redirects, response, started).await;
+            }
+            current = next;
+        }
+    }
+
+    async fn read(
+        &self,
+        url: url::Url,
+        redirects: Vec<Redirect>,
+        mut response: reqwest::Response,
+        started: Instant,
+    ) -> Result<Fetched, FetchFailure> {
         let mut fetched = Fetched {
-            url: response.url().to_string(),
+            url: url.to_string(),
+            redirects,
             status: response.status().as_u16(),
             content_type: response
                 .headers()
@@ -173,7 +159,9 @@ impl Fetcher {
             body: Vec::new(),
             truncated: false,
         };
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        let cut_off =
+            |error: reqwest::Error| classify(self.client.failure_of(&error, started.elapsed()));
+        while let Some(chunk) = response.chunk().await.map_err(cut_off)? {
             let room = MAX_DOCUMENT_BYTES - fetched.body.len();
             if chunk.len() > room {
                 fetched.body.extend_from_slice(&chunk[..room]);
@@ -186,89 +174,23 @@ impl Fetcher {
     }
 }
 
-fn add_ca_file(roots: &mut rustls::RootCertStore, path: &Path) -> Result<(), TrustError> {
-    let text = std::fs::read(path).map_err(|source| TrustError::Unreadable {
-        path: path.into(),
-        source,
-    })?;
-    let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&text)
-        .filter_map(Result::ok)
-        .collect();
-    if certificates.is_empty() {
-        return Err(TrustError::NoCertificate { path: path.into() });
+/// Where a 3xx answer points, resolved against the URL that gave it.
+fn redirect_target(current: &url::Url, response: &reqwest::Response) -> Option<url::Url> {
+    if !response.status().is_redirection() {
+        return None;
     }
-    for (index, certificate) in certificates.into_iter().enumerate() {
-        roots
-            .add(certificate)
-            .map_err(|error| TrustError::BadCertificate {
-                path: path.into(),
-                index: index + 1,
-                reason: error.to_string(),
-            })?;
-    }
-    Ok(())
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    current.join(location).ok()
 }
 
-/// Turns a reqwest error into what the user needs to know: a certificate problem, or why the
-/// host could not be reached.
-fn classify(error: reqwest::Error) -> FetchFailure {
-    if let Some(problem) = find_tls_problem(&error) {
-        return FetchFailure::Tls(problem);
+/// A certificate problem, or why the host could not be reached.
+fn classify(failure: TransportFailure) -> FetchFailure {
+    match failure {
+        TransportFailure::Tls(problem) => FetchFailure::Tls(problem),
+        other => FetchFailure::Unreachable(other),
     }
-    if error.is_timeout() {
-        return FetchFailure::Unreachable("timed out".into());
-    }
-    FetchFailure::Unreachable(innermost_message(&error))
-}
-
-fn find_tls_problem(error: &(dyn StdError + 'static)) -> Option<TlsProblem> {
-    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
-    while let Some(error) = current {
-        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
-            return Some(tls_problem(tls));
-        }
-        current = next_cause(error);
-    }
-    None
-}
-
-/// The next error in the chain. `io::Error::source` skips the error an `io::Error` wraps (and
-/// hyper wraps rustls' error in two of them), so look inside explicitly.
-fn next_cause<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
-    if let Some(inner) = error
-        .downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-    {
-        return Some(inner);
-    }
-    error.source()
-}
-
-fn tls_problem(error: &rustls::Error) -> TlsProblem {
-    use rustls::CertificateError as C;
-    match error {
-        rustls::Error::InvalidCertificate(certificate) => match certificate {
-            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => TlsProblem::NotTrusted,
-            C::Expired | C::ExpiredContext { .. } => TlsProblem::Expired,
-            C::NotValidYet | C::NotValidYetContext { .. } => TlsProblem::NotYetValid,
-            C::NotValidForName | C::NotValidForNameContext { .. } => TlsProblem::WrongName,
-            C::Revoked => TlsProblem::Revoked,
-            // webpki's words for a self-signed CA certificate served as the server's own.
-            other if format!("{other:?}").contains("CaUsedAsEndEntity") => TlsProblem::Other(
-                "the server presents a CA certificate as its own; serve a server certificate issued by the CA".into(),
-            ),
-            other => TlsProblem::Other(format!("{other:?}")),
-        },
-        other => TlsProblem::Other(other.to_string()),
-    }
-}
-
-fn innermost_message(error: &(dyn StdError + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut current = next_cause(error);
-    while let Some(inner) = current {
-        message = inner.to_string();
-        current = next_cause(inner);
-    }
-    message
 }

@@ -17,6 +17,7 @@ use crate::hosting::{
     ApiServerPublisher, AzureBlobPublisher, BlobEndpoint, DirectoryPublisher, Documents,
     HostingError, KeySource, NginxPublisher, NginxSite, Published, Publisher, StorageKey,
 };
+use crate::network::Timeouts;
 use crate::oidc::AZURE_AUDIENCE;
 use crate::oidc::doctor::{Doctor, Examination};
 use crate::oidc::fetch::Fetcher;
@@ -51,6 +52,8 @@ pub struct HostingOptions {
     pub web_endpoint: Option<Url>,
     /// Drop published keys the cluster no longer has (do it 24 h after a rotation).
     pub prune_stale_keys: bool,
+    /// How long the doctor and the blob data plane wait.
+    pub timeouts: Timeouts,
 }
 
 impl HostingStep {
@@ -85,13 +88,14 @@ impl HostingStep {
         azure: Option<&AzureSession>,
         options: HostingOptions,
     ) -> Result<HostingStep, Finding> {
-        let fetcher = Fetcher::new(&options.ca_files).map_err(|error| {
-            Finding::error(
-                "HOSTING_CA_FILE",
-                error.to_string(),
-                "give a readable PEM CA certificate",
-            )
-        })?;
+        let fetcher =
+            Fetcher::with_timeouts(&options.ca_files, options.timeouts).map_err(|error| {
+                Finding::error(
+                    "HOSTING_CA_FILE",
+                    error.to_string(),
+                    "give a readable PEM CA certificate",
+                )
+            })?;
         let keys = match options.key_files.is_empty() {
             true => KeySource::Cluster(kube.clone()?),
             false => KeySource::KeyFiles(options.key_files.clone()),
@@ -228,8 +232,8 @@ fn blob_publisher(
             )
         })?,
     };
-    let http =
-        AzureBlobPublisher::http_client(&options.ca_files).map_err(|error| error.to_finding())?;
+    let http = AzureBlobPublisher::http_client_with(&options.ca_files, options.timeouts)
+        .map_err(|error| error.to_finding())?;
     let publisher =
         AzureBlobPublisher::new(blob.clone(), profile.issuer.clone(), endpoint, key, http);
     let publisher = match &options.web_endpoint {

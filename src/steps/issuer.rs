@@ -76,7 +76,8 @@ pub struct IssuerStep {
 /// What the cluster does today.
 struct Observed {
     distribution: Result<(Distribution, String), String>,
-    token_issuer: Result<String, String>,
+    /// The minted token's `iss`, or why there is none with the fix for it.
+    token_issuer: Result<String, (String, String)>,
     advertised_jwks_uri: Option<String>,
 }
 
@@ -97,15 +98,18 @@ impl IssuerStep {
         }
     }
 
+    /// The three lookups are independent: asked together, a silent API server costs one
+    /// timeout, not three.
     async fn observe(&self) -> Observed {
-        let distribution = self.distribution_of_cluster().await;
-        let token_issuer = self.current_token_issuer().await;
-        let advertised_jwks_uri =
-            cluster::get_raw(&self.client, "/.well-known/openid-configuration")
-                .await
-                .ok()
-                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-                .and_then(|document| document["jwks_uri"].as_str().map(str::to_string));
+        let (distribution, token_issuer, advertised) = tokio::join!(
+            self.distribution_of_cluster(),
+            self.current_token_issuer(),
+            cluster::get_raw(&self.client, "/.well-known/openid-configuration"),
+        );
+        let advertised_jwks_uri = advertised
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|document| document["jwks_uri"].as_str().map(str::to_string));
         Observed {
             distribution,
             token_issuer,
@@ -127,7 +131,10 @@ impl IssuerStep {
         Ok((distribution, detected.evidence))
     }
 
-    async fn current_token_issuer(&self) -> Result<String, String> {
+    async fn current_token_issuer(&self) -> Result<String, (String, String)> {
+        const RBAC_FIX: &str =
+            "kwif needs `create` on serviceaccounts/token in the default namespace";
+        let failed = |reason: String| (reason, RBAC_FIX.to_string());
         let token = cluster::mint_token(
             &self.client,
             PROBE_NAMESPACE,
@@ -136,12 +143,17 @@ impl IssuerStep {
             PROBE_SECONDS,
         )
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| {
+            let fix = error
+                .unreachable_fix()
+                .unwrap_or_else(|| RBAC_FIX.to_string());
+            (error.to_string(), fix)
+        })?;
         let jwt = Jwt::parse(&token)
-            .map_err(|error| format!("the minted token is not a JWT: {error}"))?;
+            .map_err(|error| failed(format!("the minted token is not a JWT: {error}")))?;
         jwt.issuer()
             .map(str::to_string)
-            .ok_or_else(|| "the minted token has no iss".to_string())
+            .ok_or_else(|| failed("the minted token has no iss".to_string()))
     }
 
     /// The config change for the distribution, made on the file when kwif can read it.
@@ -197,10 +209,10 @@ impl IssuerStep {
         };
         let mut drifted = false;
         match &observed.token_issuer {
-            Err(reason) => findings.push(Finding::error(
+            Err((reason, fix)) => findings.push(Finding::error(
                 "ISSUER_TOKEN_REQUEST_FAILED",
                 format!("kwif could not mint a token to read the cluster's issuer: {reason}"),
-                "kwif needs `create` on serviceaccounts/token in the default namespace",
+                fix.clone(),
             )),
             Ok(iss) if iss != self.issuer.as_str() => {
                 drifted = true;

@@ -380,12 +380,11 @@ impl VerifyStep {
             ExchangeError::Refused {
                 codes, description, ..
             } => (codes, description),
-            ExchangeError::Unreachable { .. } => {
-                let fix = "check the network path to the authority host; a private CA goes into SSL_CERT_FILE";
+            ExchangeError::Unreachable { fix, .. } => {
                 return vec![Finding::error(
                     "VERIFY_ENTRA_UNREACHABLE",
                     format!("{who}: {error}"),
-                    fix,
+                    fix.clone(),
                 )];
             }
             ExchangeError::Setup { .. } => {
@@ -632,7 +631,10 @@ fn mint_finding(who: &str, audience: &str, error: &KubeError) -> Finding {
     Finding::error(
         "VERIFY_TOKEN_REQUEST",
         format!("minting a token for {who} with audience {audience} failed: {error}"),
-        "check that your kubeconfig user may create serviceaccounts/token (`kubectl create token`)",
+        error.unreachable_fix().unwrap_or_else(|| {
+            "check that your kubeconfig user may create serviceaccounts/token (`kubectl create token`)"
+                .to_string()
+        }),
     )
 }
 
@@ -684,6 +686,13 @@ fn not_ready(identity: &IdentityRef) -> Finding {
 impl Step for VerifyStep {
     fn id(&self) -> StepId {
         StepId::Verify
+    }
+
+    /// Right after a credential write, the check waits out the propagation window.
+    fn patience(&self, facts: &Facts) -> Duration {
+        self.propagation_deadline(facts)
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_default()
     }
 
     fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {

@@ -40,6 +40,7 @@ pub struct App {
     apply_running: bool,
     profile_path: Option<PathBuf>,
     step_factory: Option<StepFactory>,
+    step_deadline: Option<Duration>,
 }
 
 impl App {
@@ -51,7 +52,7 @@ impl App {
         let (sender, receiver) = unbounded_channel();
         App {
             state,
-            runner: Arc::new(Runner::shared(steps)),
+            runner: Arc::new(runner_over(steps, config.step_deadline)),
             sender,
             receiver,
             in_flight: 0,
@@ -59,6 +60,7 @@ impl App {
             apply_running: false,
             profile_path: config.profile_path,
             step_factory: config.step_factory,
+            step_deadline: config.step_deadline,
         }
     }
 
@@ -112,7 +114,7 @@ impl App {
         }
         match &action {
             Action::StepsReplaced(Ok(steps)) => {
-                self.runner = Arc::new(Runner::shared(steps.0.clone()));
+                self.runner = Arc::new(runner_over(steps.0.clone(), self.step_deadline));
             }
             Action::ApplyFinished { .. } => {
                 self.apply_running = false;
@@ -356,6 +358,15 @@ impl App {
             let steps = factory(profile).await.map(StepSet);
             let _ = sender.send(Action::StepsReplaced(steps));
         });
+    }
+}
+
+/// The runner over the wizard's steps, with the front end's step deadline.
+fn runner_over(steps: Vec<Arc<dyn Step>>, deadline: Option<Duration>) -> Runner {
+    let runner = Runner::shared(steps);
+    match deadline {
+        Some(deadline) => runner.with_step_deadline(deadline),
+        None => runner,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct WizardConfig {
     /// Mouse capture (click a step, scroll the detail); off by default so text stays selectable.
     pub mouse: bool,
     pub step_factory: Option<StepFactory>,
+    /// How long one step's lookup, check or plan may take before it is reported as timed out.
+    pub step_deadline: Option<std::time::Duration>,
 }
 
 impl WizardConfig {
@@ -38,6 +40,7 @@ impl WizardConfig {
             color: !no_color,
             mouse: false,
             step_factory: None,
+            step_deadline: None,
         }
     }
 
@@ -58,6 +61,11 @@ impl WizardConfig {
 
     pub fn with_mouse(mut self, mouse: bool) -> WizardConfig {
         self.mouse = mouse;
+        self
+    }
+
+    pub fn with_step_deadline(mut self, deadline: std::time::Duration) -> WizardConfig {
+        self.step_deadline = Some(deadline);
         self
     }
 

@@ -74,6 +74,11 @@ impl Kwif {
         self
     }
 
+    pub fn env_remove(mut self, key: &str) -> Kwif {
+        self.command.env_remove(key);
+        self
+    }
+
     pub fn current_dir(mut self, dir: &Path) -> Kwif {
         self.command.current_dir(dir);
         self
@@ -103,6 +108,55 @@ impl Kwif {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Kwif {
+    /// Like [`Kwif::run`], but kills kwif once `patience` has passed: a guard so that a hang
+    /// fails the test (its output lacks what the test looks for) instead of stalling the whole
+    /// suite. Nothing measures how long kwif took.
+    pub fn run_guarded(mut self, patience: Duration) -> Run {
+        use std::io::{Read, Write};
+        self.command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("kwif binary runs");
+        let input = self.stdin.take().unwrap_or_default();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let out = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            text
+        });
+        let err = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let deadline = Instant::now() + patience;
+        let code = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code().unwrap_or(-1);
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break -1;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = err.join().unwrap();
+        if code == -1 {
+            stderr.push_str(&format!("\n(the test killed kwif after {patience:?})\n"));
+        }
+        Run {
+            code,
+            stdout: out.join().unwrap(),
+            stderr,
         }
     }
 }

@@ -738,6 +738,9 @@ fn step_error(error: KubeError) -> StepError {
 }
 
 fn api_fix(error: &KubeError) -> String {
+    if let Some(fix) = error.unreachable_fix() {
+        return fix;
+    }
     match error.code() {
         Some(401) => "log in to the cluster again (the kubeconfig's credentials were refused)".into(),
         Some(403) => "kwif needs get/patch on the workload and its ServiceAccount: bind a Role that allows it".into(),
