@@ -84,8 +84,7 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
         Err(finding) => Err(finding),
     };
     let federation_ids = FederationIds {
-        client_id: profile
-            .identity
+        client_id: profile.identities[0]
             .client_id
             .map(|id| id.hyphenated().to_string()),
         tenant_id: profile.azure.tenant.map(|id| id.hyphenated().to_string()),

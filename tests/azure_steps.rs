@@ -368,7 +368,7 @@ async fn an_assignment_made_by_hand_under_another_name_counts_and_a_repeat_put_i
     );
 
     // Creating it again under kwif's name: ARM answers 409 RoleAssignmentExists, which is success.
-    let RoleAssignment::Azure { role, scope } = &azure.profile.identity.roles[0] else {
+    let RoleAssignment::Azure { role, scope } = &azure.profile.identities[0].roles[0] else {
         panic!()
     };
     let definition = roles::find_role_definition(&azure.session.arm, scope, role)

@@ -343,6 +343,7 @@ fn workload(index: usize) -> impl Strategy<Value = Workload> {
                     mode,
                     token_expiration: TokenExpiration::from_seconds(seconds).unwrap(),
                     federated_credential_name,
+                    identity: IdentityName::parse("id-application1").unwrap(),
                 }
             },
         )
@@ -418,7 +419,7 @@ fn valid_profile() -> impl Strategy<Value = Profile> {
                 let (resource_group, location, identity) = names;
                 profile.azure.resource_group = ResourceGroupName::parse(&resource_group).unwrap();
                 profile.azure.location = Location::parse(&location).unwrap();
-                profile.identity.name = IdentityName::parse(&identity).unwrap();
+                profile.identities[0].name = IdentityName::parse(&identity).unwrap();
                 roles.dedup();
                 let mut distinct = Vec::new();
                 for role in roles {
@@ -426,8 +427,14 @@ fn valid_profile() -> impl Strategy<Value = Profile> {
                         distinct.push(role);
                     }
                 }
-                profile.identity.roles = distinct;
-                profile.workloads = workloads;
+                profile.identities[0].roles = distinct;
+                profile.workloads = workloads
+                    .into_iter()
+                    .map(|workload| Workload {
+                        identity: profile.identities[0].name.clone(),
+                        ..workload
+                    })
+                    .collect();
                 let (context, distribution) = cluster;
                 profile.cluster.context =
                     context.map(|context| kwif::profile::KubeContext::parse(&context).unwrap());

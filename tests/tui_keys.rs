@@ -794,7 +794,7 @@ impl Step for CreatesIdentity {
     ) -> kwif::engine::StepFuture<'a, Result<Facts, kwif::engine::StepError>> {
         Box::pin(async move {
             self.0.apply(plan, facts).await?;
-            let name = Profile::example().identity.name.as_str().to_string();
+            let name = Profile::example().identities[0].name.as_str().to_string();
             Ok(Facts::new().with(
                 kwif::steps::identity::KnownIdentities::default()
                     .with(name, kwif::steps::identity::IdentityLookup::Exists(CREATED)),
@@ -827,13 +827,13 @@ async fn the_wizard_saves_the_ids_an_apply_learned_into_the_profile_file() {
     }
     assert_eq!(identity.apply_count(), 1);
     let saved = Profile::load(&path).unwrap();
-    assert_eq!(saved.identity.client_id, Some(CREATED.client_id));
-    assert_eq!(saved.identity.principal_id, Some(CREATED.principal_id));
+    assert_eq!(saved.identities[0].client_id, Some(CREATED.client_id));
+    assert_eq!(saved.identities[0].principal_id, Some(CREATED.principal_id));
     assert_eq!(saved.azure.tenant, Some(CREATED.tenant_id));
     assert_eq!(
         app.state()
             .profile()
-            .and_then(|profile| profile.identity.client_id),
+            .and_then(|profile| profile.identities[0].client_id),
         Some(CREATED.client_id),
         "the inputs pane shows them too"
     );

@@ -135,6 +135,26 @@ choice!(
     }
 );
 choice!(
+    /// What an identity is: a user-assigned managed identity (Resource Manager) or an app
+    /// registration with its service principal (Microsoft Graph), as azwi makes.
+    #[derive(Default)]
+    IdentityKind, "identity kind", {
+        #[default]
+        ManagedIdentity => "managedIdentity", Application => "application",
+    }
+);
+
+impl IdentityKind {
+    /// What messages call an identity of this kind.
+    pub fn noun(self) -> &'static str {
+        match self {
+            IdentityKind::ManagedIdentity => "managed identity",
+            IdentityKind::Application => "app registration",
+        }
+    }
+}
+
+choice!(
     /// The `cloud` word of kwif.yaml: [`Cloud`](super::Cloud) without a custom cloud's endpoints.
     CloudName, "Azure cloud", { Public => "public", China => "china", UsGov => "usgov", Custom => "custom" }
 );
@@ -264,6 +284,12 @@ mod tests {
             BlobModeName::WORDS,
             BlobModeName::parse,
             BlobModeName::as_str,
+        );
+        words_round_trip(
+            IdentityKind::ALL,
+            IdentityKind::WORDS,
+            IdentityKind::parse,
+            IdentityKind::as_str,
         );
         words_round_trip(
             CloudName::ALL,

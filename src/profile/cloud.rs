@@ -1,5 +1,5 @@
-//! The Azure cloud a profile targets and its https endpoints (Resource Manager, login host): the
-//! three known clouds carry built-in ones, a custom cloud names its own.
+//! The Azure cloud a profile targets and its https endpoints (Resource Manager, login host,
+//! Microsoft Graph): the three known clouds carry built-in ones, a custom cloud names its own.
 
 use url::Url;
 
@@ -42,20 +42,23 @@ impl Cloud {
         }
     }
 
-    /// Resource Manager and authority host of this cloud.
+    /// Resource Manager, authority host and Microsoft Graph of this cloud (azure.md §10.3).
     pub fn endpoints(&self) -> CloudEndpoints {
-        let (resource_manager, authority_host) = match self {
+        let (resource_manager, authority_host, graph) = match self {
             Cloud::Public => (
                 "https://management.azure.com/",
                 "https://login.microsoftonline.com/",
+                "https://graph.microsoft.com/",
             ),
             Cloud::China => (
                 "https://management.chinacloudapi.cn/",
                 "https://login.chinacloudapi.cn/",
+                "https://microsoftgraph.chinacloudapi.cn/",
             ),
             Cloud::UsGov => (
                 "https://management.usgovcloudapi.net/",
                 "https://login.microsoftonline.us/",
+                "https://graph.microsoft.us/",
             ),
             Cloud::Custom(endpoints) => return endpoints.clone(),
         };
@@ -64,6 +67,7 @@ impl Cloud {
         CloudEndpoints {
             resource_manager: known(resource_manager),
             authority_host: known(authority_host),
+            graph: Some(known(graph)),
         }
     }
 }
@@ -73,6 +77,9 @@ impl Cloud {
 pub struct CloudEndpoints {
     pub(super) resource_manager: Url,
     pub(super) authority_host: Url,
+    /// `None` only for a custom cloud without `endpoints.graph` (then no identity is an app
+    /// registration).
+    pub(super) graph: Option<Url>,
 }
 
 impl CloudEndpoints {
@@ -83,9 +90,14 @@ impl CloudEndpoints {
     pub fn authority_host(&self) -> &Url {
         &self.authority_host
     }
+
+    /// Microsoft Graph's root (`https://graph.microsoft.com/`).
+    pub fn graph(&self) -> Option<&Url> {
+        self.graph.as_ref()
+    }
 }
 
-/// Parses an `https` URL of an Azure endpoint (Resource Manager, authority host).
+/// Parses an `https` URL of an Azure endpoint (Resource Manager, authority host, Graph).
 pub(super) fn endpoint_url(raw: &str) -> Result<Url, InvalidValue> {
     let fail = |problem: String| InvalidValue(format!("{} {problem}", quoted(raw)));
     if raw.trim() != raw {
@@ -123,6 +135,23 @@ mod tests {
         assert_eq!(
             Cloud::UsGov.endpoints().authority_host().as_str(),
             "https://login.microsoftonline.us/"
+        );
+    }
+
+    #[test]
+    fn each_known_cloud_has_its_graph_root() {
+        let graph = |cloud: Cloud| cloud.endpoints().graph().map(|url| url.to_string());
+        assert_eq!(
+            graph(Cloud::Public).as_deref(),
+            Some("https://graph.microsoft.com/")
+        );
+        assert_eq!(
+            graph(Cloud::UsGov).as_deref(),
+            Some("https://graph.microsoft.us/")
+        );
+        assert_eq!(
+            graph(Cloud::China).as_deref(),
+            Some("https://microsoftgraph.chinacloudapi.cn/")
         );
     }
 }

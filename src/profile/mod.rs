@@ -5,6 +5,7 @@
 mod choice;
 mod cloud;
 mod error;
+mod identity;
 mod ids;
 mod names;
 mod raw;
@@ -18,10 +19,12 @@ use uuid::Uuid;
 use crate::oidc::issuer::IssuerUrl;
 
 pub use choice::{
-    BlobModeName, CloudName, DistributionChoice, HostingKind, WorkloadKind, WorkloadMode,
+    BlobModeName, CloudName, DistributionChoice, HostingKind, IdentityKind, WorkloadKind,
+    WorkloadMode,
 };
 pub use cloud::{Cloud, CloudEndpoints};
 pub use error::{FieldError, InvalidValue, ProfileError};
+pub use identity::{Identity, RoleAssignment};
 pub use ids::{CosmosAccountId, RoleScope};
 pub use names::{
     ContainerName, FederatedCredentialName, HostName, IdentityName, KubeContext, Location,
@@ -43,8 +46,9 @@ pub struct Profile {
     pub issuer: IssuerUrl,
     pub hosting: Hosting,
     pub azure: Azure,
-    pub identity: Identity,
-    /// At least one; at most 20 distinct service accounts.
+    /// At least one, names unique. kwif.yaml's single `identity:` is a list of one.
+    pub identities: Vec<Identity>,
+    /// At least one; at most 20 distinct service accounts per identity.
     pub workloads: Vec<Workload>,
 }
 
@@ -146,30 +150,7 @@ impl Azure {
     }
 }
 
-/// The user-assigned managed identity and what it may do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
-    pub name: IdentityName,
-    pub roles: Vec<RoleAssignment>,
-    /// Resolved state: the identity's client id once created or found (written back by kwif).
-    pub client_id: Option<Uuid>,
-    /// Resolved state: the identity's service principal object id (for role assignments).
-    pub principal_id: Option<Uuid>,
-}
-
-/// One role the identity receives.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum RoleAssignment {
-    /// An Azure RBAC role on a scope.
-    Azure { role: RoleName, scope: RoleScope },
-    /// A Cosmos DB data-plane role on an account (not assignable in the portal).
-    CosmosData {
-        role: RoleName,
-        account: CosmosAccountId,
-    },
-}
-
-/// A workload whose pods authenticate as the identity through their service account.
+/// A workload whose pods authenticate as one of the identities through their service account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Workload {
     pub namespace: Namespace,
@@ -180,6 +161,9 @@ pub struct Workload {
     pub token_expiration: TokenExpiration,
     /// `None`: [`FederatedCredentialName::derived`].
     pub federated_credential_name: Option<FederatedCredentialName>,
+    /// The identity its pods authenticate as: one of the profile's (`workloads[].identity`,
+    /// default the only one).
+    pub identity: IdentityName,
 }
 
 impl Workload {
@@ -233,7 +217,7 @@ impl Default for TokenExpiration {
     }
 }
 
-/// One managed identity holds at most 20 federated credentials (azure.md §3).
+/// One managed identity or app registration holds at most 20 federated credentials (azure.md §3).
 pub const MAX_FEDERATED_CREDENTIALS: usize = 20;
 
 /// Entra ID rejects longer issuers in a federated credential (azure.md §3).
@@ -358,7 +342,10 @@ workloads:
             profile.azure.tenant.map(|t| t.to_string()).as_deref(),
             Some("bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb")
         );
-        assert_eq!(profile.identity.roles.len(), 2);
+        assert_eq!(profile.identities.len(), 1);
+        assert_eq!(profile.identities[0].roles.len(), 2);
+        assert_eq!(profile.identities[0].kind, IdentityKind::ManagedIdentity);
+        assert_eq!(profile.workloads[0].identity.as_str(), "id-application1");
         assert_eq!(
             profile.workloads[0].subject(),
             "system:serviceaccount:application1:application1-sa"

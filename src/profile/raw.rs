@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::choice::BlobModeName;
-use super::{Azure, BlobMode, Cloud, Hosting, NODE_ROOT, Profile, RoleAssignment, Workload};
+use super::{
+    Azure, BlobMode, Cloud, Hosting, Identity, NODE_ROOT, Profile, RoleAssignment, Workload,
+};
 use std::path::Path;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -18,8 +20,11 @@ pub(super) struct RawProfile {
     pub(super) hosting: Option<RawHosting>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) azure: Option<RawAzure>,
+    /// One identity: the same as `identities` with one entry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) identity: Option<RawIdentity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) identities: Option<Vec<RawIdentity>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) workloads: Option<Vec<RawWorkload>>,
 }
@@ -107,6 +112,9 @@ pub(super) struct RawEndpoints {
     pub(super) resource_manager: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) authority_host: Option<String>,
+    /// Microsoft Graph's root; needed only by `kind: application` identities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) graph: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -114,6 +122,8 @@ pub(super) struct RawEndpoints {
 pub(super) struct RawIdentity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) roles: Option<Vec<RawRole>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,6 +162,8 @@ pub(super) struct RawWorkload {
     pub(super) token_expiration_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) federated_credential_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) identity: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,19 +186,39 @@ impl From<&Profile> for RawProfile {
             issuer: Some(profile.issuer.as_str().to_string()),
             hosting: Some(RawHosting::from(&profile.hosting)),
             azure: Some(RawAzure::from(&profile.azure)),
-            identity: Some(RawIdentity {
-                name: Some(profile.identity.name.0.clone()),
-                roles: Some(profile.identity.roles.iter().map(RawRole::from).collect()),
-                client_id: profile
-                    .identity
-                    .client_id
-                    .map(|id| id.hyphenated().to_string()),
-                principal_id: profile
-                    .identity
-                    .principal_id
-                    .map(|id| id.hyphenated().to_string()),
-            }),
-            workloads: Some(profile.workloads.iter().map(RawWorkload::from).collect()),
+            // One identity is written as `identity:`, several as `identities:`.
+            identity: match profile.identities.as_slice() {
+                [only] => Some(RawIdentity::from(only)),
+                _ => None,
+            },
+            identities: (profile.identities.len() != 1)
+                .then(|| profile.identities.iter().map(RawIdentity::from).collect()),
+            workloads: Some(
+                profile
+                    .workloads
+                    .iter()
+                    .map(|workload| {
+                        let mut raw = RawWorkload::from(workload);
+                        // With one identity every workload uses it: the default stays implicit.
+                        if profile.identities.len() == 1 {
+                            raw.identity = None;
+                        }
+                        raw
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<&Identity> for RawIdentity {
+    fn from(identity: &Identity) -> RawIdentity {
+        RawIdentity {
+            name: Some(identity.name.0.clone()),
+            kind: Some(identity.kind.as_str().to_string()),
+            roles: Some(identity.roles.iter().map(RawRole::from).collect()),
+            client_id: identity.client_id.map(|id| id.hyphenated().to_string()),
+            principal_id: identity.principal_id.map(|id| id.hyphenated().to_string()),
         }
     }
 }
@@ -237,6 +269,7 @@ impl From<&Azure> for RawAzure {
             Cloud::Custom(endpoints) => Some(RawEndpoints {
                 resource_manager: Some(endpoints.resource_manager.to_string()),
                 authority_host: Some(endpoints.authority_host.to_string()),
+                graph: endpoints.graph.as_ref().map(ToString::to_string),
             }),
             _ => None,
         };
@@ -284,6 +317,7 @@ impl From<&Workload> for RawWorkload {
                 .federated_credential_name
                 .as_ref()
                 .map(|name| name.0.clone()),
+            identity: Some(workload.identity.0.clone()),
         }
     }
 }
@@ -309,6 +343,7 @@ mod tests {
             "kind: Deployment",
             "mode: patch",
             "tokenExpirationSeconds: 3600",
+            "kind: managedIdentity",
         ] {
             assert!(text.contains(written), "{written:?} missing from\n{text}");
         }
@@ -318,6 +353,8 @@ mod tests {
             "subscription",
             "federatedCredentialName",
             "null",
+            "identities",
+            "identity: id-app",
         ] {
             assert!(!text.contains(absent), "{absent:?} in\n{text}");
         }

@@ -223,7 +223,7 @@ mod tests {
             error.to_string(),
             "workloads[0].serviceAcount: is not a known field (line 4, column 5): did you mean serviceAccount? \
              the fields here are namespace, serviceAccount, kind, name, mode, tokenExpirationSeconds, \
-             federatedCredentialName"
+             federatedCredentialName, identity"
         );
     }
 

@@ -67,10 +67,10 @@ pub fn known_ids(facts: &Facts, name: &str) -> Option<IdentityIds> {
 pub fn with_learned_ids(profile: &Profile, learned: &Facts) -> Option<Profile> {
     let ids = learned
         .get::<KnownIdentities>()?
-        .ids(profile.identity.name.as_str())?;
+        .ids(profile.identities[0].name.as_str())?;
     let known = (
-        profile.identity.client_id,
-        profile.identity.principal_id,
+        profile.identities[0].client_id,
+        profile.identities[0].principal_id,
         profile.azure.tenant,
     );
     if known
@@ -83,8 +83,8 @@ pub fn with_learned_ids(profile: &Profile, learned: &Facts) -> Option<Profile> {
         return None;
     }
     let mut updated = profile.clone();
-    updated.identity.client_id = Some(ids.client_id);
-    updated.identity.principal_id = Some(ids.principal_id);
+    updated.identities[0].client_id = Some(ids.client_id);
+    updated.identities[0].principal_id = Some(ids.principal_id);
     updated.azure.tenant = Some(ids.tenant_id);
     Some(updated)
 }
@@ -158,9 +158,12 @@ impl IdentityStep {
             session.arm.clone(),
             identity_ref(session, profile),
             profile.azure.location.as_str(),
-            profile.identity.roles.clone(),
+            profile.identities[0].roles.clone(),
         )?;
-        step.saved = (profile.identity.client_id, profile.identity.principal_id);
+        step.saved = (
+            profile.identities[0].client_id,
+            profile.identities[0].principal_id,
+        );
         Ok(step)
     }
 
@@ -379,7 +382,7 @@ pub fn identity_ref(session: &AzureSession, profile: &Profile) -> IdentityRef {
     IdentityRef {
         subscription: session.subscription,
         resource_group: profile.azure.resource_group.as_str().to_string(),
-        name: profile.identity.name.as_str().to_string(),
+        name: profile.identities[0].name.as_str().to_string(),
     }
 }
 

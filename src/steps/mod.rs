@@ -113,7 +113,7 @@ pub fn for_profile(profile: &Profile, clients: Clients) -> Vec<Box<dyn Step>> {
                 profile.workloads.clone(),
                 clients.federation_ids.clone(),
             )
-            .with_identity(profile.identity.name.as_str())
+            .with_identity(profile.identities[0].name.as_str())
             .with_audience(profile.azure.audience()),
         ),
         Err(finding) => unavailable(StepId::Workload, finding),

@@ -176,7 +176,7 @@ impl VerifyStep {
             service_accounts,
             scope: session.management_scope(),
             management_scope: session.management_scope(),
-            roles: profile.identity.roles.clone(),
+            roles: profile.identities[0].roles.clone(),
             arm: session.arm.clone(),
             doctor,
             propagation: PropagationWait::default(),

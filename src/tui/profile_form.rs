@@ -1000,7 +1000,7 @@ mod tests {
     fn first_run_with_every_field_filled_gives_a_valid_profile() {
         let form = ProfileForm::first_run(&filled_defaults());
         let profile = form.profile().expect("valid");
-        assert_eq!(profile.identity.roles.len(), 0);
+        assert_eq!(profile.identities[0].roles.len(), 0);
         assert_eq!(
             profile.workloads[0].subject(),
             "system:serviceaccount:application1:application1-sa"
@@ -1072,8 +1072,7 @@ mod tests {
         next_field(&mut form, "worker");
 
         let profile = confirmed(&mut form);
-        let roles: Vec<String> = profile
-            .identity
+        let roles: Vec<String> = profile.identities[0]
             .roles
             .iter()
             .map(|role| match role {
@@ -1121,7 +1120,7 @@ mod tests {
         assert_eq!(focused(&form), "identity.name", "no role is left");
         assert!(form.field("identity.roles[0].role").is_none());
         let mut expected = Profile::example();
-        expected.identity.roles.clear();
+        expected.identities[0].roles.clear();
         assert_eq!(confirmed(&mut form), expected);
     }
 
@@ -1218,7 +1217,7 @@ mod tests {
         );
         let profile = confirmed(&mut form);
         assert!(matches!(
-            profile.identity.roles.as_slice(),
+            profile.identities[0].roles.as_slice(),
             [crate::profile::RoleAssignment::CosmosData { .. }]
         ));
     }

@@ -43,13 +43,13 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
                 profile.azure.resource_group.to_string(),
             );
             row("azure.location", profile.azure.location.to_string());
-            row("identity.name", profile.identity.name.to_string());
-            for (index, role) in profile.identity.roles.iter().enumerate() {
+            row("identity.name", profile.identities[0].name.to_string());
+            for (index, role) in profile.identities[0].roles.iter().enumerate() {
                 row(&format!("identity.roles[{index}]"), role_text(role));
             }
         }
         StepId::Federation => {
-            row("identity.name", profile.identity.name.to_string());
+            row("identity.name", profile.identities[0].name.to_string());
             row("issuer", issuer);
             let audience = profile.azure.audience().to_string();
             match profile.azure.audience {

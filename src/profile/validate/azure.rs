@@ -1,23 +1,31 @@
-//! The azure block (cloud and its endpoints, tenant, subscription, resource group, location) and
-//! the identity with its roles, each role entry naming exactly one role.
+//! The azure block: cloud and its endpoints (Graph's only where an app registration needs it),
+//! tenant, subscription, resource group, location and the token-exchange audience.
 
 use crate::profile::choice::CloudName;
 use crate::profile::cloud::endpoint_url;
 use crate::profile::error::{InvalidValue, quoted};
 use crate::profile::ids::guid;
-use crate::profile::raw::{RawAzure, RawEndpoints, RawIdentity, RawRole};
-use crate::profile::{
-    Azure, Cloud, CloudEndpoints, CosmosAccountId, Identity, IdentityName, Location,
-    ResourceGroupName, RoleAssignment, RoleName, RoleScope,
-};
+use crate::profile::raw::{RawAzure, RawEndpoints};
+use crate::profile::{Azure, Cloud, CloudEndpoints, Location, ResourceGroupName};
 
 use super::Checker;
 
-pub(super) fn check_azure(checker: &mut Checker, raw: RawAzure) -> Option<Azure> {
+/// An identity of kind application, which needs Microsoft Graph: its kwif.yaml path and name.
+pub(super) struct GraphUser {
+    pub(super) field: String,
+    pub(super) name: String,
+}
+
+/// The azure block; `graph_user` is the first app registration of the profile, if any.
+pub(super) fn check_azure(
+    checker: &mut Checker,
+    raw: RawAzure,
+    graph_user: Option<&GraphUser>,
+) -> Option<Azure> {
     let cloud_name = checker
         .optional("azure.cloud", raw.cloud.as_deref(), CloudName::parse)
         .unwrap_or(CloudName::Public);
-    let cloud = check_cloud(checker, cloud_name, raw.endpoints);
+    let cloud = check_cloud(checker, cloud_name, raw.endpoints, graph_user);
     let subscription_fix = "copy it from `az account show --query id`";
     let tenant_fix = "copy it from `az account show --query tenantId`";
     let tenant = checker.optional("azure.tenant", raw.tenant.as_deref(), |text| {
@@ -74,6 +82,7 @@ fn check_cloud(
     checker: &mut Checker,
     name: CloudName,
     endpoints: Option<RawEndpoints>,
+    graph_user: Option<&GraphUser>,
 ) -> Option<Cloud> {
     if name != CloudName::Custom {
         if endpoints.is_some() {
@@ -101,111 +110,33 @@ fn check_cloud(
         endpoint_url,
         "cloud custom needs the login URL, e.g. \"https://login.microsoftonline.com/\"",
     );
+    // Only app registrations go through Graph: a custom cloud without one needs no Graph root.
+    let graph = match (endpoints.graph.as_deref(), graph_user) {
+        (Some(raw), _) => checker.check("azure.endpoints.graph", endpoint_url(raw)),
+        (None, Some(user)) => {
+            checker.fail(
+                "azure.endpoints.graph",
+                format!(
+                    "is missing: {} ({}) is kind application, which kwif creates through Microsoft Graph: \
+                     add Graph's root for this cloud, e.g. \"https://graph.microsoft.com/\"",
+                    user.field, user.name
+                ),
+            );
+            return None;
+        }
+        (None, None) => None,
+    };
     Some(Cloud::Custom(CloudEndpoints {
         resource_manager: resource_manager?,
         authority_host: authority_host?,
+        graph,
     }))
-}
-
-pub(super) fn check_identity(checker: &mut Checker, raw: RawIdentity) -> Option<Identity> {
-    let name = checker.required(
-        "identity.name",
-        raw.name.as_deref(),
-        IdentityName::parse,
-        "add the name of the managed identity to create or reuse, e.g. \"id-application1\"",
-    );
-    let mut roles: Vec<(usize, RoleAssignment)> = Vec::new();
-    for (index, raw_role) in raw.roles.unwrap_or_default().into_iter().enumerate() {
-        let path = format!("identity.roles[{index}]");
-        let Some(role) = check_role(checker, &path, raw_role) else {
-            continue;
-        };
-        if let Some((earlier, _)) = roles.iter().find(|(_, known)| *known == role) {
-            checker.fail(
-                path,
-                format!("repeats identity.roles[{earlier}]: remove one of them"),
-            );
-            continue;
-        }
-        roles.push((index, role));
-    }
-    let resolved_fix = "kwif writes it after the identity step; copy it from `az identity show --query clientId` or remove it";
-    let client_id = checker.optional("identity.clientId", raw.client_id.as_deref(), |text| {
-        guid(text, resolved_fix)
-    });
-    let principal_id = checker.optional(
-        "identity.principalId",
-        raw.principal_id.as_deref(),
-        |text| guid(text, resolved_fix),
-    );
-    Some(Identity {
-        name: name?,
-        roles: roles.into_iter().map(|(_, role)| role).collect(),
-        client_id,
-        principal_id,
-    })
-}
-
-fn check_role(checker: &mut Checker, path: &str, raw: RawRole) -> Option<RoleAssignment> {
-    let stray = |checker: &mut Checker, field: &str, present: bool, owner: &str| {
-        if present {
-            checker.fail(
-                format!("{path}.{field}"),
-                format!("is only read together with {owner}: remove it"),
-            );
-        }
-    };
-    match (raw.role.as_deref(), raw.cosmos_data_role.as_deref()) {
-        (Some(role), None) => {
-            stray(checker, "account", raw.account.is_some(), "cosmosDataRole");
-            let role = checker.check(&format!("{path}.role"), RoleName::parse(role));
-            let scope = checker.required(
-                &format!("{path}.scope"),
-                raw.scope.as_deref(),
-                RoleScope::parse,
-                "add the resource id the role applies to, starting with /subscriptions/",
-            );
-            Some(RoleAssignment::Azure {
-                role: role?,
-                scope: scope?,
-            })
-        }
-        (None, Some(role)) => {
-            stray(checker, "scope", raw.scope.is_some(), "role");
-            let role = checker.check(&format!("{path}.cosmosDataRole"), RoleName::parse(role));
-            let account = checker.required(
-                &format!("{path}.account"),
-                raw.account.as_deref(),
-                CosmosAccountId::parse,
-                "add the resource id of the Cosmos DB account",
-            );
-            Some(RoleAssignment::CosmosData {
-                role: role?,
-                account: account?,
-            })
-        }
-        (Some(_), Some(_)) => {
-            checker.fail(
-                path,
-                "has both role and cosmosDataRole: write each role as its own list entry",
-            );
-            None
-        }
-        (None, None) => {
-            checker.fail(
-                path,
-                "names no role: add role: with scope: for an Azure role, or cosmosDataRole: with account: \
-                 for a Cosmos DB data role",
-            );
-            None
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::profile::Profile;
     use crate::profile::tests::{errors, example_with, only_error};
-    use crate::profile::{EXAMPLE_YAML, Profile};
 
     #[test]
     fn the_audience_follows_the_cloud_unless_the_profile_names_one() {
@@ -278,56 +209,6 @@ mod tests {
         assert_eq!(
             only_error(&text),
             "azure.endpoints: is only read when cloud is custom, but cloud is china: remove it, or set cloud: custom"
-        );
-    }
-
-    #[test]
-    fn role_scope_error_names_the_list_entry() {
-        let text = example_with("scope: /subscriptions/", "scope: /subscription/");
-        let message = only_error(&text);
-        assert!(
-            message.starts_with(
-                "identity.roles[0].scope: \"/subscription/cccccccc-cccc-cccc-cccc-cccccccccccc/reso"
-            ),
-            "{message}"
-        );
-        assert!(message.contains(
-            "(it does not start with /subscriptions/): write /subscriptions/<subscription id>"
-        ));
-    }
-
-    #[test]
-    fn a_role_entry_names_exactly_one_role() {
-        let both = example_with(
-            "- role: Storage Blob Data Reader",
-            "- role: Storage Blob Data Reader\n      cosmosDataRole: x",
-        );
-        assert_eq!(
-            only_error(&both),
-            "identity.roles[0]: has both role and cosmosDataRole: write each role as its own list entry"
-        );
-        let neither = example_with("- role: Storage Blob Data Reader\n", "- ");
-        assert!(only_error(&neither).starts_with("identity.roles[0]: names no role: "));
-        let stray = example_with(
-            "- role: Storage Blob Data Reader",
-            "- role: Storage Blob Data Reader\n      account: x",
-        );
-        assert_eq!(
-            only_error(&stray),
-            "identity.roles[0].account: is only read together with cosmosDataRole: remove it"
-        );
-    }
-
-    #[test]
-    fn a_repeated_role_is_rejected() {
-        let text = EXAMPLE_YAML.replacen(
-            "    - cosmosDataRole",
-            "    - role: Storage Blob Data Reader\n      scope: /subscriptions/cccccccc-cccc-cccc-cccc-cccccccccccc/resourceGroups/rg-application1/providers/Microsoft.Storage/storageAccounts/st1\n    - cosmosDataRole",
-            1,
-        );
-        assert_eq!(
-            only_error(&text),
-            "identity.roles[1]: repeats identity.roles[0]: remove one of them"
         );
     }
 }

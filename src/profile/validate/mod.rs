@@ -3,6 +3,7 @@
 
 mod azure;
 mod hosting;
+mod identities;
 mod workloads;
 
 use crate::oidc::issuer::{IssuerUrl, issuer_problems};
@@ -12,8 +13,9 @@ use super::raw::{RawCluster, RawProfile};
 use super::{Cluster, DistributionChoice, KubeContext, MAX_ISSUER_LENGTH, NODE_ROOT, Profile};
 use std::path::PathBuf;
 
-use azure::{check_azure, check_identity};
+use azure::check_azure;
 use hosting::check_hosting;
+use identities::{check_identities, graph_user, identity_entries};
 use workloads::check_workloads;
 
 /// Collects field errors while the raw profile is turned into typed values.
@@ -81,11 +83,16 @@ impl RawProfile {
             self.hosting.unwrap_or_default(),
             issuer.as_ref(),
         );
-        let azure = check_azure(&mut checker, self.azure.unwrap_or_default());
-        let identity = check_identity(&mut checker, self.identity.unwrap_or_default());
-        let workloads = check_workloads(&mut checker, self.workloads);
-        match (issuer, hosting, azure, identity) {
-            (Some(issuer), Some(hosting), Some(azure), Some(identity))
+        let entries = identity_entries(&mut checker, self.identity, self.identities);
+        let azure = check_azure(
+            &mut checker,
+            self.azure.unwrap_or_default(),
+            graph_user(&entries).as_ref(),
+        );
+        let identities = check_identities(&mut checker, entries);
+        let workloads = check_workloads(&mut checker, self.workloads, identities.as_deref());
+        match (issuer, hosting, azure, identities) {
+            (Some(issuer), Some(hosting), Some(azure), Some(identities))
                 if checker.errors.is_empty() =>
             {
                 Ok(Profile {
@@ -93,7 +100,7 @@ impl RawProfile {
                     issuer,
                     hosting,
                     azure,
-                    identity,
+                    identities,
                     workloads,
                 })
             }

@@ -1,20 +1,24 @@
-//! The workloads: each entry's names, kind, mode and token lifetime, then the rules across entries
-//! (no workload twice, one federated credential per service account, at most 20 per identity).
+//! The workloads: each entry's names, kind, mode, token lifetime and identity, then the rules
+//! across entries (no workload twice, one federated credential per service account and identity,
+//! at most 20 per identity, one identity per service account in webhook mode).
 
 use std::collections::BTreeMap;
 
 use crate::profile::error::quoted;
 use crate::profile::raw::RawWorkload;
 use crate::profile::{
-    FederatedCredentialName, MAX_FEDERATED_CREDENTIALS, Namespace, ServiceAccountName,
-    TokenExpiration, Workload, WorkloadKind, WorkloadMode, WorkloadName,
+    FederatedCredentialName, Identity, IdentityName, MAX_FEDERATED_CREDENTIALS, Namespace,
+    ServiceAccountName, TokenExpiration, Workload, WorkloadKind, WorkloadMode, WorkloadName,
 };
 
 use super::Checker;
 
+/// The workloads; `identities` is `None` when the identities are broken (then a workload's
+/// identity is not judged, and the profile is refused for the identities' own errors).
 pub(super) fn check_workloads(
     checker: &mut Checker,
     raw: Option<Vec<RawWorkload>>,
+    identities: Option<&[Identity]>,
 ) -> Vec<Workload> {
     let raw = raw.unwrap_or_default();
     if raw.is_empty() {
@@ -27,14 +31,19 @@ pub(super) fn check_workloads(
         .into_iter()
         .enumerate()
         .filter_map(|(index, raw)| {
-            check_workload(checker, index, raw).map(|workload| (index, workload))
+            check_workload(checker, index, raw, identities).map(|workload| (index, workload))
         })
         .collect();
     check_workload_set(checker, &checked);
     checked.into_iter().map(|(_, workload)| workload).collect()
 }
 
-fn check_workload(checker: &mut Checker, index: usize, raw: RawWorkload) -> Option<Workload> {
+fn check_workload(
+    checker: &mut Checker,
+    index: usize,
+    raw: RawWorkload,
+    identities: Option<&[Identity]>,
+) -> Option<Workload> {
     let path = |field: &str| format!("workloads[{index}].{field}");
     let namespace = checker.required(
         &path("namespace"),
@@ -70,6 +79,12 @@ fn check_workload(checker: &mut Checker, index: usize, raw: RawWorkload) -> Opti
         raw.federated_credential_name.as_deref(),
         FederatedCredentialName::parse,
     );
+    let identity = check_identity(
+        checker,
+        &path("identity"),
+        raw.identity.as_deref(),
+        identities,
+    );
     let name = name?;
     // Kubernetes refuses longer CronJob names: each Job appends an 11-character suffix.
     let length = name.as_str().len();
@@ -90,15 +105,66 @@ fn check_workload(checker: &mut Checker, index: usize, raw: RawWorkload) -> Opti
         mode,
         token_expiration,
         federated_credential_name,
+        identity: identity?,
     })
 }
 
-/// Rules across workloads: no workload twice, one credential name per service account and one
-/// service account per credential name, at most 20 service accounts per identity.
+/// The identity a workload names, else the only one; several without a name is an error.
+fn check_identity(
+    checker: &mut Checker,
+    field: &str,
+    raw: Option<&str>,
+    identities: Option<&[Identity]>,
+) -> Option<IdentityName> {
+    let identities = identities?;
+    let names: Vec<&str> = identities
+        .iter()
+        .map(|identity| identity.name.as_str())
+        .collect();
+    match (raw, identities) {
+        (None, [only]) => Some(only.name.clone()),
+        (None, _) => {
+            checker.fail(
+                field,
+                format!(
+                    "is missing: the profile has {} identities ({}), so each workload names the one its pods \
+                     authenticate as, e.g. identity: {}",
+                    names.len(),
+                    names.join(", "),
+                    names.first().unwrap_or(&"id-application1")
+                ),
+            );
+            None
+        }
+        (Some(raw), _) => match identities
+            .iter()
+            .find(|identity| identity.name.as_str() == raw)
+        {
+            Some(identity) => Some(identity.name.clone()),
+            None => {
+                checker.fail(
+                    field,
+                    format!(
+                        "{} is not an identity of this profile: use one of {}",
+                        quoted(raw),
+                        names.join(", ")
+                    ),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// Rules across workloads: no workload twice; per identity, one credential name per service
+/// account, one service account per credential name and at most 20 service accounts; and one
+/// identity per service account where the webhook reads it from the service account.
 fn check_workload_set(checker: &mut Checker, workloads: &[(usize, Workload)]) {
     let mut objects: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
-    let mut by_account: BTreeMap<(&str, &str), (usize, FederatedCredentialName)> = BTreeMap::new();
-    let mut by_name: BTreeMap<FederatedCredentialName, (usize, String)> = BTreeMap::new();
+    let mut by_account: BTreeMap<(&str, &str, &str), (usize, FederatedCredentialName)> =
+        BTreeMap::new();
+    let mut by_name: BTreeMap<(&str, FederatedCredentialName), (usize, String)> = BTreeMap::new();
+    let mut account_identity: BTreeMap<(&str, &str), (usize, &Workload)> = BTreeMap::new();
     for (index, workload) in workloads {
         let object = (
             workload.kind.as_str(),
@@ -116,13 +182,36 @@ fn check_workload_set(checker: &mut Checker, workloads: &[(usize, Workload)]) {
             continue;
         }
         objects.insert(object, *index);
-        let credential = workload.federated_credential_name_or_default();
         let account = (
             workload.namespace.as_str(),
             workload.service_account.as_str(),
         );
+        match account_identity.get(&account) {
+            Some((first, other)) if other.identity != workload.identity => {
+                if workload.mode == WorkloadMode::Webhook || other.mode == WorkloadMode::Webhook {
+                    checker.fail(
+                        format!("workloads[{index}].identity"),
+                        format!(
+                            "{} differs from {} of workloads[{first}], which shares the service account {}/{} in \
+                             webhook mode: the webhook reads one client id from the service account, so give \
+                             both the same identity, or use mode: patch",
+                            quoted(workload.identity.as_str()),
+                            quoted(other.identity.as_str()),
+                            account.0,
+                            account.1
+                        ),
+                    );
+                }
+            }
+            Some(_) => {}
+            None => {
+                account_identity.insert(account, (*index, workload));
+            }
+        }
+        let identity = workload.identity.as_str();
+        let credential = workload.federated_credential_name_or_default();
         let field = format!("workloads[{index}].federatedCredentialName");
-        if let Some((first, known)) = by_account.get(&account) {
+        if let Some((first, known)) = by_account.get(&(identity, account.0, account.1)) {
             if *known != credential {
                 checker.fail(
                     field,
@@ -138,7 +227,7 @@ fn check_workload_set(checker: &mut Checker, workloads: &[(usize, Workload)]) {
             }
             continue;
         }
-        if let Some((first, subject)) = by_name.get(&credential) {
+        if let Some((first, subject)) = by_name.get(&(identity, credential.clone())) {
             checker.fail(
                 field,
                 format!(
@@ -149,18 +238,27 @@ fn check_workload_set(checker: &mut Checker, workloads: &[(usize, Workload)]) {
             );
             continue;
         }
-        by_account.insert(account, (*index, credential.clone()));
-        by_name.insert(credential, (*index, workload.subject()));
-    }
-    if by_account.len() > MAX_FEDERATED_CREDENTIALS {
-        checker.fail(
-            "workloads",
-            format!(
-                "use {} distinct service accounts, but one managed identity holds at most \
-                 {MAX_FEDERATED_CREDENTIALS} federated credentials: split them across profiles with separate identities",
-                by_account.len()
-            ),
+        by_account.insert(
+            (identity, account.0, account.1),
+            (*index, credential.clone()),
         );
+        by_name.insert((identity, credential), (*index, workload.subject()));
+    }
+    let mut per_identity: BTreeMap<&str, usize> = BTreeMap::new();
+    for (identity, _, _) in by_account.keys() {
+        *per_identity.entry(identity).or_default() += 1;
+    }
+    for (identity, count) in per_identity {
+        if count > MAX_FEDERATED_CREDENTIALS {
+            checker.fail(
+                "workloads",
+                format!(
+                    "use {count} distinct service accounts with identity {identity}, but one identity holds at most \
+                     {MAX_FEDERATED_CREDENTIALS} federated credentials: give some of the workloads another identity \
+                     (identities:, and identity: on the workload)"
+                ),
+            );
+        }
     }
 }
 
@@ -240,8 +338,53 @@ mod tests {
         assert!(Profile::from_yaml(&workloads_yaml(&refs[..20])).is_ok());
         assert_eq!(
             only_error(&workloads_yaml(&refs)),
-            "workloads: use 21 distinct service accounts, but one managed identity holds at most 20 federated \
-             credentials: split them across profiles with separate identities"
+            "workloads: use 21 distinct service accounts with identity id-app, but one identity holds at most 20 \
+             federated credentials: give some of the workloads another identity (identities:, and identity: on the \
+             workload)"
+        );
+    }
+
+    #[test]
+    fn the_limit_of_20_credentials_counts_per_identity() {
+        let entries: Vec<String> = (0..21)
+            .map(|i| {
+                let identity = if i < 11 { "id-a" } else { "id-b" };
+                format!("{{ namespace: app, serviceAccount: sa{i}, name: web{i}, identity: {identity} }}")
+            })
+            .collect();
+        let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
+        let text = workloads_yaml(&refs).replacen(
+            "identity: { name: id-app }\n",
+            "identities: [{ name: id-a }, { name: id-b }]\n",
+            1,
+        );
+        assert!(
+            Profile::from_yaml(&text).is_ok(),
+            "11 + 10 fit two identities"
+        );
+    }
+
+    #[test]
+    fn a_service_account_shared_by_two_identities_cannot_use_the_webhook() {
+        let two = |mode: &str| {
+            workloads_yaml(&[
+                "{ namespace: app, serviceAccount: app-sa, name: web, identity: id-a }",
+                &format!(
+                    "{{ namespace: app, serviceAccount: app-sa, name: job, identity: id-b, mode: {mode} }}"
+                ),
+            ])
+            .replacen(
+                "identity: { name: id-app }\n",
+                "identities: [{ name: id-a }, { name: id-b }]\n",
+                1,
+            )
+        };
+        assert!(Profile::from_yaml(&two("patch")).is_ok());
+        assert_eq!(
+            only_error(&two("webhook")),
+            "workloads[1].identity: \"id-b\" differs from \"id-a\" of workloads[0], which shares the service \
+             account app/app-sa in webhook mode: the webhook reads one client id from the service account, so \
+             give both the same identity, or use mode: patch"
         );
     }
 
