@@ -1,5 +1,6 @@
-//! Azure clouds: the Resource Manager URL, the Entra authority host and the token scope of each.
-//! Public, China, US Government or custom endpoints (a sovereign cloud, or the sandbox).
+//! Azure clouds: the Resource Manager URL, the Entra authority host, Microsoft Graph's root and
+//! the token scope of each. Public, China, US Government or custom endpoints (a sovereign cloud,
+//! or the sandbox).
 
 use url::Url;
 
@@ -11,6 +12,8 @@ pub struct AzureCloud {
     name: &'static str,
     resource_manager: Url,
     authority_host: Url,
+    /// `None`: a custom cloud that names no Graph root (no app registrations there).
+    graph: Option<Url>,
 }
 
 impl AzureCloud {
@@ -21,6 +24,7 @@ impl AzureCloud {
             name: cloud.as_str(),
             resource_manager: endpoints.resource_manager().clone(),
             authority_host: endpoints.authority_host().clone(),
+            graph: endpoints.graph().cloned(),
         }
     }
 
@@ -30,7 +34,20 @@ impl AzureCloud {
             name: "custom",
             resource_manager,
             authority_host,
+            graph: None,
         }
+    }
+
+    /// The same cloud with Microsoft Graph at `root`.
+    #[must_use]
+    pub fn with_graph(mut self, root: Url) -> AzureCloud {
+        self.graph = Some(root);
+        self
+    }
+
+    /// Microsoft Graph's root (`https://graph.microsoft.com/`), when the cloud has one.
+    pub fn graph(&self) -> Option<&Url> {
+        self.graph.as_ref()
     }
 
     /// `public`, `china`, `usgov` or `custom`, as kwif.yaml writes it.
@@ -53,6 +70,12 @@ impl AzureCloud {
             "{}/.default",
             self.resource_manager.as_str().trim_end_matches('/')
         )
+    }
+
+    /// The scope of a Microsoft Graph token: `https://graph.microsoft.com/.default` (azure.md §10.3).
+    pub fn graph_scope(&self) -> Option<String> {
+        let root = self.graph.as_ref()?;
+        Some(format!("{}/.default", root.as_str().trim_end_matches('/')))
     }
 
     /// A Resource Manager URL for `path` (which starts with `/subscriptions/…`) and `api_version`.
@@ -103,6 +126,18 @@ mod tests {
             Url::parse("https://127.0.0.1:8443/").unwrap(),
         );
         assert_eq!(custom.management_scope(), "https://127.0.0.1:8443/.default");
+        assert_eq!(custom.graph_scope(), None);
+        let custom = custom.with_graph(Url::parse("https://127.0.0.1:8443/graph/").unwrap());
+        assert_eq!(
+            custom.graph_scope().as_deref(),
+            Some("https://127.0.0.1:8443/graph/.default")
+        );
+        assert_eq!(
+            AzureCloud::from_profile(&Cloud::UsGov)
+                .graph_scope()
+                .as_deref(),
+            Some("https://graph.microsoft.us/.default")
+        );
     }
 
     #[test]

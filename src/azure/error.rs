@@ -134,6 +134,21 @@ impl AzureError {
             && !self.has_code("SubscriptionNotFound")
     }
 
+    /// Microsoft Graph refused kwif's login the permission to manage app registrations.
+    pub fn is_graph_permission_denied(&self) -> bool {
+        self.status() == Some(403) && self.has_code(GRAPH_DENIED)
+    }
+
+    /// The finding code for this error: `GRAPH_PERMISSION_DENIED` when Graph refused the
+    /// permission, else `code`.
+    pub fn finding_code(&self, code: &'static str) -> &'static str {
+        if self.is_graph_permission_denied() {
+            "GRAPH_PERMISSION_DENIED"
+        } else {
+            code
+        }
+    }
+
     /// The error code, compared case-insensitively as ARM codes are.
     pub fn has_code(&self, code: &str) -> bool {
         self.code()
@@ -163,8 +178,9 @@ impl AzureError {
         StepError::new(self.to_string(), self.fix())
     }
 
+    /// The error as a finding with `code` (or `GRAPH_PERMISSION_DENIED`, see [`Self::finding_code`]).
     pub fn to_finding(&self, code: &'static str) -> Finding {
-        Finding::error(code, self.to_string(), self.fix())
+        Finding::error(self.finding_code(code), self.to_string(), self.fix())
     }
 }
 
@@ -203,13 +219,17 @@ pub fn unreachable_fix(error: &NetworkError, service: &str) -> String {
     }
 }
 
-/// The fix for an ARM error answer, by status and code (azure.md §2–§5).
+/// Graph's code for a call the caller's permissions do not cover (azure.md §10.3).
+const GRAPH_DENIED: &str = "Authorization_RequestDenied";
+
+/// The fix for an ARM or Graph error answer, by status and code (azure.md §2–§5, §10.3).
 fn http_fix(status: u16, code: &str, message: &str) -> &'static str {
     let code = code.to_ascii_lowercase();
     match (status, code.as_str()) {
         (401, _) => {
             "the token was refused: log in again (`az login`, in the profile's tenant) and rerun"
         }
+        (403, "authorization_requestdenied") => GRAPH_PERMISSION_FIX,
         (403, "requestdisallowedbypolicy") => {
             "an Azure Policy forbids this (the message names it): change the setting it requires, or ask its owner for an exemption"
         }
@@ -267,6 +287,17 @@ fn http_fix(status: u16, code: &str, message: &str) -> &'static str {
     }
 }
 
+/// What to do when Graph refuses to manage app registrations: the least permission, and how to
+/// grant it to a service principal login or get it as a user.
+const GRAPH_PERMISSION_FIX: &str = concat!(
+    "kwif's login needs the Microsoft Graph application permission Application.ReadWrite.OwnedBy (or ",
+    "Application.ReadWrite.All) to create and manage app registrations: grant it to the service principal ",
+    "kwif logs in as with `az ad app permission add --id $AZURE_CLIENT_ID --api ",
+    "00000003-0000-0000-c000-000000000000 --api-permissions 18a4783c-866b-4cc7-a460-3d5e5662c884=Role` and ",
+    "`az ad app permission admin-consent --id $AZURE_CLIENT_ID`; a user login (`az login`) needs the Entra ",
+    "role Application Developer; or use kind: managedIdentity"
+);
+
 impl From<CredentialError> for AzureError {
     fn from(error: CredentialError) -> AzureError {
         AzureError::Credential(error)
@@ -294,5 +325,29 @@ mod tests {
         );
         let forbidden = AzureError::from_answer("x", 403, Some("AuthorizationFailed"), b"");
         assert!(forbidden.fix().contains("Contributor"));
+    }
+
+    #[test]
+    fn a_graph_refusal_names_the_permission_and_the_az_command() {
+        let body = br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"date":"2024-01-01T00:00:00","request-id":"r"}}}"#;
+        let error = AzureError::from_answer("creating app registration id-app", 403, None, body);
+        assert!(error.is_graph_permission_denied());
+        assert_eq!(
+            error.to_string(),
+            "creating app registration id-app: Azure answered 403 Authorization_RequestDenied: Insufficient \
+             privileges to complete the operation."
+        );
+        let fix = error.fix();
+        assert!(fix.contains("Application.ReadWrite.OwnedBy"), "{fix}");
+        // Application.ReadWrite.OwnedBy's id in the Microsoft Graph permissions reference.
+        assert!(
+            fix.contains("18a4783c-866b-4cc7-a460-3d5e5662c884=Role"),
+            "{fix}"
+        );
+        assert!(fix.contains("az ad app permission admin-consent"), "{fix}");
+        assert_eq!(
+            error.to_finding("IDENTITY_AZURE").code,
+            "GRAPH_PERMISSION_DENIED"
+        );
     }
 }
