@@ -83,10 +83,9 @@ pub async fn steps(profile: &Profile, environment: &Environment) -> Vec<Box<dyn 
         .map_err(|error| error.to_finding("AZURE_LOGIN")),
         Err(finding) => Err(finding),
     };
+    // Each workload's client id is its identity's: the workload step takes them per identity.
     let federation_ids = FederationIds {
-        client_id: profile.identities[0]
-            .client_id
-            .map(|id| id.hyphenated().to_string()),
+        client_id: None,
         tenant_id: profile.azure.tenant.map(|id| id.hyphenated().to_string()),
         authority_host: profile.azure.cloud.endpoints().authority_host().to_string(),
     };

@@ -248,9 +248,9 @@ async fn identity_roles_and_cosmos_role_are_created_and_a_rerun_plans_nothing() 
         targets(&plan),
         [
             format!("managed identity {IDENTITY}"),
-            format!("role Storage Blob Data Reader at {}", group_scope()),
+            format!("role Storage Blob Data Reader at {} for {IDENTITY}", group_scope()),
             format!(
-                "Cosmos DB role Cosmos DB Built-in Data Contributor on {}",
+                "Cosmos DB role Cosmos DB Built-in Data Contributor on {} for {IDENTITY}",
                 cosmos_account()
             ),
         ]
@@ -608,7 +608,7 @@ async fn a_deliberately_wrong_subject_is_found_and_fixed_in_place() {
     let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(
         targets(&plan),
-        ["federated credential kwif-application1-application1-sa"]
+        [format!("federated credential kwif-application1-application1-sa on {IDENTITY}")]
     );
     let diff = plan.changes[0].diff();
     assert!(
@@ -671,8 +671,8 @@ async fn a_near_miss_under_another_name_is_replaced_then_deleted() {
     assert_eq!(
         targets(&plan),
         [
-            "federated credential kwif-application1-application1-sa",
-            "federated credential by-hand (near miss)"
+            format!("federated credential kwif-application1-application1-sa on {IDENTITY}"),
+            format!("federated credential by-hand on {IDENTITY} (near miss)")
         ]
     );
     step.apply(&plan, &Facts::new()).await.unwrap();

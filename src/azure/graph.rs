@@ -231,7 +231,7 @@ pub fn odata_string(text: &str) -> String {
 }
 
 /// A query value percent-encoded for Graph: spaces as `%20` (OData does not read `+` as a
-/// space), the characters of OData expressions kept as they are.
+/// space); the url crate encodes the quotes of string literals as `%27` on its own.
 fn encode_query_value(value: &str) -> String {
     let mut encoded = String::new();
     for byte in value.bytes() {
@@ -290,7 +290,7 @@ mod tests {
                     )]
                 )
                 .as_str(),
-            "https://graph.microsoft.com/v1.0/applications?$filter=displayName%20eq%20'id-web'"
+            "https://graph.microsoft.com/v1.0/applications?$filter=displayName%20eq%20%27id-web%27"
         );
         let sandbox = client("https://127.0.0.1:8443/graph");
         assert_eq!(

@@ -1,18 +1,24 @@
-//! The `federation` step: one federated identity credential per distinct service account, with
-//! the issuer copied byte for byte from the profile, subject `system:serviceaccount:NS:SA` and
-//! audience `api://AzureADTokenExchange`. Near misses are corrected; writes go one at a time.
+//! The `federation` step: per identity, one federated identity credential per distinct service
+//! account of its workloads, with the issuer copied byte for byte from the profile, subject
+//! `system:serviceaccount:NS:SA` and the cloud's token-exchange audience — on a managed identity
+//! through Resource Manager, on an app registration through Microsoft Graph. Near misses are
+//! corrected; the writes of one identity go one at a time.
 
 use std::time::{Duration, Instant};
 
+use futures::future::join_all;
+
+use crate::azure::application_client::ReplicationWait;
+use crate::azure::directory::{IdentityDirectory, IdentityTarget};
 use crate::azure::error::AzureError;
-use crate::azure::identity_client::{FederatedCredential, IdentityClient, IdentityRef};
+use crate::azure::identity_client::{FederatedCredential, IdentityIds};
 use crate::azure::session::AzureSession;
 use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::oidc::issuer::{IssuerUrl, describe_difference};
 use crate::profile::{MAX_FEDERATED_CREDENTIALS, Profile, Workload};
-use crate::steps::identity::identity_ref;
+use crate::steps::identity::{identity_target, known_ids};
 
-/// Concurrent writes on one identity answer 409 (azure.md §3); another writer may be busy.
+/// Concurrent writes on one managed identity answer 409 (azure.md §3); another writer may be busy.
 const CONFLICT_RETRIES: u32 = 5;
 const CONFLICT_DELAY: Duration = Duration::from_secs(2);
 
@@ -33,27 +39,32 @@ pub enum CredentialAction {
 }
 
 impl CredentialAction {
-    /// The change's target, unique per action.
-    pub fn target(&self) -> String {
+    /// The change's target, unique per action of `identity` (credential names are unique per
+    /// identity only).
+    pub fn target(&self, identity: &str) -> String {
         match self {
             CredentialAction::Create(credential) => {
-                format!("federated credential {}", credential.name)
+                format!("federated credential {} on {identity}", credential.name)
             }
             CredentialAction::Update { after, .. } => {
-                format!("federated credential {}", after.name)
+                format!("federated credential {} on {identity}", after.name)
             }
             CredentialAction::Delete { near_miss, .. } => {
-                format!("federated credential {} (near miss)", near_miss.name)
+                format!(
+                    "federated credential {} on {identity} (near miss)",
+                    near_miss.name
+                )
             }
         }
     }
 }
 
-/// The credential the profile wants for each distinct service account, named per the profile.
-pub fn desired_credentials(
+/// The credential the profile wants for each distinct service account of `workloads` (those of
+/// one identity), named per the profile.
+pub fn desired_credentials<'a>(
     issuer: &IssuerUrl,
     audience: &str,
-    workloads: &[Workload],
+    workloads: impl IntoIterator<Item = &'a Workload>,
 ) -> Vec<FederatedCredential> {
     let mut desired: Vec<FederatedCredential> = Vec::new();
     for workload in workloads {
@@ -201,10 +212,15 @@ fn difference(found: &FederatedCredential, wanted: &FederatedCredential) -> Stri
     parts.join("; ")
 }
 
-pub struct FederationStep {
-    identities: IdentityClient,
-    identity: IdentityRef,
+/// The credentials one identity should hold.
+struct Federation {
+    target: IdentityTarget,
     desired: Vec<FederatedCredential>,
+}
+
+pub struct FederationStep {
+    directory: IdentityDirectory,
+    identities: Vec<Federation>,
 }
 
 /// When this run last wrote a federated credential: the token exchange may fail with
@@ -213,168 +229,112 @@ pub struct FederationStep {
 pub struct CredentialWritten(pub Instant);
 
 impl FederationStep {
-    pub fn new(
-        identities: IdentityClient,
-        identity: IdentityRef,
-        desired: Vec<FederatedCredential>,
-    ) -> FederationStep {
-        FederationStep {
-            identities,
-            identity,
-            desired,
-        }
-    }
-
-    /// The step for `profile`: its issuer and the distinct service accounts of its workloads.
+    /// The step for `profile`: its issuer and, per identity, the distinct service accounts of
+    /// the workloads that use it. An identity no workload uses needs no credential.
     pub fn from_profile(
         session: &AzureSession,
         profile: &Profile,
     ) -> Result<FederationStep, AzureError> {
-        Ok(FederationStep::new(
-            session.identity_client()?,
-            identity_ref(session, profile),
-            desired_credentials(
-                &profile.issuer,
-                profile.azure.audience(),
-                &profile.workloads,
-            ),
-        ))
+        let identities = profile
+            .identities
+            .iter()
+            .filter(|identity| profile.workloads_of(identity).next().is_some())
+            .map(|identity| Federation {
+                target: identity_target(session, profile, identity),
+                desired: desired_credentials(
+                    &profile.issuer,
+                    profile.azure.audience(),
+                    profile.workloads_of(identity),
+                ),
+            })
+            .collect();
+        Ok(FederationStep {
+            directory: IdentityDirectory::new(session)?,
+            identities,
+        })
+    }
+
+    /// How long Graph's 404s right after an app registration's creation are retried.
+    pub fn with_replication_wait(mut self, wait: ReplicationWait) -> FederationStep {
+        self.directory = self.directory.with_replication_wait(wait);
+        self
     }
 
     /// The identity's credentials, or `None` when the identity does not exist yet.
-    async fn existing(&self) -> Result<Option<Vec<FederatedCredential>>, AzureError> {
-        match self.identities.federated_credentials(&self.identity).await {
-            Ok(credentials) => Ok(Some(credentials)),
-            Err(error) if error.is_not_found() => Ok(None),
-            Err(error) => Err(error),
-        }
+    async fn existing(
+        &self,
+        federation: &Federation,
+        known: Option<IdentityIds>,
+    ) -> Result<Option<Vec<FederatedCredential>>, AzureError> {
+        self.directory
+            .federated_credentials(&federation.target, known)
+            .await
     }
 
-    fn findings(&self, existing: Option<&[FederatedCredential]>) -> (Vec<Finding>, bool) {
+    fn findings(
+        &self,
+        federation: &Federation,
+        existing: Option<&[FederatedCredential]>,
+    ) -> (Vec<Finding>, bool) {
         let Some(existing) = existing else {
             return (
                 vec![Finding::warning(
                     "FEDERATION_IDENTITY_MISSING",
                     format!(
-                        "managed identity {} does not exist yet, so it has no federated credentials",
-                        self.identity.name
+                        "{} does not exist yet, so it has no federated credentials",
+                        federation.target.describe()
                     ),
                     "`kwif apply` creates the identity, then its credentials",
                 )],
                 true,
             );
         };
-        let actions = reconcile(existing, &self.desired);
-        let mut findings: Vec<Finding> =
-            actions.iter().map(|action| self.finding(action)).collect();
+        let actions = reconcile(existing, &federation.desired);
+        let mut findings: Vec<Finding> = actions
+            .iter()
+            .map(|action| finding(federation, action))
+            .collect();
         let total = count_after(existing.len(), &actions);
         if total > MAX_FEDERATED_CREDENTIALS {
-            findings.push(limit_finding(&self.identity, existing.len(), total));
+            findings.push(limit_finding(&federation.target, existing.len(), total));
         }
         (findings, !actions.is_empty())
     }
 
-    fn finding(&self, action: &CredentialAction) -> Finding {
-        let fix = "`kwif apply --step federation` corrects it";
-        match action {
-            CredentialAction::Create(wanted) => Finding::warning(
-                "FEDERATION_MISSING",
-                format!(
-                    "no federated credential of {} admits {} from issuer {}",
-                    self.identity.name, wanted.subject, wanted.issuer
-                ),
-                "`kwif apply --step federation` creates it",
-            ),
-            CredentialAction::Update { before, after } => Finding::warning(
-                "FEDERATION_MISMATCH",
-                format!(
-                    "federated credential {} does not match: {}; Entra compares byte for byte (AADSTS70021)",
-                    before.name,
-                    difference(before, after)
-                ),
-                fix,
-            ),
-            CredentialAction::Delete {
-                near_miss,
-                replaced_by,
-            } => {
-                let wanted = self
-                    .desired
-                    .iter()
-                    .find(|credential| &credential.name == replaced_by);
-                Finding::warning(
-                    "FEDERATION_NEAR_MISS",
-                    format!(
-                        "federated credential {} almost matches {replaced_by}: {}; it admits no token and counts against the limit of {MAX_FEDERATED_CREDENTIALS}",
-                        near_miss.name,
-                        wanted
-                            .map(|wanted| difference(near_miss, wanted))
-                            .unwrap_or_default()
-                    ),
-                    "`kwif apply --step federation` creates the right one and deletes this one",
-                )
-            }
-        }
-    }
-
-    fn change(&self, action: &CredentialAction) -> Change {
-        let identity = &self.identity.name;
-        match action {
-            CredentialAction::Create(wanted) => Change::new(
-                action.target(),
-                format!(
-                    "create federated credential {} on {identity} for {}",
-                    wanted.name, wanted.subject
-                ),
-                "",
-                manifest(wanted),
-            ),
-            CredentialAction::Update { before, after } => Change::new(
-                action.target(),
-                format!(
-                    "correct federated credential {} on {identity}: {}",
-                    before.name,
-                    difference(before, after)
-                ),
-                manifest(before),
-                manifest(after),
-            ),
-            CredentialAction::Delete {
-                near_miss,
-                replaced_by,
-            } => Change::new(
-                action.target(),
-                format!(
-                    "delete near-miss federated credential {} on {identity}, replaced by {replaced_by}",
-                    near_miss.name
-                ),
-                manifest(near_miss),
-                "",
-            ),
-        }
-    }
-
-    /// One write, retried while another writer holds the identity (409).
-    async fn write(&self, action: &CredentialAction) -> Result<(), AzureError> {
+    /// One write, retried while another writer holds the managed identity (409).
+    async fn write(
+        &self,
+        federation: &Federation,
+        known: Option<IdentityIds>,
+        action: &CredentialAction,
+    ) -> Result<(), AzureError> {
+        let target = &federation.target;
         let mut attempt = 0;
         loop {
             let result = match action {
-                CredentialAction::Create(credential)
-                | CredentialAction::Update {
-                    after: credential, ..
-                } => self
-                    .identities
-                    .put_federated_credential(&self.identity, credential)
-                    .await
-                    .map(drop),
+                CredentialAction::Create(credential) => {
+                    self.directory
+                        .write_federated_credential(target, known, credential, false)
+                        .await
+                }
+                CredentialAction::Update { after, .. } => {
+                    self.directory
+                        .write_federated_credential(target, known, after, true)
+                        .await
+                }
                 CredentialAction::Delete { near_miss, .. } => {
-                    self.identities
-                        .delete_federated_credential(&self.identity, &near_miss.name)
+                    self.directory
+                        .delete_federated_credential(target, known, &near_miss.name)
                         .await
                 }
             };
+            // Graph's 409 is a name taken, not a busy identity: only Resource Manager's is retried.
             match result {
-                Err(error) if error.status() == Some(409) && attempt < CONFLICT_RETRIES => {
+                Err(error)
+                    if error.status() == Some(409)
+                        && !target.is_application()
+                        && attempt < CONFLICT_RETRIES =>
+                {
                     attempt += 1;
                     tokio::time::sleep(CONFLICT_DELAY * attempt).await;
                 }
@@ -382,20 +342,164 @@ impl FederationStep {
             }
         }
     }
+
+    async fn plan_one(
+        &self,
+        federation: &Federation,
+        known: Option<IdentityIds>,
+    ) -> Result<Vec<Change>, StepError> {
+        let existing = self
+            .existing(federation, known)
+            .await
+            .map_err(|error| error.to_step_error())?
+            .unwrap_or_default();
+        let actions = reconcile(&existing, &federation.desired);
+        let total = count_after(existing.len(), &actions);
+        if total > MAX_FEDERATED_CREDENTIALS {
+            let finding = limit_finding(&federation.target, existing.len(), total);
+            return Err(StepError::new(finding.message, finding.fix));
+        }
+        Ok(actions
+            .iter()
+            .map(|action| change(federation, action))
+            .collect())
+    }
+
+    /// The planned writes of one identity, one at a time: parallel writes on one managed
+    /// identity answer 409 (azure.md §3).
+    async fn apply_one(
+        &self,
+        federation: &Federation,
+        plan: &Plan,
+        known: Option<IdentityIds>,
+    ) -> Result<bool, AzureError> {
+        let Some(existing) = self.existing(federation, known).await? else {
+            return Err(AzureError::Setup {
+                message: format!("{} does not exist", federation.target.describe()),
+                fix: "apply the identity step first: `kwif apply --step identity`".to_string(),
+            });
+        };
+        let name = federation.target.name();
+        let planned = reconcile(&existing, &federation.desired)
+            .into_iter()
+            .filter(|action| {
+                plan.changes
+                    .iter()
+                    .any(|change| change.target == action.target(name))
+            })
+            .collect();
+        let mut wrote = false;
+        for action in ordered(existing.len(), planned) {
+            self.write(federation, known, &action).await?;
+            wrote = true;
+        }
+        Ok(wrote)
+    }
 }
 
-fn limit_finding(identity: &IdentityRef, existing: usize, total: usize) -> Finding {
+fn finding(federation: &Federation, action: &CredentialAction) -> Finding {
+    let identity = federation.target.name();
+    let fix = "`kwif apply --step federation` corrects it";
+    let finding = match action {
+        CredentialAction::Create(wanted) => Finding::warning(
+            "FEDERATION_MISSING",
+            format!(
+                "no federated credential of {identity} admits {} from issuer {}",
+                wanted.subject, wanted.issuer
+            ),
+            "`kwif apply --step federation` creates it",
+        ),
+        CredentialAction::Update { before, after } => Finding::warning(
+            "FEDERATION_MISMATCH",
+            format!(
+                "federated credential {} of {identity} does not match: {}; Entra compares byte for byte (AADSTS70021)",
+                before.name,
+                difference(before, after)
+            ),
+            fix,
+        ),
+        CredentialAction::Delete {
+            near_miss,
+            replaced_by,
+        } => {
+            let wanted = federation
+                .desired
+                .iter()
+                .find(|credential| &credential.name == replaced_by);
+            Finding::warning(
+                "FEDERATION_NEAR_MISS",
+                format!(
+                    "federated credential {} of {identity} almost matches {replaced_by}: {}; it admits no token and counts against the limit of {MAX_FEDERATED_CREDENTIALS}",
+                    near_miss.name,
+                    wanted
+                        .map(|wanted| difference(near_miss, wanted))
+                        .unwrap_or_default()
+                ),
+                "`kwif apply --step federation` creates the right one and deletes this one",
+            )
+        }
+    };
+    finding.with_identity(identity)
+}
+
+fn change(federation: &Federation, action: &CredentialAction) -> Change {
+    let identity = federation.target.name();
+    match action {
+        CredentialAction::Create(wanted) => Change::new(
+            action.target(identity),
+            format!(
+                "create federated credential {} on {identity} for {}",
+                wanted.name, wanted.subject
+            ),
+            "",
+            manifest(wanted),
+        ),
+        CredentialAction::Update { before, after } => Change::new(
+            action.target(identity),
+            format!(
+                "correct federated credential {} on {identity}: {}",
+                before.name,
+                difference(before, after)
+            ),
+            manifest(before),
+            manifest(after),
+        ),
+        CredentialAction::Delete {
+            near_miss,
+            replaced_by,
+        } => Change::new(
+            action.target(identity),
+            format!(
+                "delete near-miss federated credential {} on {identity}, replaced by {replaced_by}",
+                near_miss.name
+            ),
+            manifest(near_miss),
+            "",
+        ),
+    }
+}
+
+fn limit_finding(target: &IdentityTarget, existing: usize, total: usize) -> Finding {
+    let list = match target {
+        IdentityTarget::Managed(identity) => format!(
+            "az identity federated-credential list --identity-name {} -g {}",
+            identity.name, identity.resource_group
+        ),
+        IdentityTarget::Application { .. } => {
+            "az ad app federated-credential list --id APPID".to_string()
+        }
+    };
     Finding::error(
         "FEDERATION_LIMIT",
         format!(
             "{} has {existing} federated credentials and would need {total}: one identity holds at most {MAX_FEDERATED_CREDENTIALS}",
-            identity.name
+            target.name()
         ),
         format!(
-            "delete unused ones (`az identity federated-credential list --identity-name {} -g {}`), or split the workloads over two identities",
-            identity.name, identity.resource_group
+            "delete unused ones (`{list}`), or give some of its workloads another identity (identities:)"
         ),
     )
+    .with_identity(target.name())
 }
 
 /// Deletions go first when creating first would pass the limit; else last, so that a working
@@ -420,36 +524,46 @@ impl Step for FederationStep {
         StepId::Federation
     }
 
-    fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
+    fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
-            match self.existing().await {
-                Ok(existing) => {
-                    let (findings, drifted) = self.findings(existing.as_deref());
-                    Check::from_findings(findings, drifted)
-                }
-                Err(error) => {
-                    Check::from_findings(vec![error.to_finding("FEDERATION_AZURE")], false)
+            let existing = join_all(self.identities.iter().map(|federation| {
+                self.existing(federation, known_ids(facts, federation.target.name()))
+            }))
+            .await;
+            let mut findings = Vec::new();
+            let mut drifted = false;
+            for (federation, existing) in self.identities.iter().zip(existing) {
+                match existing {
+                    Ok(existing) => {
+                        let (found, drift) = self.findings(federation, existing.as_deref());
+                        findings.extend(
+                            found
+                                .into_iter()
+                                .map(|finding| finding.with_identity(federation.target.name())),
+                        );
+                        drifted |= drift;
+                    }
+                    Err(error) => findings.push(
+                        error
+                            .to_finding("FEDERATION_AZURE")
+                            .with_identity(federation.target.name()),
+                    ),
                 }
             }
+            Check::from_findings(findings, drifted)
         })
     }
 
-    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
-            let existing = self
-                .existing()
-                .await
-                .map_err(|error| error.to_step_error())?
-                .unwrap_or_default();
-            let actions = reconcile(&existing, &self.desired);
-            let total = count_after(existing.len(), &actions);
-            if total > MAX_FEDERATED_CREDENTIALS {
-                let finding = limit_finding(&self.identity, existing.len(), total);
-                return Err(StepError::new(finding.message, finding.fix));
+            let mut changes = Vec::new();
+            for federation in &self.identities {
+                let known = known_ids(facts, federation.target.name());
+                changes.extend(self.plan_one(federation, known).await?);
             }
             Ok(Plan {
                 step: StepId::Federation,
-                changes: actions.iter().map(|action| self.change(action)).collect(),
+                changes,
             })
         })
     }
@@ -457,35 +571,19 @@ impl Step for FederationStep {
     fn apply<'a>(
         &'a self,
         plan: &'a Plan,
-        _facts: &'a Facts,
+        facts: &'a Facts,
     ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
-            let existing = self
-                .existing()
-                .await
-                .map_err(|error| error.to_step_error())?
-                .ok_or_else(|| {
-                    StepError::new(
-                        format!("managed identity {} does not exist", self.identity.name),
-                        "apply the identity step first: `kwif apply --step identity`",
-                    )
-                })?;
-            let actions = reconcile(&existing, &self.desired);
-            let planned = actions
-                .into_iter()
-                .filter(|action| {
-                    plan.changes
-                        .iter()
-                        .any(|change| change.target == action.target())
-                })
-                .collect();
-            // One write at a time: parallel writes on one identity answer 409 (azure.md §3).
+            // Identities are independent: their writes may overlap, each identity's go in turn.
+            let results = join_all(self.identities.iter().map(|federation| {
+                self.apply_one(federation, plan, known_ids(facts, federation.target.name()))
+            }))
+            .await;
             let mut learned = Facts::new();
-            for action in ordered(existing.len(), planned) {
-                self.write(&action)
-                    .await
-                    .map_err(|error| error.to_step_error())?;
-                learned.insert(CredentialWritten(Instant::now()));
+            for result in results {
+                if result.map_err(|error| error.to_step_error())? {
+                    learned.insert(CredentialWritten(Instant::now()));
+                }
             }
             Ok(learned)
         })
@@ -578,22 +676,25 @@ mod tests {
             ),
         ];
         let actions = reconcile(&existing, &[wanted()]);
-        let targets: Vec<String> = actions.iter().map(CredentialAction::target).collect();
+        let targets: Vec<String> = actions
+            .iter()
+            .map(|action| action.target("id-app"))
+            .collect();
         assert_eq!(
             targets,
             [
-                "federated credential kwif-app-app-sa",
-                "federated credential slash (near miss)",
-                "federated credential case (near miss)",
-                "federated credential namespace (near miss)",
+                "federated credential kwif-app-app-sa on id-app",
+                "federated credential slash on id-app (near miss)",
+                "federated credential case on id-app (near miss)",
+                "federated credential namespace on id-app (near miss)",
             ]
         );
         let ordered: Vec<String> = ordered(existing.len(), actions)
             .iter()
-            .map(CredentialAction::target)
+            .map(|action| action.target("id-app"))
             .collect();
         assert_eq!(
-            ordered[0], "federated credential kwif-app-app-sa",
+            ordered[0], "federated credential kwif-app-app-sa on id-app",
             "the replacement is created before deletions"
         );
     }

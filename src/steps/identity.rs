@@ -1,22 +1,25 @@
-//! The `identity` step: the user-assigned managed identity (created or found, its ids shared
-//! with the later steps and the caller), its Azure RBAC role assignments by role name, and its
-//! Cosmos DB data-plane roles. Check only reads; apply is safe to rerun.
+//! The `identity` step: each identity of the profile — a user-assigned managed identity, or an
+//! app registration with its service principal — created or found (its ids shared with the
+//! later steps and the caller), its Azure RBAC role assignments by role name, and its Cosmos DB
+//! data-plane roles. Check only reads; apply is safe to rerun.
 
 use std::collections::BTreeMap;
 
 use futures::future::join_all;
 use uuid::Uuid;
 
+use crate::azure::application_client::{KWIF_TAG, ReplicationWait};
 use crate::azure::arm::ArmClient;
 use crate::azure::cosmos::{self, PollPolicy};
+use crate::azure::directory::{IdentityDirectory, IdentityTarget, Presence, not_owned};
 use crate::azure::error::AzureError;
-use crate::azure::identity_client::{IdentityClient, IdentityIds, IdentityRef, ManagedIdentity};
+use crate::azure::identity_client::{IdentityIds, IdentityRef};
 use crate::azure::roles::{self, PrincipalWait, RoleDefinition};
 use crate::azure::session::AzureSession;
 use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
-use crate::profile::{CosmosAccountId, Profile, RoleAssignment, RoleScope};
+use crate::profile::{CosmosAccountId, Identity, IdentityKind, Profile, RoleAssignment, RoleScope};
 
-/// What Resource Manager said of a managed identity when the round's facts were resolved.
+/// What Azure said of an identity when the round's facts were resolved.
 #[derive(Clone, Debug)]
 pub enum IdentityLookup {
     Exists(IdentityIds),
@@ -25,8 +28,8 @@ pub enum IdentityLookup {
     Failed(AzureError),
 }
 
-/// The managed identities of the profile by name, as resolved before the checks or learned by
-/// the identity step's apply: how the federation, workload and verify steps learn their ids.
+/// The identities of the profile by name, as resolved before the checks or learned by the
+/// identity step's apply: how the federation, workload and verify steps learn their ids.
 #[derive(Clone, Debug, Default)]
 pub struct KnownIdentities(BTreeMap<String, IdentityLookup>);
 
@@ -62,31 +65,76 @@ pub fn known_ids(facts: &Facts, name: &str) -> Option<IdentityIds> {
     facts.get::<KnownIdentities>()?.ids(name)
 }
 
-/// `profile` with the managed identity's ids a run learned, when they differ from the ones it
+/// `profile` with the ids a run learned, for each identity whose ids differ from the ones it
 /// holds: what `apply` and the wizard save into kwif.yaml. `None` when there is nothing new.
 pub fn with_learned_ids(profile: &Profile, learned: &Facts) -> Option<Profile> {
-    let ids = learned
-        .get::<KnownIdentities>()?
-        .ids(profile.identities[0].name.as_str())?;
-    let known = (
-        profile.identities[0].client_id,
-        profile.identities[0].principal_id,
-        profile.azure.tenant,
-    );
-    if known
-        == (
-            Some(ids.client_id),
-            Some(ids.principal_id),
-            Some(ids.tenant_id),
-        )
-    {
-        return None;
-    }
+    let known = learned.get::<KnownIdentities>()?;
     let mut updated = profile.clone();
-    updated.identities[0].client_id = Some(ids.client_id);
-    updated.identities[0].principal_id = Some(ids.principal_id);
-    updated.azure.tenant = Some(ids.tenant_id);
-    Some(updated)
+    let mut changed = false;
+    for identity in &mut updated.identities {
+        let Some(ids) = known.ids(identity.name.as_str()) else {
+            continue;
+        };
+        if (identity.client_id, identity.principal_id)
+            != (Some(ids.client_id), Some(ids.principal_id))
+        {
+            identity.client_id = Some(ids.client_id);
+            identity.principal_id = Some(ids.principal_id);
+            changed = true;
+        }
+        if updated.azure.tenant != Some(ids.tenant_id) {
+            updated.azure.tenant = Some(ids.tenant_id);
+            changed = true;
+        }
+    }
+    changed.then_some(updated)
+}
+
+/// Where `identity` of `profile` lives, in the session's subscription and tenant.
+pub fn identity_target(
+    session: &AzureSession,
+    profile: &Profile,
+    identity: &Identity,
+) -> IdentityTarget {
+    match identity.kind {
+        IdentityKind::ManagedIdentity => IdentityTarget::Managed(IdentityRef {
+            subscription: session.subscription,
+            resource_group: profile.azure.resource_group.as_str().to_string(),
+            name: identity.name.as_str().to_string(),
+        }),
+        IdentityKind::Application => IdentityTarget::Application {
+            name: identity.name.as_str().to_string(),
+            saved_client_id: identity.client_id,
+        },
+    }
+}
+
+/// One identity as the steps handle it: where it lives, its roles and the ids kwif.yaml saved.
+#[derive(Clone, Debug)]
+pub struct IdentitySpec {
+    pub target: IdentityTarget,
+    pub roles: Vec<RoleAssignment>,
+    /// The ids the profile had saved, to notice an identity that was deleted and recreated.
+    pub saved: (Option<Uuid>, Option<Uuid>),
+}
+
+impl IdentitySpec {
+    /// Every identity of `profile`, in profile order.
+    pub fn all(session: &AzureSession, profile: &Profile) -> Vec<IdentitySpec> {
+        profile
+            .identities
+            .iter()
+            .map(|identity| IdentitySpec {
+                target: identity_target(session, profile, identity),
+                roles: identity.roles.clone(),
+                saved: (identity.client_id, identity.principal_id),
+            })
+            .collect()
+    }
+
+    pub fn name(&self) -> &str {
+        self.target.name()
+    }
 }
 
 /// A role of the profile, with what Azure calls it.
@@ -112,59 +160,44 @@ enum RoleState {
     Failed(AzureError),
 }
 
-/// What Azure holds today.
+/// What Azure holds of one identity today.
 struct Observed {
-    identity: Option<ManagedIdentity>,
+    presence: Presence,
     roles: Vec<(RoleAssignment, RoleState)>,
+}
+
+impl Observed {
+    fn principal(&self) -> Option<Uuid> {
+        match self.presence {
+            Presence::Ready(ids) => Some(ids.principal_id),
+            _ => None,
+        }
+    }
 }
 
 pub struct IdentityStep {
     arm: ArmClient,
-    identities: IdentityClient,
-    identity: IdentityRef,
+    directory: IdentityDirectory,
+    identities: Vec<IdentitySpec>,
     location: String,
-    roles: Vec<RoleAssignment>,
-    /// The ids the profile had saved, to notice an identity that was deleted and recreated.
-    saved: (Option<Uuid>, Option<Uuid>),
     principal_wait: PrincipalWait,
     poll: PollPolicy,
 }
 
 impl IdentityStep {
-    pub fn new(
-        arm: ArmClient,
-        identity: IdentityRef,
-        location: impl Into<String>,
-        roles: Vec<RoleAssignment>,
-    ) -> Result<IdentityStep, AzureError> {
-        Ok(IdentityStep {
-            identities: IdentityClient::new(&arm)?,
-            arm,
-            identity,
-            location: location.into(),
-            roles,
-            saved: (None, None),
-            principal_wait: PrincipalWait::default(),
-            poll: PollPolicy::default(),
-        })
-    }
-
-    /// The step for `profile` in the session's subscription.
+    /// The step for every identity of `profile`, in the session's subscription and tenant.
     pub fn from_profile(
         session: &AzureSession,
         profile: &Profile,
     ) -> Result<IdentityStep, AzureError> {
-        let mut step = IdentityStep::new(
-            session.arm.clone(),
-            identity_ref(session, profile),
-            profile.azure.location.as_str(),
-            profile.identities[0].roles.clone(),
-        )?;
-        step.saved = (
-            profile.identities[0].client_id,
-            profile.identities[0].principal_id,
-        );
-        Ok(step)
+        Ok(IdentityStep {
+            arm: session.arm.clone(),
+            directory: IdentityDirectory::new(session)?,
+            identities: IdentitySpec::all(session, profile),
+            location: profile.azure.location.as_str().to_string(),
+            principal_wait: PrincipalWait::default(),
+            poll: PollPolicy::default(),
+        })
     }
 
     /// How long to wait for a fresh principal to replicate, and for an accepted Cosmos write.
@@ -174,25 +207,53 @@ impl IdentityStep {
         self
     }
 
-    /// The facts this step hands on: the identity as Resource Manager shows it now.
-    fn known(&self, lookup: IdentityLookup) -> Facts {
-        Facts::new().with(KnownIdentities::default().with(self.identity.name.clone(), lookup))
+    /// How long Graph's 404s right after an app registration's creation are retried.
+    pub fn with_replication_wait(mut self, wait: ReplicationWait) -> IdentityStep {
+        self.directory = self.directory.with_replication_wait(wait);
+        self
     }
 
-    async fn observe(&self) -> Result<Observed, AzureError> {
-        let identity = self.identities.get(&self.identity).await?;
-        let principal = identity.as_ref().map(|found| found.ids.principal_id);
+    /// The facts this step hands on: each identity as Azure shows it now.
+    fn known(lookups: impl IntoIterator<Item = (String, IdentityLookup)>) -> Facts {
+        let known = lookups
+            .into_iter()
+            .fold(KnownIdentities::default(), |known, (name, lookup)| {
+                known.with(name, lookup)
+            });
+        Facts::new().with(known)
+    }
+
+    /// Every identity as Azure shows it, in profile order.
+    async fn observe_all(&self, facts: &Facts) -> Vec<Result<Observed, AzureError>> {
+        join_all(
+            self.identities
+                .iter()
+                .map(|spec| self.observe(spec, known_ids(facts, spec.name()))),
+        )
+        .await
+    }
+
+    async fn observe(
+        &self,
+        spec: &IdentitySpec,
+        known: Option<IdentityIds>,
+    ) -> Result<Observed, AzureError> {
+        let presence = self.directory.lookup(&spec.target, known).await?;
+        let principal = match presence {
+            Presence::Ready(ids) => Some(ids.principal_id),
+            _ => None,
+        };
         let roles = join_all(
-            self.roles
+            spec.roles
                 .iter()
                 .map(|role| async move { (role.clone(), self.role_state(role, principal).await) }),
         )
         .await;
-        Ok(Observed { identity, roles })
+        Ok(Observed { presence, roles })
     }
 
     async fn role_state(&self, role: &RoleAssignment, principal: Option<Uuid>) -> RoleState {
-        let resolved = match self.resolve(role).await {
+        let resolved = match self.resolve_role(role).await {
             Ok(resolved) => resolved,
             Err(error) => return RoleState::Failed(error),
         };
@@ -217,7 +278,7 @@ impl IdentityStep {
         }
     }
 
-    async fn resolve(&self, role: &RoleAssignment) -> Result<ResolvedRole, AzureError> {
+    async fn resolve_role(&self, role: &RoleAssignment) -> Result<ResolvedRole, AzureError> {
         match role {
             RoleAssignment::Azure { role, scope } => {
                 let definition = roles::find_role_definition(&self.arm, scope, role).await?;
@@ -237,24 +298,36 @@ impl IdentityStep {
         }
     }
 
-    fn findings(&self, observed: &Observed) -> (Vec<Finding>, bool) {
+    fn findings(&self, spec: &IdentitySpec, observed: &Observed) -> (Vec<Finding>, bool) {
         let mut findings = Vec::new();
         let mut drifted = false;
-        match &observed.identity {
-            None => {
+        match &observed.presence {
+            Presence::Ready(ids) => findings.extend(changed_ids(spec, ids)),
+            Presence::Missing => {
                 drifted = true;
                 findings.push(Finding::warning(
                     "IDENTITY_MISSING",
-                    format!(
-                        "managed identity {} does not exist in resource group {} (subscription {})",
-                        self.identity.name,
-                        self.identity.resource_group,
-                        self.identity.subscription
-                    ),
+                    missing_message(&spec.target),
                     "`kwif apply --step identity` creates it",
                 ));
             }
-            Some(found) => findings.extend(self.changed_ids(found)),
+            Presence::WithoutPrincipal { client_id } => {
+                drifted = true;
+                findings.push(Finding::warning(
+                    "IDENTITY_PRINCIPAL_MISSING",
+                    format!(
+                        "app registration {} (appId {client_id}) has no service principal in the tenant: it can \
+                         neither sign in nor receive roles",
+                        spec.name()
+                    ),
+                    "`kwif apply --step identity` creates the service principal",
+                ));
+            }
+            Presence::NotOwned(others) => {
+                findings.push(
+                    not_owned(spec.name(), others).to_finding("IDENTITY_APPLICATION_NOT_KWIFS"),
+                );
+            }
         }
         for (role, state) in &observed.roles {
             if let RoleAssignment::Azure { scope, role: name } = role
@@ -262,76 +335,52 @@ impl IdentityStep {
             {
                 findings.push(Finding::warning(
                     "IDENTITY_ROLE_SUBSCRIPTION_SCOPE",
-                    format!("{name:?} is assigned on the whole subscription {scope}: the workload may use every resource in it"),
+                    format!(
+                        "{name:?} is assigned to {} on the whole subscription {scope}: its workloads may use every \
+                         resource in it",
+                        spec.name()
+                    ),
                     "narrow the scope to the resource group or the resource the workload uses",
                 ));
             }
             match state {
                 RoleState::Present => {}
-                RoleState::Missing(_) if observed.identity.is_none() => {}
+                RoleState::Missing(_) if observed.principal().is_none() => {}
                 RoleState::Missing(_) => {
                     drifted = true;
                     findings.push(Finding::warning(
                         "IDENTITY_ROLE_MISSING",
-                        format!("{} does not have {}", self.identity.name, describe(role)),
+                        format!("{} does not have {}", spec.name(), describe(role)),
                         "`kwif apply --step identity` assigns it",
                     ));
                 }
                 RoleState::Failed(error) => findings.push(error.to_finding(role_error_code(error))),
             }
         }
+        let findings = findings
+            .into_iter()
+            .map(|finding| finding.with_identity(spec.name()))
+            .collect();
         (findings, drifted)
     }
 
-    /// A warning when the identity's ids differ from those saved in the profile.
-    fn changed_ids(&self, found: &ManagedIdentity) -> Option<Finding> {
-        let (client_id, principal_id) = self.saved;
-        let changed = client_id.is_some_and(|id| id != found.ids.client_id)
-            || principal_id.is_some_and(|id| id != found.ids.principal_id);
-        changed.then(|| {
-            Finding::warning(
-                "IDENTITY_IDS_CHANGED",
-                format!(
-                    "managed identity {} now has clientId {} and principalId {}, not the ids kwif.yaml saved: it was deleted and recreated",
-                    self.identity.name, found.ids.client_id, found.ids.principal_id
-                ),
-                "save the new ids (`kwif apply` does), then `kwif apply --step workload --step federation` rewires the pods",
-            )
-        })
-    }
-
-    fn changes(&self, observed: &Observed) -> Vec<Change> {
+    fn changes(&self, spec: &IdentitySpec, observed: &Observed) -> Vec<Change> {
         let mut changes = Vec::new();
-        if observed.identity.is_none() {
-            changes.push(Change::new(
-                identity_target(&self.identity),
-                format!(
-                    "create user-assigned managed identity {} in {} ({})",
-                    self.identity.name, self.identity.resource_group, self.location
-                ),
-                "",
-                format!(
-                    "id: {}\nlocation: {}\ntags:\n  created-by: kwif\n",
-                    self.identity.resource_id(),
-                    self.location
-                ),
-            ));
+        if let Some(change) = self.identity_change(spec, &observed.presence) {
+            changes.push(change);
         }
-        let principal = observed
-            .identity
-            .as_ref()
-            .map(|found| found.ids.principal_id.to_string());
+        let principal = observed.principal().map(|id| id.to_string());
         let principal = principal
             .as_deref()
             .unwrap_or("(the new identity's principalId)");
         for (role, state) in &observed.roles {
             if let RoleState::Missing(resolved) = state {
                 changes.push(Change::new(
-                    role_target(role),
+                    role_target(spec, role),
                     format!(
                         "assign {} to {} (principal {principal})",
                         describe(role),
-                        self.identity.name
+                        spec.name()
                     ),
                     "",
                     role_manifest(role, resolved, principal),
@@ -341,12 +390,48 @@ impl IdentityStep {
         changes
     }
 
-    async fn create_identity(&self) -> Result<IdentityIds, AzureError> {
-        let (created, _) = self
-            .identities
-            .create(&self.identity, &self.location)
-            .await?;
-        Ok(created.ids)
+    /// The creation `presence` calls for, if any.
+    fn identity_change(&self, spec: &IdentitySpec, presence: &Presence) -> Option<Change> {
+        let target = creation_target(&spec.target, presence)?;
+        Some(match (&spec.target, presence) {
+            (IdentityTarget::Managed(identity), _) => Change::new(
+                target,
+                format!(
+                    "create user-assigned managed identity {} in {} ({})",
+                    identity.name, identity.resource_group, self.location
+                ),
+                "",
+                format!(
+                    "id: {}\nlocation: {}\ntags:\n  created-by: kwif\n",
+                    identity.resource_id(),
+                    self.location
+                ),
+            ),
+            (
+                IdentityTarget::Application { name, .. },
+                Presence::WithoutPrincipal { client_id },
+            ) => Change::new(
+                target,
+                format!(
+                    "create the service principal of app registration {name} (appId {client_id}) through \
+                         Microsoft Graph"
+                ),
+                "",
+                format!("servicePrincipal:\n  appId: {client_id}\n  tags:\n    - {KWIF_TAG}\n"),
+            ),
+            (IdentityTarget::Application { name, .. }, _) => Change::new(
+                target,
+                format!(
+                    "create app registration {name} (single tenant, tagged {KWIF_TAG}) and its service principal \
+                     through Microsoft Graph"
+                ),
+                "",
+                format!(
+                    "application:\n  displayName: {name}\n  signInAudience: AzureADMyOrg\n  tags:\n    - {KWIF_TAG}\n\
+                     servicePrincipal:\n  appId: (the new application's appId)\n"
+                ),
+            ),
+        })
     }
 
     async fn assign(&self, resolved: &ResolvedRole, principal: Uuid) -> Result<(), AzureError> {
@@ -375,26 +460,102 @@ impl IdentityStep {
             .map(drop),
         }
     }
-}
 
-/// The identity of `profile` in the session's subscription.
-pub fn identity_ref(session: &AzureSession, profile: &Profile) -> IdentityRef {
-    IdentityRef {
-        subscription: session.subscription,
-        resource_group: profile.azure.resource_group.as_str().to_string(),
-        name: profile.identities[0].name.as_str().to_string(),
+    /// Makes `spec` match the planned changes; what Azure holds of it afterwards.
+    async fn apply_one(
+        &self,
+        spec: &IdentitySpec,
+        plan: &Plan,
+        known: Option<IdentityIds>,
+    ) -> Result<IdentityLookup, AzureError> {
+        let planned = |target: &str| plan.changes.iter().any(|change| change.target == target);
+        let observed = self.observe(spec, known).await?;
+        let ids = match &observed.presence {
+            Presence::Ready(ids) => *ids,
+            Presence::NotOwned(others) => return Err(not_owned(spec.name(), others)),
+            presence => match creation_target(&spec.target, presence) {
+                Some(target) if planned(&target) => {
+                    self.directory
+                        .create(&spec.target, &self.location, presence)
+                        .await?
+                }
+                _ => return Ok(IdentityLookup::Missing),
+            },
+        };
+        // Assignments are independent: made concurrently, so replication waits overlap.
+        let planned_roles = observed
+            .roles
+            .iter()
+            .filter(|(role, _)| planned(&role_target(spec, role)));
+        let results = join_all(planned_roles.map(|(_, state)| async move {
+            match state {
+                RoleState::Missing(resolved) => self.assign(resolved, ids.principal_id).await,
+                RoleState::Present => Ok(()),
+                RoleState::Failed(error) => Err(error.clone()),
+            }
+        }))
+        .await;
+        results
+            .into_iter()
+            .collect::<Result<Vec<()>, AzureError>>()?;
+        Ok(IdentityLookup::Exists(ids))
     }
 }
 
-fn identity_target(identity: &IdentityRef) -> String {
-    format!("managed identity {}", identity.name)
+/// A warning when the identity's ids differ from those saved in the profile.
+fn changed_ids(spec: &IdentitySpec, ids: &IdentityIds) -> Option<Finding> {
+    let (client_id, principal_id) = spec.saved;
+    let changed = client_id.is_some_and(|id| id != ids.client_id)
+        || principal_id.is_some_and(|id| id != ids.principal_id);
+    changed.then(|| {
+        Finding::warning(
+            "IDENTITY_IDS_CHANGED",
+            format!(
+                "{} now has clientId {} and principalId {}, not the ids kwif.yaml saved: it was deleted and recreated",
+                spec.target.describe(),
+                ids.client_id,
+                ids.principal_id
+            ),
+            "save the new ids (`kwif apply` does), then `kwif apply --step workload --step federation` rewires the pods",
+        )
+    })
 }
 
-fn role_target(role: &RoleAssignment) -> String {
+fn missing_message(target: &IdentityTarget) -> String {
+    match target {
+        IdentityTarget::Managed(identity) => format!(
+            "managed identity {} does not exist in resource group {} (subscription {})",
+            identity.name, identity.resource_group, identity.subscription
+        ),
+        IdentityTarget::Application { name, .. } => format!(
+            "app registration {name} does not exist: kwif found no application of that display name with the tag \
+             {KWIF_TAG}"
+        ),
+    }
+}
+
+/// The change target of creating what `presence` lacks, if it lacks anything kwif creates.
+fn creation_target(target: &IdentityTarget, presence: &Presence) -> Option<String> {
+    match (target, presence) {
+        (_, Presence::Ready(_) | Presence::NotOwned(_)) => None,
+        (IdentityTarget::Managed(identity), _) => {
+            Some(format!("managed identity {}", identity.name))
+        }
+        (IdentityTarget::Application { name, .. }, Presence::WithoutPrincipal { .. }) => {
+            Some(format!("service principal of {name}"))
+        }
+        (IdentityTarget::Application { name, .. }, _) => Some(format!("app registration {name}")),
+    }
+}
+
+/// A role change's target, unique per identity: two identities may get the same role.
+fn role_target(spec: &IdentitySpec, role: &RoleAssignment) -> String {
     match role {
-        RoleAssignment::Azure { role, scope } => format!("role {role} at {scope}"),
+        RoleAssignment::Azure { role, scope } => {
+            format!("role {role} at {scope} for {}", spec.name())
+        }
         RoleAssignment::CosmosData { role, account } => {
-            format!("Cosmos DB role {role} on {account}")
+            format!("Cosmos DB role {role} on {account} for {}", spec.name())
         }
     }
 }
@@ -448,43 +609,61 @@ impl Step for IdentityStep {
 
     fn resolve(&self) -> StepFuture<'_, Facts> {
         Box::pin(async move {
-            let lookup = match self.identities.get(&self.identity).await {
-                Ok(Some(found)) => IdentityLookup::Exists(found.ids),
-                Ok(None) => IdentityLookup::Missing,
-                Err(error) => IdentityLookup::Failed(error),
-            };
-            self.known(lookup)
+            let lookups = join_all(self.identities.iter().map(|spec| async move {
+                let lookup = match self.directory.lookup(&spec.target, None).await {
+                    Ok(Presence::Ready(ids)) => IdentityLookup::Exists(ids),
+                    Ok(_) => IdentityLookup::Missing,
+                    Err(error) => IdentityLookup::Failed(error),
+                };
+                (spec.name().to_string(), lookup)
+            }))
+            .await;
+            IdentityStep::known(lookups)
         })
     }
 
-    fn check<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Check> {
+    fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
-            match self.observe().await {
-                Ok(observed) => {
-                    let (findings, drifted) = self.findings(&observed);
-                    Check::from_findings(findings, drifted)
+            let mut findings = Vec::new();
+            let mut drifted = false;
+            for (spec, observed) in self.identities.iter().zip(self.observe_all(facts).await) {
+                match observed {
+                    Ok(observed) => {
+                        let (found, drift) = self.findings(spec, &observed);
+                        findings.extend(found);
+                        drifted |= drift;
+                    }
+                    Err(error) => findings.push(
+                        error
+                            .to_finding("IDENTITY_AZURE")
+                            .with_identity(spec.name()),
+                    ),
                 }
-                Err(error) => Check::from_findings(vec![error.to_finding("IDENTITY_AZURE")], false),
             }
+            Check::from_findings(findings, drifted)
         })
     }
 
-    fn plan<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+    fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
-            let observed = self
-                .observe()
-                .await
-                .map_err(|error| error.to_step_error())?;
-            if let Some((_, RoleState::Failed(error))) = observed
-                .roles
-                .iter()
-                .find(|(_, state)| matches!(state, RoleState::Failed(_)))
-            {
-                return Err(error.to_step_error());
+            let mut changes = Vec::new();
+            for (spec, observed) in self.identities.iter().zip(self.observe_all(facts).await) {
+                let observed = observed.map_err(|error| error.to_step_error())?;
+                if let Presence::NotOwned(others) = &observed.presence {
+                    return Err(not_owned(spec.name(), others).to_step_error());
+                }
+                if let Some((_, RoleState::Failed(error))) = observed
+                    .roles
+                    .iter()
+                    .find(|(_, state)| matches!(state, RoleState::Failed(_)))
+                {
+                    return Err(error.to_step_error());
+                }
+                changes.extend(self.changes(spec, &observed));
             }
             Ok(Plan {
                 step: StepId::Identity,
-                changes: self.changes(&observed),
+                changes,
             })
         })
     }
@@ -492,45 +671,22 @@ impl Step for IdentityStep {
     fn apply<'a>(
         &'a self,
         plan: &'a Plan,
-        _facts: &'a Facts,
+        facts: &'a Facts,
     ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
-            let planned = |target: &str| plan.changes.iter().any(|change| change.target == target);
-            let observed = self
-                .observe()
-                .await
-                .map_err(|error| error.to_step_error())?;
-            let ids = match &observed.identity {
-                Some(found) => Some(found.ids),
-                None if planned(&identity_target(&self.identity)) => Some(
-                    self.create_identity()
-                        .await
-                        .map_err(|error| error.to_step_error())?,
-                ),
-                None => None,
-            };
-            let Some(ids) = ids else {
-                return Ok(self.known(IdentityLookup::Missing));
-            };
-            let principal = ids.principal_id;
-            // Assignments are independent: made concurrently, so replication waits overlap.
-            let planned_roles = observed
-                .roles
-                .iter()
-                .filter(|(role, _)| planned(&role_target(role)));
-            let results = join_all(planned_roles.map(|(_, state)| async move {
-                match state {
-                    RoleState::Missing(resolved) => self.assign(resolved, principal).await,
-                    RoleState::Present => Ok(()),
-                    RoleState::Failed(error) => Err(error.clone()),
-                }
+            // Identities are independent of each other: made concurrently.
+            let results = join_all(self.identities.iter().map(|spec| async move {
+                let lookup = self
+                    .apply_one(spec, plan, known_ids(facts, spec.name()))
+                    .await;
+                (spec.name().to_string(), lookup)
             }))
             .await;
-            results
-                .into_iter()
-                .collect::<Result<Vec<()>, AzureError>>()
-                .map_err(|error| error.to_step_error())?;
-            Ok(self.known(IdentityLookup::Exists(ids)))
+            let mut lookups = Vec::new();
+            for (name, result) in results {
+                lookups.push((name, result.map_err(|error| error.to_step_error())?));
+            }
+            Ok(IdentityStep::known(lookups))
         })
     }
 }

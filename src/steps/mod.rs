@@ -81,7 +81,7 @@ pub struct Clients {
     pub doctor: Option<crate::oidc::fetch::Fetcher>,
 }
 
-/// The six steps for `profile`, in wizard order. What one learns that another needs (the
+/// The six steps for `profile`, in wizard order. What one learns that another needs (each
 /// identity's ids) travels as facts through the engine, never through shared state.
 pub fn for_profile(profile: &Profile, clients: Clients) -> Vec<Box<dyn Step>> {
     let distribution = profile.cluster.distribution.known();
@@ -113,7 +113,10 @@ pub fn for_profile(profile: &Profile, clients: Clients) -> Vec<Box<dyn Step>> {
                 profile.workloads.clone(),
                 clients.federation_ids.clone(),
             )
-            .with_identity(profile.identities[0].name.as_str())
+            .with_saved_client_ids(profile.identities.iter().filter_map(|identity| {
+                let client_id = identity.client_id?.hyphenated().to_string();
+                Some((identity.name.as_str().to_string(), client_id))
+            }))
             .with_audience(profile.azure.audience()),
         ),
         Err(finding) => unavailable(StepId::Workload, finding),

@@ -1,8 +1,9 @@
 //! The `verify` step: mints a token for each service account with the Azure audience, exchanges
-//! it at Entra ID exactly as the workload's SDK would, and reports the expiry or the AADSTS code
-//! in words (running the doctor for hosting codes), then asks Resource Manager, as the identity,
-//! whether each role's operations are in effect at its scope. Read-only: it plans and applies
-//! nothing.
+//! it at Entra ID exactly as the workload's SDK would — as the client id of the identity the
+//! workload uses, a managed identity's or an app registration's — and reports the expiry or the
+//! AADSTS code in words (running the doctor for hosting codes), then asks Resource Manager, as
+//! each identity, whether each role's operations are in effect at its scope. Read-only: it plans
+//! and applies nothing.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,10 +15,12 @@ use futures::future::join_all;
 use azure_core::credentials::Secret;
 
 use crate::azure::aadsts::{self, Explanation};
+use crate::azure::application_client::ReplicationWait;
 use crate::azure::arm::ArmClient;
 use crate::azure::credential::AzureCredential;
+use crate::azure::directory::{IdentityDirectory, IdentityTarget, Presence};
 use crate::azure::error::AzureError;
-use crate::azure::identity_client::{IdentityClient, IdentityIds, IdentityRef};
+use crate::azure::identity_client::IdentityIds;
 use crate::azure::permissions::{PermissionBlock, caller_permissions, missing_operations};
 use crate::azure::roles::find_role_definition;
 use crate::azure::session::AzureSession;
@@ -30,7 +33,7 @@ use crate::oidc::issuer::{IssuerUrl, describe_difference};
 use crate::oidc::jwt::Jwt;
 use crate::profile::{Profile, RoleAssignment, RoleName, RoleScope};
 use crate::steps::federation::CredentialWritten;
-use crate::steps::identity::{IdentityLookup, KnownIdentities, identity_ref};
+use crate::steps::identity::{IdentityLookup, KnownIdentities, identity_target};
 
 /// The shortest token TokenRequest accepts (kubernetes.md §9): the token is used once, at once.
 const TOKEN_SECONDS: i64 = 600;
@@ -124,20 +127,26 @@ pub struct IssuedToken {
     pub claims: AccessTokenClaims,
 }
 
+/// One identity verify exchanges tokens as: where it lives, its roles, its workloads' accounts.
+struct VerifiedIdentity {
+    target: IdentityTarget,
+    roles: Vec<RoleAssignment>,
+    /// `(namespace, serviceAccount)` of its workloads, distinct.
+    service_accounts: Vec<(String, String)>,
+}
+
 pub struct VerifyStep {
     kube: Client,
     exchange: TokenExchange,
-    identities: IdentityClient,
-    identity: IdentityRef,
+    directory: IdentityDirectory,
+    /// Every identity some workload uses, in profile order.
+    identities: Vec<VerifiedIdentity>,
     issuer: IssuerUrl,
     /// The audience tokens are minted for and the doctor checks: the profile's.
     audience: String,
-    /// `(namespace, serviceAccount)`, distinct.
-    service_accounts: Vec<(String, String)>,
     scope: String,
     /// The session's Resource Manager scope: only a token for it can prove roles.
     management_scope: String,
-    roles: Vec<RoleAssignment>,
     /// kwif's own login, to read role definitions; and the cloud and transport for the
     /// identity's calls.
     arm: ArmClient,
@@ -148,35 +157,45 @@ pub struct VerifyStep {
 }
 
 impl VerifyStep {
-    /// The step for `profile`: its service accounts, exchanged for a Resource Manager token of
-    /// the session's cloud. `doctor` fetches the hosted documents when a code points at them.
+    /// The step for `profile`: the service accounts of each identity's workloads, exchanged for
+    /// a Resource Manager token of the session's cloud. `doctor` fetches the hosted documents
+    /// when a code points at them.
     pub fn from_profile(
         session: &AzureSession,
         kube: Client,
         profile: &Profile,
         doctor: Option<Fetcher>,
     ) -> Result<VerifyStep, crate::azure::error::AzureError> {
-        let mut service_accounts: Vec<(String, String)> = Vec::new();
-        for workload in &profile.workloads {
-            let pair = (
-                workload.namespace.as_str().to_string(),
-                workload.service_account.as_str().to_string(),
-            );
-            if !service_accounts.contains(&pair) {
-                service_accounts.push(pair);
-            }
-        }
+        let identities = profile
+            .identities
+            .iter()
+            .filter_map(|identity| {
+                let mut service_accounts: Vec<(String, String)> = Vec::new();
+                for workload in profile.workloads_of(identity) {
+                    let pair = (
+                        workload.namespace.as_str().to_string(),
+                        workload.service_account.as_str().to_string(),
+                    );
+                    if !service_accounts.contains(&pair) {
+                        service_accounts.push(pair);
+                    }
+                }
+                (!service_accounts.is_empty()).then(|| VerifiedIdentity {
+                    target: identity_target(session, profile, identity),
+                    roles: identity.roles.clone(),
+                    service_accounts,
+                })
+            })
+            .collect();
         Ok(VerifyStep {
             kube,
             exchange: session.exchange.clone(),
-            identities: session.identity_client()?,
-            identity: identity_ref(session, profile),
+            directory: IdentityDirectory::new(session)?,
+            identities,
             issuer: profile.issuer.clone(),
             audience: profile.azure.audience().to_string(),
-            service_accounts,
             scope: session.management_scope(),
             management_scope: session.management_scope(),
-            roles: profile.identities[0].roles.clone(),
             arm: session.arm.clone(),
             doctor,
             propagation: PropagationWait::default(),
@@ -193,6 +212,12 @@ impl VerifyStep {
 
     pub fn with_propagation_wait(mut self, wait: PropagationWait) -> VerifyStep {
         self.propagation = wait;
+        self
+    }
+
+    /// How long Graph's 404s right after an app registration's creation are retried.
+    pub fn with_replication_wait(mut self, wait: ReplicationWait) -> VerifyStep {
+        self.directory = self.directory.with_replication_wait(wait);
         self
     }
 
@@ -218,22 +243,29 @@ impl VerifyStep {
 
     /// The identity's ids: as the round resolved them, else read from Azure (a run without
     /// the identity step).
-    async fn ids(&self, facts: &Facts) -> Result<Option<IdentityIds>, Finding> {
+    async fn ids(
+        &self,
+        facts: &Facts,
+        identity: &VerifiedIdentity,
+    ) -> Result<Option<IdentityIds>, Finding> {
+        let name = identity.target.name();
         let resolved = facts
             .get::<KnownIdentities>()
-            .and_then(|known| known.lookup(&self.identity.name));
+            .and_then(|known| known.lookup(name));
         let lookup = match resolved {
             Some(lookup) => lookup.clone(),
-            None => match self.identities.get(&self.identity).await {
-                Ok(Some(found)) => IdentityLookup::Exists(found.ids),
-                Ok(None) => IdentityLookup::Missing,
+            None => match self.directory.lookup(&identity.target, None).await {
+                Ok(Presence::Ready(ids)) => IdentityLookup::Exists(ids),
+                Ok(_) => IdentityLookup::Missing,
                 Err(error) => IdentityLookup::Failed(error),
             },
         };
         match lookup {
             IdentityLookup::Exists(ids) => Ok(Some(ids)),
             IdentityLookup::Missing => Ok(None),
-            IdentityLookup::Failed(error) => Err(error.to_finding("VERIFY_AZURE")),
+            IdentityLookup::Failed(error) => {
+                Err(error.to_finding("VERIFY_AZURE").with_identity(name))
+            }
         }
     }
 
@@ -244,14 +276,23 @@ impl VerifyStep {
         (deadline > Instant::now()).then_some(deadline)
     }
 
+    /// How findings name a service account: with the identity when several are verified.
+    fn who(&self, identity: &str, namespace: &str, service_account: &str) -> String {
+        match self.identities.len() {
+            1 => format!("{namespace}/{service_account}"),
+            _ => format!("{namespace}/{service_account} as {identity}"),
+        }
+    }
+
     async fn verify_one(
         &self,
+        identity: &str,
         ids: IdentityIds,
         propagation_deadline: Option<Instant>,
         namespace: &str,
         service_account: &str,
     ) -> (Vec<Finding>, VerifyOutcome, Option<Secret>) {
-        let who = format!("{namespace}/{service_account}");
+        let who = self.who(identity, namespace, service_account);
         let token = match cluster::mint_token(
             &self.kube,
             namespace,
@@ -468,13 +509,17 @@ impl VerifyStep {
         }
     }
 
-    /// Whether each Azure role is in effect for the identity at its scope, asked once per
-    /// check of Resource Manager with the identity's own token (every service account is the
-    /// same identity); Cosmos DB data roles are said to be unproven.
-    async fn role_findings(&self, access_token: &Secret) -> Vec<Finding> {
-        let identity = &self.identity.name;
+    /// Whether each Azure role is in effect for `verified` at its scope, asked once per check
+    /// of Resource Manager with the identity's own token (its service accounts are all the same
+    /// identity); Cosmos DB data roles are said to be unproven.
+    async fn role_findings(
+        &self,
+        verified: &VerifiedIdentity,
+        access_token: &Secret,
+    ) -> Vec<Finding> {
+        let identity = verified.target.name();
         let mut findings = Vec::new();
-        let cosmos: Vec<String> = self
+        let cosmos: Vec<String> = verified
             .roles
             .iter()
             .filter_map(|role| match role {
@@ -495,7 +540,7 @@ impl VerifyStep {
                 "prove them from a pod: read one item with the SDK and DefaultAzureCredential",
             ));
         }
-        let azure: Vec<(&RoleName, &RoleScope)> = self
+        let azure: Vec<(&RoleName, &RoleScope)> = verified
             .roles
             .iter()
             .filter_map(|role| match role {
@@ -541,7 +586,7 @@ impl VerifyStep {
                 .iter()
                 .position(|known| known.as_str().eq_ignore_ascii_case(scope.as_str()))
                 .and_then(|index| held.get(index));
-            self.role_in_effect(role, scope, at)
+            self.role_in_effect(identity, role, scope, at)
         });
         findings.extend(join_all(checks).await.into_iter().flatten());
         findings
@@ -551,11 +596,11 @@ impl VerifyStep {
     /// permissions `held` there.
     async fn role_in_effect(
         &self,
+        identity: &str,
         role: &RoleName,
         scope: &RoleScope,
         held: Option<&Result<Vec<PermissionBlock>, AzureError>>,
     ) -> Option<Finding> {
-        let identity = &self.identity.name;
         let not_checked = |message: String, fix: String| {
             Some(Finding::warning("VERIFY_ROLE_NOT_CHECKED", message, fix))
         };
@@ -620,6 +665,59 @@ impl VerifyStep {
     }
 }
 
+/// What verify found for one identity.
+enum IdentityVerification {
+    /// The identity does not exist yet.
+    NotReady(Finding),
+    /// Its ids could not be read.
+    Failed(Finding),
+    Verified {
+        findings: Vec<Finding>,
+        outcomes: Vec<VerifyOutcome>,
+    },
+}
+
+impl VerifyStep {
+    /// Every service account of `identity` exchanged, then its roles proven with one token.
+    async fn check_one(
+        &self,
+        facts: &Facts,
+        identity: &VerifiedIdentity,
+        propagation_deadline: Option<Instant>,
+    ) -> IdentityVerification {
+        let name = identity.target.name();
+        let ids = match self.ids(facts, identity).await {
+            Ok(Some(ids)) => ids,
+            Ok(None) => return IdentityVerification::NotReady(not_ready(&identity.target)),
+            Err(finding) => return IdentityVerification::Failed(finding),
+        };
+        let results = join_all(identity.service_accounts.iter().map(
+            |(namespace, service_account)| {
+                self.verify_one(name, ids, propagation_deadline, namespace, service_account)
+            },
+        ))
+        .await;
+        let mut findings = Vec::new();
+        let mut outcomes = Vec::new();
+        let mut token = None;
+        for (found, outcome, issued) in results {
+            findings.extend(found);
+            outcomes.push(outcome);
+            token = token.or(issued);
+        }
+        if let Some(token) = token {
+            findings.extend(self.role_findings(identity, &token).await);
+        }
+        IdentityVerification::Verified {
+            findings: findings
+                .into_iter()
+                .map(|finding| finding.with_identity(name))
+                .collect(),
+            outcomes,
+        }
+    }
+}
+
 fn mint_finding(who: &str, audience: &str, error: &KubeError) -> Finding {
     if error.code() == Some(404) {
         return Finding::error(
@@ -672,15 +770,16 @@ fn refusal_finding(
     }
 }
 
-fn not_ready(identity: &IdentityRef) -> Finding {
+fn not_ready(identity: &IdentityTarget) -> Finding {
     Finding::warning(
         "VERIFY_NOT_READY",
         format!(
-            "managed identity {} does not exist yet: there is nothing to exchange a token for",
-            identity.name
+            "{} does not exist yet: there is nothing to exchange a token for",
+            identity.describe()
         ),
         "`kwif apply` creates it; verify runs after the other steps",
     )
+    .with_identity(identity.name())
 }
 
 impl Step for VerifyStep {
@@ -698,30 +797,42 @@ impl Step for VerifyStep {
     fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
             let propagation_deadline = self.propagation_deadline(facts);
-            let ids = match self.ids(facts).await {
-                Ok(Some(ids)) => ids,
-                Ok(None) => return Check::skipped(not_ready(&self.identity)),
-                Err(finding) => return Check::from_findings(vec![finding], false),
-            };
-            let results = join_all(self.service_accounts.iter().map(
-                |(namespace, service_account)| {
-                    self.verify_one(ids, propagation_deadline, namespace, service_account)
-                },
-            ))
+            let results = join_all(
+                self.identities
+                    .iter()
+                    .map(|identity| self.check_one(facts, identity, propagation_deadline)),
+            )
             .await;
             let mut findings = Vec::new();
             let mut outcomes = Vec::new();
-            let mut token = None;
-            for (found, outcome, issued) in results {
-                findings.extend(found);
-                outcomes.push(outcome);
-                token = token.or(issued);
-            }
-            if let Some(token) = token {
-                findings.extend(self.role_findings(&token).await);
+            let mut not_ready = Vec::new();
+            for result in results {
+                match result {
+                    IdentityVerification::NotReady(finding) => not_ready.push(finding),
+                    IdentityVerification::Failed(finding) => findings.push(finding),
+                    IdentityVerification::Verified {
+                        findings: found,
+                        outcomes: done,
+                    } => {
+                        findings.extend(found);
+                        outcomes.extend(done);
+                    }
+                }
             }
             *self.outcomes.lock().unwrap_or_else(PoisonError::into_inner) = outcomes;
-            Check::from_findings(findings, false)
+            // Nothing exists to verify yet: the step is skipped, as for one identity.
+            if findings.is_empty()
+                && !not_ready.is_empty()
+                && not_ready.len() == self.identities.len()
+            {
+                return Check {
+                    status: crate::engine::Status::Skipped,
+                    findings: not_ready,
+                };
+            }
+            let drifted = !not_ready.is_empty();
+            findings.extend(not_ready);
+            Check::from_findings(findings, drifted)
         })
     }
 

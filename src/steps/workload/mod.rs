@@ -5,6 +5,7 @@
 mod kind;
 mod template;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ::kube::Client;
@@ -40,7 +41,7 @@ const JOB_GENERATED_LABELS: [&str; 4] = [
     "batch.kubernetes.io/job-name",
 ];
 
-/// What the pods need to know about the identity; unknown until the identity step has run.
+/// What the pods need to know about their identity; unknown until the identity step has run.
 #[derive(Clone, Debug, Default)]
 pub struct FederationIds {
     pub client_id: Option<String>,
@@ -52,10 +53,12 @@ pub struct FederationIds {
 pub struct WorkloadStep {
     client: Client,
     workloads: Vec<Workload>,
+    /// The ids known at start for a workload whose identity the round's facts and
+    /// `saved_client_ids` say nothing of.
     ids: FederationIds,
-    /// The managed identity whose ids the pods get; its ids resolved in a round win over
-    /// those known at start.
-    identity_name: Option<String>,
+    /// The client id kwif.yaml saved for each identity, by name; the ids a round resolves for
+    /// the workload's identity win over them.
+    saved_client_ids: BTreeMap<String, String>,
     /// The projected token's audience (the cloud's token-exchange audience).
     audience: String,
     rollout_timeout: Duration,
@@ -76,15 +79,19 @@ impl WorkloadStep {
             client,
             workloads,
             ids,
-            identity_name: None,
+            saved_client_ids: BTreeMap::new(),
             audience: AZURE_AUDIENCE.to_string(),
             rollout_timeout: Duration::from_secs(300),
         }
     }
 
-    /// Takes the ids of managed identity `name` from the round's facts when they are known.
-    pub fn with_identity(mut self, name: impl Into<String>) -> WorkloadStep {
-        self.identity_name = Some(name.into());
+    /// The client ids kwif.yaml saved, by identity name (for workloads whose identity the
+    /// round's facts do not know).
+    pub fn with_saved_client_ids(
+        mut self,
+        saved: impl IntoIterator<Item = (String, String)>,
+    ) -> WorkloadStep {
+        self.saved_client_ids.extend(saved);
         self
     }
 
@@ -99,19 +106,24 @@ impl WorkloadStep {
         self
     }
 
-    /// The ids as known in this round: resolved or learned, else given at construction.
-    fn current_ids(&self, facts: &Facts) -> FederationIds {
-        let learned = self
-            .identity_name
-            .as_deref()
-            .and_then(|name| super::identity::known_ids(facts, name));
-        match learned {
+    /// The ids of `workload`'s identity as known in this round: resolved or learned, else
+    /// saved in kwif.yaml, else given at construction.
+    fn current_ids(&self, facts: &Facts, workload: &Workload) -> FederationIds {
+        let name = workload.identity.as_str();
+        match super::identity::known_ids(facts, name) {
             Some(ids) => FederationIds {
                 client_id: Some(ids.client_id.hyphenated().to_string()),
                 tenant_id: Some(ids.tenant_id.hyphenated().to_string()),
                 authority_host: self.ids.authority_host.clone(),
             },
-            None => self.ids.clone(),
+            None => FederationIds {
+                client_id: self
+                    .saved_client_ids
+                    .get(name)
+                    .cloned()
+                    .or_else(|| self.ids.client_id.clone()),
+                ..self.ids.clone()
+            },
         }
     }
 
@@ -142,7 +154,7 @@ impl WorkloadStep {
     }
 
     async fn check_one(&self, workload: &Workload, ids: &FederationIds) -> (Vec<Finding>, bool) {
-        match self.inspect(workload, ids).await {
+        let (findings, drifted) = match self.inspect(workload, ids).await {
             Ok(result) => result,
             Err(error) => (
                 vec![Finding::error(
@@ -152,7 +164,13 @@ impl WorkloadStep {
                 )],
                 false,
             ),
-        }
+        };
+        let identity = workload.identity.as_str();
+        let findings = findings
+            .into_iter()
+            .map(|finding| finding.with_identity(identity))
+            .collect();
+        (findings, drifted)
     }
 
     async fn inspect(
@@ -649,12 +667,12 @@ impl Step for WorkloadStep {
 
     fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
-            let ids = &self.current_ids(facts);
             // Bounded, so a profile with hundreds of workloads does not flood the API server.
             let permits = tokio::sync::Semaphore::new(CONCURRENCY);
             let results = futures::future::join_all(self.workloads.iter().map(|workload| async {
                 let _permit = permits.acquire().await;
-                self.check_one(workload, ids).await
+                self.check_one(workload, &self.current_ids(facts, workload))
+                    .await
             }))
             .await;
             let drifted = results.iter().any(|(_, drifted)| *drifted);
@@ -662,23 +680,17 @@ impl Step for WorkloadStep {
                 .into_iter()
                 .flat_map(|(findings, _)| findings)
                 .collect();
-            if ids.client_id.is_none() {
-                findings.push(Finding::warning(
-                    "WORKLOAD_IDENTITY_UNKNOWN",
-                    "the managed identity's client id is not known yet, so AZURE_CLIENT_ID is not checked",
-                    "run the identity step first (kwif apply --step identity)",
-                ));
-            }
+            findings.extend(self.unknown_identities(facts));
             Check::from_findings(findings, drifted)
         })
     }
 
     fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
-            let ids = &self.current_ids(facts);
             let mut changes = Vec::new();
             for workload in &self.workloads {
-                changes.extend(self.plan_one(workload, ids).await?);
+                let ids = self.current_ids(facts, workload);
+                changes.extend(self.plan_one(workload, &ids).await?);
             }
             Ok(Plan {
                 step: StepId::Workload,
@@ -693,7 +705,6 @@ impl Step for WorkloadStep {
         facts: &'a Facts,
     ) -> StepFuture<'a, Result<Facts, StepError>> {
         Box::pin(async move {
-            let ids = &self.current_ids(facts);
             for workload in &self.workloads {
                 let targets = [
                     label(workload),
@@ -707,11 +718,42 @@ impl Step for WorkloadStep {
                     .iter()
                     .any(|change| targets.contains(&change.target))
                 {
-                    self.apply_one(workload, ids).await?;
+                    self.apply_one(workload, &self.current_ids(facts, workload))
+                        .await?;
                 }
             }
             Ok(Facts::new())
         })
+    }
+}
+
+impl WorkloadStep {
+    /// One warning per identity whose client id is not known yet, naming its workloads.
+    fn unknown_identities(&self, facts: &Facts) -> Vec<Finding> {
+        let mut unknown: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for workload in &self.workloads {
+            if self.current_ids(facts, workload).client_id.is_none() {
+                unknown
+                    .entry(workload.identity.as_str())
+                    .or_default()
+                    .push(label(workload));
+            }
+        }
+        unknown
+            .into_iter()
+            .map(|(identity, workloads)| {
+                let message = format!(
+                    "the client id of identity {identity} is not known yet, so AZURE_CLIENT_ID of {} is not checked",
+                    workloads.join(", ")
+                );
+                Finding::warning(
+                    "WORKLOAD_IDENTITY_UNKNOWN",
+                    message,
+                    "run the identity step first (kwif apply --step identity)",
+                )
+                .with_identity(identity)
+            })
+            .collect()
     }
 }
 
