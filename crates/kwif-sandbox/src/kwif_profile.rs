@@ -25,6 +25,8 @@ pub struct ProfileValues<'a> {
 /// The profile's YAML text.
 pub fn profile_yaml(values: &ProfileValues<'_>) -> String {
     let scope = storage_account_scope(values.subscription);
+    // Graph is served below `/graph/` of the same server (AzureSandbox::graph_root).
+    let graph = format!("{}/graph/", values.resource_manager.trim_end_matches('/'));
     format!(
         "# kwif sandbox profile (scenario {scenario}): every endpoint below is the sandbox on loopback\n\
          cluster:\n\
@@ -41,6 +43,7 @@ pub fn profile_yaml(values: &ProfileValues<'_>) -> String {
          \x20 endpoints:\n\
          \x20   resourceManager: {resource_manager}\n\
          \x20   authorityHost: {authority_host}\n\
+         \x20   graph: {graph}\n\
          \x20 tenant: {tenant}\n\
          \x20 subscription: {subscription}\n\
          \x20 resourceGroup: {RESOURCE_GROUP}\n\
@@ -117,6 +120,10 @@ mod tests {
         assert_eq!(
             yaml["azure"]["endpoints"]["authorityHost"],
             "https://127.0.0.1:2/"
+        );
+        assert_eq!(
+            yaml["azure"]["endpoints"]["graph"],
+            "https://127.0.0.1:2/graph/"
         );
         assert_eq!(
             yaml["workloads"][0]["federatedCredentialName"],

@@ -146,9 +146,20 @@ enum Client {
         principal: Principal,
         secret_sha256: [u8; 32],
     },
+    /// An app registration of sandbox Graph: federated credentials only.
+    RegisteredApplication {
+        principal: Principal,
+        credentials: Vec<CredentialEntry>,
+    },
 }
 
 fn client(shared: &Shared, client_id: &str) -> Result<Client, EntraError> {
+    if let Some((principal, credentials)) = super::graph::federated_client(shared, client_id) {
+        return Ok(Client::RegisteredApplication {
+            principal,
+            credentials,
+        });
+    }
     let state = shared.lock_state();
     if let Some(entry) = state.identity_by_client_id(client_id) {
         return Ok(Client::ManagedIdentity {
@@ -204,7 +215,8 @@ async fn exchange(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Value, E
     let principal = match (assertion, parameter("client_secret"), client) {
         (Some(assertion), _, client) => {
             let credentials = match &client {
-                Client::ManagedIdentity { credentials, .. } => credentials.clone(),
+                Client::ManagedIdentity { credentials, .. }
+                | Client::RegisteredApplication { credentials, .. } => credentials.clone(),
                 // The sandbox's applications have no federated credentials.
                 Client::Application { .. } => Vec::new(),
             };
@@ -225,8 +237,13 @@ async fn exchange(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Value, E
                 false => return Err(EntraError::invalid_client_secret(&principal.client_id)),
             }
         }
-        // A managed identity has no client secret: any secret is wrong.
-        (None, Some(_), Client::ManagedIdentity { principal, .. }) => {
+        // A managed identity (or a registered application here) has no client secret: any is wrong.
+        (
+            None,
+            Some(_),
+            Client::ManagedIdentity { principal, .. }
+            | Client::RegisteredApplication { principal, .. },
+        ) => {
             return Err(EntraError::invalid_client_secret(&principal.client_id));
         }
         (None, None, _) => return Err(EntraError::missing_client_assertion()),
@@ -237,9 +254,9 @@ async fn exchange(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Value, E
 impl Client {
     fn into_principal(self) -> Principal {
         match self {
-            Client::ManagedIdentity { principal, .. } | Client::Application { principal, .. } => {
-                principal
-            }
+            Client::ManagedIdentity { principal, .. }
+            | Client::Application { principal, .. }
+            | Client::RegisteredApplication { principal, .. } => principal,
         }
     }
 }

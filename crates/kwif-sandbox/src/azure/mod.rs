@@ -11,6 +11,8 @@ mod entra_error;
 mod entra_login;
 mod faults;
 mod federated_credentials;
+#[path = "../graph/mod.rs"]
+mod graph;
 mod identities;
 mod issuer_trust;
 mod permissions;
@@ -37,6 +39,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use faults::Faults;
+pub use graph::{
+    GraphApplication, GraphFederatedCredential, GraphServicePrincipal, READ_ALL, READ_WRITE_ALL,
+    READ_WRITE_OWNED_BY,
+};
 pub use request_record::AzureRequestRecord;
 pub use service_principal_login::ServicePrincipalLogin;
 pub use state::{

@@ -41,6 +41,8 @@ pub struct Shared {
     issuer_client: Mutex<reqwest::Client>,
     pub signer: AccessTokenSigner,
     pub clock: Clock,
+    /// Microsoft Graph's directory: applications, service principals, their credentials.
+    pub graph: Mutex<super::graph::Directory>,
     /// While true, federated credential writes wait after marking their identity busy.
     pub credential_writes_paused: watch::Sender<bool>,
     /// `https://127.0.0.1:PORT`, without a trailing slash.
@@ -61,6 +63,7 @@ impl Shared {
         Shared {
             tenant_id: state.tenant_id.clone(),
             subscription_id: state.subscription_id.clone(),
+            graph: Mutex::new(super::graph::Directory::new(&state)),
             state: Mutex::new(state),
             faults: Mutex::new(FaultInjector::new(faults)),
             log: Mutex::new(Vec::new()),
@@ -131,6 +134,14 @@ async fn handle(
         Ok(collected) => {
             let body = collected.to_bytes();
             match arm_path::is_resource_manager(&path) {
+                _ if super::graph::is_graph(&path) => super::graph::handle(
+                    &shared,
+                    &parts.method,
+                    &path,
+                    &query,
+                    &parts.headers,
+                    &body,
+                ),
                 true => {
                     resource_manager::handle(
                         &shared,
