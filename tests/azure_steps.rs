@@ -248,7 +248,10 @@ async fn identity_roles_and_cosmos_role_are_created_and_a_rerun_plans_nothing() 
         targets(&plan),
         [
             format!("managed identity {IDENTITY}"),
-            format!("role Storage Blob Data Reader at {} for {IDENTITY}", group_scope()),
+            format!(
+                "role Storage Blob Data Reader at {} for {IDENTITY}",
+                group_scope()
+            ),
             format!(
                 "Cosmos DB role Cosmos DB Built-in Data Contributor on {} for {IDENTITY}",
                 cosmos_account()
@@ -608,7 +611,9 @@ async fn a_deliberately_wrong_subject_is_found_and_fixed_in_place() {
     let plan = step.plan(&Facts::new()).await.unwrap();
     assert_eq!(
         targets(&plan),
-        [format!("federated credential kwif-application1-application1-sa on {IDENTITY}")]
+        [format!(
+            "federated credential kwif-application1-application1-sa on {IDENTITY}"
+        )]
     );
     let diff = plan.changes[0].diff();
     assert!(
