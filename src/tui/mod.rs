@@ -12,6 +12,7 @@ mod effect;
 mod field_path;
 mod form_field;
 mod form_view;
+mod identity_fields;
 mod keymap;
 mod overlay;
 mod overlay_view;

@@ -8,6 +8,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::field_path::{FieldPath, prune};
 use super::form_field::{FieldKind, FormField};
+use super::identity_fields::{kind_field, listed_identities, listed_identity_fields};
 use super::keymap;
 use super::setup_defaults::SetupDefaults;
 use crate::engine::StepId;
@@ -203,7 +204,7 @@ impl ProfileForm {
     /// The keys the current page answers to: adding and removing entries only where they apply.
     pub fn hints(&self) -> &'static [(&'static str, &'static str)] {
         let removable = self.focused_entry().is_some();
-        match (EntryList::on(self.page_step()), removable) {
+        match (self.entry_list(), removable) {
             (None, _) => keymap::FORM_HINTS,
             (Some(EntryList::Roles), true) => keymap::FORM_ROLE_HINTS,
             (Some(EntryList::Roles), false) => keymap::FORM_ADD_ROLE_HINTS,
@@ -227,9 +228,15 @@ impl ProfileForm {
             .is_some_and(|first| first.path == field.path)
     }
 
+    /// The list the current page grows: none for roles of several listed identities.
+    fn entry_list(&self) -> Option<EntryList> {
+        EntryList::on(self.page_step())
+            .filter(|list| *list != EntryList::Roles || listed_identities(&self.base).is_none())
+    }
+
     /// Appends an empty entry to the current page's list and focuses its first field.
     fn add_entry(&mut self) {
-        let Some(list) = EntryList::on(self.page_step()) else {
+        let Some(list) = self.entry_list() else {
             return;
         };
         self.leave_focused();
@@ -621,6 +628,12 @@ fn step_fields(step: StepId, base: &Value) -> Vec<FormField> {
     match step {
         StepId::Issuer => issuer_fields(),
         StepId::Hosting => hosting_fields(),
+        StepId::Identity if listed_identities(base).is_some() => {
+            let mut fields = identity_fields(&[]);
+            fields.retain(|field| field.path.to_string() != "identity.name");
+            fields.extend(listed_identity_fields(count("identities")));
+            fields
+        }
         StepId::Identity => {
             let roles: Vec<RoleSlot> = (0..count("identity.roles"))
                 .map(|index| {
@@ -635,7 +648,13 @@ fn step_fields(step: StepId, base: &Value) -> Vec<FormField> {
                     }
                 })
                 .collect();
-            identity_fields(&roles)
+            let mut fields = identity_fields(&roles);
+            let after_name = fields
+                .iter()
+                .position(|field| field.path.to_string() == "identity.name")
+                .map_or(fields.len(), |name| name + 1);
+            fields.insert(after_name, kind_field("identity"));
+            fields
         }
         StepId::Federation => federation_fields(count("workloads")),
         StepId::Workload => (0..count("workloads").max(1))
@@ -1117,7 +1136,7 @@ mod tests {
         form.handle_key(ctrl('x'));
         assert_eq!(focused(&form), "identity.roles[0]");
         form.handle_key(ctrl('x'));
-        assert_eq!(focused(&form), "identity.name", "no role is left");
+        assert_eq!(focused(&form), "identity.kind", "no role is left");
         assert!(form.field("identity.roles[0].role").is_none());
         let mut expected = Profile::example();
         expected.identities[0].roles.clear();

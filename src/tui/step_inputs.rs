@@ -1,8 +1,18 @@
-//! The profile fields each step uses, as (kwif.yaml path, value) rows for the detail pane.
-//! A table per step over the typed profile; nothing is fetched or checked here.
+//! The profile fields each step uses, as (kwif.yaml path, value) rows for the detail pane, each
+//! identity under its own path (`identity` for one, `identities[i]` for several) and each
+//! workload with the identity it uses. A table per step over the typed profile; nothing is
+//! fetched or checked here.
 
 use crate::engine::StepId;
-use crate::profile::{BlobMode, Hosting, Profile, RoleAssignment};
+use crate::profile::{BlobMode, Hosting, IdentityKind, Profile, RoleAssignment, Workload};
+
+/// `" as id-web"` after a workload's text when the profile has several identities to tell apart.
+fn as_identity(profile: &Profile, workload: &Workload) -> String {
+    match profile.identities.len() {
+        1 => String::new(),
+        _ => format!(" as {}", workload.identity),
+    }
+}
 
 /// The rows for `step`: the path as kwif.yaml writes it, and the value in use.
 pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
@@ -43,13 +53,29 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
                 profile.azure.resource_group.to_string(),
             );
             row("azure.location", profile.azure.location.to_string());
-            row("identity.name", profile.identities[0].name.to_string());
-            for (index, role) in profile.identities[0].roles.iter().enumerate() {
-                row(&format!("identity.roles[{index}]"), role_text(role));
+            for (index, identity) in profile.identities.iter().enumerate() {
+                let field = profile.identity_field(index);
+                row(&format!("{field}.name"), identity.name.to_string());
+                if identity.kind != IdentityKind::ManagedIdentity {
+                    row(&format!("{field}.kind"), identity.kind.to_string());
+                }
+                for (index, role) in identity.roles.iter().enumerate() {
+                    row(&format!("{field}.roles[{index}]"), role_text(role));
+                }
+            }
+            if profile.needs_graph()
+                && let Some(graph) = profile.azure.cloud.endpoints().graph()
+            {
+                row("(Microsoft Graph)", graph.to_string());
             }
         }
         StepId::Federation => {
-            row("identity.name", profile.identities[0].name.to_string());
+            for (index, identity) in profile.identities.iter().enumerate() {
+                row(
+                    &format!("{}.name", profile.identity_field(index)),
+                    identity.name.to_string(),
+                );
+            }
             row("issuer", issuer);
             let audience = profile.azure.audience().to_string();
             match profile.azure.audience {
@@ -60,20 +86,28 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
                 let credential = workload.federated_credential_name_or_default();
                 row(
                     &format!("workloads[{index}]"),
-                    format!("{credential}: {}", workload.subject()),
+                    format!(
+                        "{credential}: {}{}",
+                        workload.subject(),
+                        as_identity(profile, workload)
+                    ),
                 );
             }
         }
         StepId::Workload => {
             for (index, workload) in profile.workloads.iter().enumerate() {
                 let text = format!(
-                    "{} {}/{} as {}, mode {}, token {} s",
+                    "{} {}/{} as {}, mode {}, token {} s{}",
                     workload.kind,
                     workload.namespace,
                     workload.name,
                     workload.service_account,
                     workload.mode,
-                    workload.token_expiration.seconds()
+                    workload.token_expiration.seconds(),
+                    match profile.identities.len() {
+                        1 => String::new(),
+                        _ => format!(", identity {}", workload.identity),
+                    }
                 );
                 row(&format!("workloads[{index}]"), text);
             }
@@ -86,7 +120,10 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
             row("azure.tenant", tenant);
             row("issuer", issuer);
             for (index, workload) in profile.workloads.iter().enumerate() {
-                row(&format!("workloads[{index}]"), workload.subject());
+                row(
+                    &format!("workloads[{index}]"),
+                    format!("{}{}", workload.subject(), as_identity(profile, workload)),
+                );
             }
         }
     }
@@ -138,5 +175,47 @@ fn role_text(role: &RoleAssignment) -> String {
         RoleAssignment::CosmosData { role, account } => {
             format!("{role} (Cosmos DB data) on {account}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_identity_has_its_rows_and_each_workload_names_its_identity() {
+        let profile = Profile::from_yaml(
+            "issuer: https://oidc.example.com\nhosting: { kind: apiserver }\n\
+             azure: { resourceGroup: rg1, location: westeurope }\n\
+             identities:\n  - { name: id-web }\n  - { name: id-jobs, kind: application }\n\
+             workloads:\n  - { namespace: app, serviceAccount: web-sa, name: web, identity: id-web }\n  \
+             - { namespace: app, serviceAccount: job-sa, name: job, identity: id-jobs }\n",
+        )
+        .unwrap();
+        let rows = step_inputs(&profile, StepId::Identity);
+        let paths: Vec<&str> = rows.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "azure.subscription",
+                "azure.resourceGroup",
+                "azure.location",
+                "identities[0].name",
+                "identities[1].name",
+                "identities[1].kind",
+                "(Microsoft Graph)"
+            ]
+        );
+        assert_eq!(rows[6].1, "https://graph.microsoft.com/");
+        let federation = step_inputs(&profile, StepId::Federation);
+        assert_eq!(
+            federation.last().map(|(_, value)| value.as_str()),
+            Some("kwif-app-job-sa: system:serviceaccount:app:job-sa as id-jobs")
+        );
+        let verify = step_inputs(&profile, StepId::Verify);
+        assert_eq!(
+            verify.last().map(|(_, value)| value.as_str()),
+            Some("system:serviceaccount:app:job-sa as id-jobs")
+        );
     }
 }
