@@ -424,3 +424,21 @@ async fn an_application_kwif_did_not_create_is_never_changed() {
         .collect();
     assert!(writes.is_empty(), "{writes:#?}");
 }
+
+#[test]
+fn the_readmes_profile_examples_are_valid_profiles() {
+    let readme = include_str!("../README.md");
+    let section = &readme[readme.find("## The profile").unwrap()..];
+    let blocks: Vec<&str> = section
+        .split("```yaml\n")
+        .skip(1)
+        .map(|block| &block[..block.find("```").unwrap()])
+        .collect();
+    let single = Profile::from_yaml(blocks[0]).unwrap();
+    assert_eq!(single.identities.len(), 1);
+    let head = &blocks[0][..blocks[0].find("identity:").unwrap()];
+    let several = Profile::from_yaml(&format!("{head}{}", blocks[1])).unwrap();
+    assert_eq!(several.identities.len(), 2);
+    assert!(several.needs_graph());
+    assert_eq!(several.workloads[2].identity.as_str(), "id-jobs");
+}
