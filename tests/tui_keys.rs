@@ -143,15 +143,19 @@ fn arrows_and_jk_move_between_steps_and_scroll_the_open_step() {
 
 #[test]
 fn a_click_selects_a_step() {
-    let mut state = drifted().with_viewport(100, 30);
-    let click = MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: 5,
-        row: 6,
-        modifiers: KeyModifiers::NONE,
-    };
-    update(&mut state, Action::Mouse(click));
-    assert_eq!(state.selected_step(), Some(StepId::Workload));
+    // At 100x30 each step takes two rows (its status, then its most important finding); a
+    // click on either selects it.
+    for row in [10, 11] {
+        let mut state = drifted().with_viewport(100, 30);
+        let click = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 5,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        update(&mut state, Action::Mouse(click));
+        assert_eq!(state.selected_step(), Some(StepId::Workload), "row {row}");
+    }
 }
 
 #[test]
@@ -837,4 +841,39 @@ async fn the_wizard_saves_the_ids_an_apply_learned_into_the_profile_file() {
         Some(CREATED.client_id),
         "the inputs pane shows them too"
     );
+}
+
+#[tokio::test]
+async fn the_apply_all_confirmation_shows_every_diff_and_scrolls_through_them() {
+    let drifted = [
+        StepId::Issuer,
+        StepId::Hosting,
+        StepId::Identity,
+        StepId::Federation,
+        StepId::Workload,
+    ];
+    let mut wizard = Wizard::new(&drifted).started().await;
+    wizard.press([char_key('A')]).await;
+    let screen = |wizard: &Wizard| {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        wizard.app.draw(&mut terminal).unwrap();
+        terminal.backend().to_string()
+    };
+    let first = screen(&wizard);
+    assert!(
+        first.contains("-a: 1") && first.contains("+a: 2"),
+        "the diffs are in the confirmation:\n{first}"
+    );
+    assert!(first.contains("0 lines above"), "{first}");
+    wizard
+        .press([key(KeyCode::Down), key(KeyCode::Down), char_key('j')])
+        .await;
+    let scrolled = screen(&wizard);
+    assert!(scrolled.contains("3 lines above"), "{scrolled}");
+    wizard.press((0..10).map(|_| key(KeyCode::PageDown))).await;
+    let end = screen(&wizard);
+    assert!(end.contains(" 0 below"), "the end stops scrolling:\n{end}");
+    assert_eq!(wizard.total_applies(), 0, "scrolling applies nothing");
+    wizard.press([char_key('y')]).await;
+    assert_eq!(wizard.total_applies(), drifted.len());
 }

@@ -194,6 +194,11 @@ pub const DETAIL_HINTS: &[(&str, &str)] = &[
 
 pub const HELP_HINTS: &[(&str, &str)] = &[("Esc", "close"), ("q", "quit")];
 pub const CONFIRM_HINTS: &[(&str, &str)] = &[("y", "apply"), ("n Esc", "cancel")];
+pub const CONFIRM_ALL_HINTS: &[(&str, &str)] = &[
+    ("y", "apply"),
+    ("n Esc", "cancel"),
+    ("↑↓ PgUp PgDn", "scroll the diffs"),
+];
 pub const APPLYING_HINTS: &[(&str, &str)] = &[
     ("Esc", "stop after this step"),
     ("q", "quit after this step"),

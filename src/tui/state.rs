@@ -166,6 +166,7 @@ impl State {
         self.overlay = Overlay::ConfirmApplyAll {
             steps,
             follow_up: false,
+            scroll: 0,
         };
         self
     }

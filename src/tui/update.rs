@@ -103,12 +103,18 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Overlay::ConfirmApplyAll { steps, .. } => {
             let steps = steps.clone();
+            let page = isize::from(i16::try_from(state.viewport.1.max(4) / 2).unwrap_or(8));
             match key.code {
                 KeyCode::Char('y' | 'Y') => confirm_apply_all(state, &steps),
                 KeyCode::Char('n' | 'N') | KeyCode::Esc => {
                     decline(state, "apply all cancelled: nothing changed")
                 }
                 KeyCode::Char('q') => quit(state),
+                KeyCode::Up | KeyCode::Char('k') => scroll_apply_all(state, -1),
+                KeyCode::Down | KeyCode::Char('j') => scroll_apply_all(state, 1),
+                KeyCode::PageUp => scroll_apply_all(state, -page),
+                KeyCode::PageDown => scroll_apply_all(state, page),
+                KeyCode::Home => scroll_apply_all(state, isize::MIN / 2),
                 _ => Vec::new(),
             }
         }
@@ -379,11 +385,20 @@ fn on_planned(
     Vec::new()
 }
 
+/// Scrolls the apply-all confirmation's diffs; the view clamps at their end.
+fn scroll_apply_all(state: &mut State, by: isize) -> Vec<Effect> {
+    if let Overlay::ConfirmApplyAll { scroll, .. } = &mut state.overlay {
+        *scroll = scroll.saturating_add_signed(by);
+    }
+    Vec::new()
+}
+
 /// The follow-up confirmation after an apply closes itself when nothing is left to change.
 fn close_finished_follow_up(state: &mut State) {
     let Overlay::ConfirmApplyAll {
         steps,
         follow_up: true,
+        ..
     } = &state.overlay
     else {
         return;
@@ -444,6 +459,7 @@ fn open_apply_all(state: &mut State, steps: Vec<StepId>, follow_up: bool) -> Vec
     state.overlay = Overlay::ConfirmApplyAll {
         steps: steps.clone(),
         follow_up,
+        scroll: 0,
     };
     steps
         .into_iter()
