@@ -23,7 +23,7 @@ use kwif::oidc::issuer::IssuerUrl;
 use kwif::oidc::jwt::Jwt;
 use kwif::profile::{Profile, ProfileError};
 use kwif::session::{self, Environment};
-use kwif::tui::{SetupDefaults, StepFactory, WizardConfig};
+use kwif::tui::{SetupDefaults, StartFuture, Started, StepFactory, StepSet, WizardConfig};
 
 const AFTER_HELP: &str = "\
 The six steps, in wizard order: issuer, hosting, identity, federation, workload, verify.
@@ -629,13 +629,6 @@ fn wizard_runtime() -> Result<tokio::runtime::Runtime, UsageError> {
         .map_err(|error| UsageError(format!("cannot start the async runtime: {error}")))
 }
 
-fn wizard_config(title: String, profile: &Profile, global: &GlobalArgs) -> WizardConfig {
-    let color = !global.no_color && std::env::var_os("NO_COLOR").is_none();
-    WizardConfig::new(title)
-        .with_profile(profile.clone())
-        .with_color(color)
-}
-
 /// `kwif demo`: the wizard on the embedded sandbox. Without a terminal it prints the check
 /// table instead of waiting for keys that never come.
 fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
@@ -649,49 +642,63 @@ fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
     }
     let runtime = wizard_runtime()?;
     runtime.block_on(async {
-        let progress = Progress::show(&format!(
-            "starting the sandbox ({})…",
-            scenario.sandbox().as_str()
-        ));
-        let mut demo = Demo::start(scenario.sandbox())
-            .await
-            .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
-        demo.environment.timeouts = global.timeouts();
-        drop(progress);
+        // The first frame comes at once; the sandbox starts behind it, kept here until the end.
+        let running: Arc<tokio::sync::Mutex<Option<Demo>>> = Arc::default();
+        let keep = running.clone();
+        let timeouts = global.timeouts();
+        let start: StartFuture = Box::pin(async move {
+            let mut demo = Demo::start(scenario.sandbox())
+                .await
+                .map_err(|error| format!("the demo could not start: {error}"))?;
+            demo.environment.timeouts = timeouts;
+            let started = started(
+                &demo.profile,
+                demo.profile_path().to_path_buf(),
+                demo.environment.clone(),
+            )
+            .await;
+            *keep.lock().await = Some(demo);
+            Ok(started)
+        });
         let title = format!("kwif demo — scenario {}", scenario.sandbox().as_str());
-        let code = run_wizard(
-            title,
-            &demo.profile,
-            demo.profile_path(),
-            &demo.environment,
-            global,
-        )
-        .await;
-        demo.shutdown().await;
+        let code = run_wizard(title, None, global, start).await;
+        if let Some(demo) = running.lock().await.take() {
+            demo.shutdown().await;
+        }
         code
     })
 }
 
-/// The wizard over `profile` in `environment`, saving edits and learned ids into `path`; the
-/// same for a real run and the demo.
-async fn run_wizard(
-    title: String,
-    profile: &Profile,
-    path: &Path,
-    environment: &Environment,
-    global: &GlobalArgs,
-) -> Outcome {
-    let steps = session::runner(profile, environment).await.into_steps();
-    let rebuild_in = environment.clone();
+/// What the wizard gets once its steps exist: the same for a real run and the demo.
+async fn started(profile: &Profile, path: PathBuf, environment: Environment) -> Started {
+    let steps = session::runner(profile, &environment).await.into_steps();
     let factory: StepFactory = Arc::new(move |profile: Profile| {
-        let environment = rebuild_in.clone();
+        let environment = environment.clone();
         Box::pin(async move { Ok(session::runner(&profile, &environment).await.into_steps()) })
     });
-    let config = wizard_config(title, profile, global)
-        .with_profile_path(path)
-        .with_step_factory(factory)
-        .with_step_deadline(environment.timeouts.step);
-    let outcome = kwif::tui::run(steps, config)
+    Started {
+        steps: StepSet(steps),
+        profile: Some(Box::new(profile.clone())),
+        profile_path: Some(path),
+        step_factory: Some(factory),
+    }
+}
+
+/// The wizard: its first frame at once, the steps from `start` behind it.
+async fn run_wizard(
+    title: String,
+    profile: Option<&Profile>,
+    global: &GlobalArgs,
+    start: StartFuture,
+) -> Outcome {
+    let color = !global.no_color && std::env::var_os("NO_COLOR").is_none();
+    let mut config = WizardConfig::new(title)
+        .with_color(color)
+        .with_step_deadline(global.timeouts().step);
+    if let Some(profile) = profile {
+        config = config.with_profile(profile.clone());
+    }
+    let outcome = kwif::tui::run_deferred(config, start)
         .await
         .map_err(|error| UsageError(format!("the terminal: {error}")))?;
     Ok(ExitCode::from(outcome.exit_code()))
@@ -780,7 +787,11 @@ fn wizard(global: &GlobalArgs) -> Outcome {
             }
         };
         let title = format!("kwif — {}", path.display());
-        run_wizard(title, &profile, &path, &environment(global), global).await
+        let start: StartFuture = {
+            let (profile, environment) = (profile.clone(), environment(global));
+            Box::pin(async move { Ok(started(&profile, path, environment).await) })
+        };
+        run_wizard(title, Some(&profile), global, start).await
     })
 }
 

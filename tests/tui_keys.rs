@@ -877,3 +877,49 @@ async fn the_apply_all_confirmation_shows_every_diff_and_scrolls_through_them() 
     wizard.press([char_key('y')]).await;
     assert_eq!(wizard.total_applies(), drifted.len());
 }
+
+#[tokio::test]
+async fn the_first_frame_comes_before_the_steps_exist_and_they_are_checked_once_built() {
+    let (ready, built) = tokio::sync::oneshot::channel::<()>();
+    let toys: Vec<Arc<Toy>> = StepId::ALL
+        .into_iter()
+        .map(|id| Arc::new(Toy::applied(id)))
+        .collect();
+    let steps = as_steps(&toys);
+    let start: kwif::tui::StartFuture = Box::pin(async move {
+        built.await.map_err(|_| "cancelled".to_string())?;
+        Ok(kwif::tui::Started {
+            steps: kwif::tui::StepSet(steps),
+            profile: Some(Box::new(Profile::example())),
+            profile_path: None,
+            step_factory: None,
+        })
+    });
+    let mut app = App::deferred(WizardConfig::new("t"), start);
+    app.start();
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    app.draw(&mut terminal).unwrap();
+    let first = terminal.backend().to_string();
+    for step in StepId::ALL {
+        assert!(
+            first
+                .lines()
+                .any(|line| line.contains(&format!(" {step} ")) && line.contains("… checking")),
+            "{step} shows checking… before any step exists:\n{first}"
+        );
+    }
+    assert!(
+        toys.iter()
+            .all(|toy| toy.checks.load(Ordering::SeqCst) == 0)
+    );
+    ready.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), app.settle())
+        .await
+        .expect("the app settles");
+    assert!(app.state().all_ok());
+    assert!(
+        toys.iter()
+            .all(|toy| toy.checks.load(Ordering::SeqCst) == 1)
+    );
+    assert_eq!(app.state().profile(), Some(&Profile::example()));
+}

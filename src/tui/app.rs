@@ -14,7 +14,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::action::{Action, StepSet};
+use super::action::{Action, Started, StepSet};
 use super::effect::Effect;
 use super::profile_file::write_profile;
 use super::render::render;
@@ -22,7 +22,7 @@ use super::state::State;
 use super::update::update;
 use super::wizard_config::{StepFactory, WizardConfig};
 use super::wizard_outcome::WizardOutcome;
-use crate::engine::{Check, Finding, Plan, Runner, Step, StepError, StepId};
+use crate::engine::{Check, Finding, Plan, Runner, Step, StepError, StepFuture, StepId};
 use crate::profile::Profile;
 use crate::steps::identity::with_learned_ids;
 
@@ -41,7 +41,12 @@ pub struct App {
     profile_path: Option<PathBuf>,
     step_factory: Option<StepFactory>,
     step_deadline: Option<Duration>,
+    /// A deferred start's work (building the steps), run by [`App::start`].
+    starting: Option<StartFuture>,
 }
+
+/// What builds the steps of a wizard whose first frame comes first.
+pub type StartFuture = StepFuture<'static, Result<Started, String>>;
 
 impl App {
     /// The app over `steps`, every step pending; nothing runs until [`App::start`].
@@ -61,12 +66,34 @@ impl App {
             profile_path: config.profile_path,
             step_factory: config.step_factory,
             step_deadline: config.step_deadline,
+            starting: None,
         }
     }
 
-    /// Checks every step in the background (needs a tokio runtime).
+    /// The app before its steps exist: the six steps show "checking…" at once, while `start`
+    /// builds them in the background (starting the sandbox, connecting to the cluster).
+    pub fn deferred(config: WizardConfig, start: StartFuture) -> App {
+        let mut app = App::new(Vec::new(), config);
+        app.state.replace_steps(&StepId::ALL);
+        for view in &mut app.state.steps {
+            view.status = crate::engine::Status::Checking;
+        }
+        app.starting = Some(start);
+        app
+    }
+
+    /// Checks every step in the background, after building them for a deferred start (needs
+    /// a tokio runtime).
     pub fn start(&mut self) {
-        self.handle(Action::CheckAll);
+        let Some(start) = self.starting.take() else {
+            self.handle(Action::CheckAll);
+            return;
+        };
+        self.in_flight += 1;
+        let sender = self.sender.clone();
+        tokio::spawn(async move {
+            let _ = sender.send(Action::Started(start.await));
+        });
     }
 
     pub fn state(&self) -> &State {
@@ -109,10 +136,20 @@ impl App {
                 | Action::Planned { .. }
                 | Action::ApplyFinished { .. }
                 | Action::StepsReplaced(_)
+                | Action::Started(_)
         ) {
             self.in_flight = self.in_flight.saturating_sub(1);
         }
         match &action {
+            Action::Started(Ok(started)) => {
+                self.runner = Arc::new(runner_over(started.steps.0.clone(), self.step_deadline));
+                if started.profile_path.is_some() {
+                    self.profile_path = started.profile_path.clone();
+                }
+                if started.step_factory.is_some() {
+                    self.step_factory = started.step_factory.clone();
+                }
+            }
             Action::StepsReplaced(Ok(steps)) => {
                 self.runner = Arc::new(runner_over(steps.0.clone(), self.step_deadline));
             }

@@ -67,6 +67,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.log.done("steps rebuilt for the edited profile");
             check_all(state)
         }
+        Action::Started(Ok(started)) => {
+            let ids: Vec<StepId> = started.steps.0.iter().map(|step| step.id()).collect();
+            state.replace_steps(&ids);
+            state.profile = started.profile.map(|profile| *profile);
+            check_all(state)
+        }
+        Action::Started(Err(message)) => {
+            for view in &mut state.steps {
+                view.status = Status::Error;
+            }
+            state.log.failed(format!("kwif could not start: {message}"));
+            Vec::new()
+        }
         Action::StepsReplaced(Err(message)) => {
             state
                 .log
