@@ -94,21 +94,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Scenario::Fresh)]
         scenario: Scenario,
     },
-    /// Check every step against the profile, read-only (issuer and workload today).
+    /// Check every step against the profile, read-only: the six steps, live.
     Check {
         #[command(flatten)]
         target: Target,
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         output: ReportFormat,
     },
-    /// Show the changes each step would make, as diffs (issuer and workload today).
+    /// Show the changes each step would make, as diffs; nothing is changed.
     Plan {
         #[command(flatten)]
         target: Target,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         output: PlanFormat,
     },
-    /// Make the planned changes, asking before each step, then check again (issuer and workload today).
+    /// Make the planned changes, asking before each step, then check every step again.
     Apply {
         #[command(flatten)]
         target: Target,
