@@ -18,7 +18,7 @@ use kwif::engine::{Check, Report, Runner, StepId};
 use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
-use kwif::oidc::issuer::IssuerUrl;
+use kwif::oidc::issuer::{IssuerUrl, jwks_uri_problem, shown};
 use kwif::oidc::jwt::Jwt;
 use kwif::profile::{Profile, ProfileError};
 use kwif::sandbox::demo::Demo;
@@ -724,14 +724,12 @@ fn jwks(key_files: &[PathBuf], output: Option<&Path>) -> Outcome {
 }
 
 fn discovery(issuer: &str, jwks_uri: Option<&str>) -> Outcome {
-    let issuer =
-        IssuerUrl::parse(issuer).map_err(|problem| format!("--issuer {issuer:?} {problem}"))?;
+    let issuer = IssuerUrl::parse(issuer)
+        .map_err(|problem| format!("--issuer {} {problem}", shown(issuer)))?;
     if let Some(uri) = jwks_uri
-        && !uri.starts_with("https://")
+        && let Some(problem) = jwks_uri_problem(uri)
     {
-        return Err(UsageError(format!(
-            "--jwks-uri {uri:?} must be an https URL: Entra ID fetches the JWKS over https only"
-        )));
+        return Err(UsageError(format!("--jwks-uri {} {problem}", shown(uri))));
     }
     let document = kwif::oidc::discovery::discovery_document(&issuer, jwks_uri, &[]);
     write_stdout(&(serde_json::to_string_pretty(&document)? + "\n"))?;

@@ -73,3 +73,141 @@ fn doctor_reports_a_token_time_outside_1970_to_9999_as_token_invalid() {
         );
     }
 }
+
+const INJECTED: &str = "https://oidc.example.com/c1\n--anonymous-auth=true";
+
+/// A run refused as bad input: exit 2, nothing on stdout, the flag or field named in stderr.
+fn assert_refused(run: &support::Run, names: &str, says: &str) {
+    assert_eq!(
+        run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing is written: {}", run.stdout);
+    assert!(run.stderr.contains(names), "names {names}: {}", run.stderr);
+    assert!(run.stderr.contains(says), "says {says:?}: {}", run.stderr);
+}
+
+#[test]
+fn an_issuer_with_a_line_break_adds_no_flag_to_any_distribution() {
+    for distribution in [
+        "k0s",
+        "k3s",
+        "rke2",
+        "kubeadm",
+        "kubeadm-manifest",
+        "microk8s",
+        "kind",
+        "minikube",
+        "talos",
+        "openshift",
+    ] {
+        let run = Kwif::new()
+            .args(["cluster-config", "--distribution", distribution])
+            .args(["--issuer", INJECTED])
+            .run();
+        assert_refused(
+            &run,
+            r#"--issuer "https://oidc.example.com/c1\n--anonymous-auth=true""#,
+            "holds the control character U+000A at character 28",
+        );
+    }
+}
+
+#[test]
+fn keep_issuer_and_jwks_uri_follow_the_same_rules() {
+    let base = ["cluster-config", "--distribution", "microk8s", "--issuer"];
+    let run = Kwif::new()
+        .args(base)
+        .args(["https://oidc.example.com/c1", "--keep-issuer", INJECTED])
+        .run();
+    assert_refused(&run, "--keep-issuer", "control character U+000A");
+    let run = Kwif::new()
+        .args(base)
+        .args(["https://oidc.example.com/c1", "--jwks-uri"])
+        .args(["https://oidc.example.com/j\n- --anonymous-auth=true"])
+        .run();
+    assert_refused(&run, "--jwks-uri", "control character U+000A");
+    let run = Kwif::new()
+        .args(["discovery", "--issuer", "https://oidc.example.com/c1"])
+        .args(["--jwks-uri", "https://oidc.example.com/j\t1"])
+        .run();
+    assert_refused(&run, "--jwks-uri", "control character U+0009");
+}
+
+#[test]
+fn discovery_refuses_a_line_break_a_blank_and_a_password_in_the_issuer() {
+    for (issuer, says) in [
+        (INJECTED, "control character U+000A"),
+        (
+            "https://oidc.example.com/c 1",
+            "holds a blank at character 27",
+        ),
+        (
+            "https://user:secret@oidc.example.com/",
+            "holds a user name or password",
+        ),
+    ] {
+        let run = Kwif::new().args(["discovery", "--issuer", issuer]).run();
+        assert_refused(&run, "--issuer", says);
+        assert!(
+            !run.stderr.contains("secret"),
+            "the password is not echoed: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_profile_whose_issuer_holds_a_control_character_or_a_blank_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (issuer, says) in [
+        (
+            r#""https://oidc.example.com/c1\n--x""#,
+            "control character U+000A",
+        ),
+        (
+            r#""https://oidc.example.com/c\t1""#,
+            "control character U+0009",
+        ),
+        (
+            r#""https://oidc.example.com/c\u00001""#,
+            "control character U+0000",
+        ),
+        (r#""https://oidc.example.com/c 1""#, "holds a blank"),
+        (
+            r#""https://user:pass@oidc.example.com/""#,
+            "user name or password",
+        ),
+    ] {
+        let path = dir.path().join("kwif.yaml");
+        std::fs::write(&path, profile_with_issuer(issuer)).unwrap();
+        let run = Kwif::new()
+            .args(["plan", "--profile", path.to_str().unwrap()])
+            .run();
+        assert_refused(&run, "issuer: \"https://", says);
+        assert!(!run.stderr.contains("pass@"), "{}", run.stderr);
+    }
+}
+
+fn profile_with_issuer(issuer: &str) -> String {
+    format!(
+        "issuer: {issuer}\nhosting: {{ kind: apiserver }}\nazure: {{ resourceGroup: rg1, location: westeurope }}\n\
+         identity: {{ name: id-app }}\nworkloads:\n  - {{ namespace: app, serviceAccount: app-sa, name: web }}\n"
+    )
+}
+
+#[test]
+fn a_100_kb_issuer_is_refused_for_its_length_not_fetched() {
+    let issuer = format!("https://oidc.example.com/{}", "a".repeat(100_000));
+    let run = Kwif::new()
+        .args(["doctor", "--issuer", &issuer, "--output", "json"])
+        .run();
+    assert_refused(
+        &run,
+        "--issuer \"https://oidc.example.com/aaa",
+        "has 100025 characters, but Entra ID accepts at most 600: use a shorter URL",
+    );
+    assert!(!run.stderr.contains("DISCOVERY_UNREACHABLE"));
+    assert!(run.stderr.len() < 400, "the value is cut: {}", run.stderr);
+}

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
-use crate::oidc::issuer::{IssuerProblem, IssuerUrl};
+use crate::oidc::issuer::{IssuerProblem, IssuerUrl, jwks_uri_problem, shown};
 
 /// A Kubernetes distribution whose issuer flags kwif knows how to change: the one type for a
 /// distribution in kwif (the profile, detection, the issuer step, `kwif cluster-config`). Its
@@ -106,7 +106,7 @@ impl IssuerChange {
     ) -> Result<IssuerChange, DistroError> {
         let issuer = IssuerUrl::parse(issuer).map_err(|problem| DistroError::Issuer {
             flag: "--issuer",
-            value: issuer.to_string(),
+            value: shown(issuer),
             problem,
         })?;
         let keep_issuer = keep_issuer.map(parse_old_issuer).transpose()?;
@@ -145,35 +145,24 @@ impl IssuerChange {
 }
 
 /// The old issuer only has to be accepted by the API server, not fetched by Entra ID, so an
-/// `http` or otherwise non-Entra issuer is fine here; it must still be a URL without blanks.
+/// `http` or otherwise non-Entra issuer is fine here; it is written into the same file, so it
+/// must still be a URL without blanks, control characters or a password.
 fn parse_old_issuer(raw: &str) -> Result<IssuerUrl, DistroError> {
-    IssuerUrl::parse(raw)
-        .or_else(|problem| match problem {
-            IssuerProblem::NotHttps(_) | IssuerProblem::QueryOrFragment => {
-                IssuerUrl::unchecked(raw)
-            }
-            other => Err(other),
-        })
-        .map_err(|problem| DistroError::Issuer {
-            flag: "--keep-issuer",
-            value: raw.to_string(),
-            problem,
-        })
+    IssuerUrl::parse_old(raw).map_err(|problem| DistroError::Issuer {
+        flag: "--keep-issuer",
+        value: shown(raw),
+        problem,
+    })
 }
 
 fn check_jwks_uri(uri: &str) -> Result<String, DistroError> {
-    let problem = match url::Url::parse(uri) {
-        Err(error) => format!("is not a URL ({error}): write it as https://host/path"),
-        Ok(url) if url.scheme() != "https" => {
-            "must be an https URL: Entra ID fetches the JWKS over https only".to_string()
-        }
-        Ok(_) if uri.trim() != uri => "has leading or trailing blanks: remove them".to_string(),
-        Ok(_) => return Ok(uri.to_string()),
-    };
-    Err(DistroError::JwksUri {
-        value: uri.to_string(),
-        problem,
-    })
+    match jwks_uri_problem(uri) {
+        None => Ok(uri.to_string()),
+        Some(problem) => Err(DistroError::JwksUri {
+            value: shown(uri),
+            problem,
+        }),
+    }
 }
 
 /// The changed config and what to do with it.
@@ -194,7 +183,8 @@ pub struct ConfigChange {
 pub enum DistroError {
     #[error("unknown distribution {0:?}: use one of {names}", names = Distribution::names())]
     UnknownDistribution(String),
-    #[error("{flag} {value:?} {problem}")]
+    /// `value` is the flag's value as messages show it ([`shown`]).
+    #[error("{flag} {value} {problem}")]
     Issuer {
         flag: &'static str,
         value: String,
@@ -205,7 +195,7 @@ pub enum DistroError {
          today, which stays accepted; leave it out or pass the old issuer"
     )]
     KeepIssuerIsIssuer(String),
-    #[error("--jwks-uri {value:?} {problem}")]
+    #[error("--jwks-uri {value} {problem}")]
     JwksUri { value: String, problem: String },
     #[error("--file {path}: cannot read it ({message})")]
     ReadFile { path: String, message: String },

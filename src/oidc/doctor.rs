@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::discovery::REQUIRED_FIELDS;
 use super::fetch::{FetchFailure, Fetched, Fetcher};
-use super::issuer::{IssuerProblem, IssuerUrl, describe_difference, issuer_problems};
+use super::issuer::{IssuerProblem, IssuerUrl, describe_difference, issuer_problems, shown};
 use super::jwks::JwkSet;
 use super::jwt::{DateClaim, Jwt, VerifyError, rfc3339};
 use super::key::printable;
@@ -58,7 +58,7 @@ const NEAR_MISS_DISCOVERY_PATHS: [&str; 5] = [
 
 /// The issuer is not something the doctor can examine at all: bad input, exit 2.
 #[derive(Debug, thiserror::Error)]
-#[error("--issuer {value:?} {problem}")]
+#[error("--issuer {} {problem}", shown(value))]
 pub struct DoctorInputError {
     pub value: String,
     pub problem: IssuerProblem,

@@ -224,9 +224,6 @@ impl Default for TokenExpiration {
 /// One managed identity holds at most 20 federated credentials (azure.md §3).
 pub const MAX_FEDERATED_CREDENTIALS: usize = 20;
 
-/// Entra ID rejects longer issuers in a federated credential (azure.md §3).
-const MAX_ISSUER_LENGTH: usize = 600;
-
 const EXAMPLE_YAML: &str = "\
 cluster:
   context: my-k0s
