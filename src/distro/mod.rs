@@ -3,6 +3,8 @@
 //! (kubernetes.md §5, §6). It turns text into text: it never writes a file or calls a cluster.
 
 mod flag_block;
+#[cfg(test)]
+mod hostile_values;
 mod k0s;
 mod k3s;
 mod kind;
@@ -318,10 +320,26 @@ fn with_trailer(change: &ConfigChange, distribution: Distribution) -> String {
         out.push_str(eol);
     }
     for line in lines {
-        out.push_str(&line);
+        out.push_str(&one_line(&line));
         out.push_str(eol);
     }
     out
+}
+
+/// A trailer line stays one comment line: notes quote values from the file and the command
+/// line, so a control character or a line break in them is written as an escape.
+fn one_line(line: &str) -> String {
+    line.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> =
+                if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
+                    c.escape_debug().collect()
+                } else {
+                    vec![c]
+                };
+            escaped
+        })
+        .collect()
 }
 
 /// Wraps a note into comment lines of at most about 100 characters.

@@ -211,6 +211,19 @@ impl IssuerUrl {
         })
     }
 
+    /// Any text as an issuer, breaking every rule: only for tests that hand a writer a value
+    /// the parser would refuse, to show the writer alone cannot be made to add a line or a flag.
+    #[cfg(test)]
+    pub(crate) fn unvalidated_for_tests(raw: &str) -> IssuerUrl {
+        let url = Url::parse(raw)
+            .or_else(|_| Url::parse("https://unparsable.invalid/"))
+            .expect("a fixed URL parses");
+        IssuerUrl {
+            text: raw.to_string(),
+            url,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }
