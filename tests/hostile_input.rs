@@ -211,3 +211,30 @@ fn a_100_kb_issuer_is_refused_for_its_length_not_fetched() {
     assert!(!run.stderr.contains("DISCOVERY_UNREACHABLE"));
     assert!(run.stderr.len() < 400, "the value is cut: {}", run.stderr);
 }
+
+#[test]
+fn jwks_refuses_an_rsa_key_outside_1024_to_8192_bits_in_every_form_naming_its_size() {
+    for (file, bits) in [
+        ("rsa-512.pub.pem", 512),
+        ("rsa-512.pkcs1.pub.pem", 512),
+        ("rsa-512.pkcs1.key", 512),
+        ("rsa-512.pkcs8.key", 512),
+        ("rsa-8200.pkcs1.key", 8200),
+        ("rsa-8200.pub.pem", 8200),
+    ] {
+        let path = format!("tests/fixtures/keys/{file}");
+        let run = Kwif::new().args(["jwks", "--key", &path]).run();
+        assert_refused(
+            &run,
+            &format!("{path}: PEM block 1 ("),
+            &format!(
+                "is an RSA key of {bits} bits; kube-apiserver and kwif accept 1024 to 8192 bits"
+            ),
+        );
+        assert!(
+            run.stderr.contains("openssl genrsa -out sa.key 2048"),
+            "{}",
+            run.stderr
+        );
+    }
+}

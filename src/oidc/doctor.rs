@@ -288,7 +288,7 @@ impl Doctor {
                 findings.push(Finding::error(
                     JWKS_INVALID,
                     format!("{jwks_uri} is not a usable JWK set: {error}"),
-                    "publish the cluster's keys as a JWK set: `kubectl get --raw /openid/v1/jwks` or `kwif jwks --key sa.pub`",
+                    error.fix(),
                 ));
                 return None;
             }
