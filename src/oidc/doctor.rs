@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value};
 
 use super::discovery::REQUIRED_FIELDS;
-use super::fetch::{FetchFailure, Fetched, Fetcher};
+use super::fetch::{FetchFailure, Fetched, Fetcher, MAX_DOCUMENT_BYTES};
 use super::issuer::{IssuerProblem, IssuerUrl, describe_difference, issuer_problems, shown};
 use super::jwks::JwkSet;
 use super::jwt::{DateClaim, Jwt, VerifyError, rfc3339};
@@ -282,6 +282,14 @@ impl Doctor {
                 content_type_fix(jwks_uri),
             ));
         }
+        if fetched.truncated {
+            findings.push(Finding::error(
+                JWKS_INVALID,
+                format!("{jwks_uri} {}", cut_at_the_limit()),
+                "publish only the cluster's current signing keys (`kubectl get --raw /openid/v1/jwks`): a JWKS is a few kilobytes",
+            ));
+            return None;
+        }
         let jwks = match JwkSet::parse(&fetched.body) {
             Ok(jwks) => jwks,
             Err(error) => {
@@ -364,6 +372,15 @@ fn content_type_fix(url: &str) -> String {
     )
 }
 
+/// What the doctor says of a document longer than it reads: its end was never seen, so whether
+/// it is JSON cannot be told.
+fn cut_at_the_limit() -> String {
+    format!(
+        "is over {} MiB, the most kwif reads: it was cut at the limit",
+        MAX_DOCUMENT_BYTES / (1024 * 1024)
+    )
+}
+
 fn describe_media_type(media_type: Option<&str>) -> String {
     media_type.map_or_else(|| "no Content-Type".to_string(), str::to_string)
 }
@@ -390,20 +407,20 @@ fn discovery_findings(
             content_type_fix(&fetched.url),
         ));
     }
+    if fetched.truncated {
+        findings.push(Finding::error(
+            DISCOVERY_INVALID_JSON,
+            format!("{} {}", fetched.url, cut_at_the_limit()),
+            "publish the five-field document `kwif discovery --issuer ISSUER` prints: it is under 1 KB",
+        ));
+        return None;
+    }
     let document = match serde_json::from_slice::<Value>(&fetched.body) {
         Ok(Value::Object(document)) => document,
         Ok(_) | Err(_) => {
             findings.push(Finding::error(
                 DISCOVERY_INVALID_JSON,
-                format!(
-                    "{} is not a JSON object{}",
-                    fetched.url,
-                    if fetched.truncated {
-                        " (and over 1 MiB)"
-                    } else {
-                        ""
-                    }
-                ),
+                format!("{} is not a JSON object", fetched.url),
                 "publish the JSON document `kwif discovery --issuer ISSUER` prints",
             ));
             return None;
@@ -695,6 +712,26 @@ mod tests {
             body,
             truncated: false,
         }
+    }
+
+    #[test]
+    fn a_discovery_document_cut_at_the_limit_says_so() {
+        let issuer = IssuerUrl::parse("https://oidc.example.com").unwrap();
+        let mut cut = fetched(b"{\"issuer\":\"https://oidc".to_vec(), None);
+        cut.truncated = true;
+        let mut findings = Vec::new();
+        assert_eq!(discovery_findings(&issuer, &cut, &mut findings), None);
+        let invalid = findings
+            .iter()
+            .find(|finding| finding.code == DISCOVERY_INVALID_JSON)
+            .unwrap();
+        assert!(
+            invalid.message.ends_with(
+                "openid-configuration is over 1 MiB, the most kwif reads: it was cut at the limit"
+            ),
+            "{}",
+            invalid.message
+        );
     }
 
     fn token_with(claims: Value) -> Jwt {
