@@ -19,8 +19,18 @@ pub enum ScreenshotError {
     Demo(#[from] crate::sandbox::demo::DemoError),
     #[error("the demo's profile after clean-up: {0}")]
     Profile(String),
-    #[error("writing the screenshots: {0}")]
-    Write(#[from] std::io::Error),
+    #[error("--out {}: cannot create the directory ({source}): pass a directory you can write to", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--out {}: cannot write the screenshots there ({source}): pass a directory you can write to", dir.display())]
+    Write {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Replaces what differs from run to run with fixed stand-ins.
@@ -218,6 +228,11 @@ impl Observed {
 
 /// Renders every view into `dir` and returns the files written, in order.
 pub async fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
+    // Before the demo runs: a directory that cannot be made fails at once, naming it.
+    std::fs::create_dir_all(dir).map_err(|source| ScreenshotError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let fresh = observe(Scenario::Fresh, true).await?;
     let drifted = observe(Scenario::Drifted, false).await?;
     let broken = observe(Scenario::BrokenHosting, false).await?;
@@ -242,14 +257,16 @@ pub async fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
             .with_selected(StepId::Hosting)
             .with_detail_focus(),
     ));
-    std::fs::create_dir_all(dir)?;
     let named: Vec<(&str, State)> = shots
         .iter()
         .map(|(name, state)| (name.as_str(), state.clone()))
         .collect();
-    Ok(crate::tui::screenshot::write_screenshots(
-        &named, dir, WIDTH, HEIGHT,
-    )?)
+    crate::tui::screenshot::write_screenshots(&named, dir, WIDTH, HEIGHT).map_err(|source| {
+        ScreenshotError::Write {
+            dir: dir.to_path_buf(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]

@@ -238,3 +238,19 @@ fn jwks_refuses_an_rsa_key_outside_1024_to_8192_bits_in_every_form_naming_its_si
         );
     }
 }
+
+#[test]
+fn screenshots_into_a_directory_that_cannot_be_made_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let under_a_file = file.join("shots");
+    for out in ["/proc/nope", under_a_file.to_str().unwrap()] {
+        let run = Kwif::new().args(["screenshots", "--out", out]).run();
+        assert_refused(
+            &run,
+            &format!("--out {out}: cannot create the directory ("),
+            "pass a directory you can write to",
+        );
+    }
+}
