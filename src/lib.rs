@@ -6,6 +6,7 @@ pub mod azure;
 pub mod distro;
 pub mod engine;
 pub mod hosting;
+pub mod input;
 pub mod kube;
 pub mod oidc;
 pub mod profile;

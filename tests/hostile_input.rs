@@ -254,3 +254,168 @@ fn screenshots_into_a_directory_that_cannot_be_made_names_the_path() {
         );
     }
 }
+
+/// A sparse file of `bytes` (no disk used), as a too-large input.
+fn large_file(dir: &tempfile::TempDir, name: &str, bytes: u64) -> String {
+    let path = dir.path().join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(bytes)
+        .unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+const TWO_MIB: u64 = 2 * 1024 * 1024;
+
+#[test]
+fn a_2_mib_input_of_any_kind_is_refused_naming_the_file_its_size_and_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = large_file(&dir, "big", TWO_MIB);
+    let cases: [(&[&str], &str); 5] = [
+        (&["check", "--profile"], "a profile"),
+        (&["jwks", "--key"], "a key file"),
+        (&["token", "decode"], "a token"),
+        (
+            &["doctor", "--issuer", "http://oidc.example.com", "--token"],
+            "a token",
+        ),
+        (
+            &[
+                "cluster-config",
+                "--distribution",
+                "k0s",
+                "--issuer",
+                "https://oidc.example.com/c1",
+                "--file",
+            ],
+            "a config file",
+        ),
+    ];
+    for (args, kind) in cases {
+        let run = Kwif::new().args(args).args([&file]).run();
+        assert_refused(
+            &run,
+            &format!("{file} is 2.1 MB; {kind} is at most 1 MiB"),
+            "pass the right file",
+        );
+    }
+}
+
+#[test]
+fn dev_zero_ends_at_the_limit_for_every_input() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["check", "--profile"], "a profile"),
+        (&["jwks", "--key"], "a key file"),
+        (&["token", "decode"], "a token"),
+        (
+            &[
+                "cluster-config",
+                "--distribution",
+                "k3s",
+                "--issuer",
+                "https://oidc.example.com/c1",
+                "--file",
+            ],
+            "a config file",
+        ),
+    ];
+    for (args, kind) in cases {
+        let run = Kwif::new().args(args).args(["/dev/zero"]).run();
+        assert_refused(
+            &run,
+            "/dev/zero is over 1 MiB (kwif stopped reading there)",
+            &format!("{kind} is at most 1 MiB"),
+        );
+    }
+}
+
+#[test]
+fn an_endless_standard_input_ends_at_the_limit() {
+    let mut endless = std::process::Command::new("cat")
+        .arg("/dev/zero")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kwif"))
+        .args(["token", "decode", "-"])
+        .stdin(endless.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    // `cat` ends on the closed pipe; reap it either way.
+    let _ = endless.kill();
+    let _ = endless.wait();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "standard input is over 1 MiB (kwif stopped reading there); a token is at most 1 MiB"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn deeply_nested_yaml_and_json_are_refused_before_parsing_naming_the_file_and_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("kwif.yaml");
+    std::fs::write(
+        &profile,
+        format!("issuer: {}{}\n", "[".repeat(50_000), "]".repeat(50_000)),
+    )
+    .unwrap();
+    let run = Kwif::new()
+        .args(["check", "--profile", profile.to_str().unwrap()])
+        .run();
+    assert_refused(
+        &run,
+        &format!("{} is not a valid profile", profile.display()),
+        "nests deeper than 64 levels (line 1)",
+    );
+
+    let config = dir.path().join("k0s.yaml");
+    let mut text = String::new();
+    for level in 0..1_000 {
+        text.push_str(&format!("{}k{level}:\n", " ".repeat(level)));
+    }
+    std::fs::write(&config, text).unwrap();
+    let run = Kwif::new()
+        .args(["cluster-config", "--distribution", "k0s"])
+        .args(["--issuer", "https://oidc.example.com/c1", "--file"])
+        .args([config.to_str().unwrap()])
+        .run();
+    assert_refused(
+        &run,
+        &format!(
+            "--file {} nests deeper than 64 levels (line 65)",
+            config.display()
+        ),
+        "remove the extra brackets or indentation",
+    );
+
+    let claims = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let run = Kwif::new()
+        .args(["token", "decode", "-"])
+        .stdin(&token(&claims))
+        .run();
+    assert_refused(
+        &run,
+        "standard input: not a JWT",
+        "the claims nest deeper than 64 levels",
+    );
+}
+
+#[test]
+fn a_profile_that_is_not_utf8_says_to_save_it_as_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kwif.yaml");
+    std::fs::write(&path, b"# kwif\nissuer: https://oidc.example.com/caf\xe9\n").unwrap();
+    let run = Kwif::new()
+        .args(["check", "--profile", path.to_str().unwrap()])
+        .run();
+    assert_refused(
+        &run,
+        &format!("{} is not UTF-8 text (line 2", path.display()),
+        "save it as UTF-8",
+    );
+    assert!(!run.stderr.contains("check the path"), "{}", run.stderr);
+}

@@ -22,6 +22,8 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
+use crate::input::nesting::{TooDeep, check_yaml};
+use crate::input::{InputError, InputKind, read_text};
 use crate::oidc::issuer::{IssuerProblem, IssuerUrl, jwks_uri_problem, shown};
 
 /// A Kubernetes distribution whose issuer flags kwif knows how to change: the one type for a
@@ -201,6 +203,11 @@ pub enum DistroError {
     JwksUri { value: String, problem: String },
     #[error("--file {path}: cannot read it ({message})")]
     ReadFile { path: String, message: String },
+    /// `--file` is over 1 MiB or not UTF-8.
+    #[error("--file {0}")]
+    Input(InputError),
+    #[error("{what} {too_deep}")]
+    TooDeep { what: String, too_deep: TooDeep },
     #[error(
         "{what} is not valid YAML{}: {message}; fix the file, or leave out --file for a minimal snippet",
         line.map(|line| format!(" (line {line})")).unwrap_or_default()
@@ -286,16 +293,34 @@ pub fn cluster_config(
 ) -> Result<String, DistroError> {
     let change = IssuerChange::from_args(issuer, keep_issuer, jwks_uri)?;
     let current = file
-        .map(|path| {
-            std::fs::read_to_string(path).map_err(|error| DistroError::ReadFile {
-                path: path.display().to_string(),
-                message: error.to_string(),
-            })
-        })
+        .map(|path| read_config_file(path, distribution))
         .transpose()?;
     let current = current.as_deref().map(without_trailer);
     let result = change_config(distribution, current, &change)?;
     Ok(with_trailer(&result, distribution))
+}
+
+/// The `--file` text: at most 1 MiB of UTF-8, and for the YAML formats no deeper than any real
+/// config nests (checked here, before the YAML parser, so the message can name the file).
+fn read_config_file(path: &Path, distribution: Distribution) -> Result<String, DistroError> {
+    let text = read_text(path, InputKind::ConfigFile).map_err(|error| match error {
+        InputError::Unreadable { source, .. } => DistroError::ReadFile {
+            path: path.display().to_string(),
+            message: source.to_string(),
+        },
+        other => DistroError::Input(other),
+    })?;
+    let line_based = matches!(
+        distribution,
+        Distribution::Microk8s | Distribution::Minikube
+    );
+    if !line_based {
+        check_yaml(&text).map_err(|too_deep| DistroError::TooDeep {
+            what: format!("--file {}", path.display()),
+            too_deep,
+        })?;
+    }
+    Ok(text)
 }
 
 const TRAILER: &str =

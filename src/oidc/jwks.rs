@@ -9,6 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use p521::ecdsa::signature::Verifier as _;
 use serde_json::{Map, Value, json};
 
+use crate::input::nesting::{MAX_NESTING, check_json};
 use crate::oidc::key::{
     KeyType, RSA_SIZE_FIX, RSA_SIZE_RULE, ServiceAccountKey, printable, rsa_size_outside_the_rule,
 };
@@ -24,6 +25,8 @@ pub fn jwks_document(keys: &[ServiceAccountKey]) -> Value {
 pub enum JwksError {
     #[error("the JWKS is not JSON")]
     NotJson,
+    #[error("the JWKS nests deeper than {MAX_NESTING} levels; a JWK set nests 3")]
+    TooDeep,
     #[error("the JWKS is not a JSON object with a \"keys\" array")]
     NoKeysArray,
     #[error("{}", describe(*index, problem))]
@@ -188,6 +191,7 @@ impl JwkSet {
 }
 
 fn key_entries(body: &[u8]) -> Result<Vec<Value>, JwksError> {
+    check_json(body).map_err(|_| JwksError::TooDeep)?;
     let document: Value = serde_json::from_slice(body).map_err(|_| JwksError::NotJson)?;
     match document {
         Value::Object(mut members) => match members.remove("keys") {
@@ -441,6 +445,11 @@ mod tests {
             assert_eq!(JwkSet::parse(body).unwrap_err(), JwksError::NoKeysArray);
         }
         assert!(JwkSet::parse(b"{\"keys\":[]}").unwrap().keys().is_empty());
+        let deep = format!("{{\"keys\":{}{}}}", "[".repeat(70), "]".repeat(70));
+        assert_eq!(
+            JwkSet::parse(deep.as_bytes()).unwrap_err(),
+            JwksError::TooDeep
+        );
     }
 
     #[test]

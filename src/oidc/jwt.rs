@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
+use crate::input::nesting::{MAX_NESTING, check_json};
 use crate::oidc::jwks::{JwkSet, PublishedKey};
 use crate::oidc::key::{KeyType, printable};
 
@@ -33,6 +34,11 @@ pub enum JwtError {
     ClaimsNotObject,
     #[error("the signature is not base64url")]
     Signature,
+    #[error(
+        "the {part} nest deeper than {MAX_NESTING} levels; a service-account token's nest 3: pass the \
+         token the cluster minted"
+    )]
+    TooDeep { part: &'static str },
 }
 
 /// Why a token's signature does not check out against a JWKS.
@@ -125,8 +131,18 @@ impl Jwt {
         let [header, claims, signature] = parts.as_slice() else {
             return Err(JwtError::PartCount { found: parts.len() });
         };
-        let header = json_object(header, JwtError::Header, JwtError::HeaderNotObject)?;
-        let claims_map = json_object(claims, JwtError::Claims, JwtError::ClaimsNotObject)?;
+        let header = json_object(
+            header,
+            "header",
+            JwtError::Header,
+            JwtError::HeaderNotObject,
+        )?;
+        let claims_map = json_object(
+            claims,
+            "claims",
+            JwtError::Claims,
+            JwtError::ClaimsNotObject,
+        )?;
         Ok(Jwt {
             header: JwtHeader::from_members(header)?,
             claims: claims_map,
@@ -323,12 +339,14 @@ fn numeric_date(value: &Value) -> Option<SystemTime> {
 
 fn json_object(
     segment: &str,
+    part: &'static str,
     not_json: JwtError,
     not_object: JwtError,
 ) -> Result<Map<String, Value>, JwtError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| not_json.clone())?;
+    check_json(&bytes).map_err(|_| JwtError::TooDeep { part })?;
     match serde_json::from_slice(&bytes).map_err(|_| not_json)? {
         Value::Object(members) => Ok(members),
         _ => Err(not_object),
@@ -399,6 +417,21 @@ mod tests {
         assert_eq!(
             Jwt::parse(&format!("{kid}.e30.")).unwrap_err().to_string(),
             "the header's \"kid\" is not a string"
+        );
+    }
+
+    #[test]
+    fn claims_nested_deeper_than_any_token_are_refused_before_parsing() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let text = format!(
+            "{}.{}.",
+            segment(&json!({ "alg": "RS256" })),
+            URL_SAFE_NO_PAD.encode(deep)
+        );
+        assert_eq!(
+            Jwt::parse(&text).unwrap_err().to_string(),
+            "the claims nest deeper than 64 levels; a service-account token's nest 3: pass the token \
+             the cluster minted"
         );
     }
 

@@ -20,6 +20,8 @@ use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::input::{InputError, InputKind, read_bytes};
+
 /// `id-ecPublicKey` (RFC 5480), the algorithm of every ECDSA key whatever its curve.
 const EC_PUBLIC_KEY_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 
@@ -183,6 +185,9 @@ pub enum KeyFileError {
     },
     #[error("{}: {error}", path.display())]
     NotAKey { path: PathBuf, error: KeyError },
+    /// Over 1 MiB: a key file is a few kilobytes.
+    #[error("{0}")]
+    Input(InputError),
 }
 
 /// The public half of a service-account key, with the `kid` kube-apiserver gives it.
@@ -294,12 +299,15 @@ pub fn load_key_files(paths: &[PathBuf]) -> Result<Vec<ServiceAccountKey>, KeyFi
 
 fn load_key_file(path: &Path) -> Result<Vec<ServiceAccountKey>, KeyFileError> {
     // The file may hold a private key: wipe our copy of its bytes when done.
-    let bytes = Zeroizing::new(
-        std::fs::read(path).map_err(|error| KeyFileError::Unreadable {
-            path: path.to_path_buf(),
-            error,
-        })?,
-    );
+    let bytes = Zeroizing::new(read_bytes(path, InputKind::KeyFile).map_err(
+        |error| match error {
+            InputError::Unreadable { source, .. } => KeyFileError::Unreadable {
+                path: path.to_path_buf(),
+                error: source,
+            },
+            other => KeyFileError::Input(other),
+        },
+    )?);
     let text = String::from_utf8_lossy(&bytes);
     parse_pem_keys(&text).map_err(|error| KeyFileError::NotAKey {
         path: path.to_path_buf(),
