@@ -21,8 +21,8 @@ pub enum IssuerProblem {
     )]
     TooLong { length: usize },
     #[error(
-        "holds the control character {shown} at character {position}: an issuer is one line of \
-         visible text, and kwif writes it into config files and flags; retype it"
+        "holds the control character {shown} at character {position}: a URL is one line of visible \
+         text, and kwif writes it into config files and flags; retype it"
     )]
     ControlCharacter { shown: String, position: usize },
     #[error(
@@ -144,8 +144,7 @@ pub fn shown(raw: &str) -> String {
     }
     if text.chars().count() > SHOWN {
         let head: String = text.chars().take(SHOWN - 1).collect();
-        let total = raw.chars().count();
-        return format!("{:?} ({total} characters)", format!("{head}…"));
+        return format!("{:?}", format!("{head}…"));
     }
     format!("{text:?}")
 }
@@ -164,6 +163,11 @@ pub fn jwks_uri_problem(raw: &str) -> Option<String> {
                 .to_string()
         }
         IssuerProblem::Whitespace => "has leading or trailing blanks: remove them".to_string(),
+        IssuerProblem::Userinfo => {
+            "holds a user name or password before '@': Entra ID fetches the JWKS anonymously; \
+             remove the part between :// and @"
+                .to_string()
+        }
         other => other.to_string(),
     })
 }
@@ -399,8 +403,8 @@ mod tests {
         assert_eq!(shown("https://x/c1\n--a"), r#""https://x/c1\n--a""#);
         assert_eq!(shown("https://user:pass@host/"), r#""https://…@host/""#);
         let long = shown(&format!("https://x/{}", "a".repeat(100_000)));
-        assert!(long.ends_with("…\" (100010 characters)"), "{long}");
-        assert!(long.len() < 120);
+        assert!(long.ends_with("aaa…\""), "{long}");
+        assert!(long.len() < 90);
         assert_eq!(
             IssuerProblem::TooLong { length: 601 }.to_string(),
             "has 601 characters, but Entra ID accepts at most 600: use a shorter URL"
