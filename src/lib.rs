@@ -7,6 +7,7 @@ pub mod demo;
 pub mod distro;
 pub mod engine;
 pub mod hosting;
+pub mod input;
 pub mod kube;
 pub mod network;
 pub mod oidc;

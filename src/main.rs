@@ -2,7 +2,7 @@
 //! and turns results into output and exit codes (0 ok, 1 findings, 2 bad usage or input).
 //! No step logic lives here.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -16,10 +16,11 @@ use kwif::engine::render::{
     render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text,
 };
 use kwif::engine::{Check, Report, Runner, StepId};
+use kwif::input::InputKind;
 use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
-use kwif::oidc::issuer::IssuerUrl;
+use kwif::oidc::issuer::{IssuerUrl, jwks_uri_problem, shown};
 use kwif::oidc::jwt::Jwt;
 use kwif::profile::{Profile, ProfileError};
 use kwif::session::{self, Environment};
@@ -465,6 +466,7 @@ fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError>
         ProfileError::Read { .. } => UsageError(format!(
             "{error}\nRun `kwif` in a terminal to create it, see the example in README.md, or pass --profile FILE."
         )),
+        ProfileError::Input(_) => UsageError(error.to_string()),
         _ => UsageError(format!("{} is not a valid profile:\n{error}", path.display())),
     })?;
     if let Some(subscription) = &global.subscription {
@@ -862,14 +864,12 @@ fn jwks(key_files: &[PathBuf], output: Option<&Path>) -> Outcome {
 }
 
 fn discovery(issuer: &str, jwks_uri: Option<&str>) -> Outcome {
-    let issuer =
-        IssuerUrl::parse(issuer).map_err(|problem| format!("--issuer {issuer:?} {problem}"))?;
+    let issuer = IssuerUrl::parse(issuer)
+        .map_err(|problem| format!("--issuer {} {problem}", shown(issuer)))?;
     if let Some(uri) = jwks_uri
-        && !uri.starts_with("https://")
+        && let Some(problem) = jwks_uri_problem(uri)
     {
-        return Err(UsageError(format!(
-            "--jwks-uri {uri:?} must be an https URL: Entra ID fetches the JWKS over https only"
-        )));
+        return Err(UsageError(format!("--jwks-uri {} {problem}", shown(uri))));
     }
     let document = kwif::oidc::discovery::discovery_document(&issuer, jwks_uri, &[]);
     write_stdout(&(serde_json::to_string_pretty(&document)? + "\n"))?;
@@ -878,27 +878,24 @@ fn discovery(issuer: &str, jwks_uri: Option<&str>) -> Outcome {
 
 fn token_decode(file: &Path) -> Outcome {
     let text = read_input(file, "token file")?;
-    let jwt =
-        Jwt::parse(&text).map_err(|error| format!("{}: not a JWT: {error}", file.display()))?;
+    let name = match file == Path::new("-") {
+        true => "standard input".to_string(),
+        false => file.display().to_string(),
+    };
+    let jwt = Jwt::parse(&text).map_err(|error| format!("{name}: not a JWT: {error}"))?;
     write_stdout(&kwif::oidc::token_view::render(&jwt, SystemTime::now()))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a file, or standard input for `-`; the error names the argument and the file.
+/// Reads a file, or standard input for `-` (at most 1 MiB of UTF-8 either way); the error names
+/// the argument and the file.
 fn read_input(path: &Path, what: &str) -> Result<String, UsageError> {
-    let mut text = String::new();
     let result = if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
+        kwif::input::read_standard_input(InputKind::Token)
     } else {
-        std::fs::read_to_string(path).map(|content| text = content)
+        kwif::input::read_text(path, InputKind::Token)
     };
-    result.map_err(|error| {
-        UsageError(format!(
-            "{what} {}: cannot read it ({error})",
-            path.display()
-        ))
-    })?;
-    Ok(text)
+    result.map_err(|error| UsageError(format!("{what} {error}")))
 }
 
 fn write_stdout(text: &str) -> Result<(), UsageError> {
