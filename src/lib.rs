@@ -4,6 +4,7 @@
 
 pub mod azure;
 pub mod demo;
+pub mod discover;
 pub mod distro;
 pub mod engine;
 pub mod hosting;

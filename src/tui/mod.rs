@@ -11,6 +11,7 @@ mod detail_view;
 mod effect;
 mod field_path;
 mod form_field;
+mod form_pages;
 mod form_view;
 mod keymap;
 mod overlay;
