@@ -22,15 +22,26 @@ use crate::session::Environment;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
     Contexts,
-    /// The cluster's distribution, as detected, with the evidence.
-    Distribution,
-    /// Issuers worth proposing: the cluster's current one.
-    Issuers,
-    Namespaces,
+    /// The cluster's distribution, as detected, with the evidence. `context`: the kubeconfig
+    /// context the form names (`None`: the current one), for every cluster list.
+    Distribution {
+        context: Option<String>,
+    },
+    /// Issuers worth proposing: the cluster's current one, and `proposal` (for nginx hosting,
+    /// `https://<host>/<cluster>`).
+    Issuers {
+        context: Option<String>,
+        proposal: Option<String>,
+    },
+    Namespaces {
+        context: Option<String>,
+    },
     ServiceAccounts {
+        context: Option<String>,
         namespace: String,
     },
     Workloads {
+        context: Option<String>,
         namespace: String,
         kind: String,
     },
@@ -59,9 +70,9 @@ impl Source {
     pub fn noun(&self) -> &'static str {
         match self {
             Source::Contexts => "kubeconfig contexts",
-            Source::Distribution => "the cluster's distribution",
-            Source::Issuers => "issuers",
-            Source::Namespaces => "namespaces",
+            Source::Distribution { .. } => "the cluster's distribution",
+            Source::Issuers { .. } => "issuers",
+            Source::Namespaces { .. } => "namespaces",
             Source::ServiceAccounts { .. } => "service accounts",
             Source::Workloads { .. } => "workloads",
             Source::Tenants => "tenants",
@@ -118,8 +129,6 @@ struct Lookups {
     tenant: Option<uuid::Uuid>,
     clients: Mutex<HashMap<Option<String>, Client>>,
     arm: tokio::sync::Mutex<Option<Result<ArmClient, String>>>,
-    /// The context the form names; `None`: the environment's, else the kubeconfig's current one.
-    context: Mutex<Option<String>>,
 }
 
 impl EnvironmentDiscovery {
@@ -130,17 +139,7 @@ impl EnvironmentDiscovery {
             tenant: azure.and_then(|azure| azure.tenant),
             clients: Mutex::new(HashMap::new()),
             arm: tokio::sync::Mutex::new(None),
-            context: Mutex::new(None),
         }))
-    }
-
-    /// The context the next cluster lists use (the form's `cluster.context`).
-    pub fn use_context(&self, context: Option<String>) {
-        *self
-            .0
-            .context
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = context;
     }
 
     /// Lists `source` now.
@@ -154,13 +153,8 @@ impl Lookups {
         self.environment.kubeconfig.clone()
     }
 
-    async fn kube(&self) -> Result<Client, String> {
-        let context = self
-            .context
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .or_else(|| self.environment.context.clone());
+    async fn kube(&self, context: &Option<String>) -> Result<Client, String> {
+        let context = context.clone().or_else(|| self.environment.context.clone());
         if let Some(client) = self
             .clients
             .lock()
@@ -216,20 +210,30 @@ impl Lookups {
     async fn lookup(&self, source: &Source) -> Result<Vec<Suggestion>, String> {
         match source {
             Source::Contexts => self.contexts(),
-            Source::Distribution => self.distribution().await,
-            Source::Issuers => self.issuers().await,
-            Source::Namespaces => self.kube_names("", "v1", "Namespace", None).await,
-            Source::ServiceAccounts { namespace } => {
-                self.kube_names("", "v1", "ServiceAccount", Some(namespace))
+            Source::Distribution { context } => self.distribution(context).await,
+            Source::Issuers { context, proposal } => {
+                self.issuers(context, proposal.as_deref()).await
+            }
+            Source::Namespaces { context } => {
+                self.kube_names(context, ("", "v1", "Namespace"), None)
                     .await
             }
-            Source::Workloads { namespace, kind } => {
+            Source::ServiceAccounts { context, namespace } => {
+                self.kube_names(context, ("", "v1", "ServiceAccount"), Some(namespace))
+                    .await
+            }
+            Source::Workloads {
+                context,
+                namespace,
+                kind,
+            } => {
                 let group = if kind == "Job" || kind == "CronJob" {
                     "batch"
                 } else {
                     "apps"
                 };
-                self.kube_names(group, "v1", kind, Some(namespace)).await
+                self.kube_names(context, (group, "v1", kind), Some(namespace))
+                    .await
             }
             Source::Tenants => self.tenants().await,
             Source::Subscriptions => self.subscriptions().await,
@@ -300,8 +304,8 @@ impl Lookups {
         Ok(contexts)
     }
 
-    async fn distribution(&self) -> Result<Vec<Suggestion>, String> {
-        let client = self.kube().await?;
+    async fn distribution(&self, context: &Option<String>) -> Result<Vec<Suggestion>, String> {
+        let client = self.kube(context).await?;
         let facts = crate::kube::detect::gather(&client)
             .await
             .map_err(|error| format!("the cluster cannot be asked: {error}"))?;
@@ -321,27 +325,44 @@ impl Lookups {
             .collect())
     }
 
-    async fn issuers(&self) -> Result<Vec<Suggestion>, String> {
-        let client = self.kube().await?;
-        let text = cluster::get_raw(&client, "/.well-known/openid-configuration")
-            .await
-            .map_err(|error| format!("the cluster's issuer cannot be read: {error}"))?;
-        let document: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(document["issuer"]
-            .as_str()
-            .map(|issuer| Suggestion::new(issuer, format!("{issuer} — the cluster's issuer now")))
+    async fn issuers(
+        &self,
+        context: &Option<String>,
+        proposal: Option<&str>,
+    ) -> Result<Vec<Suggestion>, String> {
+        let mut issuers: Vec<Suggestion> = proposal
+            .map(|issuer| Suggestion::new(issuer, format!("{issuer} — where nginx would serve it")))
             .into_iter()
-            .collect())
+            .collect();
+        let current = match self.kube(context).await {
+            Ok(client) => cluster::get_raw(&client, "/.well-known/openid-configuration")
+                .await
+                .map_err(|error| format!("the cluster's issuer cannot be read: {error}")),
+            Err(reason) => Err(reason),
+        };
+        match current {
+            Ok(text) => {
+                let document: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                if let Some(issuer) = document["issuer"].as_str() {
+                    issuers.push(Suggestion::new(
+                        issuer,
+                        format!("{issuer} — the cluster's issuer now"),
+                    ));
+                }
+            }
+            Err(reason) if issuers.is_empty() => return Err(reason),
+            Err(_) => {}
+        }
+        Ok(issuers)
     }
 
     async fn kube_names(
         &self,
-        group: &str,
-        version: &str,
-        kind: &str,
+        context: &Option<String>,
+        (group, version, kind): (&str, &str, &str),
         namespace: Option<&str>,
     ) -> Result<Vec<Suggestion>, String> {
-        let client = self.kube().await?;
+        let client = self.kube(context).await?;
         let resource = cluster::api_resource(group, version, kind);
         let api: Api<DynamicObject> = match namespace {
             Some(namespace) => Api::namespaced_with(client, namespace, &resource),

@@ -12,6 +12,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
 use kwif::demo::Demo;
+use kwif::discover::EnvironmentDiscovery;
 use kwif::engine::render::{
     render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text,
 };
@@ -674,15 +675,18 @@ fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
 /// What the wizard gets once its steps exist: the same for a real run and the demo.
 async fn started(profile: &Profile, path: PathBuf, environment: Environment) -> Started {
     let steps = session::runner(profile, &environment).await.into_steps();
+    let rebuild_in = environment.clone();
     let factory: StepFactory = Arc::new(move |profile: Profile| {
-        let environment = environment.clone();
+        let environment = rebuild_in.clone();
         Box::pin(async move { Ok(session::runner(&profile, &environment).await.into_steps()) })
     });
+    let discovery = EnvironmentDiscovery::new(environment, Some(&profile.azure));
     Started {
         steps: StepSet(steps),
         profile: Some(Box::new(profile.clone())),
         profile_path: Some(path),
         step_factory: Some(factory),
+        discovery: Some(Arc::new(discovery)),
     }
 }
 
@@ -768,8 +772,10 @@ fn wizard(global: &GlobalArgs) -> Outcome {
         let profile = if path.exists() {
             load_profile(&path, global)?
         } else {
+            let discovery = EnvironmentDiscovery::new(environment(global), None);
             let config = WizardConfig::new("kwif — first run: describe your setup".to_string())
-                .with_profile_path(path.clone());
+                .with_profile_path(path.clone())
+                .with_discovery(Arc::new(discovery));
             let defaults = SetupDefaults {
                 context: current_context(global),
                 ..Default::default()

@@ -893,6 +893,7 @@ async fn the_first_frame_comes_before_the_steps_exist_and_they_are_checked_once_
             profile: Some(Box::new(Profile::example())),
             profile_path: None,
             step_factory: None,
+            discovery: None,
         })
     });
     let mut app = App::deferred(WizardConfig::new("t"), start);
@@ -922,4 +923,90 @@ async fn the_first_frame_comes_before_the_steps_exist_and_they_are_checked_once_
             .all(|toy| toy.checks.load(Ordering::SeqCst) == 1)
     );
     assert_eq!(app.state().profile(), Some(&Profile::example()));
+}
+
+/// Lists for the form's pickers, without a cluster or Azure: what a discovery would find.
+struct Found;
+
+impl kwif::discover::Discovery for Found {
+    fn list(
+        &self,
+        source: kwif::discover::Source,
+    ) -> kwif::engine::StepFuture<'static, Result<Vec<kwif::discover::Suggestion>, String>> {
+        use kwif::discover::{Source, Suggestion};
+        Box::pin(async move {
+            match source {
+                Source::Namespaces { .. } => Ok(["application1", "payments", "shop"]
+                    .into_iter()
+                    .map(|name| Suggestion::new(name, name))
+                    .collect()),
+                Source::ServiceAccounts { namespace, .. } => {
+                    let name = format!("{namespace}-sa");
+                    Ok(vec![Suggestion::new(name.clone(), name)])
+                }
+                _ => Err("not in this test".to_string()),
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_edit_form_picks_a_namespace_from_what_exists_and_saves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kwif.yaml");
+    let config = with_profile(Some(path.clone())).with_discovery(Arc::new(Found));
+    let mut wizard = Wizard::with(&[], |toy| toy, config).started().await;
+    wizard.press([key(KeyCode::End), key(KeyCode::Up)]).await;
+    assert_eq!(wizard.state().selected_step(), Some(StepId::Workload));
+    wizard.press([char_key('e')]).await;
+    let screen = |wizard: &Wizard| {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        wizard.app.draw(&mut terminal).unwrap();
+        terminal.backend().to_string()
+    };
+    let open = screen(&wizard);
+    assert!(
+        open.contains("▸ application1") && open.contains("payments") && open.contains("shop"),
+        "the namespaces that exist are offered:\n{open}"
+    );
+    // Type to filter: the field is emptied, then "pa" leaves payments alone.
+    let mut keys: Vec<Action> = (0.."application1".len())
+        .map(|_| key(KeyCode::Backspace))
+        .collect();
+    keys.extend([char_key('p'), char_key('a')]);
+    wizard.press(keys).await;
+    let filtered = screen(&wizard);
+    assert!(
+        filtered.contains("▸ payments") && !filtered.contains("  shop"),
+        "{filtered}"
+    );
+    wizard.press([key(KeyCode::Enter)]).await;
+    let kwif::tui::Overlay::Form(form) = wizard.state().overlay() else {
+        panic!("the form is still open")
+    };
+    assert_eq!(
+        form.field("workloads[0].namespace").unwrap().value(),
+        "payments"
+    );
+    wizard.press([key(KeyCode::Tab)]).await;
+    let unmatched = screen(&wizard);
+    assert!(
+        unmatched.contains("none of the 1 service accounts matches: a new name"),
+        "the profile's name is not there yet:\n{unmatched}"
+    );
+    wizard
+        .press((0.."application1-sa".len()).map(|_| key(KeyCode::Backspace)))
+        .await;
+    assert!(
+        screen(&wizard).contains("▸ payments-sa"),
+        "the service accounts are those of the chosen namespace"
+    );
+    wizard.press([key(KeyCode::Enter)]).await;
+    wizard.press([ctrl('s')]).await;
+    assert_eq!(
+        Profile::load(&path).unwrap().workloads[0]
+            .namespace
+            .as_str(),
+        "payments"
+    );
 }

@@ -47,6 +47,11 @@ pub enum Action {
     },
     /// The steps rebuilt for an edited profile.
     StepsReplaced(Result<StepSet, String>),
+    /// A list the form's pickers asked for.
+    Listed {
+        source: crate::discover::Source,
+        result: Result<Vec<crate::discover::Suggestion>, String>,
+    },
     /// The steps of a wizard that drew its first frame before they existed (the sandbox or the
     /// cluster was still answering), with the profile they were built from.
     Started(Result<Started, String>),
@@ -72,6 +77,8 @@ pub struct Started {
     pub profile: Option<Box<crate::profile::Profile>>,
     pub profile_path: Option<std::path::PathBuf>,
     pub step_factory: Option<super::StepFactory>,
+    /// What the edit form's pickers list, once the environment exists.
+    pub discovery: Option<Arc<dyn crate::discover::Discovery>>,
 }
 
 impl fmt::Debug for Started {

@@ -16,12 +16,14 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::action::{Action, Started, StepSet};
 use super::effect::Effect;
+use super::overlay::Overlay;
 use super::profile_file::write_profile;
 use super::render::render;
 use super::state::State;
 use super::update::update;
 use super::wizard_config::{StepFactory, WizardConfig};
 use super::wizard_outcome::WizardOutcome;
+use crate::discover::Discovery;
 use crate::engine::{Check, Finding, Plan, Runner, Step, StepError, StepFuture, StepId};
 use crate::profile::Profile;
 use crate::steps::identity::with_learned_ids;
@@ -43,6 +45,7 @@ pub struct App {
     step_deadline: Option<Duration>,
     /// A deferred start's work (building the steps), run by [`App::start`].
     starting: Option<StartFuture>,
+    discovery: Option<Arc<dyn Discovery>>,
 }
 
 /// What builds the steps of a wizard whose first frame comes first.
@@ -54,6 +57,7 @@ impl App {
         let ids: Vec<StepId> = steps.iter().map(|step| step.id()).collect();
         let mut state = State::new(config.title, &ids).with_color(config.color);
         state.profile = config.profile;
+        state.pickers = config.discovery.is_some();
         let (sender, receiver) = unbounded_channel();
         App {
             state,
@@ -67,6 +71,7 @@ impl App {
             step_factory: config.step_factory,
             step_deadline: config.step_deadline,
             starting: None,
+            discovery: config.discovery,
         }
     }
 
@@ -137,6 +142,7 @@ impl App {
                 | Action::ApplyFinished { .. }
                 | Action::StepsReplaced(_)
                 | Action::Started(_)
+                | Action::Listed { .. }
         ) {
             self.in_flight = self.in_flight.saturating_sub(1);
         }
@@ -148,6 +154,10 @@ impl App {
                 }
                 if started.step_factory.is_some() {
                     self.step_factory = started.step_factory.clone();
+                }
+                if started.discovery.is_some() {
+                    self.discovery = started.discovery.clone();
+                    self.state.pickers = true;
                 }
             }
             Action::StepsReplaced(Ok(steps)) => {
@@ -161,6 +171,27 @@ impl App {
         }
         for effect in update(&mut self.state, action) {
             self.run_effect(effect);
+        }
+        self.look_up_lists();
+    }
+
+    /// Runs the lookups the profile form's pickers asked for; each result comes back as
+    /// `Action::Listed`.
+    fn look_up_lists(&mut self) {
+        let Overlay::Form(form) = &mut self.state.overlay else {
+            return;
+        };
+        let Some(discovery) = &self.discovery else {
+            return;
+        };
+        for source in form.take_lookups() {
+            self.in_flight += 1;
+            let sender = self.sender.clone();
+            let lookup = discovery.list(source.clone());
+            tokio::spawn(async move {
+                let result = lookup.await;
+                let _ = sender.send(Action::Listed { source, result });
+            });
         }
     }
 

@@ -203,6 +203,14 @@ pub const APPLYING_HINTS: &[(&str, &str)] = &[
     ("Esc", "stop after this step"),
     ("q", "quit after this step"),
 ];
+/// The form while a field's picker shows entries.
+pub const FORM_PICKER_HINTS: &[(&str, &str)] = &[
+    ("↑↓", "pick"),
+    ("Enter", "choose"),
+    ("Esc", "type freely"),
+    ("Tab", "next field"),
+    ("Ctrl-S", "save"),
+];
 pub const FORM_HINTS: &[(&str, &str)] = &[
     ("Tab ↑↓", "field"),
     ("←→", "choose"),

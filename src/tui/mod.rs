@@ -12,6 +12,7 @@ mod effect;
 mod field_path;
 mod form_field;
 mod form_pages;
+mod form_picker;
 mod form_view;
 mod keymap;
 mod overlay;

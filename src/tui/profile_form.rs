@@ -12,8 +12,10 @@ use super::form_pages::{
     EntryList, RoleSlot, hosting_fields, identity_fields, issuer_fields, scalar_text, step_fields,
     workload_fields,
 };
+use super::form_picker::{PickerView, Pickers, source_for};
 use super::keymap;
 use super::setup_defaults::SetupDefaults;
+use crate::discover::{Source, Suggestion};
 use crate::engine::StepId;
 use crate::oidc::issuer::IssuerUrl;
 use crate::profile::Profile;
@@ -50,6 +52,11 @@ pub struct ProfileForm {
     general_errors: Vec<String>,
     profile: Option<Profile>,
     submitted: bool,
+    /// The lists the fields pick from, and the focused field's picker.
+    pickers: Pickers,
+    /// Pickers ask for lists only where the host can look them up (it has a discovery).
+    pickers_enabled: bool,
+    ticks: u64,
 }
 
 impl ProfileForm {
@@ -82,6 +89,7 @@ impl ProfileForm {
             }
         }
         form.validate();
+        form.refresh_picker(true);
         form
     }
 
@@ -98,6 +106,7 @@ impl ProfileForm {
         let title = format!("edit {step}: {}", step.title());
         let mut form = ProfileForm::with_pages(title, base, vec![FormPage { step, fields }]);
         form.validate();
+        form.refresh_picker(true);
         form
     }
 
@@ -111,6 +120,9 @@ impl ProfileForm {
             general_errors: Vec::new(),
             profile: None,
             submitted: false,
+            pickers: Pickers::default(),
+            pickers_enabled: false,
+            ticks: 0,
         }
     }
 
@@ -173,6 +185,21 @@ impl ProfileForm {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> FormSignal {
+        if self.picker_key(key) {
+            return FormSignal::Continue;
+        }
+        let before = (self.page, self.focus);
+        let text = self.focused_text();
+        let signal = self.field_key(key);
+        let moved = before != (self.page, self.focus);
+        if !moved && text != self.focused_text() {
+            self.pickers.text_changed();
+        }
+        self.refresh_picker(moved);
+        signal
+    }
+
+    fn field_key(&mut self, key: KeyEvent) -> FormSignal {
         let control = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => return FormSignal::Cancelled,
@@ -197,8 +224,127 @@ impl ProfileForm {
         FormSignal::Continue
     }
 
+    // ---- pickers -----------------------------------------------------------------------------
+
+    /// Lets the fields pick from lists the host looks up (see [`Self::take_lookups`]).
+    pub fn enable_pickers(&mut self) {
+        self.pickers_enabled = true;
+        self.refresh_picker(true);
+    }
+
+    /// The lists to look up since the last call; the host runs them and calls [`Self::deliver`].
+    pub fn take_lookups(&mut self) -> Vec<Source> {
+        self.pickers.take_requests()
+    }
+
+    /// A list arrived. The detected distribution is pre-selected while the user has not chosen.
+    pub fn deliver(&mut self, source: Source, result: Result<Vec<Suggestion>, String>) {
+        if matches!(source, Source::Distribution { .. })
+            && let Ok(Some(detected)) = result.as_ref().map(|list| list.first())
+            && let Some(field) = self
+                .pages
+                .iter_mut()
+                .flat_map(|page| &mut page.fields)
+                .find(|field| field.path.to_string() == "cluster.distribution")
+            && !field.touched
+        {
+            field.set_value(&detected.value);
+            self.validate();
+        }
+        self.pickers.deliver(source, result);
+    }
+
+    /// Whether a list is still loading (the host keeps a spinner turning).
+    pub fn is_loading(&self) -> bool {
+        self.pickers.is_loading()
+    }
+
+    /// The host's spinner ticks, for the loading line.
+    pub fn tick(&mut self) {
+        self.ticks = self.ticks.wrapping_add(1);
+    }
+
+    pub fn ticks(&self) -> u64 {
+        self.ticks
+    }
+
+    /// What to draw under the focused field: its list, a spinner, or why there is none.
+    pub fn picker_view(&self) -> Option<PickerView<'_>> {
+        let source = self.focused_source()?;
+        self.pickers.view(&source, &self.focused_text())
+    }
+
+    fn focused_text(&self) -> String {
+        self.focused_index()
+            .map(|index| self.pages[self.page].fields[index].value().to_string())
+            .unwrap_or_default()
+    }
+
+    fn focused_source(&self) -> Option<Source> {
+        if !self.pickers_enabled {
+            return None;
+        }
+        let index = self.focused_index()?;
+        let field = &self.pages[self.page].fields[index];
+        source_for(&field.path.to_string(), |path| {
+            self.current_text(&FieldPath::parse(path))
+        })
+    }
+
+    /// Asks for the focused field's list; a field just focused opens its picker at the top.
+    fn refresh_picker(&mut self, focus_moved: bool) {
+        if focus_moved {
+            self.pickers.focus_moved();
+        }
+        if let Some(source) = self.focused_source() {
+            self.pickers.want(&source);
+        }
+    }
+
+    /// ↑↓ pick, Enter chooses, Esc closes the picker (to type freely) while it shows entries;
+    /// `false` when the key is the field's, not the picker's.
+    fn picker_key(&mut self, key: KeyEvent) -> bool {
+        let Some(view) = self.picker_view() else {
+            return false;
+        };
+        let chosen = match (&view, key.code) {
+            (_, KeyCode::Esc) => {
+                self.pickers.close();
+                return true;
+            }
+            (PickerView::Entries { entries, .. }, KeyCode::Up) => {
+                let count = entries.len();
+                self.pickers.select(-1, count);
+                return true;
+            }
+            (PickerView::Entries { entries, .. }, KeyCode::Down) => {
+                let count = entries.len();
+                self.pickers.select(1, count);
+                return true;
+            }
+            (
+                PickerView::Entries {
+                    entries, selected, ..
+                },
+                KeyCode::Enter,
+            ) => entries[*selected].value.clone(),
+            _ => return false,
+        };
+        if let Some(index) = self.focused_index() {
+            let field = &mut self.pages[self.page].fields[index];
+            field.set_value(&chosen);
+            field.touched = true;
+        }
+        self.pickers.close();
+        self.validate();
+        true
+    }
+
     /// The keys the current page answers to: adding and removing entries only where they apply.
     pub fn hints(&self) -> &'static [(&'static str, &'static str)] {
+        if matches!(self.picker_view(), Some(PickerView::Entries { .. })) {
+            return keymap::FORM_PICKER_HINTS;
+        }
         let removable = self.focused_entry().is_some();
         match (EntryList::on(self.page_step()), removable) {
             (None, _) => keymap::FORM_HINTS,

@@ -29,6 +29,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Tick => {
             state.tick = state.tick.wrapping_add(1);
+            if let Overlay::Form(form) = &mut state.overlay {
+                form.tick();
+            }
+            Vec::new()
+        }
+        Action::Listed { source, result } => {
+            if let Overlay::Form(form) = &mut state.overlay {
+                form.deliver(source, result);
+            }
             Vec::new()
         }
         Action::Interrupt => interrupt(state),
@@ -280,7 +289,11 @@ fn edit(state: &mut State) -> Vec<Effect> {
         state.log.info("no profile to edit in this session");
         return Vec::new();
     };
-    state.overlay = Overlay::Form(Box::new(ProfileForm::edit(profile, step)));
+    let mut form = ProfileForm::edit(profile, step);
+    if state.pickers {
+        form.enable_pickers();
+    }
+    state.overlay = Overlay::Form(Box::new(form));
     Vec::new()
 }
 
