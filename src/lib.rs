@@ -6,6 +6,7 @@ pub mod azure;
 pub mod demo;
 pub mod distro;
 pub mod engine;
+pub mod explain;
 pub mod hosting;
 pub mod kube;
 pub mod network;

@@ -223,6 +223,21 @@ Example:
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
+    /// Explain a finding code or an AADSTS code: what it means, the usual reason, the fix.
+    #[command(after_help = "\
+Answers every finding code kwif reports (README, \"Finding codes\") and every AADSTS code kwif knows,
+for an error met anywhere: in kwif's output, an application's log, or an Azure SDK's exception.
+AADSTS codes are accepted with or without the prefix, in any case. An unknown code exits 2 and
+names the closest known codes.
+
+Examples:
+  kwif explain AADSTS700213
+  kwif explain 90061
+  kwif explain discovery_content_type")]
+    Explain {
+        /// The code: AADSTS700213, 700213, DISCOVERY_CONTENT_TYPE, …
+        code: String,
+    },
     /// Run the sandbox as long-lived servers, to try the headless commands and kubectl against it.
     Sandbox {
         #[command(subcommand)]
@@ -383,6 +398,7 @@ fn run(cli: Cli) -> Outcome {
             clap_complete::generate(shell, &mut Cli::command(), "kwif", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Explain { code } => explain(&code),
         Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
         Command::Sandbox {
             command:
@@ -832,6 +848,14 @@ fn doctor(
     };
     write_stdout(&text)?;
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `kwif explain CODE`.
+fn explain(code: &str) -> Outcome {
+    let explained = kwif::explain::lookup(code)
+        .map_err(|error| format!("CODE {error}: see the finding codes in README.md"))?;
+    write_stdout(&kwif::explain::render(&explained))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn jwks(key_files: &[PathBuf], output: Option<&Path>) -> Outcome {
