@@ -8,6 +8,7 @@ pub mod distro;
 pub mod engine;
 pub mod explain;
 pub mod hosting;
+pub mod init;
 pub mod kube;
 pub mod network;
 pub mod oidc;

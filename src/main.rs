@@ -223,6 +223,29 @@ Example:
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
+    /// Write a profile (kwif.yaml) from flags, validated exactly as every command reads it.
+    #[command(after_help = "\
+Builds kwif.yaml from the flags, checks it with the same rules every command applies when reading it,
+and writes it (never over an existing file without --force). A refused value exits 2 naming its flag.
+What no flag gives is taken, and said on standard error, from: the kubeconfig's current context
+(--kubeconfig, $KUBECONFIG), the Azure CLI's default subscription and its tenant (azureProfile.json in
+$AZURE_CONFIG_DIR or ~/.azure), the Azure CLI's defaults.group and defaults.location, and the issuer
+(nginx hosting on the issuer's host; an Azure Storage issuer's account and container).
+
+--workload is NS/SA (a Deployment named SA), NS/SA/NAME (a Deployment) or NS/SA/KIND/NAME with KIND
+one of Deployment, StatefulSet, DaemonSet, CronJob, Job. --context and --subscription are the global
+flags of the same name.
+
+Examples:
+  kwif init --issuer https://oidc.example.com/cluster1 \\
+      --workload application1/application1-sa/Deployment/web-server \\
+      --resource-group rg-application1 --location westeurope \\
+      --role 'Storage Blob Data Reader@/subscriptions/ID/resourceGroups/rg-application1/providers/Microsoft.Storage/storageAccounts/st1'
+  kwif init --profile prod.yaml --issuer https://stoidc1.blob.core.windows.net/oidc/ --hosting azure-blob \\
+      --workload shop/cart-sa/cart --identity id-shop --resource-group rg-shop --location westeurope \\
+      --cosmos-role 'Cosmos DB Built-in Data Contributor@/subscriptions/ID/resourceGroups/rg-shop/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1'
+Then: kwif check --profile FILE")]
+    Init(InitArgs),
     /// Explain a finding code or an AADSTS code: what it means, the usual reason, the fix.
     #[command(after_help = "\
 Answers every finding code kwif reports (README, \"Finding codes\") and every AADSTS code kwif knows,
@@ -243,6 +266,89 @@ Examples:
         #[command(subcommand)]
         command: SandboxCommand,
     },
+}
+
+/// The flags of `kwif init`.
+#[derive(Args)]
+struct InitArgs {
+    /// Where to write the profile.
+    #[arg(long, value_name = "FILE", default_value = "kwif.yaml")]
+    profile: PathBuf,
+    /// Overwrite the profile when it exists.
+    #[arg(long)]
+    force: bool,
+    /// The issuer URL, copied byte for byte into every federated credential.
+    #[arg(long, value_name = "URL")]
+    issuer: String,
+    /// A workload: NS/SA, NS/SA/NAME or NS/SA/KIND/NAME (repeatable).
+    #[arg(long = "workload", value_name = "NS/SA[/KIND/NAME]")]
+    workloads: Vec<String>,
+    /// The managed identity's name (default id-NAMESPACE of the first workload).
+    #[arg(long, value_name = "NAME")]
+    identity: Option<String>,
+    /// An Azure RBAC role on a scope, 'ROLE@SCOPE' (repeatable).
+    #[arg(long = "role", value_name = "ROLE@SCOPE")]
+    roles: Vec<String>,
+    /// A Cosmos DB data-plane role on an account, 'ROLE@ACCOUNT_ID' (repeatable).
+    #[arg(long = "cosmos-role", value_name = "ROLE@ACCOUNT_ID")]
+    cosmos_roles: Vec<String>,
+    /// Where the discovery document and JWKS are published: nginx, azure-blob, directory, apiserver (default nginx).
+    #[arg(long, value_name = "KIND")]
+    hosting: Option<String>,
+    /// nginx: the Ingress host (default: the issuer's host).
+    #[arg(long, value_name = "HOST")]
+    nginx_host: Option<String>,
+    /// nginx: the IngressClass (default nginx).
+    #[arg(long, value_name = "NAME")]
+    ingress_class: Option<String>,
+    /// nginx: the cert-manager ClusterIssuer for the certificate (none: you provide the TLS Secret).
+    #[arg(long, value_name = "NAME")]
+    cluster_issuer: Option<String>,
+    /// nginx: the namespace of the hosting objects (default kwif-oidc).
+    #[arg(long, value_name = "NS")]
+    nginx_namespace: Option<String>,
+    /// azure-blob: the storage account (default: from the issuer).
+    #[arg(long, value_name = "NAME")]
+    storage_account: Option<String>,
+    /// azure-blob: the public container (default: from the issuer).
+    #[arg(long, value_name = "NAME")]
+    container: Option<String>,
+    /// azure-blob: public-container or static-website (default: from the issuer).
+    #[arg(long, value_name = "MODE")]
+    blob_mode: Option<String>,
+    /// azure-blob: the storage account's resource group (default --resource-group).
+    #[arg(long, value_name = "RG")]
+    blob_resource_group: Option<String>,
+    /// directory: where the documents are written for a static host.
+    #[arg(long, value_name = "PATH")]
+    directory: Option<String>,
+    /// The resource group of the managed identity (default: the Azure CLI's defaults.group).
+    #[arg(long, value_name = "RG")]
+    resource_group: Option<String>,
+    /// The Azure region of the managed identity (default: the Azure CLI's defaults.location).
+    #[arg(long, value_name = "REGION")]
+    location: Option<String>,
+    /// The Entra tenant id (default: the Azure CLI's default subscription's tenant).
+    #[arg(long, value_name = "ID")]
+    tenant: Option<String>,
+    /// public, china, usgov or custom (default public).
+    #[arg(long, value_name = "CLOUD")]
+    cloud: Option<String>,
+    /// With --cloud custom: the Resource Manager URL.
+    #[arg(long, value_name = "URL")]
+    resource_manager: Option<String>,
+    /// With --cloud custom: the authority host (Entra ID's login URL).
+    #[arg(long, value_name = "URL")]
+    authority_host: Option<String>,
+    /// The token-exchange audience when it must differ from the cloud's.
+    #[arg(long, value_name = "AUDIENCE")]
+    audience: Option<String>,
+    /// The cluster's distribution (default auto).
+    #[arg(long, value_name = "D")]
+    distribution: Option<String>,
+    /// Where the control-plane node's filesystem is (default /).
+    #[arg(long, value_name = "DIR")]
+    node_root: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -399,6 +505,7 @@ fn run(cli: Cli) -> Outcome {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { code } => explain(&code),
+        Command::Init(args) => init(&args, &cli.global),
         Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
         Command::Sandbox {
             command:
@@ -848,6 +955,73 @@ fn doctor(
     };
     write_stdout(&text)?;
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `kwif init`: kwif.yaml from flags, with what the kubeconfig and the Azure CLI say.
+fn init(args: &InitArgs, global: &GlobalArgs) -> Outcome {
+    if args.profile.exists() && !args.force {
+        return Err(UsageError(format!(
+            "--profile {}: the file exists; pass --force to overwrite it",
+            args.profile.display()
+        )));
+    }
+    let flags = kwif::init::InitFlags {
+        issuer: args.issuer.clone(),
+        workloads: args.workloads.clone(),
+        identity: args.identity.clone(),
+        roles: args.roles.clone(),
+        cosmos_roles: args.cosmos_roles.clone(),
+        hosting: args.hosting.clone(),
+        nginx_host: args.nginx_host.clone(),
+        ingress_class: args.ingress_class.clone(),
+        cluster_issuer: args.cluster_issuer.clone(),
+        nginx_namespace: args.nginx_namespace.clone(),
+        storage_account: args.storage_account.clone(),
+        container: args.container.clone(),
+        blob_mode: args.blob_mode.clone(),
+        blob_resource_group: args.blob_resource_group.clone(),
+        directory: args.directory.clone(),
+        resource_group: args.resource_group.clone(),
+        location: args.location.clone(),
+        subscription: global.subscription.clone(),
+        tenant: args.tenant.clone(),
+        cloud: args.cloud.clone(),
+        resource_manager: args.resource_manager.clone(),
+        authority_host: args.authority_host.clone(),
+        audience: args.audience.clone(),
+        context: global.context.clone(),
+        distribution: args.distribution.clone(),
+        node_root: args.node_root.clone(),
+    };
+    let mut ambient = kwif::init::Ambient {
+        context: current_context(&GlobalArgs {
+            context: None,
+            ..global.clone()
+        }),
+        ..Default::default()
+    };
+    if args.tenant.is_none() || global.subscription.is_none() {
+        ambient.cli_account = runtime()?
+            .block_on(kwif::azure::credential::cli_account())
+            .ok();
+    }
+    ambient.read_cli_defaults();
+    let made = kwif::init::build(&flags, &ambient).map_err(|error| error.to_string())?;
+    let text = made.profile.to_yaml();
+    std::fs::write(&args.profile, text).map_err(|error| {
+        format!(
+            "--profile {}: cannot write it ({error})",
+            args.profile.display()
+        )
+    })?;
+    for default in &made.defaults {
+        let _ = writeln!(anstream::stderr(), "default: {default}");
+    }
+    let profile = shell_word(&args.profile);
+    write_stdout(&format!(
+        "wrote {profile}\nnext: kwif check --profile {profile}\n"
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `kwif explain CODE`.
