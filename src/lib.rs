@@ -7,6 +7,7 @@ pub mod demo;
 pub mod distro;
 pub mod engine;
 pub mod explain;
+pub mod export;
 pub mod hosting;
 pub mod init;
 pub mod kube;

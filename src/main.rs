@@ -246,6 +246,27 @@ Examples:
       --cosmos-role 'Cosmos DB Built-in Data Contributor@/subscriptions/ID/resourceGroups/rg-shop/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1'
 Then: kwif check --profile FILE")]
     Init(InitArgs),
+    /// Print the code a workload needs to get a token and call an Azure service, in one language.
+    #[command(after_help = "\
+Prints a whole source file: the Azure SDK's WorkloadIdentityCredential (it reads AZURE_CLIENT_ID,
+AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE, which kwif puts in the pod) and one call to the service,
+with the package to add in its first lines. The only value written into the code is the service's
+endpoint, taken from the profile's role scopes (a Cosmos DB account, a storage account, a key vault);
+without --service, the first role's service, else Resource Manager.
+
+Examples:
+  kwif snippet --language python > app.py
+  kwif snippet --profile kwif.yaml --language go --service cosmos
+  kwif snippet --demo --language javascript")]
+    Snippet {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum)]
+        language: SnippetLanguage,
+        /// The service to call (default: the first role's).
+        #[arg(long, value_enum)]
+        service: Option<SnippetService>,
+    },
     /// Explain a finding code or an AADSTS code: what it means, the usual reason, the fix.
     #[command(after_help = "\
 Answers every finding code kwif reports (README, \"Finding codes\") and every AADSTS code kwif knows,
@@ -427,6 +448,54 @@ impl Scenario {
     }
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum SnippetLanguage {
+    Python,
+    Javascript,
+    Dotnet,
+    Go,
+    Java,
+    Rust,
+}
+
+impl SnippetLanguage {
+    fn language(self) -> kwif::export::snippet::Language {
+        use kwif::export::snippet::Language;
+        match self {
+            SnippetLanguage::Python => Language::Python,
+            SnippetLanguage::Javascript => Language::JavaScript,
+            SnippetLanguage::Dotnet => Language::DotNet,
+            SnippetLanguage::Go => Language::Go,
+            SnippetLanguage::Java => Language::Java,
+            SnippetLanguage::Rust => Language::Rust,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SnippetService {
+    /// A Cosmos DB account (its data plane).
+    Cosmos,
+    /// A storage account's blob service.
+    Blob,
+    /// A key vault's secrets.
+    Keyvault,
+    /// Azure Resource Manager.
+    Arm,
+}
+
+impl SnippetService {
+    fn service(self) -> kwif::export::snippet::Service {
+        use kwif::export::snippet::Service;
+        match self {
+            SnippetService::Cosmos => Service::Cosmos,
+            SnippetService::Blob => Service::Blob,
+            SnippetService::Keyvault => Service::KeyVault,
+            SnippetService::Arm => Service::Arm,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReportFormat {
     Text,
@@ -506,6 +575,11 @@ fn run(cli: Cli) -> Outcome {
         }
         Command::Explain { code } => explain(&code),
         Command::Init(args) => init(&args, &cli.global),
+        Command::Snippet {
+            target,
+            language,
+            service,
+        } => snippet(&target, language, service, &cli.global),
         Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
         Command::Sandbox {
             command:
@@ -1021,6 +1095,40 @@ fn init(args: &InitArgs, global: &GlobalArgs) -> Outcome {
     write_stdout(&format!(
         "wrote {profile}\nnext: kwif check --profile {profile}\n"
     ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The profile a command that reads no cluster works on: the file, or the demo sandbox's.
+fn profile_of(target: &Target, global: &GlobalArgs) -> Result<Profile, UsageError> {
+    if !target.demo {
+        return load_profile(&target.profile, global);
+    }
+    let scenario = target.scenario.unwrap_or(Scenario::Fresh).sandbox();
+    runtime()?.block_on(async {
+        let demo = Demo::start(scenario)
+            .await
+            .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+        let profile = demo.profile.clone();
+        demo.shutdown().await;
+        Ok(profile)
+    })
+}
+
+/// `kwif snippet`: the application's side, from the profile's roles.
+fn snippet(
+    target: &Target,
+    language: SnippetLanguage,
+    service: Option<SnippetService>,
+    global: &GlobalArgs,
+) -> Outcome {
+    use kwif::export::snippet;
+    let profile = profile_of(target, global)?;
+    let wanted = snippet::target(&profile, service.map(SnippetService::service))?;
+    if let Some(note) = &wanted.note {
+        let _ = writeln!(anstream::stderr(), "note: {note}");
+    }
+    let written = snippet::snippet(language.language(), &wanted);
+    write_stdout(&written.code)?;
     Ok(ExitCode::SUCCESS)
 }
 

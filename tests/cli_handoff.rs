@@ -227,3 +227,231 @@ fn init_refuses_bad_flags_with_exit_2_naming_the_flag_and_writes_nothing() {
     }
     assert!(!profile.exists());
 }
+
+const SNIPPET_PROFILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/profiles/snippets.yaml"
+);
+const SERVICES: [&str; 4] = ["cosmos", "blob", "keyvault", "arm"];
+
+fn snippet(language: &str, service: &str) -> String {
+    let run = Kwif::new()
+        .args(["snippet", "--profile", SNIPPET_PROFILE])
+        .args(["--language", language, "--service", service])
+        .run();
+    assert_eq!(run.code, 0, "{language} {service}: {}", run.stderr);
+    run.stdout
+}
+
+/// A command the test script installs; the test fails with the way to get it when missing.
+fn tool(program: &str) -> std::process::Command {
+    let found = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        found,
+        "{program} is not installed: run the tests with `bash scripts/test.sh`, which installs it"
+    );
+    std::process::Command::new(program)
+}
+
+fn assert_success(output: std::process::Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The Rust snippets are compiled in every workspace build as crates/kwif-snippets (against the
+/// azure_identity kwif itself uses); this pins that kwif prints exactly those files.
+/// `KWIF_UPDATE_SNIPPETS=1` rewrites them.
+#[test]
+fn rust_snippets_are_the_files_the_workspace_compiles() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/kwif-snippets/src");
+    for service in SERVICES {
+        let printed = snippet("rust", service);
+        let path = dir.join(format!("{service}.rs"));
+        if std::env::var_os("KWIF_UPDATE_SNIPPETS").is_some() {
+            std::fs::write(&path, &printed).unwrap();
+        }
+        let compiled = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            printed,
+            compiled,
+            "{service}: kwif prints another Rust snippet than {} (KWIF_UPDATE_SNIPPETS=1 rewrites it)",
+            path.display()
+        );
+        assert!(printed.contains("WorkloadIdentityCredential::new(None)"));
+    }
+}
+
+#[test]
+fn python_and_javascript_snippets_pass_their_language_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    for service in SERVICES {
+        let python = dir.path().join(format!("{service}.py"));
+        std::fs::write(&python, snippet("python", service)).unwrap();
+        let output = tool("python3")
+            .args(["-m", "py_compile"])
+            .arg(&python)
+            .output()
+            .unwrap();
+        assert_success(output, &format!("python3 -m py_compile ({service})"));
+        let javascript = dir.path().join(format!("{service}.mjs"));
+        std::fs::write(&javascript, snippet("javascript", service)).unwrap();
+        let output = tool("node")
+            .arg("--check")
+            .arg(&javascript)
+            .output()
+            .unwrap();
+        assert_success(output, &format!("node --check ({service})"));
+    }
+    let cosmos = snippet("python", "cosmos");
+    assert!(
+        cosmos.contains("ENDPOINT = \"https://cosmos1.documents.azure.com:443/\""),
+        "{cosmos}"
+    );
+    assert!(
+        cosmos.contains("# Packages: pip install azure-identity azure-cosmos"),
+        "{cosmos}"
+    );
+    let vault = snippet("javascript", "keyvault");
+    assert!(
+        vault.contains("\"https://kv-application1.vault.azure.net/\""),
+        "{vault}"
+    );
+}
+
+#[test]
+fn snippet_for_a_service_no_role_names_exits_2_naming_the_flag() {
+    let run = Kwif::new()
+        .args([
+            "snippet",
+            "--demo",
+            "--language",
+            "go",
+            "--service",
+            "cosmos",
+        ])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("--service cosmos: no role in the profile"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The Python interpreter of the virtual environment scripts/test.sh makes, with the real
+/// azure-identity and the service packages the snippets import.
+fn python_venv() -> std::path::PathBuf {
+    let python =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/pyvenv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run the tests with `bash scripts/test.sh`, which installs azure-identity into it",
+        python.display()
+    );
+    python
+}
+
+#[test]
+fn the_python_snippet_gets_an_access_token_from_the_sandbox_with_the_real_azure_identity() {
+    let python = python_venv();
+    let served = support::Served::start("fresh");
+    let profile = served.path("kwif.yaml");
+    let profile = profile.to_str().unwrap();
+    let apply = served
+        .kwif()
+        .args(["apply", "--yes", "--profile", profile])
+        .run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let token = support::kubectl()
+        .arg("--kubeconfig")
+        .arg(served.path("kubeconfig"))
+        .args(["create", "token", "application1-sa", "-n", "application1"])
+        .args(["--audience", "api://AzureADTokenExchange"])
+        .output()
+        .unwrap();
+    assert_success(token.clone(), "kubectl create token");
+    let app = served.path("app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join("token"), &token.stdout).unwrap();
+    let code = served
+        .kwif()
+        .args(["snippet", "--profile", profile, "--language", "python"])
+        .run();
+    assert_eq!(code.code, 0, "{}", code.stderr);
+    std::fs::write(app.join("snippet.py"), &code.stdout).unwrap();
+
+    // The pod's environment, as the workload step wired it (the ids the apply saved).
+    let saved: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(profile).unwrap()).unwrap();
+    let value = |path: &str| sandbox_value(&saved, path);
+    let ca = served.path("ca.pem");
+    let output = std::process::Command::new(&python)
+        .current_dir(&app)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("AZURE_CLIENT_ID", value("identity.clientId"))
+        .env("AZURE_TENANT_ID", value("azure.tenant"))
+        .env("AZURE_FEDERATED_TOKEN_FILE", app.join("token"))
+        .env(
+            "AZURE_AUTHORITY_HOST",
+            value("azure.endpoints.authorityHost"),
+        )
+        .env("REQUESTS_CA_BUNDLE", &ca)
+        .env("SSL_CERT_FILE", &ca)
+        .args([
+            "-c",
+            "import snippet\n\
+             token = snippet.credential.get_token(snippet.SCOPE)\n\
+             print(len(token.token.split('.')), token.expires_on > 0)",
+        ])
+        .output()
+        .unwrap();
+    assert_success(
+        output.clone(),
+        "the snippet's credential against the sandbox's Entra ID",
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "3 True");
+}
+
+/// Beyond syntax: every Python snippet imports with the real SDK packages and builds its
+/// credential (nothing is called, so no network is needed).
+#[test]
+fn every_python_snippet_imports_with_the_real_sdk_packages() {
+    let python = python_venv();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "not.a.token").unwrap();
+    for service in SERVICES {
+        std::fs::write(
+            dir.path().join(format!("snippet_{service}.py")),
+            snippet("python", service),
+        )
+        .unwrap();
+        let output = std::process::Command::new(&python)
+            .current_dir(dir.path())
+            .env_clear()
+            .env("AZURE_CLIENT_ID", "00000000-0000-0000-0000-000000000001")
+            .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000002")
+            .env("AZURE_FEDERATED_TOKEN_FILE", dir.path().join("token"))
+            .args([
+                "-c",
+                &format!(
+                    "import snippet_{service} as s; print(type(s.credential).__name__, s.SCOPE)"
+                ),
+            ])
+            .output()
+            .unwrap();
+        assert_success(output.clone(), &format!("importing the {service} snippet"));
+        assert!(
+            String::from_utf8_lossy(&output.stdout)
+                .starts_with("WorkloadIdentityCredential https://")
+        );
+    }
+}
