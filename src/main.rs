@@ -246,6 +246,35 @@ Examples:
       --cosmos-role 'Cosmos DB Built-in Data Contributor@/subscriptions/ID/resourceGroups/rg-shop/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1'
 Then: kwif check --profile FILE")]
     Init(InitArgs),
+    /// Write what apply would make as a kustomization, Terraform and the node's issuer change.
+    #[command(after_help = "\
+Reads the profile, the cluster and Azure (the same plan `kwif apply` would make, in full whatever is
+already in place) and writes:
+  DIR/kubernetes/  kustomization.yaml: the ServiceAccounts, the nginx hosting objects, each workload as
+                   the cluster has it (workloads/), and one strategic-merge patch per workload (patches/:
+                   projected token volume, mount, AZURE_* env) targeting it by kind, namespace and name
+  DIR/azure/       main.tf, variables.tf, outputs.tf (azurerm): the managed identity, role assignments,
+                   Cosmos DB data-plane role assignments, federated credentials with the exact issuer,
+                   subject and audience; an import block for each one that exists already
+  DIR/node/        the distribution's config with the issuer change, and where it goes
+  DIR/README.md    the order (Azure, nodes, Kubernetes) and the `kwif check` that confirms it
+Unchanged inputs rewrite the same bytes. Exit codes: 0 written, 1 written with gaps (something could
+not be read; said on standard error and in README.md), 2 bad input.
+
+Examples:
+  kwif export --out gitops/cluster1
+  kwif export --profile prod.yaml --out handoff --azure none
+  kwif export --demo --out /tmp/handoff && kubectl kustomize /tmp/handoff/kubernetes")]
+    Export {
+        #[command(flatten)]
+        target: Target,
+        /// The directory to write (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Write the Azure side as Terraform, or not at all.
+        #[arg(long, value_enum, default_value_t = ExportAzure::Terraform)]
+        azure: ExportAzure,
+    },
     /// Print the code a workload needs to get a token and call an Azure service, in one language.
     #[command(after_help = "\
 Prints a whole source file: the Azure SDK's WorkloadIdentityCredential (it reads AZURE_CLIENT_ID,
@@ -448,6 +477,14 @@ impl Scenario {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportAzure {
+    /// azure/main.tf, variables.tf, outputs.tf for the azurerm provider.
+    Terraform,
+    /// No azure/ directory.
+    None,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum SnippetLanguage {
     Python,
@@ -580,6 +617,7 @@ fn run(cli: Cli) -> Outcome {
             language,
             service,
         } => snippet(&target, language, service, &cli.global),
+        Command::Export { target, out, azure } => export(&target, &out, azure, &cli.global),
         Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
         Command::Sandbox {
             command:
@@ -1096,6 +1134,44 @@ fn init(args: &InitArgs, global: &GlobalArgs) -> Outcome {
         "wrote {profile}\nnext: kwif check --profile {profile}\n"
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `kwif export`: the hand-off to GitOps and Terraform.
+fn export(target: &Target, out: &Path, azure: ExportAzure, global: &GlobalArgs) -> Outcome {
+    let terraform = azure == ExportAzure::Terraform;
+    let runtime = runtime()?;
+    let progress = Progress::show("reading the cluster and Azure…");
+    let made = runtime.block_on(async {
+        if target.demo {
+            let scenario = target.scenario.unwrap_or(Scenario::Fresh).sandbox();
+            let mut demo = Demo::start(scenario)
+                .await
+                .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+            demo.environment.timeouts = global.timeouts();
+            let path = demo.profile_path().display().to_string();
+            let made =
+                kwif::export::export(&demo.profile, &demo.environment, terraform, &path).await;
+            demo.shutdown().await;
+            Ok::<_, UsageError>(made)
+        } else {
+            let profile = load_profile(&target.profile, global)?;
+            let path = shell_word(&target.profile);
+            Ok(kwif::export::export(&profile, &environment(global), terraform, &path).await)
+        }
+    })?;
+    drop(progress);
+    kwif::export::write(&made, out)
+        .map_err(|error| format!("--out {}: cannot write ({error})", out.display()))?;
+    for (path, _) in &made.files {
+        write_stdout(&format!("{}\n", out.join(path).display()))?;
+    }
+    for note in &made.notes {
+        let _ = writeln!(anstream::stderr(), "note: {note}");
+    }
+    for gap in &made.gaps {
+        let _ = writeln!(anstream::stderr(), "not exported: {gap}");
+    }
+    Ok(ExitCode::from(u8::from(!made.gaps.is_empty())))
 }
 
 /// The profile a command that reads no cluster works on: the file, or the demo sandbox's.

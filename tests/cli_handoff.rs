@@ -455,3 +455,348 @@ fn every_python_snippet_imports_with_the_real_sdk_packages() {
         );
     }
 }
+
+/// Every file below `dir`, by path relative to it, with its bytes.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .map(|entry| entry.unwrap().path()),
+            );
+        } else {
+            let relative = path.strip_prefix(dir).unwrap().display().to_string();
+            files.insert(relative, std::fs::read(&path).unwrap());
+        }
+    }
+    files
+}
+
+fn kustomize(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let output = support::kubectl()
+        .arg("kustomize")
+        .arg(dir.join("kubernetes"))
+        .output()
+        .unwrap();
+    assert_success(output.clone(), "kubectl kustomize");
+    serde_yaml::Deserializer::from_slice(&output.stdout)
+        .map(|document| serde::Deserialize::deserialize(document).unwrap())
+        .collect()
+}
+
+fn find<'a>(objects: &'a [serde_json::Value], kind: &str, name: &str) -> &'a serde_json::Value {
+    objects
+        .iter()
+        .find(|object| object["kind"] == kind && object["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in {objects:#?}"))
+}
+
+/// The env names of the first container of a Deployment.
+fn env_names(deployment: &serde_json::Value) -> Vec<String> {
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn export_renders_with_kubectl_kustomize_to_what_apply_makes_and_rewrites_the_same_bytes() {
+    let served = support::Served::start("fresh");
+    let profile = served.path("kwif.yaml");
+    let profile = profile.to_str().unwrap();
+    let out = served.path("export");
+    let export = || {
+        served
+            .kwif()
+            .args([
+                "export",
+                "--profile",
+                profile,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .run()
+    };
+
+    // Before apply: the identity does not exist, so the patch lacks AZURE_CLIENT_ID and says so.
+    let before = export();
+    assert_eq!(before.code, 0, "{}\n{}", before.stdout, before.stderr);
+    assert!(
+        before.stderr.contains("the patches lack AZURE_CLIENT_ID"),
+        "{}",
+        before.stderr
+    );
+    let rendered = kustomize(&out);
+    let deployment = find(&rendered, "Deployment", "web-server");
+    let template = &deployment["spec"]["template"]["spec"];
+    assert_eq!(template["serviceAccountName"], "application1-sa");
+    assert_eq!(
+        template["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]["audience"],
+        "api://AzureADTokenExchange"
+    );
+    assert_eq!(
+        template["containers"][0]["volumeMounts"][0]["mountPath"],
+        "/var/run/secrets/azure/tokens"
+    );
+    let env = env_names(deployment);
+    for variable in [
+        "AZURE_TENANT_ID",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_AUTHORITY_HOST",
+    ] {
+        assert!(env.contains(&variable.to_string()), "{variable} in {env:?}");
+    }
+    assert!(!env.contains(&"AZURE_CLIENT_ID".to_string()));
+    find(&rendered, "ServiceAccount", "application1-sa");
+
+    // After apply: the rendered workload is the object apply made, the user's own env kept.
+    let apply = served
+        .kwif()
+        .args(["apply", "--yes", "--profile", profile])
+        .run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let after = export();
+    assert_eq!(after.code, 0, "{}", after.stderr);
+    assert!(
+        !after.stderr.contains("AZURE_CLIENT_ID"),
+        "{}",
+        after.stderr
+    );
+    let rendered = kustomize(&out);
+    let live = support::kubectl()
+        .arg("--kubeconfig")
+        .arg(served.path("kubeconfig"))
+        .args([
+            "get",
+            "deployment",
+            "web-server",
+            "-n",
+            "application1",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_success(live.clone(), "kubectl get deployment");
+    let live: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap();
+    let deployment = find(&rendered, "Deployment", "web-server");
+    // kustomize puts the patch's env entries first, the API server appends them: the same
+    // variables (none refers to another), so they are compared by name.
+    let by_name = |template: &serde_json::Value| {
+        let mut template = template.clone();
+        for container in template["spec"]["containers"].as_array_mut().unwrap() {
+            container["env"]
+                .as_array_mut()
+                .unwrap()
+                .sort_by_key(|entry| entry["name"].as_str().unwrap().to_string());
+        }
+        template
+    };
+    assert_eq!(
+        by_name(&deployment["spec"]["template"]),
+        by_name(&live["spec"]["template"]),
+        "the rendered pod template is the one apply made"
+    );
+    assert!(
+        env_names(deployment).contains(&"COSMOS_ENDPOINT".to_string()),
+        "the user's env stays"
+    );
+
+    // Idempotent: the same inputs rewrite the same bytes.
+    let first = tree(&out);
+    let again = export();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(tree(&out), first, "a second export changes no byte");
+    let readme = String::from_utf8(first["README.md"].clone()).unwrap();
+    let order: Vec<usize> = ["**Azure**", "**Nodes**", "**Kubernetes**"]
+        .iter()
+        .map(|step| {
+            readme
+                .find(step)
+                .unwrap_or_else(|| panic!("{step} in\n{readme}"))
+        })
+        .collect();
+    assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{readme}");
+    assert!(
+        readme.contains(&format!("kwif check --profile {profile}")),
+        "{readme}"
+    );
+    let node = String::from_utf8(first["node/README.md"].clone()).unwrap();
+    assert!(
+        node.contains("/etc/rancher/k3s/config.yaml") && node.contains("systemctl restart k3s"),
+        "{node}"
+    );
+    let config = String::from_utf8(first["node/config.yaml"].clone()).unwrap();
+    assert!(
+        config.contains(&format!(
+            "service-account-issuer-={}",
+            sandbox_value(&saved_profile(profile), "issuer")
+        )),
+        "{config}"
+    );
+
+    // The Terraform: all resources, the exact federation triple, and imports for what exists.
+    let main: hcl::Body =
+        hcl::from_str(std::str::from_utf8(&first["azure/main.tf"]).unwrap()).unwrap();
+    let blocks: Vec<&hcl::Block> = main.blocks().collect();
+    let resource = |kind: &str| -> &hcl::Block {
+        blocks
+            .iter()
+            .find(|block| {
+                block.identifier() == "resource"
+                    && block.labels().first().map(|label| label.as_str()) == Some(kind)
+            })
+            .copied()
+            .unwrap_or_else(|| panic!("no resource {kind}"))
+    };
+    let attribute = |block: &hcl::Block, name: &str| -> hcl::Expression {
+        block
+            .body()
+            .attributes()
+            .find(|attribute| attribute.key() == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .expr()
+            .clone()
+    };
+    let text = |expression: hcl::Expression| match expression {
+        hcl::Expression::String(text) => text,
+        other => panic!("not a string: {other:?}"),
+    };
+    let saved: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(profile).unwrap()).unwrap();
+    let credential = resource("azurerm_federated_identity_credential");
+    assert_eq!(
+        text(attribute(credential, "issuer")),
+        sandbox_value(&saved, "issuer")
+    );
+    assert_eq!(
+        text(attribute(credential, "subject")),
+        "system:serviceaccount:application1:application1-sa"
+    );
+    assert_eq!(
+        attribute(credential, "audience"),
+        hcl::Expression::Array(vec![hcl::Expression::String(
+            "api://AzureADTokenExchange".into()
+        )])
+    );
+    let identity = resource("azurerm_user_assigned_identity");
+    assert_eq!(text(attribute(identity, "name")), "id-application1");
+    let role = resource("azurerm_role_assignment");
+    assert_eq!(
+        text(attribute(role, "role_definition_name")),
+        "Storage Blob Data Reader"
+    );
+    let imports: Vec<String> = blocks
+        .iter()
+        .filter(|block| block.identifier() == "import")
+        .map(|block| text(attribute(block, "id")))
+        .collect();
+    assert_eq!(
+        imports.len(),
+        3,
+        "identity, role and credential exist: {imports:#?}"
+    );
+    assert!(
+        imports[0].ends_with(
+            "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-application1"
+        )
+    );
+    assert!(imports[2].ends_with("/federatedIdentityCredentials/application1-sa"));
+    let outputs: hcl::Body =
+        hcl::from_str(std::str::from_utf8(&first["azure/outputs.tf"]).unwrap()).unwrap();
+    assert!(outputs.blocks().any(|block| block.identifier() == "output"
+        && block.labels().first().map(|label| label.as_str()) == Some("client_id")));
+    let variables: hcl::Body =
+        hcl::from_str(std::str::from_utf8(&first["azure/variables.tf"]).unwrap()).unwrap();
+    assert_eq!(variables.blocks().count(), 4);
+}
+
+#[test]
+fn export_with_nginx_hosting_and_a_cosmos_role_renders_the_hosting_objects_and_every_resource_type()
+{
+    let served = support::Served::start("fresh");
+    let original = std::fs::read_to_string(served.path("kwif.yaml")).unwrap();
+    let mut profile: serde_yaml::Value = serde_yaml::from_str(&original).unwrap();
+    profile["issuer"] = "https://oidc.example.com/cluster1".into();
+    profile["hosting"] = serde_yaml::from_str(
+        "{ kind: nginx, nginx: { host: oidc.example.com, clusterIssuer: letsencrypt-prod } }",
+    )
+    .unwrap();
+    let roles = profile["identity"]["roles"].as_sequence_mut().unwrap();
+    roles.push(serde_yaml::from_str(
+        "{ cosmosDataRole: Cosmos DB Built-in Data Reader, account: /subscriptions/cccccccc-cccc-cccc-cccc-cccccccccccc/resourceGroups/rg-application1/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1 }",
+    ).unwrap());
+    let path = served.path("nginx.yaml");
+    std::fs::write(&path, serde_yaml::to_string(&profile).unwrap()).unwrap();
+    let out = served.path("export");
+    let run = served
+        .kwif()
+        .args([
+            "export",
+            "--profile",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .run();
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let rendered = kustomize(&out);
+    for kind in ["ConfigMap", "Deployment", "Service", "Ingress"] {
+        assert!(
+            rendered
+                .iter()
+                .any(|object| object["kind"] == kind
+                    && object["metadata"]["namespace"] == "kwif-oidc"),
+            "a hosting {kind} in kwif-oidc"
+        );
+    }
+    let main = std::fs::read_to_string(out.join("azure/main.tf")).unwrap();
+    let body: hcl::Body = hcl::from_str(&main).unwrap();
+    let kinds: std::collections::BTreeSet<String> = body
+        .blocks()
+        .filter(|block| block.identifier() == "resource")
+        .filter_map(|block| {
+            block
+                .labels()
+                .first()
+                .map(|label| label.as_str().to_string())
+        })
+        .collect();
+    for kind in [
+        "azurerm_user_assigned_identity",
+        "azurerm_role_assignment",
+        "azurerm_cosmosdb_sql_role_assignment",
+        "azurerm_federated_identity_credential",
+    ] {
+        assert!(kinds.contains(kind), "{kind} in\n{main}");
+    }
+    assert!(
+        main.contains(
+            "databaseAccounts/cosmos1/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001"
+        ),
+        "{main}"
+    );
+    let no_azure = served.path("no-azure");
+    let none = served
+        .kwif()
+        .args([
+            "export",
+            "--profile",
+            path.to_str().unwrap(),
+            "--azure",
+            "none",
+        ])
+        .args(["--out", no_azure.to_str().unwrap()])
+        .run();
+    assert!(none.code == 0 || none.code == 1, "{}", none.stderr);
+    assert!(!served.path("no-azure/azure").exists());
+}
+
+fn saved_profile(path: &str) -> serde_yaml::Value {
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
