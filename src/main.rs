@@ -1148,15 +1148,15 @@ fn export(target: &Target, out: &Path, azure: ExportAzure, global: &GlobalArgs) 
                 .await
                 .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
             demo.environment.timeouts = global.timeouts();
-            let path = demo.profile_path().display().to_string();
+            // The demo's profile goes with it: README.md names `--demo` instead.
             let made =
-                kwif::export::export(&demo.profile, &demo.environment, terraform, &path).await;
+                kwif::export::export(&demo.profile, &demo.environment, terraform, "--demo").await;
             demo.shutdown().await;
             Ok::<_, UsageError>(made)
         } else {
             let profile = load_profile(&target.profile, global)?;
-            let path = shell_word(&target.profile);
-            Ok(kwif::export::export(&profile, &environment(global), terraform, &path).await)
+            let flags = format!("--profile {}", shell_word(&target.profile));
+            Ok(kwif::export::export(&profile, &environment(global), terraform, &flags).await)
         }
     })?;
     drop(progress);

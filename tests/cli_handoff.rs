@@ -800,3 +800,54 @@ fn export_with_nginx_hosting_and_a_cosmos_role_renders_the_hosting_objects_and_e
 fn saved_profile(path: &str) -> serde_yaml::Value {
     serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+#[test]
+fn the_new_commands_have_help_with_examples_and_are_in_the_completions() {
+    for command in ["init", "explain", "export", "snippet"] {
+        let run = Kwif::new().args([command, "--help"]).run();
+        assert_eq!(run.code, 0, "{command}: {}", run.stderr);
+        assert!(
+            run.stdout.contains("Examples:"),
+            "{command} --help:\n{}",
+            run.stdout
+        );
+    }
+    let completions = Kwif::new().args(["completions", "bash"]).run();
+    for word in [
+        "init",
+        "explain",
+        "export",
+        "snippet",
+        "--cosmos-role",
+        "--language",
+    ] {
+        assert!(
+            completions.stdout.contains(word),
+            "{word} in the bash completions"
+        );
+    }
+}
+
+#[test]
+fn export_and_snippet_name_the_flag_on_bad_input() {
+    let run = Kwif::new()
+        .args([
+            "export",
+            "--profile",
+            "/nonexistent/kwif.yaml",
+            "--out",
+            "/tmp/kwif-never",
+        ])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("/nonexistent/kwif.yaml"),
+        "{}",
+        run.stderr
+    );
+    let run = Kwif::new()
+        .args(["snippet", "--demo", "--language", "cobol"])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--language"), "{}", run.stderr);
+}

@@ -23,24 +23,20 @@ pub struct Export {
     pub notes: Vec<String>,
 }
 
-/// Reads the cluster and Azure, then makes the files. `terraform`: write `azure/`.
+/// Reads the cluster and Azure, then makes the files. `terraform`: write `azure/`; `target`: the
+/// flags that name the profile in the commands README.md gives (`--profile kwif.yaml`, `--demo`).
 pub async fn export(
     profile: &Profile,
     environment: &Environment,
     terraform: bool,
-    profile_path: &str,
+    target: &str,
 ) -> Export {
     let gathered = gather::gather(profile, environment, terraform).await;
-    files(profile, &gathered, terraform, profile_path)
+    files(profile, &gathered, terraform, target)
 }
 
 /// The files made from what was gathered.
-pub fn files(
-    profile: &Profile,
-    gathered: &Gathered,
-    terraform: bool,
-    profile_path: &str,
-) -> Export {
+pub fn files(profile: &Profile, gathered: &Gathered, terraform: bool, target: &str) -> Export {
     let mut export = Export {
         gaps: gathered.gaps.clone(),
         ..Export::default()
@@ -83,7 +79,7 @@ pub fn files(
     }
     export.files.push((
         PathBuf::from("README.md"),
-        readme(profile, &export, terraform, profile_path),
+        readme(profile, &export, terraform, target),
     ));
     export.files.sort();
     export
@@ -111,7 +107,7 @@ fn node_readme(node: &NodeChange, name: &str) -> String {
     text
 }
 
-fn readme(profile: &Profile, export: &Export, terraform: bool, profile_path: &str) -> String {
+fn readme(profile: &Profile, export: &Export, terraform: bool, target: &str) -> String {
     let has = |prefix: &str| {
         export
             .files
@@ -128,7 +124,7 @@ fn readme(profile: &Profile, export: &Export, terraform: bool, profile_path: &st
         );
     } else {
         steps.push(format!(
-            "**Azure**: `kwif apply --profile {profile_path} --step identity --step federation` (no Terraform was written)."
+            "**Azure**: `kwif apply {target} --step identity --step federation` (no Terraform was written)."
         ));
     }
     if has("node") {
@@ -146,7 +142,7 @@ fn readme(profile: &Profile, export: &Export, terraform: bool, profile_path: &st
     }
     if profile.hosting.kind() != "nginx" {
         steps.push(format!(
-            "**Hosting** ({}): publish the discovery document and JWKS with `kwif apply --profile {profile_path} --step hosting`.",
+            "**Hosting** ({}): publish the discovery document and JWKS with `kwif apply {target} --step hosting`.",
             profile.hosting.kind()
         ));
     }
@@ -157,7 +153,7 @@ fn readme(profile: &Profile, export: &Export, terraform: bool, profile_path: &st
         text.push_str(&format!("{}. {step}\n", index + 1));
     }
     text.push_str(&format!(
-        "\nThen confirm every step, end to end:\n\n```sh\nkwif check --profile {profile_path}\n```\n"
+        "\nThen confirm every step, end to end:\n\n```sh\nkwif check {target}\n```\n"
     ));
     for note in export.notes.iter().chain(&export.gaps) {
         text.push_str(&format!("\nNote: {note}.\n"));
