@@ -225,11 +225,182 @@ Example:
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
+    /// Write a profile (kwif.yaml) from flags, validated exactly as every command reads it.
+    #[command(after_help = "\
+Builds kwif.yaml from the flags, checks it with the same rules every command applies when reading it,
+and writes it (never over an existing file without --force). A refused value exits 2 naming its flag.
+What no flag gives is taken, and said on standard error, from: the kubeconfig's current context
+(--kubeconfig, $KUBECONFIG), the Azure CLI's default subscription and its tenant (azureProfile.json in
+$AZURE_CONFIG_DIR or ~/.azure), the Azure CLI's defaults.group and defaults.location, and the issuer
+(nginx hosting on the issuer's host; an Azure Storage issuer's account and container).
+
+--workload is NS/SA (a Deployment named SA), NS/SA/NAME (a Deployment) or NS/SA/KIND/NAME with KIND
+one of Deployment, StatefulSet, DaemonSet, CronJob, Job. --context and --subscription are the global
+flags of the same name.
+
+Examples:
+  kwif init --issuer https://oidc.example.com/cluster1 \\
+      --workload application1/application1-sa/Deployment/web-server \\
+      --resource-group rg-application1 --location westeurope \\
+      --role 'Storage Blob Data Reader@/subscriptions/ID/resourceGroups/rg-application1/providers/Microsoft.Storage/storageAccounts/st1'
+  kwif init --profile prod.yaml --issuer https://stoidc1.blob.core.windows.net/oidc/ --hosting azure-blob \\
+      --workload shop/cart-sa/cart --identity id-shop --resource-group rg-shop --location westeurope \\
+      --cosmos-role 'Cosmos DB Built-in Data Contributor@/subscriptions/ID/resourceGroups/rg-shop/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1'
+Then: kwif check --profile FILE")]
+    Init(InitArgs),
+    /// Write what apply would make as a kustomization, Terraform and the node's issuer change.
+    #[command(after_help = "\
+Reads the profile, the cluster and Azure (the same plan `kwif apply` would make, in full whatever is
+already in place) and writes:
+  DIR/kubernetes/  kustomization.yaml: the ServiceAccounts, the nginx hosting objects, each workload as
+                   the cluster has it (workloads/), and one strategic-merge patch per workload (patches/:
+                   projected token volume, mount, AZURE_* env) targeting it by kind, namespace and name
+  DIR/azure/       main.tf, variables.tf, outputs.tf (azurerm): the managed identity, role assignments,
+                   Cosmos DB data-plane role assignments, federated credentials with the exact issuer,
+                   subject and audience; an import block for each one that exists already
+  DIR/node/        the distribution's config with the issuer change, and where it goes
+  DIR/README.md    the order (Azure, nodes, Kubernetes) and the `kwif check` that confirms it
+Unchanged inputs rewrite the same bytes. Exit codes: 0 written, 1 written with gaps (something could
+not be read; said on standard error and in README.md), 2 bad input.
+
+Examples:
+  kwif export --out gitops/cluster1
+  kwif export --profile prod.yaml --out handoff --azure none
+  kwif export --demo --out /tmp/handoff && kubectl kustomize /tmp/handoff/kubernetes")]
+    Export {
+        #[command(flatten)]
+        target: Target,
+        /// The directory to write (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Write the Azure side as Terraform, or not at all.
+        #[arg(long, value_enum, default_value_t = ExportAzure::Terraform)]
+        azure: ExportAzure,
+    },
+    /// Print the code a workload needs to get a token and call an Azure service, in one language.
+    #[command(after_help = "\
+Prints a whole source file: the Azure SDK's WorkloadIdentityCredential (it reads AZURE_CLIENT_ID,
+AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE, which kwif puts in the pod) and one call to the service,
+with the package to add in its first lines. The only value written into the code is the service's
+endpoint, taken from the profile's role scopes (a Cosmos DB account, a storage account, a key vault);
+without --service, the first role's service, else Resource Manager.
+
+Examples:
+  kwif snippet --language python > app.py
+  kwif snippet --profile kwif.yaml --language go --service cosmos
+  kwif snippet --demo --language javascript")]
+    Snippet {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum)]
+        language: SnippetLanguage,
+        /// The service to call (default: the first role's).
+        #[arg(long, value_enum)]
+        service: Option<SnippetService>,
+    },
+    /// Explain a finding code or an AADSTS code: what it means, the usual reason, the fix.
+    #[command(after_help = "\
+Answers every finding code kwif reports (README, \"Finding codes\") and every AADSTS code kwif knows,
+for an error met anywhere: in kwif's output, an application's log, or an Azure SDK's exception.
+AADSTS codes are accepted with or without the prefix, in any case. An unknown code exits 2 and
+names the closest known codes.
+
+Examples:
+  kwif explain AADSTS700213
+  kwif explain 90061
+  kwif explain discovery_content_type")]
+    Explain {
+        /// The code: AADSTS700213, 700213, DISCOVERY_CONTENT_TYPE, …
+        code: String,
+    },
     /// Run the sandbox as long-lived servers, to try the headless commands and kubectl against it.
     Sandbox {
         #[command(subcommand)]
         command: SandboxCommand,
     },
+}
+
+/// The flags of `kwif init`.
+#[derive(Args)]
+struct InitArgs {
+    /// Where to write the profile.
+    #[arg(long, value_name = "FILE", default_value = "kwif.yaml")]
+    profile: PathBuf,
+    /// Overwrite the profile when it exists.
+    #[arg(long)]
+    force: bool,
+    /// The issuer URL, copied byte for byte into every federated credential.
+    #[arg(long, value_name = "URL")]
+    issuer: String,
+    /// A workload: NS/SA, NS/SA/NAME or NS/SA/KIND/NAME (repeatable).
+    #[arg(long = "workload", value_name = "NS/SA[/KIND/NAME]")]
+    workloads: Vec<String>,
+    /// The managed identity's name (default id-NAMESPACE of the first workload).
+    #[arg(long, value_name = "NAME")]
+    identity: Option<String>,
+    /// An Azure RBAC role on a scope, 'ROLE@SCOPE' (repeatable).
+    #[arg(long = "role", value_name = "ROLE@SCOPE")]
+    roles: Vec<String>,
+    /// A Cosmos DB data-plane role on an account, 'ROLE@ACCOUNT_ID' (repeatable).
+    #[arg(long = "cosmos-role", value_name = "ROLE@ACCOUNT_ID")]
+    cosmos_roles: Vec<String>,
+    /// Where the discovery document and JWKS are published: nginx, azure-blob, directory, apiserver (default nginx).
+    #[arg(long, value_name = "KIND")]
+    hosting: Option<String>,
+    /// nginx: the Ingress host (default: the issuer's host).
+    #[arg(long, value_name = "HOST")]
+    nginx_host: Option<String>,
+    /// nginx: the IngressClass (default nginx).
+    #[arg(long, value_name = "NAME")]
+    ingress_class: Option<String>,
+    /// nginx: the cert-manager ClusterIssuer for the certificate (none: you provide the TLS Secret).
+    #[arg(long, value_name = "NAME")]
+    cluster_issuer: Option<String>,
+    /// nginx: the namespace of the hosting objects (default kwif-oidc).
+    #[arg(long, value_name = "NS")]
+    nginx_namespace: Option<String>,
+    /// azure-blob: the storage account (default: from the issuer).
+    #[arg(long, value_name = "NAME")]
+    storage_account: Option<String>,
+    /// azure-blob: the public container (default: from the issuer).
+    #[arg(long, value_name = "NAME")]
+    container: Option<String>,
+    /// azure-blob: public-container or static-website (default: from the issuer).
+    #[arg(long, value_name = "MODE")]
+    blob_mode: Option<String>,
+    /// azure-blob: the storage account's resource group (default --resource-group).
+    #[arg(long, value_name = "RG")]
+    blob_resource_group: Option<String>,
+    /// directory: where the documents are written for a static host.
+    #[arg(long, value_name = "PATH")]
+    directory: Option<String>,
+    /// The resource group of the managed identity (default: the Azure CLI's defaults.group).
+    #[arg(long, value_name = "RG")]
+    resource_group: Option<String>,
+    /// The Azure region of the managed identity (default: the Azure CLI's defaults.location).
+    #[arg(long, value_name = "REGION")]
+    location: Option<String>,
+    /// The Entra tenant id (default: the Azure CLI's default subscription's tenant).
+    #[arg(long, value_name = "ID")]
+    tenant: Option<String>,
+    /// public, china, usgov or custom (default public).
+    #[arg(long, value_name = "CLOUD")]
+    cloud: Option<String>,
+    /// With --cloud custom: the Resource Manager URL.
+    #[arg(long, value_name = "URL")]
+    resource_manager: Option<String>,
+    /// With --cloud custom: the authority host (Entra ID's login URL).
+    #[arg(long, value_name = "URL")]
+    authority_host: Option<String>,
+    /// The token-exchange audience when it must differ from the cloud's.
+    #[arg(long, value_name = "AUDIENCE")]
+    audience: Option<String>,
+    /// The cluster's distribution (default auto).
+    #[arg(long, value_name = "D")]
+    distribution: Option<String>,
+    /// Where the control-plane node's filesystem is (default /).
+    #[arg(long, value_name = "DIR")]
+    node_root: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -304,6 +475,62 @@ impl Scenario {
             Scenario::Fresh => kwif::demo::Scenario::Fresh,
             Scenario::Drifted => kwif::demo::Scenario::Drifted,
             Scenario::BrokenHosting => kwif::demo::Scenario::BrokenHosting,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportAzure {
+    /// azure/main.tf, variables.tf, outputs.tf for the azurerm provider.
+    Terraform,
+    /// No azure/ directory.
+    None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SnippetLanguage {
+    Python,
+    Javascript,
+    Dotnet,
+    Go,
+    Java,
+    Rust,
+}
+
+impl SnippetLanguage {
+    fn language(self) -> kwif::export::snippet::Language {
+        use kwif::export::snippet::Language;
+        match self {
+            SnippetLanguage::Python => Language::Python,
+            SnippetLanguage::Javascript => Language::JavaScript,
+            SnippetLanguage::Dotnet => Language::DotNet,
+            SnippetLanguage::Go => Language::Go,
+            SnippetLanguage::Java => Language::Java,
+            SnippetLanguage::Rust => Language::Rust,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SnippetService {
+    /// A Cosmos DB account (its data plane).
+    Cosmos,
+    /// A storage account's blob service.
+    Blob,
+    /// A key vault's secrets.
+    Keyvault,
+    /// Azure Resource Manager.
+    Arm,
+}
+
+impl SnippetService {
+    fn service(self) -> kwif::export::snippet::Service {
+        use kwif::export::snippet::Service;
+        match self {
+            SnippetService::Cosmos => Service::Cosmos,
+            SnippetService::Blob => Service::Blob,
+            SnippetService::Keyvault => Service::KeyVault,
+            SnippetService::Arm => Service::Arm,
         }
     }
 }
@@ -385,6 +612,14 @@ fn run(cli: Cli) -> Outcome {
             clap_complete::generate(shell, &mut Cli::command(), "kwif", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Explain { code } => explain(&code),
+        Command::Init(args) => init(&args, &cli.global),
+        Command::Snippet {
+            target,
+            language,
+            service,
+        } => snippet(&target, language, service, &cli.global),
+        Command::Export { target, out, azure } => export(&target, &out, azure, &cli.global),
         Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
         Command::Sandbox {
             command:
@@ -851,6 +1086,153 @@ fn doctor(
     };
     write_stdout(&text)?;
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `kwif init`: kwif.yaml from flags, with what the kubeconfig and the Azure CLI say.
+fn init(args: &InitArgs, global: &GlobalArgs) -> Outcome {
+    if args.profile.exists() && !args.force {
+        return Err(UsageError(format!(
+            "--profile {}: the file exists; pass --force to overwrite it",
+            args.profile.display()
+        )));
+    }
+    let flags = kwif::init::InitFlags {
+        issuer: args.issuer.clone(),
+        workloads: args.workloads.clone(),
+        identity: args.identity.clone(),
+        roles: args.roles.clone(),
+        cosmos_roles: args.cosmos_roles.clone(),
+        hosting: args.hosting.clone(),
+        nginx_host: args.nginx_host.clone(),
+        ingress_class: args.ingress_class.clone(),
+        cluster_issuer: args.cluster_issuer.clone(),
+        nginx_namespace: args.nginx_namespace.clone(),
+        storage_account: args.storage_account.clone(),
+        container: args.container.clone(),
+        blob_mode: args.blob_mode.clone(),
+        blob_resource_group: args.blob_resource_group.clone(),
+        directory: args.directory.clone(),
+        resource_group: args.resource_group.clone(),
+        location: args.location.clone(),
+        subscription: global.subscription.clone(),
+        tenant: args.tenant.clone(),
+        cloud: args.cloud.clone(),
+        resource_manager: args.resource_manager.clone(),
+        authority_host: args.authority_host.clone(),
+        audience: args.audience.clone(),
+        context: global.context.clone(),
+        distribution: args.distribution.clone(),
+        node_root: args.node_root.clone(),
+    };
+    let mut ambient = kwif::init::Ambient {
+        context: current_context(&GlobalArgs {
+            context: None,
+            ..global.clone()
+        }),
+        ..Default::default()
+    };
+    if args.tenant.is_none() || global.subscription.is_none() {
+        ambient.cli_account = runtime()?
+            .block_on(kwif::azure::credential::cli_account())
+            .ok();
+    }
+    ambient.read_cli_defaults();
+    let made = kwif::init::build(&flags, &ambient).map_err(|error| error.to_string())?;
+    let text = made.profile.to_yaml();
+    std::fs::write(&args.profile, text).map_err(|error| {
+        format!(
+            "--profile {}: cannot write it ({error})",
+            args.profile.display()
+        )
+    })?;
+    for default in &made.defaults {
+        let _ = writeln!(anstream::stderr(), "default: {default}");
+    }
+    let profile = shell_word(&args.profile);
+    write_stdout(&format!(
+        "wrote {profile}\nnext: kwif check --profile {profile}\n"
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kwif export`: the hand-off to GitOps and Terraform.
+fn export(target: &Target, out: &Path, azure: ExportAzure, global: &GlobalArgs) -> Outcome {
+    let terraform = azure == ExportAzure::Terraform;
+    let runtime = runtime()?;
+    let progress = Progress::show("reading the cluster and Azure…");
+    let made = runtime.block_on(async {
+        if target.demo {
+            let scenario = target.scenario.unwrap_or(Scenario::Fresh).sandbox();
+            let mut demo = Demo::start(scenario)
+                .await
+                .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+            demo.environment.timeouts = global.timeouts();
+            // The demo's profile goes with it: README.md names `--demo` instead.
+            let made =
+                kwif::export::export(&demo.profile, &demo.environment, terraform, "--demo").await;
+            demo.shutdown().await;
+            Ok::<_, UsageError>(made)
+        } else {
+            let profile = load_profile(&target.profile, global)?;
+            let flags = format!("--profile {}", shell_word(&target.profile));
+            Ok(kwif::export::export(&profile, &environment(global), terraform, &flags).await)
+        }
+    })?;
+    drop(progress);
+    kwif::export::write(&made, out)
+        .map_err(|error| format!("--out {}: cannot write ({error})", out.display()))?;
+    for (path, _) in &made.files {
+        write_stdout(&format!("{}\n", out.join(path).display()))?;
+    }
+    for note in &made.notes {
+        let _ = writeln!(anstream::stderr(), "note: {note}");
+    }
+    for gap in &made.gaps {
+        let _ = writeln!(anstream::stderr(), "not exported: {gap}");
+    }
+    Ok(ExitCode::from(u8::from(!made.gaps.is_empty())))
+}
+
+/// The profile a command that reads no cluster works on: the file, or the demo sandbox's.
+fn profile_of(target: &Target, global: &GlobalArgs) -> Result<Profile, UsageError> {
+    if !target.demo {
+        return load_profile(&target.profile, global);
+    }
+    let scenario = target.scenario.unwrap_or(Scenario::Fresh).sandbox();
+    runtime()?.block_on(async {
+        let demo = Demo::start(scenario)
+            .await
+            .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+        let profile = demo.profile.clone();
+        demo.shutdown().await;
+        Ok(profile)
+    })
+}
+
+/// `kwif snippet`: the application's side, from the profile's roles.
+fn snippet(
+    target: &Target,
+    language: SnippetLanguage,
+    service: Option<SnippetService>,
+    global: &GlobalArgs,
+) -> Outcome {
+    use kwif::export::snippet;
+    let profile = profile_of(target, global)?;
+    let wanted = snippet::target(&profile, service.map(SnippetService::service))?;
+    if let Some(note) = &wanted.note {
+        let _ = writeln!(anstream::stderr(), "note: {note}");
+    }
+    let written = snippet::snippet(language.language(), &wanted);
+    write_stdout(&written.code)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kwif explain CODE`.
+fn explain(code: &str) -> Outcome {
+    let explained = kwif::explain::lookup(code)
+        .map_err(|error| format!("CODE {error}: see the finding codes in README.md"))?;
+    write_stdout(&kwif::explain::render(&explained))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn jwks(key_files: &[PathBuf], output: Option<&Path>) -> Outcome {
