@@ -53,6 +53,31 @@ if ! [ -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ]; then
   npm install --prefix "$AZURITE_DIR" --no-audit --no-fund --loglevel=error azurite@3.35.0
 fi
 
+# Node.js checks the JavaScript snippets (`node --check`) in tests/cli_handoff.rs.
+if ! command -v node >/dev/null; then
+  echo "== installing Node.js from Debian's packages"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs >/dev/null
+fi
+
+# python3 checks the Python snippets (py_compile); a virtual environment with the real Azure SDK
+# packages from PyPI (git-ignored, in target/tools/pyvenv) runs the snippet's credential against
+# the sandbox's Entra ID and imports every service package a snippet names (tests/cli_handoff.rs).
+if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  echo "== installing python3 and its venv module from Debian's packages"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+fi
+PYVENV=target/tools/pyvenv
+PYTHON_PACKAGES="azure-identity==1.27.0 azure-storage-blob==12.31.1 azure-cosmos==4.17.1 azure-keyvault-secrets==4.12.0 azure-mgmt-resource-subscriptions==1.0.0"
+if ! [ -f "$PYVENV/installed" ] || [ "$(cat "$PYVENV/installed")" != "$PYTHON_PACKAGES" ]; then
+  echo "== installing $PYTHON_PACKAGES from PyPI into $PYVENV"
+  python3 -m venv "$PYVENV"
+  # shellcheck disable=SC2086 # one word per package
+  "$PYVENV/bin/pip" install -q --disable-pip-version-check $PYTHON_PACKAGES
+  echo "$PYTHON_PACKAGES" > "$PYVENV/installed"
+fi
+
 echo "== cargo test"
 mkdir -p target
 cargo test --workspace --locked "$@" 2>&1 | tee target/test-output.log

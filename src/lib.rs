@@ -4,9 +4,14 @@
 
 pub mod azure;
 pub mod demo;
+pub mod discover;
 pub mod distro;
 pub mod engine;
+pub mod explain;
+pub mod export;
 pub mod hosting;
+pub mod init;
+pub mod input;
 pub mod kube;
 pub mod network;
 pub mod oidc;

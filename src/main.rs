@@ -2,7 +2,7 @@
 //! and turns results into output and exit codes (0 ok, 1 findings, 2 bad usage or input).
 //! No step logic lives here.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -12,18 +12,20 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
 use kwif::demo::Demo;
+use kwif::discover::EnvironmentDiscovery;
 use kwif::engine::render::{
     render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text,
 };
 use kwif::engine::{Check, Report, Runner, StepId};
+use kwif::input::InputKind;
 use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
 use kwif::oidc::fetch::Fetcher;
-use kwif::oidc::issuer::IssuerUrl;
+use kwif::oidc::issuer::{IssuerUrl, jwks_uri_problem, shown};
 use kwif::oidc::jwt::Jwt;
 use kwif::profile::{Profile, ProfileError};
 use kwif::session::{self, Environment};
-use kwif::tui::{SetupDefaults, StepFactory, WizardConfig};
+use kwif::tui::{SetupDefaults, StartFuture, Started, StepFactory, StepSet, WizardConfig};
 
 const AFTER_HELP: &str = "\
 The six steps, in wizard order: issuer, hosting, identity, federation, workload, verify.
@@ -94,21 +96,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Scenario::Fresh)]
         scenario: Scenario,
     },
-    /// Check every step against the profile, read-only (issuer and workload today).
+    /// Check every step against the profile, read-only: the six steps, live.
     Check {
         #[command(flatten)]
         target: Target,
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         output: ReportFormat,
     },
-    /// Show the changes each step would make, as diffs (issuer and workload today).
+    /// Show the changes each step would make, as diffs; nothing is changed.
     Plan {
         #[command(flatten)]
         target: Target,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         output: PlanFormat,
     },
-    /// Make the planned changes, asking before each step, then check again (issuer and workload today).
+    /// Make the planned changes, asking before each step, then check every step again.
     Apply {
         #[command(flatten)]
         target: Target,
@@ -223,11 +225,182 @@ Example:
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
+    /// Write a profile (kwif.yaml) from flags, validated exactly as every command reads it.
+    #[command(after_help = "\
+Builds kwif.yaml from the flags, checks it with the same rules every command applies when reading it,
+and writes it (never over an existing file without --force). A refused value exits 2 naming its flag.
+What no flag gives is taken, and said on standard error, from: the kubeconfig's current context
+(--kubeconfig, $KUBECONFIG), the Azure CLI's default subscription and its tenant (azureProfile.json in
+$AZURE_CONFIG_DIR or ~/.azure), the Azure CLI's defaults.group and defaults.location, and the issuer
+(nginx hosting on the issuer's host; an Azure Storage issuer's account and container).
+
+--workload is NS/SA (a Deployment named SA), NS/SA/NAME (a Deployment) or NS/SA/KIND/NAME with KIND
+one of Deployment, StatefulSet, DaemonSet, CronJob, Job. --context and --subscription are the global
+flags of the same name.
+
+Examples:
+  kwif init --issuer https://oidc.example.com/cluster1 \\
+      --workload application1/application1-sa/Deployment/web-server \\
+      --resource-group rg-application1 --location westeurope \\
+      --role 'Storage Blob Data Reader@/subscriptions/ID/resourceGroups/rg-application1/providers/Microsoft.Storage/storageAccounts/st1'
+  kwif init --profile prod.yaml --issuer https://stoidc1.blob.core.windows.net/oidc/ --hosting azure-blob \\
+      --workload shop/cart-sa/cart --identity id-shop --resource-group rg-shop --location westeurope \\
+      --cosmos-role 'Cosmos DB Built-in Data Contributor@/subscriptions/ID/resourceGroups/rg-shop/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1'
+Then: kwif check --profile FILE")]
+    Init(InitArgs),
+    /// Write what apply would make as a kustomization, Terraform and the node's issuer change.
+    #[command(after_help = "\
+Reads the profile, the cluster and Azure (the same plan `kwif apply` would make, in full whatever is
+already in place) and writes:
+  DIR/kubernetes/  kustomization.yaml: the ServiceAccounts, the nginx hosting objects, each workload as
+                   the cluster has it (workloads/), and one strategic-merge patch per workload (patches/:
+                   projected token volume, mount, AZURE_* env) targeting it by kind, namespace and name
+  DIR/azure/       main.tf, variables.tf, outputs.tf (azurerm): the managed identity, role assignments,
+                   Cosmos DB data-plane role assignments, federated credentials with the exact issuer,
+                   subject and audience; an import block for each one that exists already
+  DIR/node/        the distribution's config with the issuer change, and where it goes
+  DIR/README.md    the order (Azure, nodes, Kubernetes) and the `kwif check` that confirms it
+Unchanged inputs rewrite the same bytes. Exit codes: 0 written, 1 written with gaps (something could
+not be read; said on standard error and in README.md), 2 bad input.
+
+Examples:
+  kwif export --out gitops/cluster1
+  kwif export --profile prod.yaml --out handoff --azure none
+  kwif export --demo --out /tmp/handoff && kubectl kustomize /tmp/handoff/kubernetes")]
+    Export {
+        #[command(flatten)]
+        target: Target,
+        /// The directory to write (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Write the Azure side as Terraform, or not at all.
+        #[arg(long, value_enum, default_value_t = ExportAzure::Terraform)]
+        azure: ExportAzure,
+    },
+    /// Print the code a workload needs to get a token and call an Azure service, in one language.
+    #[command(after_help = "\
+Prints a whole source file: the Azure SDK's WorkloadIdentityCredential (it reads AZURE_CLIENT_ID,
+AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE, which kwif puts in the pod) and one call to the service,
+with the package to add in its first lines. The only value written into the code is the service's
+endpoint, taken from the profile's role scopes (a Cosmos DB account, a storage account, a key vault);
+without --service, the first role's service, else Resource Manager.
+
+Examples:
+  kwif snippet --language python > app.py
+  kwif snippet --profile kwif.yaml --language go --service cosmos
+  kwif snippet --demo --language javascript")]
+    Snippet {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum)]
+        language: SnippetLanguage,
+        /// The service to call (default: the first role's).
+        #[arg(long, value_enum)]
+        service: Option<SnippetService>,
+    },
+    /// Explain a finding code or an AADSTS code: what it means, the usual reason, the fix.
+    #[command(after_help = "\
+Answers every finding code kwif reports (README, \"Finding codes\") and every AADSTS code kwif knows,
+for an error met anywhere: in kwif's output, an application's log, or an Azure SDK's exception.
+AADSTS codes are accepted with or without the prefix, in any case. An unknown code exits 2 and
+names the closest known codes.
+
+Examples:
+  kwif explain AADSTS700213
+  kwif explain 90061
+  kwif explain discovery_content_type")]
+    Explain {
+        /// The code: AADSTS700213, 700213, DISCOVERY_CONTENT_TYPE, …
+        code: String,
+    },
     /// Run the sandbox as long-lived servers, to try the headless commands and kubectl against it.
     Sandbox {
         #[command(subcommand)]
         command: SandboxCommand,
     },
+}
+
+/// The flags of `kwif init`.
+#[derive(Args)]
+struct InitArgs {
+    /// Where to write the profile.
+    #[arg(long, value_name = "FILE", default_value = "kwif.yaml")]
+    profile: PathBuf,
+    /// Overwrite the profile when it exists.
+    #[arg(long)]
+    force: bool,
+    /// The issuer URL, copied byte for byte into every federated credential.
+    #[arg(long, value_name = "URL")]
+    issuer: String,
+    /// A workload: NS/SA, NS/SA/NAME or NS/SA/KIND/NAME (repeatable).
+    #[arg(long = "workload", value_name = "NS/SA[/KIND/NAME]")]
+    workloads: Vec<String>,
+    /// The managed identity's name (default id-NAMESPACE of the first workload).
+    #[arg(long, value_name = "NAME")]
+    identity: Option<String>,
+    /// An Azure RBAC role on a scope, 'ROLE@SCOPE' (repeatable).
+    #[arg(long = "role", value_name = "ROLE@SCOPE")]
+    roles: Vec<String>,
+    /// A Cosmos DB data-plane role on an account, 'ROLE@ACCOUNT_ID' (repeatable).
+    #[arg(long = "cosmos-role", value_name = "ROLE@ACCOUNT_ID")]
+    cosmos_roles: Vec<String>,
+    /// Where the discovery document and JWKS are published: nginx, azure-blob, directory, apiserver (default nginx).
+    #[arg(long, value_name = "KIND")]
+    hosting: Option<String>,
+    /// nginx: the Ingress host (default: the issuer's host).
+    #[arg(long, value_name = "HOST")]
+    nginx_host: Option<String>,
+    /// nginx: the IngressClass (default nginx).
+    #[arg(long, value_name = "NAME")]
+    ingress_class: Option<String>,
+    /// nginx: the cert-manager ClusterIssuer for the certificate (none: you provide the TLS Secret).
+    #[arg(long, value_name = "NAME")]
+    cluster_issuer: Option<String>,
+    /// nginx: the namespace of the hosting objects (default kwif-oidc).
+    #[arg(long, value_name = "NS")]
+    nginx_namespace: Option<String>,
+    /// azure-blob: the storage account (default: from the issuer).
+    #[arg(long, value_name = "NAME")]
+    storage_account: Option<String>,
+    /// azure-blob: the public container (default: from the issuer).
+    #[arg(long, value_name = "NAME")]
+    container: Option<String>,
+    /// azure-blob: public-container or static-website (default: from the issuer).
+    #[arg(long, value_name = "MODE")]
+    blob_mode: Option<String>,
+    /// azure-blob: the storage account's resource group (default --resource-group).
+    #[arg(long, value_name = "RG")]
+    blob_resource_group: Option<String>,
+    /// directory: where the documents are written for a static host.
+    #[arg(long, value_name = "PATH")]
+    directory: Option<String>,
+    /// The resource group of the managed identity (default: the Azure CLI's defaults.group).
+    #[arg(long, value_name = "RG")]
+    resource_group: Option<String>,
+    /// The Azure region of the managed identity (default: the Azure CLI's defaults.location).
+    #[arg(long, value_name = "REGION")]
+    location: Option<String>,
+    /// The Entra tenant id (default: the Azure CLI's default subscription's tenant).
+    #[arg(long, value_name = "ID")]
+    tenant: Option<String>,
+    /// public, china, usgov or custom (default public).
+    #[arg(long, value_name = "CLOUD")]
+    cloud: Option<String>,
+    /// With --cloud custom: the Resource Manager URL.
+    #[arg(long, value_name = "URL")]
+    resource_manager: Option<String>,
+    /// With --cloud custom: the authority host (Entra ID's login URL).
+    #[arg(long, value_name = "URL")]
+    authority_host: Option<String>,
+    /// The token-exchange audience when it must differ from the cloud's.
+    #[arg(long, value_name = "AUDIENCE")]
+    audience: Option<String>,
+    /// The cluster's distribution (default auto).
+    #[arg(long, value_name = "D")]
+    distribution: Option<String>,
+    /// Where the control-plane node's filesystem is (default /).
+    #[arg(long, value_name = "DIR")]
+    node_root: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -302,6 +475,62 @@ impl Scenario {
             Scenario::Fresh => kwif::demo::Scenario::Fresh,
             Scenario::Drifted => kwif::demo::Scenario::Drifted,
             Scenario::BrokenHosting => kwif::demo::Scenario::BrokenHosting,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportAzure {
+    /// azure/main.tf, variables.tf, outputs.tf for the azurerm provider.
+    Terraform,
+    /// No azure/ directory.
+    None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SnippetLanguage {
+    Python,
+    Javascript,
+    Dotnet,
+    Go,
+    Java,
+    Rust,
+}
+
+impl SnippetLanguage {
+    fn language(self) -> kwif::export::snippet::Language {
+        use kwif::export::snippet::Language;
+        match self {
+            SnippetLanguage::Python => Language::Python,
+            SnippetLanguage::Javascript => Language::JavaScript,
+            SnippetLanguage::Dotnet => Language::DotNet,
+            SnippetLanguage::Go => Language::Go,
+            SnippetLanguage::Java => Language::Java,
+            SnippetLanguage::Rust => Language::Rust,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SnippetService {
+    /// A Cosmos DB account (its data plane).
+    Cosmos,
+    /// A storage account's blob service.
+    Blob,
+    /// A key vault's secrets.
+    Keyvault,
+    /// Azure Resource Manager.
+    Arm,
+}
+
+impl SnippetService {
+    fn service(self) -> kwif::export::snippet::Service {
+        use kwif::export::snippet::Service;
+        match self {
+            SnippetService::Cosmos => Service::Cosmos,
+            SnippetService::Blob => Service::Blob,
+            SnippetService::Keyvault => Service::KeyVault,
+            SnippetService::Arm => Service::Arm,
         }
     }
 }
@@ -383,6 +612,14 @@ fn run(cli: Cli) -> Outcome {
             clap_complete::generate(shell, &mut Cli::command(), "kwif", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Explain { code } => explain(&code),
+        Command::Init(args) => init(&args, &cli.global),
+        Command::Snippet {
+            target,
+            language,
+            service,
+        } => snippet(&target, language, service, &cli.global),
+        Command::Export { target, out, azure } => export(&target, &out, azure, &cli.global),
         Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
         Command::Sandbox {
             command:
@@ -465,6 +702,7 @@ fn load_profile(path: &Path, global: &GlobalArgs) -> Result<Profile, UsageError>
         ProfileError::Read { .. } => UsageError(format!(
             "{error}\nRun `kwif` in a terminal to create it, see the example in README.md, or pass --profile FILE."
         )),
+        ProfileError::Input(_) => UsageError(error.to_string()),
         _ => UsageError(format!("{} is not a valid profile:\n{error}", path.display())),
     })?;
     if let Some(subscription) = &global.subscription {
@@ -629,13 +867,6 @@ fn wizard_runtime() -> Result<tokio::runtime::Runtime, UsageError> {
         .map_err(|error| UsageError(format!("cannot start the async runtime: {error}")))
 }
 
-fn wizard_config(title: String, profile: &Profile, global: &GlobalArgs) -> WizardConfig {
-    let color = !global.no_color && std::env::var_os("NO_COLOR").is_none();
-    WizardConfig::new(title)
-        .with_profile(profile.clone())
-        .with_color(color)
-}
-
 /// `kwif demo`: the wizard on the embedded sandbox. Without a terminal it prints the check
 /// table instead of waiting for keys that never come.
 fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
@@ -649,49 +880,66 @@ fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
     }
     let runtime = wizard_runtime()?;
     runtime.block_on(async {
-        let progress = Progress::show(&format!(
-            "starting the sandbox ({})…",
-            scenario.sandbox().as_str()
-        ));
-        let mut demo = Demo::start(scenario.sandbox())
-            .await
-            .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
-        demo.environment.timeouts = global.timeouts();
-        drop(progress);
+        // The first frame comes at once; the sandbox starts behind it, kept here until the end.
+        let running: Arc<tokio::sync::Mutex<Option<Demo>>> = Arc::default();
+        let keep = running.clone();
+        let timeouts = global.timeouts();
+        let start: StartFuture = Box::pin(async move {
+            let mut demo = Demo::start(scenario.sandbox())
+                .await
+                .map_err(|error| format!("the demo could not start: {error}"))?;
+            demo.environment.timeouts = timeouts;
+            let started = started(
+                &demo.profile,
+                demo.profile_path().to_path_buf(),
+                demo.environment.clone(),
+            )
+            .await;
+            *keep.lock().await = Some(demo);
+            Ok(started)
+        });
         let title = format!("kwif demo — scenario {}", scenario.sandbox().as_str());
-        let code = run_wizard(
-            title,
-            &demo.profile,
-            demo.profile_path(),
-            &demo.environment,
-            global,
-        )
-        .await;
-        demo.shutdown().await;
+        let code = run_wizard(title, None, global, start).await;
+        if let Some(demo) = running.lock().await.take() {
+            demo.shutdown().await;
+        }
         code
     })
 }
 
-/// The wizard over `profile` in `environment`, saving edits and learned ids into `path`; the
-/// same for a real run and the demo.
-async fn run_wizard(
-    title: String,
-    profile: &Profile,
-    path: &Path,
-    environment: &Environment,
-    global: &GlobalArgs,
-) -> Outcome {
-    let steps = session::runner(profile, environment).await.into_steps();
+/// What the wizard gets once its steps exist: the same for a real run and the demo.
+async fn started(profile: &Profile, path: PathBuf, environment: Environment) -> Started {
+    let steps = session::runner(profile, &environment).await.into_steps();
     let rebuild_in = environment.clone();
     let factory: StepFactory = Arc::new(move |profile: Profile| {
         let environment = rebuild_in.clone();
         Box::pin(async move { Ok(session::runner(&profile, &environment).await.into_steps()) })
     });
-    let config = wizard_config(title, profile, global)
-        .with_profile_path(path)
-        .with_step_factory(factory)
-        .with_step_deadline(environment.timeouts.step);
-    let outcome = kwif::tui::run(steps, config)
+    let discovery = EnvironmentDiscovery::new(environment, Some(&profile.azure));
+    Started {
+        steps: StepSet(steps),
+        profile: Some(Box::new(profile.clone())),
+        profile_path: Some(path),
+        step_factory: Some(factory),
+        discovery: Some(Arc::new(discovery)),
+    }
+}
+
+/// The wizard: its first frame at once, the steps from `start` behind it.
+async fn run_wizard(
+    title: String,
+    profile: Option<&Profile>,
+    global: &GlobalArgs,
+    start: StartFuture,
+) -> Outcome {
+    let color = !global.no_color && std::env::var_os("NO_COLOR").is_none();
+    let mut config = WizardConfig::new(title)
+        .with_color(color)
+        .with_step_deadline(global.timeouts().step);
+    if let Some(profile) = profile {
+        config = config.with_profile(profile.clone());
+    }
+    let outcome = kwif::tui::run_deferred(config, start)
         .await
         .map_err(|error| UsageError(format!("the terminal: {error}")))?;
     Ok(ExitCode::from(outcome.exit_code()))
@@ -759,8 +1007,10 @@ fn wizard(global: &GlobalArgs) -> Outcome {
         let profile = if path.exists() {
             load_profile(&path, global)?
         } else {
+            let discovery = EnvironmentDiscovery::new(environment(global), None);
             let config = WizardConfig::new("kwif — first run: describe your setup".to_string())
-                .with_profile_path(path.clone());
+                .with_profile_path(path.clone())
+                .with_discovery(Arc::new(discovery));
             let defaults = SetupDefaults {
                 context: current_context(global),
                 ..Default::default()
@@ -780,7 +1030,11 @@ fn wizard(global: &GlobalArgs) -> Outcome {
             }
         };
         let title = format!("kwif — {}", path.display());
-        run_wizard(title, &profile, &path, &environment(global), global).await
+        let start: StartFuture = {
+            let (profile, environment) = (profile.clone(), environment(global));
+            Box::pin(async move { Ok(started(&profile, path, environment).await) })
+        };
+        run_wizard(title, Some(&profile), global, start).await
     })
 }
 
@@ -834,6 +1088,153 @@ fn doctor(
     Ok(ExitCode::from(report.exit_code()))
 }
 
+/// `kwif init`: kwif.yaml from flags, with what the kubeconfig and the Azure CLI say.
+fn init(args: &InitArgs, global: &GlobalArgs) -> Outcome {
+    if args.profile.exists() && !args.force {
+        return Err(UsageError(format!(
+            "--profile {}: the file exists; pass --force to overwrite it",
+            args.profile.display()
+        )));
+    }
+    let flags = kwif::init::InitFlags {
+        issuer: args.issuer.clone(),
+        workloads: args.workloads.clone(),
+        identity: args.identity.clone(),
+        roles: args.roles.clone(),
+        cosmos_roles: args.cosmos_roles.clone(),
+        hosting: args.hosting.clone(),
+        nginx_host: args.nginx_host.clone(),
+        ingress_class: args.ingress_class.clone(),
+        cluster_issuer: args.cluster_issuer.clone(),
+        nginx_namespace: args.nginx_namespace.clone(),
+        storage_account: args.storage_account.clone(),
+        container: args.container.clone(),
+        blob_mode: args.blob_mode.clone(),
+        blob_resource_group: args.blob_resource_group.clone(),
+        directory: args.directory.clone(),
+        resource_group: args.resource_group.clone(),
+        location: args.location.clone(),
+        subscription: global.subscription.clone(),
+        tenant: args.tenant.clone(),
+        cloud: args.cloud.clone(),
+        resource_manager: args.resource_manager.clone(),
+        authority_host: args.authority_host.clone(),
+        audience: args.audience.clone(),
+        context: global.context.clone(),
+        distribution: args.distribution.clone(),
+        node_root: args.node_root.clone(),
+    };
+    let mut ambient = kwif::init::Ambient {
+        context: current_context(&GlobalArgs {
+            context: None,
+            ..global.clone()
+        }),
+        ..Default::default()
+    };
+    if args.tenant.is_none() || global.subscription.is_none() {
+        ambient.cli_account = runtime()?
+            .block_on(kwif::azure::credential::cli_account())
+            .ok();
+    }
+    ambient.read_cli_defaults();
+    let made = kwif::init::build(&flags, &ambient).map_err(|error| error.to_string())?;
+    let text = made.profile.to_yaml();
+    std::fs::write(&args.profile, text).map_err(|error| {
+        format!(
+            "--profile {}: cannot write it ({error})",
+            args.profile.display()
+        )
+    })?;
+    for default in &made.defaults {
+        let _ = writeln!(anstream::stderr(), "default: {default}");
+    }
+    let profile = shell_word(&args.profile);
+    write_stdout(&format!(
+        "wrote {profile}\nnext: kwif check --profile {profile}\n"
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kwif export`: the hand-off to GitOps and Terraform.
+fn export(target: &Target, out: &Path, azure: ExportAzure, global: &GlobalArgs) -> Outcome {
+    let terraform = azure == ExportAzure::Terraform;
+    let runtime = runtime()?;
+    let progress = Progress::show("reading the cluster and Azure…");
+    let made = runtime.block_on(async {
+        if target.demo {
+            let scenario = target.scenario.unwrap_or(Scenario::Fresh).sandbox();
+            let mut demo = Demo::start(scenario)
+                .await
+                .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+            demo.environment.timeouts = global.timeouts();
+            // The demo's profile goes with it: README.md names `--demo` instead.
+            let made =
+                kwif::export::export(&demo.profile, &demo.environment, terraform, "--demo").await;
+            demo.shutdown().await;
+            Ok::<_, UsageError>(made)
+        } else {
+            let profile = load_profile(&target.profile, global)?;
+            let flags = format!("--profile {}", shell_word(&target.profile));
+            Ok(kwif::export::export(&profile, &environment(global), terraform, &flags).await)
+        }
+    })?;
+    drop(progress);
+    kwif::export::write(&made, out)
+        .map_err(|error| format!("--out {}: cannot write ({error})", out.display()))?;
+    for (path, _) in &made.files {
+        write_stdout(&format!("{}\n", out.join(path).display()))?;
+    }
+    for note in &made.notes {
+        let _ = writeln!(anstream::stderr(), "note: {note}");
+    }
+    for gap in &made.gaps {
+        let _ = writeln!(anstream::stderr(), "not exported: {gap}");
+    }
+    Ok(ExitCode::from(u8::from(!made.gaps.is_empty())))
+}
+
+/// The profile a command that reads no cluster works on: the file, or the demo sandbox's.
+fn profile_of(target: &Target, global: &GlobalArgs) -> Result<Profile, UsageError> {
+    if !target.demo {
+        return load_profile(&target.profile, global);
+    }
+    let scenario = target.scenario.unwrap_or(Scenario::Fresh).sandbox();
+    runtime()?.block_on(async {
+        let demo = Demo::start(scenario)
+            .await
+            .map_err(|error| UsageError(format!("the demo could not start: {error}")))?;
+        let profile = demo.profile.clone();
+        demo.shutdown().await;
+        Ok(profile)
+    })
+}
+
+/// `kwif snippet`: the application's side, from the profile's roles.
+fn snippet(
+    target: &Target,
+    language: SnippetLanguage,
+    service: Option<SnippetService>,
+    global: &GlobalArgs,
+) -> Outcome {
+    use kwif::export::snippet;
+    let profile = profile_of(target, global)?;
+    let wanted = snippet::target(&profile, service.map(SnippetService::service))?;
+    if let Some(note) = &wanted.note {
+        let _ = writeln!(anstream::stderr(), "note: {note}");
+    }
+    let written = snippet::snippet(language.language(), &wanted);
+    write_stdout(&written.code)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kwif explain CODE`.
+fn explain(code: &str) -> Outcome {
+    let explained = kwif::explain::lookup(code)
+        .map_err(|error| format!("CODE {error}: see the finding codes in README.md"))?;
+    write_stdout(&kwif::explain::render(&explained))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn jwks(key_files: &[PathBuf], output: Option<&Path>) -> Outcome {
     let keys = kwif::oidc::key::load_key_files(key_files)?;
     let document = kwif::oidc::jwks::jwks_document(&keys);
@@ -851,14 +1252,12 @@ fn jwks(key_files: &[PathBuf], output: Option<&Path>) -> Outcome {
 }
 
 fn discovery(issuer: &str, jwks_uri: Option<&str>) -> Outcome {
-    let issuer =
-        IssuerUrl::parse(issuer).map_err(|problem| format!("--issuer {issuer:?} {problem}"))?;
+    let issuer = IssuerUrl::parse(issuer)
+        .map_err(|problem| format!("--issuer {} {problem}", shown(issuer)))?;
     if let Some(uri) = jwks_uri
-        && !uri.starts_with("https://")
+        && let Some(problem) = jwks_uri_problem(uri)
     {
-        return Err(UsageError(format!(
-            "--jwks-uri {uri:?} must be an https URL: Entra ID fetches the JWKS over https only"
-        )));
+        return Err(UsageError(format!("--jwks-uri {} {problem}", shown(uri))));
     }
     let document = kwif::oidc::discovery::discovery_document(&issuer, jwks_uri, &[]);
     write_stdout(&(serde_json::to_string_pretty(&document)? + "\n"))?;
@@ -867,27 +1266,24 @@ fn discovery(issuer: &str, jwks_uri: Option<&str>) -> Outcome {
 
 fn token_decode(file: &Path) -> Outcome {
     let text = read_input(file, "token file")?;
-    let jwt =
-        Jwt::parse(&text).map_err(|error| format!("{}: not a JWT: {error}", file.display()))?;
+    let name = match file == Path::new("-") {
+        true => "standard input".to_string(),
+        false => file.display().to_string(),
+    };
+    let jwt = Jwt::parse(&text).map_err(|error| format!("{name}: not a JWT: {error}"))?;
     write_stdout(&kwif::oidc::token_view::render(&jwt, SystemTime::now()))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a file, or standard input for `-`; the error names the argument and the file.
+/// Reads a file, or standard input for `-` (at most 1 MiB of UTF-8 either way); the error names
+/// the argument and the file.
 fn read_input(path: &Path, what: &str) -> Result<String, UsageError> {
-    let mut text = String::new();
     let result = if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
+        kwif::input::read_standard_input(InputKind::Token)
     } else {
-        std::fs::read_to_string(path).map(|content| text = content)
+        kwif::input::read_text(path, InputKind::Token)
     };
-    result.map_err(|error| {
-        UsageError(format!(
-            "{what} {}: cannot read it ({error})",
-            path.display()
-        ))
-    })?;
-    Ok(text)
+    result.map_err(|error| UsageError(format!("{what} {error}")))
 }
 
 fn write_stdout(text: &str) -> Result<(), UsageError> {

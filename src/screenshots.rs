@@ -19,8 +19,18 @@ pub enum ScreenshotError {
     Demo(#[from] crate::demo::DemoError),
     #[error("the demo's profile after clean-up: {0}")]
     Profile(String),
-    #[error("writing the screenshots: {0}")]
-    Write(#[from] std::io::Error),
+    #[error("--out {}: cannot create the directory ({source}): pass a directory you can write to", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--out {}: cannot write the screenshots there ({source}): pass a directory you can write to", dir.display())]
+    Write {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Replaces what differs from run to run with fixed stand-ins.
@@ -196,7 +206,9 @@ async fn observe(scenario: Scenario, with_plans: bool) -> Result<Observed, Scree
             }
         }
     }
-    let profile_yaml = sanitizer.text(&std::fs::read_to_string(demo.profile_path())?);
+    let written = std::fs::read_to_string(demo.profile_path())
+        .map_err(|error| ScreenshotError::Profile(error.to_string()))?;
+    let profile_yaml = sanitizer.text(&written);
     let profile = Profile::from_yaml(&profile_yaml)
         .map_err(|error| ScreenshotError::Profile(error.to_string()))?;
     Ok(Observed {
@@ -220,6 +232,11 @@ impl Observed {
 
 /// Renders every view into `dir` and returns the files written, in order.
 pub async fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
+    // Before the demo runs: a directory that cannot be made fails at once, naming it.
+    std::fs::create_dir_all(dir).map_err(|source| ScreenshotError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let fresh = observe(Scenario::Fresh, true).await?;
     let drifted = observe(Scenario::Drifted, false).await?;
     let broken = observe(Scenario::BrokenHosting, false).await?;
@@ -244,14 +261,16 @@ pub async fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
             .with_selected(StepId::Hosting)
             .with_detail_focus(),
     ));
-    std::fs::create_dir_all(dir)?;
     let named: Vec<(&str, State)> = shots
         .iter()
         .map(|(name, state)| (name.as_str(), state.clone()))
         .collect();
-    Ok(crate::tui::screenshot::write_screenshots(
-        &named, dir, WIDTH, HEIGHT,
-    )?)
+    crate::tui::screenshot::write_screenshots(&named, dir, WIDTH, HEIGHT).map_err(|source| {
+        ScreenshotError::Write {
+            dir: dir.to_path_buf(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]

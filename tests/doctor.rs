@@ -522,6 +522,26 @@ fn jwks_with_an_unusable_key_is_invalid() {
 }
 
 #[test]
+fn a_jwks_over_1_mib_is_reported_as_cut_at_the_limit_not_as_not_json() {
+    let nginx = Nginx::start(vec![SiteSpec::json()]);
+    let issuer = publish_good(nginx.site(0));
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let big = jwks_of(&[RSA_KEY]).replacen('{', &format!("{{\"padding\":\"{padding}\","), 1);
+    nginx.site(0).put("cluster1/openid/v1/jwks", &big);
+    let run = doctor(&nginx, &issuer, &[]);
+    assert_eq!(run.code, 1);
+    let finding = run.finding("JWKS_INVALID");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(
+            "/cluster1/openid/v1/jwks is over 1 MiB, the most kwif reads: it was cut at the limit"
+        ),
+        "{message}"
+    );
+    assert!(finding["fix"].as_str().unwrap().contains("a few kilobytes"));
+}
+
+#[test]
 fn jwks_without_an_rsa_key_is_a_warning() {
     let nginx = Nginx::start(vec![SiteSpec::json()]);
     let issuer = publish_good(nginx.site(0));

@@ -143,15 +143,19 @@ fn arrows_and_jk_move_between_steps_and_scroll_the_open_step() {
 
 #[test]
 fn a_click_selects_a_step() {
-    let mut state = drifted().with_viewport(100, 30);
-    let click = MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: 5,
-        row: 6,
-        modifiers: KeyModifiers::NONE,
-    };
-    update(&mut state, Action::Mouse(click));
-    assert_eq!(state.selected_step(), Some(StepId::Workload));
+    // At 100x30 each step takes two rows (its status, then its most important finding); a
+    // click on either selects it.
+    for row in [10, 11] {
+        let mut state = drifted().with_viewport(100, 30);
+        let click = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 5,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        update(&mut state, Action::Mouse(click));
+        assert_eq!(state.selected_step(), Some(StepId::Workload), "row {row}");
+    }
 }
 
 #[test]
@@ -836,5 +840,173 @@ async fn the_wizard_saves_the_ids_an_apply_learned_into_the_profile_file() {
             .and_then(|profile| profile.identities[0].client_id),
         Some(CREATED.client_id),
         "the inputs pane shows them too"
+    );
+}
+
+#[tokio::test]
+async fn the_apply_all_confirmation_shows_every_diff_and_scrolls_through_them() {
+    let drifted = [
+        StepId::Issuer,
+        StepId::Hosting,
+        StepId::Identity,
+        StepId::Federation,
+        StepId::Workload,
+    ];
+    let mut wizard = Wizard::new(&drifted).started().await;
+    wizard.press([char_key('A')]).await;
+    let screen = |wizard: &Wizard| {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        wizard.app.draw(&mut terminal).unwrap();
+        terminal.backend().to_string()
+    };
+    let first = screen(&wizard);
+    assert!(
+        first.contains("-a: 1") && first.contains("+a: 2"),
+        "the diffs are in the confirmation:\n{first}"
+    );
+    assert!(first.contains("0 lines above"), "{first}");
+    wizard
+        .press([key(KeyCode::Down), key(KeyCode::Down), char_key('j')])
+        .await;
+    let scrolled = screen(&wizard);
+    assert!(scrolled.contains("3 lines above"), "{scrolled}");
+    wizard.press((0..10).map(|_| key(KeyCode::PageDown))).await;
+    let end = screen(&wizard);
+    assert!(end.contains(" 0 below"), "the end stops scrolling:\n{end}");
+    assert_eq!(wizard.total_applies(), 0, "scrolling applies nothing");
+    wizard.press([char_key('y')]).await;
+    assert_eq!(wizard.total_applies(), drifted.len());
+}
+
+#[tokio::test]
+async fn the_first_frame_comes_before_the_steps_exist_and_they_are_checked_once_built() {
+    let (ready, built) = tokio::sync::oneshot::channel::<()>();
+    let toys: Vec<Arc<Toy>> = StepId::ALL
+        .into_iter()
+        .map(|id| Arc::new(Toy::applied(id)))
+        .collect();
+    let steps = as_steps(&toys);
+    let start: kwif::tui::StartFuture = Box::pin(async move {
+        built.await.map_err(|_| "cancelled".to_string())?;
+        Ok(kwif::tui::Started {
+            steps: kwif::tui::StepSet(steps),
+            profile: Some(Box::new(Profile::example())),
+            profile_path: None,
+            step_factory: None,
+            discovery: None,
+        })
+    });
+    let mut app = App::deferred(WizardConfig::new("t"), start);
+    app.start();
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    app.draw(&mut terminal).unwrap();
+    let first = terminal.backend().to_string();
+    for step in StepId::ALL {
+        assert!(
+            first
+                .lines()
+                .any(|line| line.contains(&format!(" {step} ")) && line.contains("… checking")),
+            "{step} shows checking… before any step exists:\n{first}"
+        );
+    }
+    assert!(
+        toys.iter()
+            .all(|toy| toy.checks.load(Ordering::SeqCst) == 0)
+    );
+    ready.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), app.settle())
+        .await
+        .expect("the app settles");
+    assert!(app.state().all_ok());
+    assert!(
+        toys.iter()
+            .all(|toy| toy.checks.load(Ordering::SeqCst) == 1)
+    );
+    assert_eq!(app.state().profile(), Some(&Profile::example()));
+}
+
+/// Lists for the form's pickers, without a cluster or Azure: what a discovery would find.
+struct Found;
+
+impl kwif::discover::Discovery for Found {
+    fn list(
+        &self,
+        source: kwif::discover::Source,
+    ) -> kwif::engine::StepFuture<'static, Result<Vec<kwif::discover::Suggestion>, String>> {
+        use kwif::discover::{Source, Suggestion};
+        Box::pin(async move {
+            match source {
+                Source::Namespaces { .. } => Ok(["application1", "payments", "shop"]
+                    .into_iter()
+                    .map(|name| Suggestion::new(name, name))
+                    .collect()),
+                Source::ServiceAccounts { namespace, .. } => {
+                    let name = format!("{namespace}-sa");
+                    Ok(vec![Suggestion::new(name.clone(), name)])
+                }
+                _ => Err("not in this test".to_string()),
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_edit_form_picks_a_namespace_from_what_exists_and_saves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kwif.yaml");
+    let config = with_profile(Some(path.clone())).with_discovery(Arc::new(Found));
+    let mut wizard = Wizard::with(&[], |toy| toy, config).started().await;
+    wizard.press([key(KeyCode::End), key(KeyCode::Up)]).await;
+    assert_eq!(wizard.state().selected_step(), Some(StepId::Workload));
+    wizard.press([char_key('e')]).await;
+    let screen = |wizard: &Wizard| {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        wizard.app.draw(&mut terminal).unwrap();
+        terminal.backend().to_string()
+    };
+    let open = screen(&wizard);
+    assert!(
+        open.contains("▸ application1") && open.contains("payments") && open.contains("shop"),
+        "the namespaces that exist are offered:\n{open}"
+    );
+    // Type to filter: the field is emptied, then "pa" leaves payments alone.
+    let mut keys: Vec<Action> = (0.."application1".len())
+        .map(|_| key(KeyCode::Backspace))
+        .collect();
+    keys.extend([char_key('p'), char_key('a')]);
+    wizard.press(keys).await;
+    let filtered = screen(&wizard);
+    assert!(
+        filtered.contains("▸ payments") && !filtered.contains("  shop"),
+        "{filtered}"
+    );
+    wizard.press([key(KeyCode::Enter)]).await;
+    let kwif::tui::Overlay::Form(form) = wizard.state().overlay() else {
+        panic!("the form is still open")
+    };
+    assert_eq!(
+        form.field("workloads[0].namespace").unwrap().value(),
+        "payments"
+    );
+    wizard.press([key(KeyCode::Tab)]).await;
+    let unmatched = screen(&wizard);
+    assert!(
+        unmatched.contains("none of the 1 service accounts matches: a new name"),
+        "the profile's name is not there yet:\n{unmatched}"
+    );
+    wizard
+        .press((0.."application1-sa".len()).map(|_| key(KeyCode::Backspace)))
+        .await;
+    assert!(
+        screen(&wizard).contains("▸ payments-sa"),
+        "the service accounts are those of the chosen namespace"
+    );
+    wizard.press([key(KeyCode::Enter)]).await;
+    wizard.press([ctrl('s')]).await;
+    assert_eq!(
+        Profile::load(&path).unwrap().workloads[0]
+            .namespace
+            .as_str(),
+        "payments"
     );
 }

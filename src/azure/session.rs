@@ -65,6 +65,28 @@ impl AzureSession {
         ))
     }
 
+    /// A Resource Manager client for listing what exists (the wizard's pickers): the cloud and
+    /// the login only; no subscription needs to be known yet.
+    pub fn arm_for_listing(
+        cloud: &crate::profile::Cloud,
+        tenant: Option<Uuid>,
+        login: &AzureLogin,
+        extra_ca_pems: &[String],
+        timeouts: Timeouts,
+    ) -> Result<ArmClient, AzureError> {
+        let cloud = AzureCloud::from_profile(cloud);
+        let transport = transport(extra_ca_pems, RetryPolicy::default(), timeouts)?;
+        let credential = match login {
+            AzureLogin::Ambient(choice) => {
+                AzureCredential::new(*choice, &cloud, tenant, &transport)?
+            }
+            AzureLogin::ServicePrincipal(secret) => {
+                AzureCredential::service_principal_secret(&cloud, secret, &transport)?
+            }
+        };
+        Ok(ArmClient::new(cloud, credential, transport))
+    }
+
     /// With an explicit credential, tenant and subscription: the sandbox and tests.
     pub fn with_credential(
         cloud: AzureCloud,

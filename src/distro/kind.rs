@@ -117,7 +117,8 @@ pub(super) fn change(
             .to_string(),
     );
     notes.extend(rewritten_note(&file));
-    let name = string_at(&value, &["name"]).unwrap_or("kind");
+    // The name comes from the file: quoted, so it stays one word of the suggested command.
+    let name = super::minikube::shell_quote(string_at(&value, &["name"]).unwrap_or("kind"));
     Ok(ConfigChange {
         text: file.render(),
         notes,

@@ -5,8 +5,9 @@
 use serde_yaml::Value;
 
 use super::flag_block::{Flag, FlagBlock, ISSUER_FLAG, JWKS_URI_FLAG};
-use super::yaml_edit::{COMPACT, Edit, Item, Seg, keys, sequence_at, string_at, value_at};
+use super::yaml_edit::{COMPACT, Edit, Item, Quote, Seg, keys, sequence_at, string_at, value_at};
 use super::yaml_file::YamlFile;
+use super::yaml_lines::render_scalar;
 use super::{
     ConfigChange, DistroError, IssuerChange, describe_document, dropped_issuers, rewritten_note,
     wrong_format,
@@ -383,7 +384,8 @@ fn manifest_fragment(change: &IssuerChange) -> ConfigChange {
          # put these lines where the --service-account-issuer line is, and remove that line\n"
     );
     for flag in manifest_flags(change) {
-        text.push_str(&format!("- {}\n", flag.with_dashes()));
+        let item = render_scalar(&flag.with_dashes(), Quote::Plain, false);
+        text.push_str(&format!("- {item}\n"));
     }
     let mut notes = manifest_notes();
     notes.insert(

@@ -90,7 +90,7 @@ fn render(flag: &Flag, quoted: bool) -> String {
 }
 
 /// The flag on a line as kubelite reads it: quotes removed, split on spaces.
-fn flag_of(line: &str) -> Option<Flag> {
+pub(super) fn flag_of(line: &str) -> Option<Flag> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;
@@ -119,14 +119,19 @@ fn truncate(line: &str) -> String {
     line.chars().take(60).collect()
 }
 
-/// kubelite removes every quote, splits on spaces and expands `$VARIABLES` on each line.
+/// kubelite reads one flag per line, removes every quote, splits lines on spaces and expands
+/// `$VARIABLES`: the file has no quoting that could carry a line break, a blank, a quote or a
+/// `$`, so a value with one is refused rather than written.
 fn check_representable(value: &str) -> Result<(), DistroError> {
-    if value.contains(['\'', '"', ' ', '$', '\t']) {
+    if value
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '\'' | '"' | '$'))
+    {
         return Err(DistroError::Unrepresentable {
             what: "the MicroK8s args file",
             value: value.to_string(),
-            reason: "kubelite removes quotes, splits lines on spaces and expands $VARIABLES; use a URL \
-                     without ' \" $ or blanks",
+            reason: "kubelite reads one flag per line, removes quotes, splits lines on spaces and \
+                     expands $VARIABLES; use a URL without ' \" $, blanks or control characters",
         });
     }
     Ok(())

@@ -11,12 +11,13 @@ const PATH: &str = "the `minikube start` command line (minikube keeps it in ~/.m
 
 /// A word of the command line: where it is and what the shell makes of it.
 #[derive(Clone, Debug)]
-struct Word {
+pub(super) struct Word {
     line: usize,
     start: usize,
     end: usize,
     raw: String,
-    text: String,
+    /// The word as the shell passes it on: quotes removed, escapes resolved.
+    pub(super) text: String,
 }
 
 /// The `minikube start` command: its lines (first..=last) and words.
@@ -37,6 +38,9 @@ pub(super) fn change(
     change: &IssuerChange,
 ) -> Result<ConfigChange, DistroError> {
     let desired = desired_flags(change);
+    for flag in &desired {
+        check_representable(&flag.value)?;
+    }
     let text = match current {
         None => format!("minikube start {}\n", rendered(&desired).join(" ")),
         Some(text) => edit_text(text, &desired)?,
@@ -275,7 +279,7 @@ fn find_command(lines: &[&str]) -> Option<StartCommand> {
 }
 
 /// The shell words of a line, and whether it continues on the next (a trailing `\`).
-fn split_words(line: &str, number: usize) -> (Vec<Word>, bool) {
+pub(super) fn split_words(line: &str, number: usize) -> (Vec<Word>, bool) {
     let mut words = Vec::new();
     let mut chars = line.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
@@ -321,7 +325,26 @@ fn split_words(line: &str, number: usize) -> (Vec<Word>, bool) {
     (words, false)
 }
 
-fn shell_quote(word: &str) -> String {
+/// A shell word in single quotes can carry anything but a line break, and kwif reads the
+/// command back line by line: a value with a control character or a line break is refused.
+fn check_representable(value: &str) -> Result<(), DistroError> {
+    if value
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+    {
+        return Err(DistroError::Unrepresentable {
+            what: "the `minikube start` command line",
+            value: value.to_string(),
+            reason: "a command kwif writes on one line cannot carry a control character or a line \
+                     break; use a URL without them",
+        });
+    }
+    Ok(())
+}
+
+/// The word as the shell reads it back exactly: bare when it holds only safe characters, else in
+/// single quotes (inside which only `'` itself needs care).
+pub(super) fn shell_quote(word: &str) -> String {
     if word
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_.:/=%+@,~".contains(c))

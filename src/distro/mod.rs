@@ -3,6 +3,8 @@
 //! (kubernetes.md §5, §6). It turns text into text: it never writes a file or calls a cluster.
 
 mod flag_block;
+#[cfg(test)]
+mod hostile_values;
 mod k0s;
 mod k3s;
 mod kind;
@@ -20,7 +22,9 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
-use crate::oidc::issuer::{IssuerProblem, IssuerUrl};
+use crate::input::nesting::{TooDeep, check_yaml};
+use crate::input::{InputError, InputKind, read_text};
+use crate::oidc::issuer::{IssuerProblem, IssuerUrl, jwks_uri_problem, shown};
 
 /// A Kubernetes distribution whose issuer flags kwif knows how to change: the one type for a
 /// distribution in kwif (the profile, detection, the issuer step, `kwif cluster-config`). Its
@@ -106,7 +110,7 @@ impl IssuerChange {
     ) -> Result<IssuerChange, DistroError> {
         let issuer = IssuerUrl::parse(issuer).map_err(|problem| DistroError::Issuer {
             flag: "--issuer",
-            value: issuer.to_string(),
+            value: shown(issuer),
             problem,
         })?;
         let keep_issuer = keep_issuer.map(parse_old_issuer).transpose()?;
@@ -145,35 +149,24 @@ impl IssuerChange {
 }
 
 /// The old issuer only has to be accepted by the API server, not fetched by Entra ID, so an
-/// `http` or otherwise non-Entra issuer is fine here; it must still be a URL without blanks.
+/// `http` or otherwise non-Entra issuer is fine here; it is written into the same file, so it
+/// must still be a URL without blanks, control characters or a password.
 fn parse_old_issuer(raw: &str) -> Result<IssuerUrl, DistroError> {
-    IssuerUrl::parse(raw)
-        .or_else(|problem| match problem {
-            IssuerProblem::NotHttps(_) | IssuerProblem::QueryOrFragment => {
-                IssuerUrl::unchecked(raw)
-            }
-            other => Err(other),
-        })
-        .map_err(|problem| DistroError::Issuer {
-            flag: "--keep-issuer",
-            value: raw.to_string(),
-            problem,
-        })
+    IssuerUrl::parse_old(raw).map_err(|problem| DistroError::Issuer {
+        flag: "--keep-issuer",
+        value: shown(raw),
+        problem,
+    })
 }
 
 fn check_jwks_uri(uri: &str) -> Result<String, DistroError> {
-    let problem = match url::Url::parse(uri) {
-        Err(error) => format!("is not a URL ({error}): write it as https://host/path"),
-        Ok(url) if url.scheme() != "https" => {
-            "must be an https URL: Entra ID fetches the JWKS over https only".to_string()
-        }
-        Ok(_) if uri.trim() != uri => "has leading or trailing blanks: remove them".to_string(),
-        Ok(_) => return Ok(uri.to_string()),
-    };
-    Err(DistroError::JwksUri {
-        value: uri.to_string(),
-        problem,
-    })
+    match jwks_uri_problem(uri) {
+        None => Ok(uri.to_string()),
+        Some(problem) => Err(DistroError::JwksUri {
+            value: shown(uri),
+            problem,
+        }),
+    }
 }
 
 /// The changed config and what to do with it.
@@ -194,7 +187,8 @@ pub struct ConfigChange {
 pub enum DistroError {
     #[error("unknown distribution {0:?}: use one of {names}", names = Distribution::names())]
     UnknownDistribution(String),
-    #[error("{flag} {value:?} {problem}")]
+    /// `value` is the flag's value as messages show it ([`shown`]).
+    #[error("{flag} {value} {problem}")]
     Issuer {
         flag: &'static str,
         value: String,
@@ -205,10 +199,15 @@ pub enum DistroError {
          today, which stays accepted; leave it out or pass the old issuer"
     )]
     KeepIssuerIsIssuer(String),
-    #[error("--jwks-uri {value:?} {problem}")]
+    #[error("--jwks-uri {value} {problem}")]
     JwksUri { value: String, problem: String },
     #[error("--file {path}: cannot read it ({message})")]
     ReadFile { path: String, message: String },
+    /// `--file` is over 1 MiB or not UTF-8.
+    #[error("--file {0}")]
+    Input(InputError),
+    #[error("{what} {too_deep}")]
+    TooDeep { what: String, too_deep: TooDeep },
     #[error(
         "{what} is not valid YAML{}: {message}; fix the file, or leave out --file for a minimal snippet",
         line.map(|line| format!(" (line {line})")).unwrap_or_default()
@@ -294,16 +293,34 @@ pub fn cluster_config(
 ) -> Result<String, DistroError> {
     let change = IssuerChange::from_args(issuer, keep_issuer, jwks_uri)?;
     let current = file
-        .map(|path| {
-            std::fs::read_to_string(path).map_err(|error| DistroError::ReadFile {
-                path: path.display().to_string(),
-                message: error.to_string(),
-            })
-        })
+        .map(|path| read_config_file(path, distribution))
         .transpose()?;
     let current = current.as_deref().map(without_trailer);
     let result = change_config(distribution, current, &change)?;
     Ok(with_trailer(&result, distribution))
+}
+
+/// The `--file` text: at most 1 MiB of UTF-8, and for the YAML formats no deeper than any real
+/// config nests (checked here, before the YAML parser, so the message can name the file).
+fn read_config_file(path: &Path, distribution: Distribution) -> Result<String, DistroError> {
+    let text = read_text(path, InputKind::ConfigFile).map_err(|error| match error {
+        InputError::Unreadable { source, .. } => DistroError::ReadFile {
+            path: path.display().to_string(),
+            message: source.to_string(),
+        },
+        other => DistroError::Input(other),
+    })?;
+    let line_based = matches!(
+        distribution,
+        Distribution::Microk8s | Distribution::Minikube
+    );
+    if !line_based {
+        check_yaml(&text).map_err(|too_deep| DistroError::TooDeep {
+            what: format!("--file {}", path.display()),
+            too_deep,
+        })?;
+    }
+    Ok(text)
 }
 
 const TRAILER: &str =
@@ -328,10 +345,26 @@ fn with_trailer(change: &ConfigChange, distribution: Distribution) -> String {
         out.push_str(eol);
     }
     for line in lines {
-        out.push_str(&line);
+        out.push_str(&one_line(&line));
         out.push_str(eol);
     }
     out
+}
+
+/// A trailer line stays one comment line: notes quote values from the file and the command
+/// line, so a control character or a line break in them is written as an escape.
+fn one_line(line: &str) -> String {
+    line.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> =
+                if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
+                    c.escape_debug().collect()
+                } else {
+                    vec![c]
+                };
+            escaped
+        })
+        .collect()
 }
 
 /// Wraps a note into comment lines of at most about 100 characters.

@@ -5,7 +5,7 @@
 use serde_yaml::{Mapping, Value};
 
 use super::DistroError;
-use super::flag_block::FlagBlock;
+use super::flag_block::{FlagBlock, Slot};
 use super::yaml_lines::YamlLines;
 
 /// One step of a path into a YAML document.
@@ -117,6 +117,26 @@ pub(crate) enum Edit {
 }
 
 impl Edit {
+    /// The one-line values this edit writes (a flag, an issuer); not the text of a document.
+    fn new_values(&self) -> Vec<String> {
+        match self {
+            Edit::SetString { value, .. } => vec![value.clone()],
+            Edit::Sequence { block, .. } => block
+                .slots
+                .iter()
+                .filter_map(|slot| match slot {
+                    Slot::New(Item::Scalar(text)) => Some(vec![text.clone()]),
+                    Slot::New(Item::NameValue(name, value)) => {
+                        Some(vec![name.clone(), value.clone()])
+                    }
+                    _ => None,
+                })
+                .flatten()
+                .collect(),
+            Edit::SetText { .. } => Vec::new(),
+        }
+    }
+
     pub(crate) fn set(path: &[&str], key: &str, value: &str) -> Edit {
         Edit::SetString {
             path: keys(path),
@@ -163,6 +183,19 @@ pub(crate) fn edit_document(
             text: edited,
             value: expected,
             rewritten: false,
+        });
+    }
+    // serde_yaml writes a string with a line break as a literal block, which would show the
+    // value's second line as a line of its own: kwif does not write such a file whole.
+    if let Some(value) = edits
+        .iter()
+        .flat_map(Edit::new_values)
+        .find(|value| value.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']))
+    {
+        return Err(DistroError::Unrepresentable {
+            what: "a YAML file kwif has to write out whole",
+            value,
+            reason: "a line break inside a value would show as a line of its own; use a value on one line",
         });
     }
     let text = serde_yaml::to_string(&expected).map_err(|error| DistroError::Field {

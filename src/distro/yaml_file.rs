@@ -5,6 +5,7 @@ use serde_yaml::Value;
 
 use super::DistroError;
 use super::yaml_edit::{Edit, edit_document};
+use crate::input::nesting::check_yaml;
 
 /// A piece of the file: a document, or the text between documents (markers, leading comments).
 struct Piece {
@@ -21,6 +22,10 @@ pub(crate) struct YamlFile {
 impl YamlFile {
     /// Splits and parses `text`; `what` names the file in errors ("the k0s config").
     pub(crate) fn parse(text: &str, what: &str) -> Result<YamlFile, DistroError> {
+        check_yaml(text).map_err(|too_deep| DistroError::TooDeep {
+            what: what.to_string(),
+            too_deep,
+        })?;
         let mut pieces = Vec::new();
         let mut body = String::new();
         let mut body_line = 0;

@@ -460,7 +460,10 @@ impl YamlLines {
             None => 0,
         };
         let Some(id) = existing.and_then(|_| outline.child_key(place, key)) else {
-            let items = wanted.iter().map(item_of).collect::<Fit<Vec<_>>>()?;
+            let items = wanted
+                .iter()
+                .map(|value| item_for(value, slots))
+                .collect::<Fit<Vec<_>>>()?;
             let dash = dash_offset(&outline);
             let mut lines = vec![format!("{}:", render_key(key))];
             for item in &items {
@@ -475,6 +478,7 @@ impl YamlLines {
                 &outline,
                 id,
                 &wanted,
+                slots,
                 dash_offset(&outline),
                 style.quote,
             );
@@ -488,6 +492,7 @@ impl YamlLines {
         outline: &Outline,
         id: usize,
         wanted: &[Value],
+        slots: &[Slot<Item>],
         dash: usize,
         quote: Quote,
     ) -> Fit<()> {
@@ -501,7 +506,7 @@ impl YamlLines {
             lines.push(head.to_string());
             let indent = node.column + dash;
             for value in wanted {
-                let item = item_of(value)?;
+                let item = item_for(value, slots)?;
                 for line in render_item(&item, indent, 2, quote, false)? {
                     lines.push(line);
                 }
@@ -641,6 +646,17 @@ fn node(
     }
 }
 
+/// The item kwif means for a value of the new sequence: the new entry's own item when it is one
+/// (a flag is a scalar even when it holds a line break: never a literal block that would show it
+/// as a line of its own), else the item the value reads as.
+fn item_for(value: &Value, slots: &[Slot<Item>]) -> Fit<Item> {
+    let new = slots.iter().find_map(|slot| match slot {
+        Slot::New(item) if item.to_value() == *value => Some(item.clone()),
+        _ => None,
+    });
+    new.map_or_else(|| item_of(value), Ok)
+}
+
 fn item_of(value: &Value) -> Fit<Item> {
     match value {
         Value::String(text) if text.contains('\n') => Ok(Item::Literal(text.clone())),
@@ -691,6 +707,9 @@ fn render_item(
             if text.starts_with([' ', '\t', '\n']) || text.contains('\r') {
                 return Err(Unsupported("literal needs an indentation indicator"));
             }
+            if text.chars().any(|c| c != '\n' && needs_escape(c)) {
+                return Err(Unsupported("literal with a control character"));
+            }
             let mut lines = vec![format!("{pad}-{gap}{}", chomping(text))];
             lines.extend(literal_lines(text, dash + offset));
             lines
@@ -723,20 +742,49 @@ fn literal_lines(text: &str, indent: usize) -> Vec<String> {
         .collect()
 }
 
-/// A scalar as YAML: plain when that reads back as the same string, else quoted.
+/// A scalar as YAML: plain when that reads back as the same string, else quoted. A control
+/// character or a line break is always written as an escape inside double quotes, so no value
+/// can start a line of its own.
 pub(crate) fn render_scalar(text: &str, quote: Quote, in_flow: bool) -> String {
     let plain_ok = plain_is_safe(text, in_flow);
     match quote {
         Quote::Plain if plain_ok => text.to_string(),
-        Quote::Single if !text.chars().any(char::is_control) => {
+        Quote::Single if !text.chars().any(needs_escape) => {
             format!("'{}'", text.replace('\'', "''"))
         }
         _ => double_quoted(text),
     }
 }
 
+/// Characters YAML cannot hold as they are inside a scalar on one line: the C0 and C1 controls,
+/// DEL, the byte order mark, and the line breaks YAML 1.1 parsers (libyaml) read besides `\n`
+/// and `\r` (NEL, LS, PS).
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// A YAML double-quoted scalar (YAML 1.2 §5.7): `"` and `\` escaped, every character of
+/// [`needs_escape`] written as an escape sequence.
 fn double_quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{}\"", text.replace(['"', '\\'], "")))
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if needs_escape(c) && u32::from(c) <= 0xff => {
+                out.push_str(&format!("\\x{:02X}", u32::from(c)));
+            }
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn plain_is_safe(text: &str, in_flow: bool) -> bool {
@@ -752,7 +800,7 @@ fn plain_is_safe(text: &str, in_flow: bool) -> bool {
         || text.contains(" #")
         || text.ends_with(':')
         || text.trim() != text
-        || text.chars().any(char::is_control))
+        || text.chars().any(needs_escape))
         && serde_yaml::from_str::<Value>(text).is_ok_and(|value| value.as_str() == Some(text))
 }
 
@@ -1015,6 +1063,33 @@ mod tests {
         assert_eq!(render_scalar("a: b", Quote::Plain, false), "\"a: b\"");
         assert_eq!(render_scalar("x=y", Quote::Double, false), "\"x=y\"");
         assert_eq!(render_scalar("it's", Quote::Single, false), "'it''s'");
+    }
+
+    #[test]
+    fn control_characters_and_line_breaks_are_escaped_in_double_quotes() {
+        for text in [
+            "a\nb",
+            "a\rb",
+            "a\u{0}b",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "a\u{2028}b",
+            "a\u{2029}b",
+            "a\u{1b}b",
+            "a\u{feff}b",
+            "a\"b\\c\td",
+        ] {
+            for quote in [Quote::Plain, Quote::Single, Quote::Double] {
+                let rendered = render_scalar(text, quote, false);
+                assert!(rendered.starts_with('"'), "{text:?}: {rendered}");
+                assert!(
+                    !rendered.chars().any(needs_escape),
+                    "{text:?}: {rendered:?}"
+                );
+                let read: Value = serde_yaml::from_str(&rendered).unwrap();
+                assert_eq!(read.as_str(), Some(text), "{rendered}");
+            }
+        }
     }
 
     #[test]

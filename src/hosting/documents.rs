@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{HostingError, pretty};
 use crate::oidc::discovery::discovery_document;
 use crate::oidc::issuer::IssuerUrl;
-use crate::oidc::jwks::jwks_document;
+use crate::oidc::jwks::{JwkProblem, JwkSet, JwksError, jwks_document};
 use crate::oidc::key::{KeyType, load_key_files};
 
 /// The discovery document and the JWKS, as they are to be published.
@@ -80,6 +80,7 @@ impl KeySource {
                     .map_err(|error| {
                         HostingError::Keys(format!("cannot read the cluster's keys: {error}"))
                     })?;
+                check_key_sizes(&text)?;
                 serde_json::from_str::<Value>(&text).map_err(|_| {
                     HostingError::Keys("the cluster's /openid/v1/jwks is not JSON".into())
                 })?
@@ -104,6 +105,30 @@ impl KeySource {
             )));
         }
         Ok(keys)
+    }
+}
+
+/// The cluster's keys meet the size rule every key meets in kwif (PEM files, a hosted JWKS):
+/// publishing a key Entra ID or kube-apiserver will not use only hides the problem.
+fn check_key_sizes(jwks: &str) -> Result<(), HostingError> {
+    let Ok((_, skipped)) = JwkSet::parse_skipping_bad_keys(jwks.as_bytes()) else {
+        return Ok(());
+    };
+    let rejected = skipped.into_iter().find(|error| {
+        matches!(
+            error,
+            JwksError::Key {
+                problem: JwkProblem::RsaKeySize { .. },
+                ..
+            }
+        )
+    });
+    match rejected {
+        None => Ok(()),
+        Some(error) => Err(HostingError::KeyRejected {
+            message: format!("the cluster's /openid/v1/jwks: {error}"),
+            fix: error.fix(),
+        }),
     }
 }
 
@@ -222,6 +247,23 @@ mod tests {
         let comparison = compare_keys(&[key("a"), key("b")], &[key("b"), key("c")]);
         assert_eq!(comparison.unpublished, ["a"]);
         assert_eq!(comparison.stale, ["c"]);
+    }
+
+    #[test]
+    fn a_cluster_key_outside_1024_to_8192_bits_is_rejected_with_its_size() {
+        use base64::Engine as _;
+        let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xc1u8; 64]);
+        let jwks = json!({"keys": [{"kty": "RSA", "kid": "small", "n": n, "e": "AQAB"}]});
+        let error = check_key_sizes(&jwks.to_string()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the cluster's /openid/v1/jwks: keys[0] is an RSA key of 512 bits; kube-apiserver and \
+             kwif accept 1024 to 8192 bits"
+        );
+        assert!(error.fix().contains("openssl genrsa"), "{}", error.fix());
+        let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xc1u8; 256]);
+        let jwks = json!({"keys": [{"kty": "RSA", "kid": "fine", "n": n, "e": "AQAB"}]});
+        assert!(check_key_sizes(&jwks.to_string()).is_ok());
     }
 
     #[test]

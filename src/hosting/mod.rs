@@ -52,6 +52,9 @@ pub enum HostingError {
     /// The cluster's keys could not be read or are not a JWK set.
     #[error("{0}")]
     Keys(String),
+    /// A cluster key breaks a rule kwif holds every key to (an RSA key of 512 bits).
+    #[error("{message}")]
+    KeyRejected { message: String, fix: &'static str },
     /// The issuer cannot be served by this publisher as it is written.
     #[error("{0}")]
     Issuer(String),
@@ -78,6 +81,7 @@ impl HostingError {
             HostingError::StorageKeyMissing { .. } => "HOSTING_STORAGE_KEY_MISSING",
             HostingError::Io { .. } => "HOSTING_DIRECTORY_IO",
             HostingError::Keys(_) => "HOSTING_CLUSTER_KEYS_UNREADABLE",
+            HostingError::KeyRejected { .. } => "HOSTING_CLUSTER_KEY_REJECTED",
             HostingError::Issuer(_) => "HOSTING_ISSUER_UNSERVABLE",
             HostingError::Azure(_) => "HOSTING_STORAGE_ACCOUNT",
             HostingError::Account { code, .. } => code,
@@ -115,6 +119,7 @@ impl HostingError {
             HostingError::Keys(_) => {
                 "kwif reads the keys with `kubectl get --raw /openid/v1/jwks`; or give the public key files (kwif jwks --key PEM…)".into()
             }
+            HostingError::KeyRejected { fix, .. } => (*fix).into(),
             HostingError::Issuer(_) => "change the issuer in kwif.yaml, or choose another hosting kind".into(),
             HostingError::Azure(error) => error.fix(),
             HostingError::Account { fix, .. } => fix.clone(),

@@ -8,10 +8,11 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value};
 
 use super::discovery::REQUIRED_FIELDS;
-use super::fetch::{FetchFailure, Fetched, Fetcher, TransportFailure};
-use super::issuer::{IssuerProblem, IssuerUrl, describe_difference, issuer_problems};
+use super::fetch::{FetchFailure, Fetched, Fetcher, MAX_DOCUMENT_BYTES, TransportFailure};
+use super::issuer::{IssuerProblem, IssuerUrl, describe_difference, issuer_problems, shown};
 use super::jwks::JwkSet;
-use super::jwt::{Jwt, VerifyError};
+use super::jwt::{DateClaim, Jwt, VerifyError, rfc3339};
+use super::key::printable;
 use crate::engine::Finding;
 
 /// The stable finding codes of DESIGN.md, one constant each.
@@ -61,7 +62,7 @@ const NEAR_MISS_DISCOVERY_PATHS: [&str; 5] = [
 
 /// The issuer is not something the doctor can examine at all: bad input, exit 2.
 #[derive(Debug, thiserror::Error)]
-#[error("--issuer {value:?} {problem}")]
+#[error("--issuer {} {problem}", shown(value))]
 pub struct DoctorInputError {
     pub value: String,
     pub problem: IssuerProblem,
@@ -303,13 +304,21 @@ impl Doctor {
                 content_type_fix(jwks_uri),
             ));
         }
+        if fetched.truncated {
+            findings.push(Finding::error(
+                JWKS_INVALID,
+                format!("{jwks_uri} {}", cut_at_the_limit()),
+                "publish only the cluster's current signing keys (`kubectl get --raw /openid/v1/jwks`): a JWKS is a few kilobytes",
+            ));
+            return None;
+        }
         let jwks = match JwkSet::parse(&fetched.body) {
             Ok(jwks) => jwks,
             Err(error) => {
                 findings.push(Finding::error(
                     JWKS_INVALID,
                     format!("{jwks_uri} is not a usable JWK set: {error}"),
-                    "publish the cluster's keys as a JWK set: `kubectl get --raw /openid/v1/jwks` or `kwif jwks --key sa.pub`",
+                    error.fix(),
                 ));
                 return None;
             }
@@ -451,6 +460,15 @@ fn content_type_fix(url: &str) -> String {
     )
 }
 
+/// What the doctor says of a document longer than it reads: its end was never seen, so whether
+/// it is JSON cannot be told.
+fn cut_at_the_limit() -> String {
+    format!(
+        "is over {} MiB, the most kwif reads: it was cut at the limit",
+        MAX_DOCUMENT_BYTES / (1024 * 1024)
+    )
+}
+
 fn describe_media_type(media_type: Option<&str>) -> String {
     media_type.map_or_else(|| "no Content-Type".to_string(), str::to_string)
 }
@@ -477,20 +495,20 @@ fn discovery_findings(
             content_type_fix(&fetched.url),
         ));
     }
+    if fetched.truncated {
+        findings.push(Finding::error(
+            DISCOVERY_INVALID_JSON,
+            format!("{} {}", fetched.url, cut_at_the_limit()),
+            "publish the five-field document `kwif discovery --issuer ISSUER` prints: it is under 1 KB",
+        ));
+        return None;
+    }
     let document = match serde_json::from_slice::<Value>(&fetched.body) {
         Ok(Value::Object(document)) => document,
         Ok(_) | Err(_) => {
             findings.push(Finding::error(
                 DISCOVERY_INVALID_JSON,
-                format!(
-                    "{} is not a JSON object{}",
-                    fetched.url,
-                    if fetched.truncated {
-                        " (and over 1 MiB)"
-                    } else {
-                        ""
-                    }
-                ),
+                format!("{} is not a JSON object", fetched.url),
                 "publish the JSON document `kwif discovery --issuer ISSUER` prints",
             ));
             return None;
@@ -618,7 +636,23 @@ fn token_findings(
 }
 
 fn time_findings(jwt: &Jwt, now: SystemTime, findings: &mut Vec<Finding>) {
-    if let Some(expires_at) = jwt.expires_at()
+    for claim in ["exp", "nbf", "iat"] {
+        let problem = jwt.date_claim(claim).and_then(|date| date.problem());
+        if let Some(problem) = problem {
+            let value = jwt
+                .claims()
+                .get(claim)
+                .map(Value::to_string)
+                .unwrap_or_default();
+            findings.push(Finding::error(
+                TOKEN_INVALID,
+                format!("the token's {claim} claim ({}) {problem}", printable(&value, 40)),
+                "use a token the cluster minted (`kubectl create token SA -n NS --audience api://AzureADTokenExchange`): \
+                 its exp, nbf and iat are whole seconds since 1970",
+            ));
+        }
+    }
+    if let Some(DateClaim::Date(expires_at)) = jwt.date_claim("exp")
         && expires_at <= now
     {
         findings.push(Finding::error(
@@ -632,7 +666,7 @@ fn time_findings(jwt: &Jwt, now: SystemTime, findings: &mut Vec<Finding>) {
             "use a fresh token; workloads must re-read the projected token file (every 5 minutes is enough)",
         ));
     }
-    if let Some(not_before) = jwt.not_before()
+    if let Some(DateClaim::Date(not_before)) = jwt.date_claim("nbf")
         && not_before > now
     {
         findings.push(Finding::error(
@@ -715,10 +749,6 @@ fn is_private(address: IpAddr) -> bool {
     }
 }
 
-fn rfc3339(time: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(time).to_string()
-}
-
 fn whole_seconds(duration: Duration) -> String {
     humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string()
 }
@@ -773,7 +803,101 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_discovery_document_cut_at_the_limit_says_so() {
+        let issuer = IssuerUrl::parse("https://oidc.example.com").unwrap();
+        let mut cut = fetched(b"{\"issuer\":\"https://oidc".to_vec(), None);
+        cut.truncated = true;
+        let mut findings = Vec::new();
+        assert_eq!(discovery_findings(&issuer, &cut, &mut findings), None);
+        let invalid = findings
+            .iter()
+            .find(|finding| finding.code == DISCOVERY_INVALID_JSON)
+            .unwrap();
+        assert!(
+            invalid.message.ends_with(
+                "openid-configuration is over 1 MiB, the most kwif reads: it was cut at the limit"
+            ),
+            "{}",
+            invalid.message
+        );
+    }
+
+    fn token_with(claims: Value) -> Jwt {
+        use base64::Engine as _;
+        let encode = |value: &Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+        };
+        let header = serde_json::json!({ "alg": "RS256", "kid": "k" });
+        Jwt::parse(&format!("{}.{}.c2ln", encode(&header), encode(&claims))).unwrap()
+    }
+
+    #[test]
+    fn a_time_claim_outside_1970_to_9999_is_a_token_invalid_finding_naming_it() {
+        for (claims, claim) in [
+            (serde_json::json!({ "exp": -1 }), "exp"),
+            (serde_json::json!({ "exp": 253_402_300_800_u64 }), "exp"),
+            (serde_json::json!({ "exp": 4e9, "nbf": -1.5 }), "nbf"),
+            (serde_json::json!({ "exp": 4e9, "iat": 1e300 }), "iat"),
+        ] {
+            let mut findings = Vec::new();
+            time_findings(&token_with(claims.clone()), in_2027(), &mut findings);
+            let invalid: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.code == TOKEN_INVALID)
+                .collect();
+            assert_eq!(invalid.len(), 1, "{claims}: {findings:?}");
+            assert!(
+                invalid[0]
+                    .message
+                    .starts_with(&format!("the token's {claim} claim (")),
+                "{}",
+                invalid[0].message
+            );
+        }
+        let mut findings = Vec::new();
+        time_findings(
+            &token_with(serde_json::json!({ "exp": 1 })),
+            in_2027(),
+            &mut findings,
+        );
+        assert_eq!(findings[0].code, TOKEN_EXPIRED, "{findings:?}");
+        assert!(findings[0].message.contains("exp 1970-01-01T00:00:01Z"));
+    }
+
+    fn in_2027() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
     proptest::proptest! {
+        /// Token times are outside data: no exp, nbf or iat, against any clock, may panic the
+        /// doctor; one outside 1970–9999 is always reported, naming the claim.
+        #[test]
+        fn any_token_times_are_examined_without_panicking(
+            exp in proptest::prop_oneof![
+                proptest::num::i64::ANY.prop_map(Value::from),
+                proptest::num::f64::ANY.prop_map(Value::from),
+                proptest::num::u64::ANY.prop_map(Value::from),
+            ],
+            nbf in proptest::num::f64::ANY.prop_map(Value::from),
+            iat in proptest::num::i64::ANY.prop_map(Value::from),
+            now_seconds in proptest::num::u64::ANY,
+        ) {
+            let jwt = token_with(serde_json::json!({ "exp": exp, "nbf": nbf, "iat": iat }));
+            let now = SystemTime::UNIX_EPOCH
+                .checked_add(Duration::from_secs(now_seconds))
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let mut findings = Vec::new();
+            time_findings(&jwt, now, &mut findings);
+            for claim in ["exp", "nbf", "iat"] {
+                let odd = jwt.date_claim(claim).and_then(|date| date.problem()).is_some();
+                let named = findings.iter().any(|f| {
+                    f.code == TOKEN_INVALID && f.message.starts_with(&format!("the token's {claim} claim"))
+                });
+                proptest::prop_assert_eq!(odd, named);
+            }
+        }
+
         /// A hosted discovery document is outside data: no body, however odd, may panic the doctor.
         #[test]
         fn any_discovery_body_is_examined_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512), content_type in proptest::option::of(".{0,40}")) {

@@ -6,6 +6,9 @@ use std::fmt;
 
 use url::Url;
 
+/// Entra ID refuses a federated credential whose issuer is longer (azure.md §3).
+pub const MAX_ISSUER_LENGTH: usize = 600;
+
 /// Why an issuer string cannot be used. Each message says what is wrong and why it matters.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum IssuerProblem {
@@ -13,18 +16,66 @@ pub enum IssuerProblem {
     Empty,
     #[error("has leading or trailing whitespace: Entra ID compares the issuer byte for byte")]
     Whitespace,
+    #[error(
+        "has {length} characters, but Entra ID accepts at most {MAX_ISSUER_LENGTH}: use a shorter URL"
+    )]
+    TooLong { length: usize },
+    #[error(
+        "holds the control character {shown} at character {position}: a URL is one line of visible \
+         text, and kwif writes it into config files and flags; retype it"
+    )]
+    ControlCharacter { shown: String, position: usize },
+    #[error(
+        "holds a blank at character {position}: a URL has no whitespace inside; remove it \
+         (or write a space in a path as %20)"
+    )]
+    InnerWhitespace { position: usize },
     #[error("is not a URL ({0}): write it as https://host/path")]
     NotAUrl(String),
     #[error("must use https, not {0}: Entra ID only fetches https issuers")]
     NotHttps(String),
+    #[error(
+        "holds a user name or password before '@': Entra ID fetches the issuer anonymously and \
+         every token carries it; remove the part between :// and @"
+    )]
+    Userinfo,
     #[error("must not have a query or fragment ('?' or '#'): OIDC discovery forbids them")]
     QueryOrFragment,
     #[error("has no host: write it as https://host/path")]
     NoHost,
 }
 
+impl IssuerProblem {
+    /// The rules every URL kwif writes into a file, a flag or a document must meet, whatever
+    /// else it is used for: these keep a value from adding a line, a flag or a secret.
+    fn is_about_safety(&self) -> bool {
+        !matches!(
+            self,
+            IssuerProblem::NotHttps(_) | IssuerProblem::QueryOrFragment
+        )
+    }
+}
+
+/// Characters that change how text reads without being seen: C0/C1 controls and DEL (a line
+/// break could add a flag line to a config file) and the invisible format characters (zero-width,
+/// bidirectional overrides), which make two different issuers look the same.
+fn is_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
 /// Every rule the raw issuer string breaks, most fundamental first. Whitespace is reported
-/// together with whatever the trimmed value breaks, so one run shows every problem.
+/// together with whatever the trimmed value breaks, so one run shows every problem; a value
+/// over the length limit is reported for that alone.
 pub fn issuer_problems(raw: &str) -> Vec<IssuerProblem> {
     let mut problems = Vec::new();
     let trimmed = raw.trim();
@@ -33,6 +84,22 @@ pub fn issuer_problems(raw: &str) -> Vec<IssuerProblem> {
     }
     if trimmed.len() != raw.len() {
         problems.push(IssuerProblem::Whitespace);
+    }
+    let length = trimmed.chars().count();
+    if length > MAX_ISSUER_LENGTH {
+        problems.push(IssuerProblem::TooLong { length });
+        return problems;
+    }
+    if let Some((index, c)) = trimmed.chars().enumerate().find(|(_, c)| is_control(*c)) {
+        problems.push(IssuerProblem::ControlCharacter {
+            shown: format!("U+{:04X}", u32::from(c)),
+            position: index + 1,
+        });
+    }
+    if let Some(index) = trimmed.chars().position(char::is_whitespace) {
+        problems.push(IssuerProblem::InnerWhitespace {
+            position: index + 1,
+        });
     }
     match Url::parse(trimmed) {
         Err(error) => problems.push(IssuerProblem::NotAUrl(error.to_string())),
@@ -43,6 +110,10 @@ pub fn issuer_problems(raw: &str) -> Vec<IssuerProblem> {
             if url.host_str().is_none_or(str::is_empty) {
                 problems.push(IssuerProblem::NoHost);
             }
+            // `Url` drops an empty user name (`https://@host`), so look at the text itself.
+            if authority(trimmed).contains('@') {
+                problems.push(IssuerProblem::Userinfo);
+            }
             // `Url` drops an empty `?` or `#`, so look at the text itself.
             if trimmed.contains('?') || trimmed.contains('#') {
                 problems.push(IssuerProblem::QueryOrFragment);
@@ -50,6 +121,55 @@ pub fn issuer_problems(raw: &str) -> Vec<IssuerProblem> {
         }
     }
     problems
+}
+
+/// The `user:password@host:port` part of a URL's text (empty when it has no `://`).
+fn authority(text: &str) -> &str {
+    let Some((_, rest)) = text.split_once("://") else {
+        return "";
+    };
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// A URL from the user as messages show it: quoted with escapes (a line break shows as `\n`),
+/// any password or user name replaced by `…`, and cut at 80 characters.
+pub fn shown(raw: &str) -> String {
+    const SHOWN: usize = 80;
+    let mut text = raw.to_string();
+    let userinfo = authority(raw).rfind('@');
+    if let (Some(at), Some((scheme, _))) = (userinfo, raw.split_once("://")) {
+        let start = scheme.len() + 3;
+        text.replace_range(start..start + at, "…");
+    }
+    if text.chars().count() > SHOWN {
+        let head: String = text.chars().take(SHOWN - 1).collect();
+        return format!("{:?}", format!("{head}…"));
+    }
+    format!("{text:?}")
+}
+
+/// The JWKS URL (`--jwks-uri`, the discovery document's `jwks_uri`) meets the issuer's rules:
+/// Entra ID fetches it the same way, and kwif writes it into the same flags and files.
+pub fn jwks_uri_problem(raw: &str) -> Option<String> {
+    let problem = issuer_problems(raw).into_iter().next()?;
+    Some(match problem {
+        IssuerProblem::Empty => "is empty: write the https URL of the JWKS".to_string(),
+        IssuerProblem::NotHttps(_) => {
+            "must be an https URL: Entra ID fetches the JWKS over https only".to_string()
+        }
+        IssuerProblem::QueryOrFragment => {
+            "must not have a query or fragment ('?' or '#'): publish the JWKS at a plain path"
+                .to_string()
+        }
+        IssuerProblem::Whitespace => "has leading or trailing blanks: remove them".to_string(),
+        IssuerProblem::Userinfo => {
+            "holds a user name or password before '@': Entra ID fetches the JWKS anonymously; \
+             remove the part between :// and @"
+                .to_string()
+        }
+        other => other.to_string(),
+    })
 }
 
 /// An issuer that passed every rule. Its text is exactly what the user wrote.
@@ -72,6 +192,19 @@ impl IssuerUrl {
         })
     }
 
+    /// An issuer the API server should go on accepting (`--keep-issuer`): it is never fetched by
+    /// Entra ID, so `http` and a query are fine, but it is written into the same config files,
+    /// so every other rule holds.
+    pub fn parse_old(raw: &str) -> Result<IssuerUrl, IssuerProblem> {
+        if let Some(problem) = issuer_problems(raw)
+            .into_iter()
+            .find(IssuerProblem::is_about_safety)
+        {
+            return Err(problem);
+        }
+        IssuerUrl::unchecked(raw)
+    }
+
     /// Keeps a URL that breaks the https or query rules, for diagnosis only (the doctor still
     /// checks a token against it). Fails only when the text is not a URL at all.
     pub fn unchecked(raw: &str) -> Result<IssuerUrl, IssuerProblem> {
@@ -80,6 +213,19 @@ impl IssuerUrl {
             text: raw.to_string(),
             url,
         })
+    }
+
+    /// Any text as an issuer, breaking every rule: only for tests that hand a writer a value
+    /// the parser would refuse, to show the writer alone cannot be made to add a line or a flag.
+    #[cfg(test)]
+    pub(crate) fn unvalidated_for_tests(raw: &str) -> IssuerUrl {
+        let url = Url::parse(raw)
+            .or_else(|_| Url::parse("https://unparsable.invalid/"))
+            .expect("a fixed URL parses");
+        IssuerUrl {
+            text: raw.to_string(),
+            url,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -197,6 +343,100 @@ mod tests {
             IssuerProblem::NotAUrl(_)
         ));
         assert!(issuer_problems("https://oidc.example.com/cluster1").is_empty());
+    }
+
+    #[test]
+    fn nothing_that_could_add_a_line_a_flag_or_a_secret_passes() {
+        let rules = |raw: &str| issuer_problems(raw);
+        assert_eq!(
+            rules("https://oidc.example.com/c1\n--anonymous-auth=true"),
+            vec![
+                IssuerProblem::ControlCharacter {
+                    shown: "U+000A".into(),
+                    position: 28
+                },
+                IssuerProblem::InnerWhitespace { position: 28 },
+            ]
+        );
+        for raw in [
+            "https://oidc.example.com/c\t1",
+            "https://oidc.example.com/c\u{0}1",
+            "https://oidc.example.com/c\u{1b}[2J",
+            "https://oidc.example.com/c\u{7f}",
+            "https://oidc.example.com/c\u{85}1",
+            "https://oidc.example.com/c\u{202e}1",
+            "https://oidc.example.com/c\u{200b}1",
+        ] {
+            assert!(
+                matches!(rules(raw)[0], IssuerProblem::ControlCharacter { .. }),
+                "{raw:?}: {:?}",
+                rules(raw)
+            );
+        }
+        for raw in [
+            "https://oidc.example.com/c 1",
+            "https://oidc.example.com/c\u{a0}1",
+            "https://oidc.example.com/c\u{2028}1",
+        ] {
+            assert_eq!(
+                rules(raw),
+                vec![IssuerProblem::InnerWhitespace { position: 27 }],
+                "{raw:?}"
+            );
+        }
+        for raw in [
+            "https://user:pass@host/",
+            "https://@host/",
+            "https://u@host",
+        ] {
+            assert_eq!(rules(raw), vec![IssuerProblem::Userinfo], "{raw}");
+        }
+        assert!(rules("https://host/a@b").is_empty());
+        let long = format!("https://oidc.example.com/{}", "a".repeat(600));
+        assert_eq!(rules(&long), vec![IssuerProblem::TooLong { length: 625 }]);
+        let limit = format!("https://oidc.example.com/{}", "a".repeat(575));
+        assert!(rules(&limit).is_empty());
+    }
+
+    #[test]
+    fn messages_show_a_value_escaped_short_and_without_its_password() {
+        assert_eq!(shown("https://x/c1\n--a"), r#""https://x/c1\n--a""#);
+        assert_eq!(shown("https://user:pass@host/"), r#""https://…@host/""#);
+        let long = shown(&format!("https://x/{}", "a".repeat(100_000)));
+        assert!(long.ends_with("aaa…\""), "{long}");
+        assert!(long.len() < 90);
+        assert_eq!(
+            IssuerProblem::TooLong { length: 601 }.to_string(),
+            "has 601 characters, but Entra ID accepts at most 600: use a shorter URL"
+        );
+    }
+
+    #[test]
+    fn an_old_issuer_may_be_http_but_never_unsafe() {
+        assert!(IssuerUrl::parse_old("http://kubernetes.default.svc").is_ok());
+        assert!(IssuerUrl::parse_old("https://k/?a").is_ok());
+        assert!(matches!(
+            IssuerUrl::parse_old("http://k\n--a=b"),
+            Err(IssuerProblem::ControlCharacter { .. })
+        ));
+        assert_eq!(
+            IssuerUrl::parse_old("http://u:p@k"),
+            Err(IssuerProblem::Userinfo)
+        );
+    }
+
+    #[test]
+    fn the_jwks_uri_meets_the_same_rules_in_its_own_words() {
+        assert_eq!(jwks_uri_problem("https://x/openid/v1/jwks"), None);
+        assert_eq!(
+            jwks_uri_problem("http://x/j").as_deref(),
+            Some("must be an https URL: Entra ID fetches the JWKS over https only")
+        );
+        assert!(
+            jwks_uri_problem("https://x/j\n- --anonymous-auth=true")
+                .is_some_and(|problem| problem.contains("control character U+000A"))
+        );
+        assert!(jwks_uri_problem("https://a:b@x/j").is_some());
     }
 
     #[test]

@@ -9,7 +9,10 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use p521::ecdsa::signature::Verifier as _;
 use serde_json::{Map, Value, json};
 
-use crate::oidc::key::{KeyType, ServiceAccountKey, printable};
+use crate::input::nesting::{MAX_NESTING, check_json};
+use crate::oidc::key::{
+    KeyType, RSA_SIZE_FIX, RSA_SIZE_RULE, ServiceAccountKey, printable, rsa_size_outside_the_rule,
+};
 
 /// The JWKS document for service-account keys: `{"keys":[…]}`, as kube-apiserver serves it at
 /// `/openid/v1/jwks`.
@@ -22,6 +25,8 @@ pub fn jwks_document(keys: &[ServiceAccountKey]) -> Value {
 pub enum JwksError {
     #[error("the JWKS is not JSON")]
     NotJson,
+    #[error("the JWKS nests deeper than {MAX_NESTING} levels; a JWK set nests 3")]
+    TooDeep,
     #[error("the JWKS is not a JSON object with a \"keys\" array")]
     NoKeysArray,
     #[error("{}", describe(*index, problem))]
@@ -65,6 +70,27 @@ pub enum JwkProblem {
         crv: &'static str,
     },
     RsaKeyInvalid,
+    /// An RSA key outside kwif's size rule ([`crate::oidc::key::RSA_MIN_BITS`] to
+    /// [`crate::oidc::key::RSA_MAX_BITS`]), with its size.
+    RsaKeySize {
+        bits: usize,
+    },
+}
+
+impl JwksError {
+    /// The fix for this error: a key of the wrong size needs a new key, anything else the
+    /// cluster's keys published again.
+    pub fn fix(&self) -> &'static str {
+        match self {
+            JwksError::Key {
+                problem: JwkProblem::RsaKeySize { .. },
+                ..
+            } => RSA_SIZE_FIX,
+            _ => {
+                "publish the cluster's keys as a JWK set: `kubectl get --raw /openid/v1/jwks` or `kwif jwks --key sa.pub`"
+            }
+        }
+    }
 }
 
 fn describe(index: usize, problem: &JwkProblem) -> String {
@@ -102,6 +128,9 @@ fn describe(index: usize, problem: &JwkProblem) -> String {
         JwkProblem::RsaKeyInvalid => format!(
             "{at}: n and e are not a usable RSA public key (1024 to 8192 bits, odd n, e ≥ 3)"
         ),
+        JwkProblem::RsaKeySize { bits } => {
+            format!("{at} is an RSA key of {bits} bits; {RSA_SIZE_RULE}")
+        }
     }
 }
 
@@ -162,6 +191,7 @@ impl JwkSet {
 }
 
 fn key_entries(body: &[u8]) -> Result<Vec<Value>, JwksError> {
+    check_json(body).map_err(|_| JwksError::TooDeep)?;
     let document: Value = serde_json::from_slice(body).map_err(|_| JwksError::NotJson)?;
     match document {
         Value::Object(mut members) => match members.remove("keys") {
@@ -285,7 +315,14 @@ fn rsa_verifier(jwk: &Map<String, Value>) -> Result<SignatureVerifier, JwkProble
     let n = base64url_member(jwk, "n")?;
     let e = base64url_member(jwk, "e")?;
     let n = n.strip_prefix(&[0]).unwrap_or(&n);
-    if n.is_empty() || e.is_empty() || n.len() > RSA_MAX_MODULUS_BYTES || e.len() > 8 {
+    if n.is_empty() || e.is_empty() || e.len() > 8 {
+        return Err(JwkProblem::RsaKeyInvalid);
+    }
+    // The same size rule as for PEM keys, checked on the bytes before any arithmetic.
+    if let Some(bits) = rsa_size_outside_the_rule(n) {
+        return Err(JwkProblem::RsaKeySize { bits });
+    }
+    if n.len() > RSA_MAX_MODULUS_BYTES {
         return Err(JwkProblem::RsaKeyInvalid);
     }
     rsa::PublicKey::new(
@@ -408,6 +445,11 @@ mod tests {
             assert_eq!(JwkSet::parse(body).unwrap_err(), JwksError::NoKeysArray);
         }
         assert!(JwkSet::parse(b"{\"keys\":[]}").unwrap().keys().is_empty());
+        let deep = format!("{{\"keys\":{}{}}}", "[".repeat(70), "]".repeat(70));
+        assert_eq!(
+            JwkSet::parse(deep.as_bytes()).unwrap_err(),
+            JwksError::TooDeep
+        );
     }
 
     #[test]
@@ -442,12 +484,34 @@ mod tests {
 
     #[test]
     fn rsa_keys_must_be_usable() {
-        for (n, e) in [("", "AQAB"), (N, ""), ("AQAB", "AQAB"), (N, "AQ")] {
+        for (n, e) in [("", "AQAB"), (N, ""), ("AA", "AQAB"), (N, "AQ")] {
             assert!(
                 error_of(json!([rsa_jwk(json!({ "n": n, "e": e }))])).contains("not a usable RSA"),
                 "n={n:.8} e={e}"
             );
         }
+    }
+
+    #[test]
+    fn rsa_keys_outside_1024_to_8192_bits_are_named_by_their_size() {
+        let rule = "kube-apiserver and kwif accept 1024 to 8192 bits";
+        for (modulus, bits) in [
+            ([&[0xc1u8][..], &[0xff; 63]].concat(), 512),
+            (vec![0x7f; 128], 1023),
+            ([&[0x01u8][..], &[0xff; 1024]].concat(), 8193),
+            ([&[0u8][..], &[0xff; 64]].concat(), 512),
+        ] {
+            let n = URL_SAFE_NO_PAD.encode(&modulus);
+            let body =
+                serde_json::to_vec(&json!({ "keys": [rsa_jwk(json!({ "n": n }))] })).unwrap();
+            let error = JwkSet::parse(&body).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("keys[0] is an RSA key of {bits} bits; {rule}")
+            );
+            assert!(error.fix().contains("openssl genrsa"));
+        }
+        assert!(JwksError::NotJson.fix().contains("kubectl get --raw"));
     }
 
     #[test]

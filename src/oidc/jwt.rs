@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
+use crate::input::nesting::{MAX_NESTING, check_json};
 use crate::oidc::jwks::{JwkSet, PublishedKey};
 use crate::oidc::key::{KeyType, printable};
 
@@ -33,6 +34,11 @@ pub enum JwtError {
     ClaimsNotObject,
     #[error("the signature is not base64url")]
     Signature,
+    #[error(
+        "the {part} nest deeper than {MAX_NESTING} levels; a service-account token's nest 3: pass the \
+         token the cluster minted"
+    )]
+    TooDeep { part: &'static str },
 }
 
 /// Why a token's signature does not check out against a JWKS.
@@ -125,8 +131,18 @@ impl Jwt {
         let [header, claims, signature] = parts.as_slice() else {
             return Err(JwtError::PartCount { found: parts.len() });
         };
-        let header = json_object(header, JwtError::Header, JwtError::HeaderNotObject)?;
-        let claims_map = json_object(claims, JwtError::Claims, JwtError::ClaimsNotObject)?;
+        let header = json_object(
+            header,
+            "header",
+            JwtError::Header,
+            JwtError::HeaderNotObject,
+        )?;
+        let claims_map = json_object(
+            claims,
+            "claims",
+            JwtError::Claims,
+            JwtError::ClaimsNotObject,
+        )?;
         Ok(Jwt {
             header: JwtHeader::from_members(header)?,
             claims: claims_map,
@@ -181,6 +197,12 @@ impl Jwt {
 
     pub fn issued_at(&self) -> Option<SystemTime> {
         self.numeric_date("iat")
+    }
+
+    /// A time claim (`exp`, `nbf`, `iat`) as a date a person can read, or why it is not one;
+    /// `None` when the token does not carry the claim.
+    pub fn date_claim(&self, claim: &str) -> Option<DateClaim> {
+        self.claims.get(claim).map(DateClaim::of)
     }
 
     /// Checks the signature with the JWKS key the token names. Signature only: no issuer,
@@ -239,6 +261,71 @@ impl fmt::Debug for Jwt {
     }
 }
 
+/// The last second an RFC 3339 date can write: 9999-12-31T23:59:59Z. Token times are outside
+/// data; one beyond it (or before 1970) is reported, never formatted (humantime panics on it).
+pub const LATEST_DATE_SECONDS: u64 = 253_402_300_799;
+
+/// A token's time claim as kwif reads it for people: a date between 1970 and 9999, or the
+/// reason it is not one. No real service-account token carries anything but a date.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DateClaim {
+    /// A date from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    Date(SystemTime),
+    /// A negative NumericDate: before 1970-01-01.
+    BeforeEpoch,
+    /// After 9999-12-31T23:59:59Z.
+    AfterYear9999,
+    /// Not a JSON number.
+    NotANumber,
+}
+
+impl DateClaim {
+    fn of(value: &Value) -> DateClaim {
+        let Some(seconds) = value.as_f64() else {
+            return DateClaim::NotANumber;
+        };
+        if seconds < 0.0 {
+            return DateClaim::BeforeEpoch;
+        }
+        // The fraction of the last second still writes as 9999-12-31T23:59:59Z.
+        if seconds >= (LATEST_DATE_SECONDS + 1) as f64 {
+            return DateClaim::AfterYear9999;
+        }
+        match Duration::try_from_secs_f64(seconds)
+            .ok()
+            .and_then(|offset| UNIX_EPOCH.checked_add(offset))
+        {
+            Some(time) => DateClaim::Date(time),
+            None => DateClaim::AfterYear9999,
+        }
+    }
+
+    /// Why the claim is not a date, for messages; `None` for a date.
+    pub fn problem(&self) -> Option<&'static str> {
+        match self {
+            DateClaim::Date(_) => None,
+            DateClaim::BeforeEpoch => Some("is before 1970-01-01, which no real token carries"),
+            DateClaim::AfterYear9999 => Some("is after the year 9999, which no real token carries"),
+            DateClaim::NotANumber => {
+                Some("is not a number of seconds since 1970 (RFC 7519 NumericDate)")
+            }
+        }
+    }
+}
+
+/// `2027-01-15T09:00:00Z`; a time outside 1970–9999, which humantime cannot write (it panics),
+/// is said to be before or after that range.
+pub fn rfc3339(time: SystemTime) -> String {
+    let latest = UNIX_EPOCH + Duration::from_secs(LATEST_DATE_SECONDS);
+    if time < UNIX_EPOCH {
+        "before 1970-01-01".to_string()
+    } else if time > latest {
+        "after 9999-12-31".to_string()
+    } else {
+        humantime::format_rfc3339_seconds(time).to_string()
+    }
+}
+
 /// A NumericDate (RFC 7519 §2): seconds since the epoch, possibly fractional or negative. Values
 /// a `SystemTime` cannot hold give `None`.
 fn numeric_date(value: &Value) -> Option<SystemTime> {
@@ -252,12 +339,14 @@ fn numeric_date(value: &Value) -> Option<SystemTime> {
 
 fn json_object(
     segment: &str,
+    part: &'static str,
     not_json: JwtError,
     not_object: JwtError,
 ) -> Result<Map<String, Value>, JwtError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| not_json.clone())?;
+    check_json(&bytes).map_err(|_| JwtError::TooDeep { part })?;
     match serde_json::from_slice(&bytes).map_err(|_| not_json)? {
         Value::Object(members) => Ok(members),
         _ => Err(not_object),
@@ -332,6 +421,21 @@ mod tests {
     }
 
     #[test]
+    fn claims_nested_deeper_than_any_token_are_refused_before_parsing() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let text = format!(
+            "{}.{}.",
+            segment(&json!({ "alg": "RS256" })),
+            URL_SAFE_NO_PAD.encode(deep)
+        );
+        assert_eq!(
+            Jwt::parse(&text).unwrap_err().to_string(),
+            "the claims nest deeper than 64 levels; a service-account token's nest 3: pass the token \
+             the cluster minted"
+        );
+    }
+
+    #[test]
     fn debug_omits_the_signature_and_raw_text() {
         let text = token(json!({ "alg": "RS256" }), json!({ "sub": "s" }));
         let shown = format!("{:?}", Jwt::parse(&text).unwrap());
@@ -370,6 +474,47 @@ mod tests {
         ] {
             let jwt = Jwt::parse(&token(json!({ "alg": "RS256" }), json!({ "exp": huge })));
             let _ = jwt.unwrap().expires_at();
+        }
+    }
+
+    #[test]
+    fn date_claims_say_why_a_time_is_not_a_date() {
+        let claims = json!({
+            "exp": 253_402_300_799_u64, "nbf": -1, "iat": 253_402_300_800_u64,
+            "a": 0, "b": "1700000000", "c": 1e300, "d": -0.5, "e": 253_402_300_799.9,
+        });
+        let jwt = Jwt::parse(&token(json!({ "alg": "RS256" }), claims)).unwrap();
+        let latest = UNIX_EPOCH + Duration::from_secs(LATEST_DATE_SECONDS);
+        assert_eq!(jwt.date_claim("exp"), Some(DateClaim::Date(latest)));
+        assert_eq!(jwt.date_claim("nbf"), Some(DateClaim::BeforeEpoch));
+        assert_eq!(jwt.date_claim("iat"), Some(DateClaim::AfterYear9999));
+        assert_eq!(jwt.date_claim("a"), Some(DateClaim::Date(UNIX_EPOCH)));
+        assert_eq!(jwt.date_claim("b"), Some(DateClaim::NotANumber));
+        assert_eq!(jwt.date_claim("c"), Some(DateClaim::AfterYear9999));
+        assert_eq!(jwt.date_claim("d"), Some(DateClaim::BeforeEpoch));
+        assert!(matches!(jwt.date_claim("e"), Some(DateClaim::Date(_))));
+        assert_eq!(jwt.date_claim("missing"), None);
+        assert_eq!(rfc3339(latest), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(latest + Duration::from_secs(1)), "after 9999-12-31");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH - Duration::from_secs(1)),
+            "before 1970-01-01"
+        );
+    }
+
+    proptest::proptest! {
+        /// Any number a token may carry as a time is a date that formats, or a reason.
+        #[test]
+        fn every_number_is_a_formattable_date_or_a_reason(seconds in proptest::num::f64::ANY) {
+            let jwt = Jwt::parse(&token(json!({ "alg": "RS256" }), json!({ "exp": seconds }))).unwrap();
+            match jwt.date_claim("exp") {
+                Some(DateClaim::Date(time)) => {
+                    let shown = rfc3339(time);
+                    proptest::prop_assert!(!shown.starts_with("before") && !shown.starts_with("after"));
+                }
+                Some(other) => proptest::prop_assert!(other.problem().is_some()),
+                None => proptest::prop_assert!(false, "the claim is there"),
+            }
         }
     }
 

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::elliptic_curve::zeroize::Zeroizing;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs1::{RsaPrivateKeyRef, RsaPublicKeyRef};
 use rsa::pkcs8::der::asn1::OctetStringRef;
 use rsa::pkcs8::der::{Decode, Reader, SliceReader, TagMode, TagNumber};
 use rsa::pkcs8::{
@@ -19,6 +19,8 @@ use rsa::pkcs8::{
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use crate::input::{InputError, InputKind, read_bytes};
 
 /// `id-ecPublicKey` (RFC 5480), the algorithm of every ECDSA key whatever its curve.
 const EC_PUBLIC_KEY_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
@@ -142,6 +144,35 @@ pub enum KeyError {
     },
     #[error("no RSA or ECDSA key found; PEM blocks seen: {}", labels.join(", "))]
     NoKey { labels: Vec<String> },
+    #[error(
+        "PEM block {block} ({label}) is an RSA key of {bits} bits; {RSA_SIZE_RULE}: {RSA_SIZE_FIX}"
+    )]
+    RsaKeySize {
+        block: usize,
+        label: String,
+        bits: usize,
+    },
+}
+
+/// The RSA modulus sizes kwif accepts, in bits: Go's crypto/rsa (which kube-apiserver signs and
+/// verifies with) refuses keys under 1024 bits since Go 1.24, and the rsa crate kwif verifies
+/// with refuses keys over 8192 bits. The same rule holds for every way a key comes in: PEM
+/// files, a JWKS from a server, the cluster's own `/openid/v1/jwks`.
+pub const RSA_MIN_BITS: usize = 1024;
+pub const RSA_MAX_BITS: usize = 8192;
+
+/// The rule as messages state it, and its fix.
+pub const RSA_SIZE_RULE: &str = "kube-apiserver and kwif accept 1024 to 8192 bits";
+pub const RSA_SIZE_FIX: &str =
+    "make a new signing key of 2048 bits (`openssl genrsa -out sa.key 2048`) and use it";
+
+/// The size in bits of a big-endian RSA modulus (leading zero bytes ignored), when it is outside
+/// [`RSA_MIN_BITS`]..=[`RSA_MAX_BITS`]; `None` when the size is fine.
+pub fn rsa_size_outside_the_rule(modulus: &[u8]) -> Option<usize> {
+    let first = modulus.iter().position(|byte| *byte != 0)?;
+    let significant = &modulus[first..];
+    let bits = significant.len() * 8 - significant[0].leading_zeros() as usize;
+    (!(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits)).then_some(bits)
 }
 
 /// A key file that could not be used; the message names the file and what was found in it.
@@ -154,6 +185,9 @@ pub enum KeyFileError {
     },
     #[error("{}: {error}", path.display())]
     NotAKey { path: PathBuf, error: KeyError },
+    /// Over 1 MiB: a key file is a few kilobytes.
+    #[error("{0}")]
+    Input(InputError),
 }
 
 /// The public half of a service-account key, with the `kid` kube-apiserver gives it.
@@ -265,12 +299,15 @@ pub fn load_key_files(paths: &[PathBuf]) -> Result<Vec<ServiceAccountKey>, KeyFi
 
 fn load_key_file(path: &Path) -> Result<Vec<ServiceAccountKey>, KeyFileError> {
     // The file may hold a private key: wipe our copy of its bytes when done.
-    let bytes = Zeroizing::new(
-        std::fs::read(path).map_err(|error| KeyFileError::Unreadable {
-            path: path.to_path_buf(),
-            error,
-        })?,
-    );
+    let bytes = Zeroizing::new(read_bytes(path, InputKind::KeyFile).map_err(
+        |error| match error {
+            InputError::Unreadable { source, .. } => KeyFileError::Unreadable {
+                path: path.to_path_buf(),
+                error: source,
+            },
+            other => KeyFileError::Input(other),
+        },
+    )?);
     let text = String::from_utf8_lossy(&bytes);
     parse_pem_keys(&text).map_err(|error| KeyFileError::NotAKey {
         path: path.to_path_buf(),
@@ -323,12 +360,8 @@ impl BlockKind {
     fn parse(self, der: &[u8]) -> Result<PublicKey, Problem> {
         match self {
             BlockKind::Pkix => from_pkix(der),
-            BlockKind::Pkcs1Public => rsa::PublicKey::from_pkcs1_der(der)
-                .map(PublicKey::Rsa)
-                .map_err(|_| Problem::Invalid),
-            BlockKind::Pkcs1Private => rsa::PrivateKey::from_pkcs1_der(der)
-                .map(|private| PublicKey::Rsa(private.to_public_key()))
-                .map_err(|_| Problem::Invalid),
+            BlockKind::Pkcs1Public => rsa_public(der),
+            BlockKind::Pkcs1Private => rsa_private(der),
             BlockKind::Pkcs8Private => from_pkcs8(der),
             BlockKind::Sec1Private => from_sec1(der),
             _ => Err(Problem::UnsupportedKeyType),
@@ -341,6 +374,8 @@ enum Problem {
     Invalid,
     UnknownCurve,
     UnsupportedKeyType,
+    /// An RSA key outside the size rule, with its size in bits.
+    RsaSize(usize),
 }
 
 /// One PEM block, its DER wiped when dropped since it may be a private key.
@@ -406,6 +441,7 @@ impl Block {
                 },
                 Problem::UnknownCurve => KeyError::UnknownCurve { block, label },
                 Problem::UnsupportedKeyType => KeyError::UnsupportedKeyType { block, label },
+                Problem::RsaSize(bits) => KeyError::RsaKeySize { block, label, bits },
             })
     }
 }
@@ -473,7 +509,9 @@ fn ec_members(point: &[u8]) -> Result<JwkMembers, Problem> {
 fn from_pkix(der: &[u8]) -> Result<PublicKey, Problem> {
     let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| Problem::Invalid)?;
     let decoded = match key_type_of(&spki.algorithm)? {
-        KeyType::Rsa => rsa::PublicKey::try_from(spki).map(PublicKey::Rsa),
+        KeyType::Rsa => {
+            return rsa_public(spki.subject_public_key.as_bytes().ok_or(Problem::Invalid)?);
+        }
         KeyType::P256 => p256::PublicKey::try_from(spki).map(PublicKey::P256),
         KeyType::P384 => p384::PublicKey::try_from(spki).map(PublicKey::P384),
         KeyType::P521 => p521::PublicKey::try_from(spki).map(PublicKey::P521),
@@ -484,12 +522,36 @@ fn from_pkix(der: &[u8]) -> Result<PublicKey, Problem> {
 fn from_pkcs8(der: &[u8]) -> Result<PublicKey, Problem> {
     let info = PrivateKeyInfoRef::from_der(der).map_err(|_| Problem::Invalid)?;
     let decoded = match key_type_of(&info.algorithm)? {
-        KeyType::Rsa => rsa::PrivateKey::try_from(info).map(|k| PublicKey::Rsa(k.to_public_key())),
+        KeyType::Rsa => return rsa_private(info.private_key.as_bytes()),
         KeyType::P256 => p256::SecretKey::try_from(info).map(|k| PublicKey::P256(k.public_key())),
         KeyType::P384 => p384::SecretKey::try_from(info).map(|k| PublicKey::P384(k.public_key())),
         KeyType::P521 => p521::SecretKey::try_from(info).map(|k| PublicKey::P521(k.public_key())),
     };
     decoded.map_err(|_| Problem::Invalid)
+}
+
+/// A PKCS#1 `RSAPublicKey` (also inside a PKIX block), its size checked before the rsa crate
+/// sees it: that crate would only say "invalid" for a key that is merely too small.
+fn rsa_public(der: &[u8]) -> Result<PublicKey, Problem> {
+    let key = RsaPublicKeyRef::from_der(der).map_err(|_| Problem::Invalid)?;
+    if let Some(bits) = rsa_size_outside_the_rule(key.modulus.as_bytes()) {
+        return Err(Problem::RsaSize(bits));
+    }
+    rsa::PublicKey::try_from(key)
+        .map(PublicKey::Rsa)
+        .map_err(|_| Problem::Invalid)
+}
+
+/// A PKCS#1 `RSAPrivateKey` (also inside a PKCS#8 block), reduced to its public half; its size
+/// is checked too: the rsa crate reads private keys of any size.
+fn rsa_private(der: &[u8]) -> Result<PublicKey, Problem> {
+    let key = RsaPrivateKeyRef::from_der(der).map_err(|_| Problem::Invalid)?;
+    if let Some(bits) = rsa_size_outside_the_rule(key.modulus.as_bytes()) {
+        return Err(Problem::RsaSize(bits));
+    }
+    rsa::PrivateKey::try_from(key)
+        .map(|private| PublicKey::Rsa(private.to_public_key()))
+        .map_err(|_| Problem::Invalid)
 }
 
 fn from_sec1(der: &[u8]) -> Result<PublicKey, Problem> {

@@ -4,6 +4,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::input::InputError;
+use crate::input::nesting::TooDeep;
+
 /// One rule one field breaks. Displays as `<field path>: <what is wrong with the value> <the fix>`,
 /// the path written as the user writes it in YAML (`workloads[1].serviceAccount`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,13 +50,20 @@ impl fmt::Display for FieldError {
 /// Why a profile cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    /// The file could not be read (missing, unreadable, not UTF-8).
+    /// The file could not be opened or read (missing, no permission, a directory).
     #[error("{}: cannot be read ({source}): check the path, or run `kwif` to write a new profile", path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    /// The file was read but is not a profile's size or encoding (over 1 MiB, not UTF-8); the
+    /// message names the file and the fix.
+    #[error("{0}")]
+    Input(InputError),
+    /// The YAML nests deeper than any profile: refused before it is parsed.
+    #[error("{0}")]
+    TooDeep(TooDeep),
     /// A YAML syntax error, an unknown field or a value of the wrong type. serde_yaml stops at
     /// the first one, so there is exactly one.
     #[error("{0}")]
@@ -80,7 +90,7 @@ impl ProfileError {
     /// Every field error, in document order.
     pub fn errors(&self) -> &[FieldError] {
         match self {
-            ProfileError::Read { .. } => &[],
+            ProfileError::Read { .. } | ProfileError::Input(_) | ProfileError::TooDeep(_) => &[],
             ProfileError::Yaml(error) => std::slice::from_ref(error),
             ProfileError::Invalid(errors) => errors,
         }

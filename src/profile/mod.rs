@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
+use crate::input::nesting::check_yaml;
+use crate::input::{InputError, InputKind, read_text};
 use crate::oidc::issuer::IssuerUrl;
 
 pub use choice::{
@@ -220,9 +222,6 @@ impl Default for TokenExpiration {
 /// One managed identity or app registration holds at most 20 federated credentials (azure.md §3).
 pub const MAX_FEDERATED_CREDENTIALS: usize = 20;
 
-/// Entra ID rejects longer issuers in a federated credential (azure.md §3).
-const MAX_ISSUER_LENGTH: usize = 600;
-
 const EXAMPLE_YAML: &str = "\
 cluster:
   context: my-k0s
@@ -256,16 +255,21 @@ workloads:
 impl Profile {
     /// Parses kwif.yaml and validates every field, reporting all broken rules at once.
     pub fn from_yaml(text: &str) -> Result<Profile, ProfileError> {
+        check_yaml(text).map_err(ProfileError::TooDeep)?;
         let raw: RawProfile = serde_yaml::from_str(text)
             .map_err(|error| ProfileError::Yaml(yaml_error(text, &error)))?;
         raw.validate()
     }
 
-    /// Reads and parses a profile file; an unreadable file is named in the error.
+    /// Reads and parses a profile file (at most 1 MiB of UTF-8); an unreadable file is named
+    /// in the error.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = read_text(path, InputKind::Profile).map_err(|error| match error {
+            InputError::Unreadable { source, .. } => ProfileError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => ProfileError::Input(other),
         })?;
         Profile::from_yaml(&text)
     }

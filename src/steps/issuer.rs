@@ -44,8 +44,15 @@ impl LocalNode {
 }
 
 impl NodeFiles for LocalNode {
+    /// At most 1 MiB of UTF-8, as every input kwif reads; a missing file keeps its I/O error
+    /// (the step tells "no config yet" from "unreadable" by it).
     fn read(&self, path: &Path) -> io::Result<String> {
-        std::fs::read_to_string(self.place(path))
+        crate::input::read_text(&self.place(path), crate::input::InputKind::ConfigFile).map_err(
+            |error| match error {
+                crate::input::InputError::Unreadable { source, .. } => source,
+                other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+            },
+        )
     }
 
     fn write_with_backup(&self, path: &Path, text: &str) -> io::Result<PathBuf> {

@@ -47,6 +47,14 @@ pub enum Action {
     },
     /// The steps rebuilt for an edited profile.
     StepsReplaced(Result<StepSet, String>),
+    /// A list the form's pickers asked for.
+    Listed {
+        source: crate::discover::Source,
+        result: Result<Vec<crate::discover::Suggestion>, String>,
+    },
+    /// The steps of a wizard that drew its first frame before they existed (the sandbox or the
+    /// cluster was still answering), with the profile they were built from.
+    Started(Result<Started, String>),
 }
 
 impl Action {
@@ -58,6 +66,27 @@ impl Action {
             Event::Resize(width, height) => Some(Action::Resize(width, height)),
             _ => None,
         }
+    }
+}
+
+/// What a deferred start delivers: the steps, the profile shown in the inputs pane and where
+/// it lives, and how to rebuild the steps after an edit.
+#[derive(Clone)]
+pub struct Started {
+    pub steps: StepSet,
+    pub profile: Option<Box<crate::profile::Profile>>,
+    pub profile_path: Option<std::path::PathBuf>,
+    pub step_factory: Option<super::StepFactory>,
+    /// What the edit form's pickers list, once the environment exists.
+    pub discovery: Option<Arc<dyn crate::discover::Discovery>>,
+}
+
+impl fmt::Debug for Started {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Started")
+            .field("steps", &self.steps)
+            .field("profile_path", &self.profile_path)
+            .finish_non_exhaustive()
     }
 }
 

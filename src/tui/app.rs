@@ -14,15 +14,17 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::action::{Action, StepSet};
+use super::action::{Action, Started, StepSet};
 use super::effect::Effect;
+use super::overlay::Overlay;
 use super::profile_file::write_profile;
 use super::render::render;
 use super::state::State;
 use super::update::update;
 use super::wizard_config::{StepFactory, WizardConfig};
 use super::wizard_outcome::WizardOutcome;
-use crate::engine::{Check, Finding, Plan, Runner, Step, StepError, StepId};
+use crate::discover::Discovery;
+use crate::engine::{Check, Finding, Plan, Runner, Step, StepError, StepFuture, StepId};
 use crate::profile::Profile;
 use crate::steps::identity::with_learned_ids;
 
@@ -41,7 +43,13 @@ pub struct App {
     profile_path: Option<PathBuf>,
     step_factory: Option<StepFactory>,
     step_deadline: Option<Duration>,
+    /// A deferred start's work (building the steps), run by [`App::start`].
+    starting: Option<StartFuture>,
+    discovery: Option<Arc<dyn Discovery>>,
 }
+
+/// What builds the steps of a wizard whose first frame comes first.
+pub type StartFuture = StepFuture<'static, Result<Started, String>>;
 
 impl App {
     /// The app over `steps`, every step pending; nothing runs until [`App::start`].
@@ -49,6 +57,7 @@ impl App {
         let ids: Vec<StepId> = steps.iter().map(|step| step.id()).collect();
         let mut state = State::new(config.title, &ids).with_color(config.color);
         state.profile = config.profile;
+        state.pickers = config.discovery.is_some();
         let (sender, receiver) = unbounded_channel();
         App {
             state,
@@ -61,12 +70,35 @@ impl App {
             profile_path: config.profile_path,
             step_factory: config.step_factory,
             step_deadline: config.step_deadline,
+            starting: None,
+            discovery: config.discovery,
         }
     }
 
-    /// Checks every step in the background (needs a tokio runtime).
+    /// The app before its steps exist: the six steps show "checking…" at once, while `start`
+    /// builds them in the background (starting the sandbox, connecting to the cluster).
+    pub fn deferred(config: WizardConfig, start: StartFuture) -> App {
+        let mut app = App::new(Vec::new(), config);
+        app.state.replace_steps(&StepId::ALL);
+        for view in &mut app.state.steps {
+            view.status = crate::engine::Status::Checking;
+        }
+        app.starting = Some(start);
+        app
+    }
+
+    /// Checks every step in the background, after building them for a deferred start (needs
+    /// a tokio runtime).
     pub fn start(&mut self) {
-        self.handle(Action::CheckAll);
+        let Some(start) = self.starting.take() else {
+            self.handle(Action::CheckAll);
+            return;
+        };
+        self.in_flight += 1;
+        let sender = self.sender.clone();
+        tokio::spawn(async move {
+            let _ = sender.send(Action::Started(start.await));
+        });
     }
 
     pub fn state(&self) -> &State {
@@ -109,10 +141,25 @@ impl App {
                 | Action::Planned { .. }
                 | Action::ApplyFinished { .. }
                 | Action::StepsReplaced(_)
+                | Action::Started(_)
+                | Action::Listed { .. }
         ) {
             self.in_flight = self.in_flight.saturating_sub(1);
         }
         match &action {
+            Action::Started(Ok(started)) => {
+                self.runner = Arc::new(runner_over(started.steps.0.clone(), self.step_deadline));
+                if started.profile_path.is_some() {
+                    self.profile_path = started.profile_path.clone();
+                }
+                if started.step_factory.is_some() {
+                    self.step_factory = started.step_factory.clone();
+                }
+                if started.discovery.is_some() {
+                    self.discovery = started.discovery.clone();
+                    self.state.pickers = true;
+                }
+            }
             Action::StepsReplaced(Ok(steps)) => {
                 self.runner = Arc::new(runner_over(steps.0.clone(), self.step_deadline));
             }
@@ -124,6 +171,27 @@ impl App {
         }
         for effect in update(&mut self.state, action) {
             self.run_effect(effect);
+        }
+        self.look_up_lists();
+    }
+
+    /// Runs the lookups the profile form's pickers asked for; each result comes back as
+    /// `Action::Listed`.
+    fn look_up_lists(&mut self) {
+        let Overlay::Form(form) = &mut self.state.overlay else {
+            return;
+        };
+        let Some(discovery) = &self.discovery else {
+            return;
+        };
+        for source in form.take_lookups() {
+            self.in_flight += 1;
+            let sender = self.sender.clone();
+            let lookup = discovery.list(source.clone());
+            tokio::spawn(async move {
+                let result = lookup.await;
+                let _ = sender.send(Action::Listed { source, result });
+            });
         }
     }
 

@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::form_field::{FieldKind, FormField};
+use super::form_picker::{PickerView, SHOWN};
 use super::profile_form::ProfileForm;
-use super::render::hint_line;
+use super::render::{hint_line, spinner};
 use super::text_wrap::{truncate, width as text_width, wrap_words};
 use super::theme::Theme;
 
@@ -187,10 +188,80 @@ impl FormLines {
             self.cursor = Some((column, self.lines.len() - 1));
         }
         if focused {
+            self.picker(form, theme, value_column, width);
             self.wrapped(&field.hint, value_column, width, theme.dim());
         }
         if let Some(error) = shown_error {
             self.wrapped(&format!("✗ {error}"), value_column, width, theme.failure());
+        }
+    }
+}
+
+impl FormLines {
+    /// The focused field's picker: a window of the matching entries with the selected one
+    /// marked, a spinner while the list loads, or why there is none.
+    fn picker(&mut self, form: &ProfileForm, theme: Theme, column: usize, width: usize) {
+        let indent = " ".repeat(column);
+        let room = width.saturating_sub(column + 2);
+        match form.picker_view() {
+            None => {}
+            Some(PickerView::Loading(noun)) => {
+                let frame = spinner(form.ticks());
+                self.lines.push(Line::from(vec![
+                    Span::raw(indent),
+                    Span::styled(
+                        truncate(&format!("{frame} loading {noun}…"), room),
+                        theme.status(crate::engine::Status::Checking),
+                    ),
+                ]));
+            }
+            Some(PickerView::NoMatch { noun, total }) => {
+                self.lines.push(Line::from(vec![
+                    Span::raw(indent),
+                    Span::styled(
+                        truncate(
+                            &format!("none of the {total} {noun} matches: a new name"),
+                            room,
+                        ),
+                        theme.dim(),
+                    ),
+                ]));
+            }
+            Some(PickerView::Unavailable(reason)) => {
+                self.lines.push(Line::from(vec![
+                    Span::raw(indent),
+                    Span::styled(truncate(&format!("no list: {reason}"), room), theme.dim()),
+                ]));
+            }
+            Some(PickerView::Entries {
+                noun,
+                entries,
+                first,
+                selected,
+            }) => {
+                let shown = entries.len().min(first + SHOWN);
+                for (index, entry) in entries.iter().enumerate().take(shown).skip(first) {
+                    let (marker, style) = if index == selected {
+                        ("▸ ", theme.selected())
+                    } else {
+                        ("  ", ratatui::style::Style::new())
+                    };
+                    self.lines.push(Line::from(vec![
+                        Span::raw(indent.clone()),
+                        Span::styled(format!("{marker}{}", truncate(&entry.label, room)), style),
+                    ]));
+                }
+                let more = entries.len() - shown + first;
+                let counted = if more > 0 {
+                    format!("{} {noun}, {more} more: type to filter", entries.len())
+                } else {
+                    format!("{} {noun}: type to filter", entries.len())
+                };
+                self.lines.push(Line::from(vec![
+                    Span::raw(indent),
+                    Span::styled(truncate(&counted, room), theme.dim()),
+                ]));
+            }
         }
     }
 }

@@ -194,9 +194,22 @@ pub const DETAIL_HINTS: &[(&str, &str)] = &[
 
 pub const HELP_HINTS: &[(&str, &str)] = &[("Esc", "close"), ("q", "quit")];
 pub const CONFIRM_HINTS: &[(&str, &str)] = &[("y", "apply"), ("n Esc", "cancel")];
+pub const CONFIRM_ALL_HINTS: &[(&str, &str)] = &[
+    ("y", "apply"),
+    ("n Esc", "cancel"),
+    ("↑↓ PgUp PgDn", "scroll the diffs"),
+];
 pub const APPLYING_HINTS: &[(&str, &str)] = &[
     ("Esc", "stop after this step"),
     ("q", "quit after this step"),
+];
+/// The form while a field's picker shows entries.
+pub const FORM_PICKER_HINTS: &[(&str, &str)] = &[
+    ("↑↓", "pick"),
+    ("Enter", "choose"),
+    ("Esc", "type freely"),
+    ("Tab", "next field"),
+    ("Ctrl-S", "save"),
 ];
 pub const FORM_HINTS: &[(&str, &str)] = &[
     ("Tab ↑↓", "field"),

@@ -11,6 +11,8 @@ mod detail_view;
 mod effect;
 mod field_path;
 mod form_field;
+mod form_pages;
+mod form_picker;
 mod form_view;
 mod identity_fields;
 mod keymap;
@@ -38,9 +40,9 @@ use std::sync::Arc;
 
 use crossterm::event::EventStream;
 
-pub use action::{Action, StepSet};
+pub use action::{Action, Started, StepSet};
 pub use activity_log::{ActivityLog, LogKind, LogLine};
-pub use app::App;
+pub use app::{App, StartFuture};
 pub use apply_progress::{ApplyItemState, ApplyProgress};
 pub use effect::Effect;
 pub use form_field::{FieldKind, FormField};
@@ -65,6 +67,18 @@ use crate::engine::Step;
 pub async fn run(steps: Vec<Arc<dyn Step>>, config: WizardConfig) -> io::Result<WizardOutcome> {
     let mut session = TerminalSession::enter(config.mouse)?;
     let mut app = App::new(steps, config);
+    let result = app.run_in(session.terminal(), EventStream::new()).await;
+    let restored = session.leave();
+    result?;
+    restored?;
+    Ok(app.outcome())
+}
+
+/// Like [`run`], but the first frame comes before the steps exist: `start` builds them (starts
+/// the sandbox, connects to the cluster and Azure) while the six steps show "checking…".
+pub async fn run_deferred(config: WizardConfig, start: StartFuture) -> io::Result<WizardOutcome> {
+    let mut session = TerminalSession::enter(config.mouse)?;
+    let mut app = App::deferred(config, start);
     let result = app.run_in(session.terminal(), EventStream::new()).await;
     let restored = session.leave();
     result?;

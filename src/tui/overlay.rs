@@ -20,6 +20,8 @@ pub enum Overlay {
     ConfirmApplyAll {
         steps: Vec<StepId>,
         follow_up: bool,
+        /// How far the diffs below the summary are scrolled (↑↓, PgUp/PgDn).
+        scroll: usize,
     },
     Applying(ApplyProgress),
     Form(Box<ProfileForm>),

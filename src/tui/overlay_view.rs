@@ -16,15 +16,15 @@ use super::render::{hint_line, spinner};
 use super::step_view::PlanState;
 use super::text_wrap::{truncate, width as text_width, wrap_chars, wrap_words};
 use super::theme::Theme;
-use crate::engine::{Status, StepId};
+use crate::engine::{Change, Status, StepId};
 
 pub fn render_overlay(state: &State, frame: &mut Frame, area: Rect) {
     match &state.overlay {
         Overlay::None => {}
         Overlay::Help => render_help(state, frame, area),
         Overlay::ConfirmApply { step } => render_confirm_apply(state, *step, frame, area),
-        Overlay::ConfirmApplyAll { steps, .. } => {
-            render_confirm_apply_all(state, steps, frame, area)
+        Overlay::ConfirmApplyAll { steps, scroll, .. } => {
+            render_confirm_apply_all(state, steps, *scroll, frame, area)
         }
         Overlay::Applying(progress) => render_applying(state, progress, frame, area),
         Overlay::Form(form) => {
@@ -255,26 +255,7 @@ fn render_confirm_apply(state: &State, step: StepId, frame: &mut Frame, area: Re
             );
             lines.extend(wrapped(&text, width, 0, ratatui::style::Style::new()));
             for change in &plan.changes {
-                lines.extend(hanging(
-                    &format!("● {}", change.target),
-                    width,
-                    0,
-                    theme.heading(),
-                ));
-                lines.extend(wrapped(
-                    &change.summary,
-                    width,
-                    2,
-                    ratatui::style::Style::new(),
-                ));
-                for line in change.diff().lines() {
-                    for piece in wrap_chars(line, width.saturating_sub(2)) {
-                        lines.push(Line::from(vec![
-                            Span::raw("  "),
-                            Span::styled(piece, theme.diff_line(line)),
-                        ]));
-                    }
-                }
+                lines.extend(change_lines(change, width, theme));
             }
             (keymap::CONFIRM_HINTS, Some("in the detail pane"))
         }
@@ -297,7 +278,33 @@ fn render_confirm_apply(state: &State, step: StepId, frame: &mut Frame, area: Re
     );
 }
 
-fn render_confirm_apply_all(state: &State, steps: &[StepId], frame: &mut Frame, area: Rect) {
+/// One planned change as the confirmations show it: target, summary, coloured diff.
+fn change_lines(change: &Change, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = hanging(&format!("● {}", change.target), width, 0, theme.heading());
+    lines.extend(wrapped(
+        &change.summary,
+        width,
+        2,
+        ratatui::style::Style::new(),
+    ));
+    for line in change.diff().lines() {
+        for piece in wrap_chars(line, width.saturating_sub(2)) {
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(piece, theme.diff_line(line)),
+            ]));
+        }
+    }
+    lines
+}
+
+fn render_confirm_apply_all(
+    state: &State,
+    steps: &[StepId],
+    scroll: usize,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let theme = state.theme;
     let rect = modal_area(area, 84, area.height);
     let width = rect.width.saturating_sub(2) as usize;
@@ -378,22 +385,42 @@ fn render_confirm_apply_all(state: &State, steps: &[StepId], frame: &mut Frame, 
         );
         lines.extend(wrapped(&text, width, 0, theme.dim()));
     }
+    // Below the summary, every change as a diff; the summary stays, the diffs scroll.
+    let mut diffs: Vec<Line<'static>> = Vec::new();
     if selection.can_apply() {
-        lines.extend(wrapped(
-            "Each step's diff is in its detail pane (Esc, select it, scroll).",
-            width,
-            0,
-            theme.dim(),
-        ));
+        for plan in &selection.plans {
+            diffs.push(Line::default());
+            diffs.push(Line::from(Span::styled(
+                format!("{} — {}", plan.step, plan.step.title()),
+                theme.heading(),
+            )));
+            for change in &plan.changes {
+                diffs.extend(change_lines(change, width, theme));
+            }
+        }
     }
     let footer: &[(&str, &str)] = if selection.can_apply() {
-        keymap::CONFIRM_HINTS
+        keymap::CONFIRM_ALL_HINTS
     } else {
         &[("Esc", "close")]
     };
-    let height = (lines.len() as u16).saturating_add(3);
+    let height = ((lines.len() + diffs.len()) as u16).saturating_add(3);
     let rect = modal_area(area, 84, height);
     let room = rect.height.saturating_sub(3) as usize;
+    let diff_room = room.saturating_sub(lines.len());
+    if diff_room > 1 && !diffs.is_empty() {
+        let last_start = diffs.len().saturating_sub(diff_room - 1);
+        let start = scroll.min(last_start);
+        let shown = diffs.len().min(start + diff_room - 1) - start;
+        let below = diffs.len() - start - shown;
+        lines.extend(diffs.drain(start..start + shown));
+        if start > 0 || below > 0 {
+            lines.push(Line::from(Span::styled(
+                format!("↑↓ scroll the diffs: {start} lines above, {below} below"),
+                theme.dim(),
+            )));
+        }
+    }
     modal(
         frame,
         rect,

@@ -7,20 +7,19 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_yaml::{Mapping, Value};
 
 use super::field_path::{FieldPath, prune};
-use super::form_field::{FieldKind, FormField};
-use super::identity_fields::{kind_field, listed_identities, listed_identity_fields};
+use super::form_field::FormField;
+use super::form_pages::{
+    EntryList, RoleSlot, hosting_fields, identity_fields, issuer_fields, scalar_text, step_fields,
+    workload_fields,
+};
+use super::form_picker::{PickerView, Pickers, source_for};
+use super::identity_fields::listed_identities;
 use super::keymap;
 use super::setup_defaults::SetupDefaults;
+use crate::discover::{Source, Suggestion};
 use crate::engine::StepId;
 use crate::oidc::issuer::IssuerUrl;
-use crate::profile::{
-    BlobModeName, DistributionChoice, HostingKind, Profile, WorkloadKind, WorkloadMode,
-};
-
-/// The two kinds of role entry: words of the form only, never written to kwif.yaml.
-const AZURE_ROLE: &str = "Azure role";
-const COSMOS_DATA_ROLE: &str = "Cosmos DB data role";
-const ROLE_KINDS: &[&str] = &[AZURE_ROLE, COSMOS_DATA_ROLE];
+use crate::profile::Profile;
 
 /// The fields of one step.
 #[derive(Clone, Debug)]
@@ -54,6 +53,11 @@ pub struct ProfileForm {
     general_errors: Vec<String>,
     profile: Option<Profile>,
     submitted: bool,
+    /// The lists the fields pick from, and the focused field's picker.
+    pickers: Pickers,
+    /// Pickers ask for lists only where the host can look them up (it has a discovery).
+    pickers_enabled: bool,
+    ticks: u64,
 }
 
 impl ProfileForm {
@@ -86,6 +90,7 @@ impl ProfileForm {
             }
         }
         form.validate();
+        form.refresh_picker(true);
         form
     }
 
@@ -102,6 +107,7 @@ impl ProfileForm {
         let title = format!("edit {step}: {}", step.title());
         let mut form = ProfileForm::with_pages(title, base, vec![FormPage { step, fields }]);
         form.validate();
+        form.refresh_picker(true);
         form
     }
 
@@ -115,6 +121,9 @@ impl ProfileForm {
             general_errors: Vec::new(),
             profile: None,
             submitted: false,
+            pickers: Pickers::default(),
+            pickers_enabled: false,
+            ticks: 0,
         }
     }
 
@@ -177,6 +186,21 @@ impl ProfileForm {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> FormSignal {
+        if self.picker_key(key) {
+            return FormSignal::Continue;
+        }
+        let before = (self.page, self.focus);
+        let text = self.focused_text();
+        let signal = self.field_key(key);
+        let moved = before != (self.page, self.focus);
+        if !moved && text != self.focused_text() {
+            self.pickers.text_changed();
+        }
+        self.refresh_picker(moved);
+        signal
+    }
+
+    fn field_key(&mut self, key: KeyEvent) -> FormSignal {
         let control = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => return FormSignal::Cancelled,
@@ -201,8 +225,127 @@ impl ProfileForm {
         FormSignal::Continue
     }
 
+    // ---- pickers -----------------------------------------------------------------------------
+
+    /// Lets the fields pick from lists the host looks up (see [`Self::take_lookups`]).
+    pub fn enable_pickers(&mut self) {
+        self.pickers_enabled = true;
+        self.refresh_picker(true);
+    }
+
+    /// The lists to look up since the last call; the host runs them and calls [`Self::deliver`].
+    pub fn take_lookups(&mut self) -> Vec<Source> {
+        self.pickers.take_requests()
+    }
+
+    /// A list arrived. The detected distribution is pre-selected while the user has not chosen.
+    pub fn deliver(&mut self, source: Source, result: Result<Vec<Suggestion>, String>) {
+        if matches!(source, Source::Distribution { .. })
+            && let Ok(Some(detected)) = result.as_ref().map(|list| list.first())
+            && let Some(field) = self
+                .pages
+                .iter_mut()
+                .flat_map(|page| &mut page.fields)
+                .find(|field| field.path.to_string() == "cluster.distribution")
+            && !field.touched
+        {
+            field.set_value(&detected.value);
+            self.validate();
+        }
+        self.pickers.deliver(source, result);
+    }
+
+    /// Whether a list is still loading (the host keeps a spinner turning).
+    pub fn is_loading(&self) -> bool {
+        self.pickers.is_loading()
+    }
+
+    /// The host's spinner ticks, for the loading line.
+    pub fn tick(&mut self) {
+        self.ticks = self.ticks.wrapping_add(1);
+    }
+
+    pub fn ticks(&self) -> u64 {
+        self.ticks
+    }
+
+    /// What to draw under the focused field: its list, a spinner, or why there is none.
+    pub fn picker_view(&self) -> Option<PickerView<'_>> {
+        let source = self.focused_source()?;
+        self.pickers.view(&source, &self.focused_text())
+    }
+
+    fn focused_text(&self) -> String {
+        self.focused_index()
+            .map(|index| self.pages[self.page].fields[index].value().to_string())
+            .unwrap_or_default()
+    }
+
+    fn focused_source(&self) -> Option<Source> {
+        if !self.pickers_enabled {
+            return None;
+        }
+        let index = self.focused_index()?;
+        let field = &self.pages[self.page].fields[index];
+        source_for(&field.path.to_string(), |path| {
+            self.current_text(&FieldPath::parse(path))
+        })
+    }
+
+    /// Asks for the focused field's list; a field just focused opens its picker at the top.
+    fn refresh_picker(&mut self, focus_moved: bool) {
+        if focus_moved {
+            self.pickers.focus_moved();
+        }
+        if let Some(source) = self.focused_source() {
+            self.pickers.want(&source);
+        }
+    }
+
+    /// ↑↓ pick, Enter chooses, Esc closes the picker (to type freely) while it shows entries;
+    /// `false` when the key is the field's, not the picker's.
+    fn picker_key(&mut self, key: KeyEvent) -> bool {
+        let Some(view) = self.picker_view() else {
+            return false;
+        };
+        let chosen = match (&view, key.code) {
+            (_, KeyCode::Esc) => {
+                self.pickers.close();
+                return true;
+            }
+            (PickerView::Entries { entries, .. }, KeyCode::Up) => {
+                let count = entries.len();
+                self.pickers.select(-1, count);
+                return true;
+            }
+            (PickerView::Entries { entries, .. }, KeyCode::Down) => {
+                let count = entries.len();
+                self.pickers.select(1, count);
+                return true;
+            }
+            (
+                PickerView::Entries {
+                    entries, selected, ..
+                },
+                KeyCode::Enter,
+            ) => entries[*selected].value.clone(),
+            _ => return false,
+        };
+        if let Some(index) = self.focused_index() {
+            let field = &mut self.pages[self.page].fields[index];
+            field.set_value(&chosen);
+            field.touched = true;
+        }
+        self.pickers.close();
+        self.validate();
+        true
+    }
+
     /// The keys the current page answers to: adding and removing entries only where they apply.
     pub fn hints(&self) -> &'static [(&'static str, &'static str)] {
+        if matches!(self.picker_view(), Some(PickerView::Entries { .. })) {
+            return keymap::FORM_PICKER_HINTS;
+        }
         let removable = self.focused_entry().is_some();
         match (self.entry_list(), removable) {
             (None, _) => keymap::FORM_HINTS,
@@ -540,344 +683,10 @@ impl ProfileForm {
     }
 }
 
-/// A scalar as the user types it.
-fn scalar_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Number(number) => number.to_string(),
-        Value::Bool(flag) => flag.to_string(),
-        _ => String::new(),
-    }
-}
-
-/// Which kind of role a role entry of the form holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RoleSlot {
-    Azure,
-    CosmosData,
-}
-
-impl RoleSlot {
-    /// The word of the entry's kind switch.
-    fn word(self) -> &'static str {
-        match self {
-            RoleSlot::Azure => AZURE_ROLE,
-            RoleSlot::CosmosData => COSMOS_DATA_ROLE,
-        }
-    }
-}
-
-/// A list of kwif.yaml whose entries the user adds and removes on the page of its step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum EntryList {
-    Roles,
-    Workloads,
-}
-
-impl EntryList {
-    /// The list the page of `step` can grow, if any.
-    fn on(step: StepId) -> Option<EntryList> {
-        match step {
-            StepId::Identity => Some(EntryList::Roles),
-            StepId::Workload => Some(EntryList::Workloads),
-            StepId::Issuer | StepId::Hosting | StepId::Federation | StepId::Verify => None,
-        }
-    }
-
-    fn path(self) -> &'static str {
-        match self {
-            EntryList::Roles => "identity.roles",
-            EntryList::Workloads => "workloads",
-        }
-    }
-
-    /// How many entries must stay: the profile needs a workload, roles are optional.
-    fn minimum(self) -> usize {
-        match self {
-            EntryList::Roles => 0,
-            EntryList::Workloads => 1,
-        }
-    }
-
-    fn entry_path(self, index: usize) -> FieldPath {
-        FieldPath::parse(&format!("{}[{index}]", self.path()))
-    }
-
-    /// The index of the entry `path` lies in, if it lies in this list.
-    fn index_of(self, path: &FieldPath) -> Option<usize> {
-        path.index_under(&FieldPath::parse(self.path()))
-    }
-
-    /// The fields of a new entry, with the defaults the first entry gets.
-    fn new_entry(self, index: usize) -> Vec<FormField> {
-        match self {
-            EntryList::Roles => role_fields(index, RoleSlot::Azure),
-            EntryList::Workloads => workload_fields(index),
-        }
-    }
-}
-
-/// The fields `step` uses, for a profile shaped like `base` (one set per workload and role).
-fn step_fields(step: StepId, base: &Value) -> Vec<FormField> {
-    let count = |path: &str| {
-        FieldPath::parse(path)
-            .get(base)
-            .and_then(Value::as_sequence)
-            .map_or(0, Vec::len)
-    };
-    match step {
-        StepId::Issuer => issuer_fields(),
-        StepId::Hosting => hosting_fields(),
-        StepId::Identity if listed_identities(base).is_some() => {
-            let mut fields = identity_fields(&[]);
-            fields.retain(|field| field.path.to_string() != "identity.name");
-            fields.extend(listed_identity_fields(count("identities")));
-            fields
-        }
-        StepId::Identity => {
-            let roles: Vec<RoleSlot> = (0..count("identity.roles"))
-                .map(|index| {
-                    let cosmos =
-                        FieldPath::parse(&format!("identity.roles[{index}].cosmosDataRole"))
-                            .get(base)
-                            .is_some();
-                    if cosmos {
-                        RoleSlot::CosmosData
-                    } else {
-                        RoleSlot::Azure
-                    }
-                })
-                .collect();
-            let mut fields = identity_fields(&roles);
-            let after_name = fields
-                .iter()
-                .position(|field| field.path.to_string() == "identity.name")
-                .map_or(fields.len(), |name| name + 1);
-            fields.insert(after_name, kind_field("identity"));
-            fields
-        }
-        StepId::Federation => federation_fields(count("workloads")),
-        StepId::Workload => (0..count("workloads").max(1))
-            .flat_map(workload_fields)
-            .collect(),
-        StepId::Verify => vec![
-            FormField::text(
-                "issuer",
-                "the issuer Entra ID compares byte for byte with the token's iss",
-            ),
-            FormField::text(
-                "azure.tenant",
-                "the tenant to exchange the token at; empty: from the Azure CLI",
-            )
-            .optional(),
-        ],
-    }
-}
-
-fn issuer_fields() -> Vec<FormField> {
-    vec![
-        FormField::text(
-            "cluster.context",
-            "kubeconfig context (kubectl config get-contexts); empty: the current one",
-        )
-        .optional(),
-        FormField::choice(
-            "cluster.distribution",
-            DistributionChoice::WORDS,
-            "decides where the issuer flag lives; auto: detect it",
-        ),
-        FormField::text(
-            "issuer",
-            "the public https URL that serves the discovery document, e.g. https://oidc.example.com/cluster1",
-        ),
-    ]
-}
-
-fn hosting_fields() -> Vec<FormField> {
-    let nginx = |field: FormField| field.shown_when("hosting.kind", HostingKind::Nginx.as_str());
-    let blob = |field: FormField| field.shown_when("hosting.kind", HostingKind::AzureBlob.as_str());
-    vec![
-        FormField::choice(
-            "hosting.kind",
-            HostingKind::WORDS,
-            "where the discovery document and JWKS are published",
-        ),
-        nginx(
-            FormField::text("hosting.nginx.host", "the issuer's host name").following_issuer_host(),
-        ),
-        nginx(
-            FormField::text(
-                "hosting.nginx.ingressClass",
-                "the IngressClass; empty: nginx",
-            )
-            .optional()
-            .with_value("nginx"),
-        ),
-        nginx(
-            FormField::text(
-                "hosting.nginx.clusterIssuer",
-                "the cert-manager ClusterIssuer; empty: you provide TLS",
-            )
-            .optional(),
-        ),
-        nginx(
-            FormField::text(
-                "hosting.nginx.namespace",
-                "where nginx runs; empty: kwif-oidc",
-            )
-            .optional(),
-        ),
-        blob(FormField::text(
-            "hosting.azureBlob.storageAccount",
-            "the storage account that serves the documents (created when missing), e.g. stoidc1",
-        )),
-        blob(
-            FormField::text(
-                "hosting.azureBlob.resourceGroup",
-                "the account's resource group; empty: azure.resourceGroup",
-            )
-            .optional(),
-        ),
-        blob(FormField::choice(
-            "hosting.azureBlob.mode",
-            BlobModeName::WORDS,
-            "a public container, or the $web static website",
-        )),
-        blob(FormField::text(
-            "hosting.azureBlob.container",
-            "the container that serves the documents, e.g. oidc",
-        ))
-        .shown_when(
-            "hosting.azureBlob.mode",
-            BlobModeName::PublicContainer.as_str(),
-        ),
-        FormField::text(
-            "hosting.directory.path",
-            "the directory your static host serves, e.g. ./public",
-        )
-        .shown_when("hosting.kind", HostingKind::Directory.as_str()),
-    ]
-}
-
-fn identity_fields(roles: &[RoleSlot]) -> Vec<FormField> {
-    let mut fields = vec![
-        FormField::text(
-            "azure.tenant",
-            "tenant id (az account show --query tenantId); empty: from the Azure CLI",
-        )
-        .optional(),
-        FormField::text(
-            "azure.subscription",
-            "subscription id (az account show --query id); empty: from the Azure CLI",
-        )
-        .optional(),
-        FormField::text(
-            "azure.resourceGroup",
-            "the resource group of the managed identity, e.g. rg-application1",
-        ),
-        FormField::text("azure.location", "the region's short name, e.g. westeurope"),
-        FormField::text(
-            "identity.name",
-            "the managed identity to create or reuse, e.g. id-application1",
-        ),
-    ];
-    for (index, slot) in roles.iter().enumerate() {
-        fields.extend(role_fields(index, *slot));
-    }
-    fields
-}
-
-/// One role entry: a switch between the two kinds of role, then the fields of the chosen kind.
-fn role_fields(index: usize, slot: RoleSlot) -> Vec<FormField> {
-    let entry = format!("identity.roles[{index}]");
-    let path = |key: &str| format!("{entry}.{key}");
-    let azure = |field: FormField| field.shown_when(&entry, AZURE_ROLE);
-    let cosmos = |field: FormField| field.shown_when(&entry, COSMOS_DATA_ROLE);
-    vec![
-        FormField::choice(
-            &entry,
-            ROLE_KINDS,
-            "an Azure role on a resource, or a Cosmos DB data role on an account",
-        )
-        .form_only()
-        .with_value(slot.word()),
-        azure(
-            FormField::text(
-                &path("role"),
-                "an Azure role, e.g. Storage Blob Data Reader; empty: none",
-            )
-            .optional(),
-        ),
-        azure(
-            FormField::text(
-                &path("scope"),
-                "the resource id it applies to, starting with /subscriptions/",
-            )
-            .optional(),
-        ),
-        cosmos(
-            FormField::text(
-                &path("cosmosDataRole"),
-                "a Cosmos DB data role, e.g. Cosmos DB Built-in Data Reader; empty: none",
-            )
-            .optional(),
-        ),
-        cosmos(FormField::text(&path("account"), "the Cosmos DB account's resource id").optional()),
-    ]
-}
-
-/// One workload entry.
-fn workload_fields(index: usize) -> Vec<FormField> {
-    let path = |key: &str| format!("workloads[{index}].{key}");
-    vec![
-        FormField::text(
-            &path("namespace"),
-            "the workload's namespace, e.g. application1",
-        ),
-        FormField::text(
-            &path("serviceAccount"),
-            "the ServiceAccount its pods run as, e.g. application1-sa",
-        ),
-        FormField::choice(
-            &path("kind"),
-            WorkloadKind::WORDS,
-            "the kind of object that runs the pods",
-        ),
-        FormField::text(&path("name"), "the object's name, e.g. web-server"),
-        FormField::choice(
-            &path("mode"),
-            WorkloadMode::WORDS,
-            "patch: server-side apply; webhook: AWI label; export: patches",
-        ),
-        FormField::new(
-            &path("tokenExpirationSeconds"),
-            FieldKind::Number,
-            "projected token lifetime, 600 to 86400",
-        )
-        .with_value("3600"),
-    ]
-}
-
-fn federation_fields(workloads: usize) -> Vec<FormField> {
-    let mut fields = vec![FormField::text(
-        "issuer",
-        "copied byte for byte into every federated credential",
-    )];
-    for index in 0..workloads {
-        fields.push(
-            FormField::text(
-                &format!("workloads[{index}].federatedCredentialName"),
-                "the credential's name; empty: kwif-<namespace>-<serviceAccount>",
-            )
-            .optional(),
-        );
-    }
-    fields
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::form_pages::{AZURE_ROLE, COSMOS_DATA_ROLE};
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)

@@ -141,25 +141,48 @@ fn render_steps(state: &State, frame: &mut Frame, layout: &ScreenLayout) {
         } else {
             ratatui::style::Style::new()
         };
-        let line = Line::from(vec![
+        let mut lines = vec![Line::from(vec![
             Span::styled(name, row_style.patch(theme.heading())),
             Span::styled(status, theme.status(view.status).patch(row_style)),
             Span::styled(padding, row_style),
-        ]);
-        frame.render_widget(Paragraph::new(line), row);
+        ])];
+        if row.height > 1
+            && let Some(finding) = most_important(&view.findings)
+        {
+            let style = if finding.is_error() {
+                theme.status(Status::Error)
+            } else {
+                theme.dim()
+            };
+            let text = format!("    {}", finding.message);
+            lines.push(Line::from(Span::styled(
+                truncate(&text, row.width as usize),
+                style,
+            )));
+        }
+        frame.render_widget(Paragraph::new(lines), row);
     }
     // The selected step's title below the list, when there is room.
+    let used = count as u16 * layout.rows_per_step(count);
     if layout.step_columns == 1
-        && inner.height as usize > count + 1
+        && inner.height > used + 1
         && let Some(view) = state.selected()
     {
         let line = Line::from(Span::styled(
             truncate(view.id.title(), inner.width as usize),
             theme.dim(),
         ));
-        let area = Rect::new(inner.x, inner.y + count as u16 + 1, inner.width, 1);
+        let area = Rect::new(inner.x, inner.y + used + 1, inner.width, 1);
         frame.render_widget(Paragraph::new(line), area);
     }
+}
+
+/// The finding a step row shows: the first error, else the first warning.
+fn most_important(findings: &[crate::engine::Finding]) -> Option<&crate::engine::Finding> {
+    findings
+        .iter()
+        .find(|finding| finding.is_error())
+        .or_else(|| findings.first())
 }
 
 fn render_detail(state: &State, frame: &mut Frame, area: Rect) {

@@ -58,14 +58,26 @@ impl ScreenLayout {
         }
     }
 
-    /// Where the `index`th of the steps goes inside the steps pane, one row each.
+    /// Rows each step takes: two (its status, then its most important finding) when the list
+    /// stands beside the detail pane with room for both and the selected step's title.
+    pub fn rows_per_step(&self, count: usize) -> u16 {
+        let inner = self.steps_inner();
+        if self.step_columns == 1 && usize::from(inner.height) >= 2 * count + 2 {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Where the `index`th of the steps goes inside the steps pane (its rows).
     pub fn step_row(&self, index: usize, count: usize) -> Rect {
         let inner = self.steps_inner();
+        let rows = self.rows_per_step(count);
         let per_column = count.div_ceil(self.step_columns as usize).max(1);
         let column = (index / per_column) as u16;
-        let row = (index % per_column) as u16;
+        let row = (index % per_column) as u16 * rows;
         let width = inner.width / self.step_columns;
-        Rect::new(inner.x + column * width, inner.y + row, width, 1).intersection(inner)
+        Rect::new(inner.x + column * width, inner.y + row, width, rows).intersection(inner)
     }
 
     /// Inner size (without borders) of the detail pane.

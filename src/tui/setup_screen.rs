@@ -21,7 +21,9 @@ use super::render::hint_line;
 use super::setup_defaults::SetupDefaults;
 use super::theme::Theme;
 use super::wizard_config::WizardConfig;
+use crate::discover::{Discovery, Source, Suggestion};
 use crate::profile::Profile;
+use std::sync::Arc;
 
 /// The profile the user confirmed, and where it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,7 +33,7 @@ pub struct SetupResult {
     pub written_to: Option<PathBuf>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SetupScreen {
     title: String,
     theme: Theme,
@@ -42,18 +44,57 @@ pub struct SetupScreen {
     path: Option<PathBuf>,
     /// `Some(None)`: cancelled; `Some(Some(..))`: confirmed.
     finished: Option<Option<(Profile, String)>>,
+    /// What the fields' pickers list; none: free text only.
+    discovery: Option<Arc<dyn Discovery>>,
+}
+
+impl std::fmt::Debug for SetupScreen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetupScreen")
+            .field("title", &self.title)
+            .field("form", &self.form)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SetupScreen {
     pub fn new(defaults: &SetupDefaults, config: &WizardConfig) -> SetupScreen {
+        let mut form = ProfileForm::first_run(defaults);
+        if config.discovery.is_some() {
+            form.enable_pickers();
+        }
         SetupScreen {
             title: config.title.clone(),
             theme: Theme::new(config.color),
-            form: ProfileForm::first_run(defaults),
+            form,
             review: None,
             review_scroll: 0,
             path: config.profile_path.clone(),
             finished: None,
+            discovery: config.discovery.clone(),
+        }
+    }
+
+    /// A list the pickers asked for arrived.
+    pub fn deliver(&mut self, source: Source, result: Result<Vec<Suggestion>, String>) {
+        self.form.deliver(source, result);
+    }
+
+    /// Starts the lookups the pickers asked for; results come back on `results`.
+    fn look_up_lists(
+        &mut self,
+        results: &tokio::sync::mpsc::UnboundedSender<(Source, Result<Vec<Suggestion>, String>)>,
+    ) {
+        let Some(discovery) = &self.discovery else {
+            return;
+        };
+        for source in self.form.take_lookups() {
+            let lookup = discovery.list(source.clone());
+            let results = results.clone();
+            tokio::spawn(async move {
+                let _ = results.send((source, lookup.await));
+            });
         }
     }
 
@@ -173,19 +214,27 @@ impl SetupScreen {
         B::Error: Send + Sync + 'static,
         S: Stream<Item = io::Result<Event>> + Unpin,
     {
+        let (sender, mut results) = tokio::sync::mpsc::unbounded_channel();
+        let mut ticker = tokio::time::interval(std::time::Duration::from_millis(100));
         while self.finished.is_none() {
+            self.look_up_lists(&sender);
             terminal
                 .draw(|frame| self.render(frame))
                 .map_err(io::Error::other)?;
-            match events.next().await {
-                Some(Ok(Event::Key(key)))
-                    if key.kind != crossterm::event::KeyEventKind::Release =>
-                {
-                    self.handle_key(key)
-                }
-                Some(Ok(_)) => {}
-                Some(Err(error)) => return Err(error),
-                None => self.finished = Some(None),
+            let loading = self.form.is_loading();
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(Ok(Event::Key(key)))
+                        if key.kind != crossterm::event::KeyEventKind::Release =>
+                    {
+                        self.handle_key(key)
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => return Err(error),
+                    None => self.finished = Some(None),
+                },
+                Some((source, result)) = results.recv() => self.deliver(source, result),
+                _ = ticker.tick(), if loading => self.form.tick(),
             }
         }
         let Some(Some((profile, yaml))) = self.finished else {

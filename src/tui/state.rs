@@ -38,6 +38,8 @@ pub struct State {
     pub(crate) auto_select: bool,
     pub(crate) applied: Vec<StepId>,
     pub(crate) quit: bool,
+    /// The host can look lists up: the edit form's fields get pickers.
+    pub(crate) pickers: bool,
 }
 
 impl State {
@@ -62,6 +64,7 @@ impl State {
             auto_select: true,
             applied: Vec::new(),
             quit: false,
+            pickers: false,
         }
     }
 
@@ -166,6 +169,7 @@ impl State {
         self.overlay = Overlay::ConfirmApplyAll {
             steps,
             follow_up: false,
+            scroll: 0,
         };
         self
     }
@@ -255,6 +259,7 @@ impl State {
     /// Whether anything runs in the background (the spinner needs ticks only then).
     pub fn is_busy(&self) -> bool {
         self.is_applying()
+            || matches!(&self.overlay, Overlay::Form(form) if form.is_loading())
             || self
                 .steps
                 .iter()

@@ -29,6 +29,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Tick => {
             state.tick = state.tick.wrapping_add(1);
+            if let Overlay::Form(form) = &mut state.overlay {
+                form.tick();
+            }
+            Vec::new()
+        }
+        Action::Listed { source, result } => {
+            if let Overlay::Form(form) = &mut state.overlay {
+                form.deliver(source, result);
+            }
             Vec::new()
         }
         Action::Interrupt => interrupt(state),
@@ -67,6 +76,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.log.done("steps rebuilt for the edited profile");
             check_all(state)
         }
+        Action::Started(Ok(started)) => {
+            let ids: Vec<StepId> = started.steps.0.iter().map(|step| step.id()).collect();
+            state.replace_steps(&ids);
+            state.profile = started.profile.map(|profile| *profile);
+            check_all(state)
+        }
+        Action::Started(Err(message)) => {
+            for view in &mut state.steps {
+                view.status = Status::Error;
+            }
+            state.log.failed(format!("kwif could not start: {message}"));
+            Vec::new()
+        }
         Action::StepsReplaced(Err(message)) => {
             state
                 .log
@@ -103,12 +125,18 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Overlay::ConfirmApplyAll { steps, .. } => {
             let steps = steps.clone();
+            let page = isize::from(i16::try_from(state.viewport.1.max(4) / 2).unwrap_or(8));
             match key.code {
                 KeyCode::Char('y' | 'Y') => confirm_apply_all(state, &steps),
                 KeyCode::Char('n' | 'N') | KeyCode::Esc => {
                     decline(state, "apply all cancelled: nothing changed")
                 }
                 KeyCode::Char('q') => quit(state),
+                KeyCode::Up | KeyCode::Char('k') => scroll_apply_all(state, -1),
+                KeyCode::Down | KeyCode::Char('j') => scroll_apply_all(state, 1),
+                KeyCode::PageUp => scroll_apply_all(state, -page),
+                KeyCode::PageDown => scroll_apply_all(state, page),
+                KeyCode::Home => scroll_apply_all(state, isize::MIN / 2),
                 _ => Vec::new(),
             }
         }
@@ -261,7 +289,11 @@ fn edit(state: &mut State) -> Vec<Effect> {
         state.log.info("no profile to edit in this session");
         return Vec::new();
     };
-    state.overlay = Overlay::Form(Box::new(ProfileForm::edit(profile, step)));
+    let mut form = ProfileForm::edit(profile, step);
+    if state.pickers {
+        form.enable_pickers();
+    }
+    state.overlay = Overlay::Form(Box::new(form));
     Vec::new()
 }
 
@@ -379,11 +411,20 @@ fn on_planned(
     Vec::new()
 }
 
+/// Scrolls the apply-all confirmation's diffs; the view clamps at their end.
+fn scroll_apply_all(state: &mut State, by: isize) -> Vec<Effect> {
+    if let Overlay::ConfirmApplyAll { scroll, .. } = &mut state.overlay {
+        *scroll = scroll.saturating_add_signed(by);
+    }
+    Vec::new()
+}
+
 /// The follow-up confirmation after an apply closes itself when nothing is left to change.
 fn close_finished_follow_up(state: &mut State) {
     let Overlay::ConfirmApplyAll {
         steps,
         follow_up: true,
+        ..
     } = &state.overlay
     else {
         return;
@@ -444,6 +485,7 @@ fn open_apply_all(state: &mut State, steps: Vec<StepId>, follow_up: bool) -> Vec
     state.overlay = Overlay::ConfirmApplyAll {
         steps: steps.clone(),
         follow_up,
+        scroll: 0,
     };
     steps
         .into_iter()

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::discover::Discovery;
 use crate::engine::{Step, StepFuture};
 use crate::profile::Profile;
 
@@ -27,6 +28,8 @@ pub struct WizardConfig {
     pub step_factory: Option<StepFactory>,
     /// How long one step's lookup, check or plan may take before it is reported as timed out.
     pub step_deadline: Option<std::time::Duration>,
+    /// What the form's pickers list (contexts, namespaces, subscriptions…); none: free text.
+    pub discovery: Option<Arc<dyn Discovery>>,
 }
 
 impl WizardConfig {
@@ -41,6 +44,7 @@ impl WizardConfig {
             mouse: false,
             step_factory: None,
             step_deadline: None,
+            discovery: None,
         }
     }
 
@@ -64,6 +68,11 @@ impl WizardConfig {
         self
     }
 
+    pub fn with_discovery(mut self, discovery: Arc<dyn Discovery>) -> WizardConfig {
+        self.discovery = Some(discovery);
+        self
+    }
+
     pub fn with_step_deadline(mut self, deadline: std::time::Duration) -> WizardConfig {
         self.step_deadline = Some(deadline);
         self
@@ -83,6 +92,7 @@ impl std::fmt::Debug for WizardConfig {
             .field("color", &self.color)
             .field("mouse", &self.mouse)
             .field("step_factory", &self.step_factory.is_some())
+            .field("discovery", &self.discovery.is_some())
             .finish_non_exhaustive()
     }
 }

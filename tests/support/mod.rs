@@ -318,7 +318,7 @@ impl Nginx {
         }
         let prefix = dir.path();
         let config = format!(
-            "master_process off;\ndaemon off;\npid {pid};\nerror_log stderr warn;\nevents {{ worker_connections 64; }}\nhttp {{\n access_log off;\n client_body_temp_path {p}/tmp;\n proxy_temp_path {p}/tmp;\n fastcgi_temp_path {p}/tmp;\n uwsgi_temp_path {p}/tmp;\n scgi_temp_path {p}/tmp;\n{servers}}}\n",
+            "master_process off;\ndaemon off;\npid {pid};\nerror_log {p}/error.log warn;\nevents {{ worker_connections 64; }}\nhttp {{\n access_log off;\n client_body_temp_path {p}/tmp;\n proxy_temp_path {p}/tmp;\n fastcgi_temp_path {p}/tmp;\n uwsgi_temp_path {p}/tmp;\n scgi_temp_path {p}/tmp;\n{servers}}}\n",
             pid = prefix.join("nginx.pid").display(),
             p = prefix.display(),
         );

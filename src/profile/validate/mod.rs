@@ -6,11 +6,11 @@ mod hosting;
 mod identities;
 mod workloads;
 
-use crate::oidc::issuer::{IssuerUrl, issuer_problems};
+use crate::oidc::issuer::{IssuerUrl, issuer_problems, shown};
 
 use super::error::{FieldError, InvalidValue, ProfileError, quoted};
 use super::raw::{RawCluster, RawProfile};
-use super::{Cluster, DistributionChoice, KubeContext, MAX_ISSUER_LENGTH, NODE_ROOT, Profile};
+use super::{Cluster, DistributionChoice, KubeContext, NODE_ROOT, Profile};
 use std::path::PathBuf;
 
 use azure::check_azure;
@@ -163,23 +163,13 @@ fn check_issuer(checker: &mut Checker, raw: Option<&str>) -> Option<IssuerUrl> {
     };
     let problems = issuer_problems(raw);
     for problem in &problems {
-        checker.fail("issuer", format!("{} {problem}", quoted(raw)));
+        checker.fail("issuer", format!("{} {problem}", shown(raw)));
     }
-    let length = raw.chars().count();
-    if length > MAX_ISSUER_LENGTH {
-        checker.fail(
-            "issuer",
-            format!(
-                "{} has {length} characters, but Entra ID accepts at most {MAX_ISSUER_LENGTH}: use a shorter URL",
-                quoted(raw)
-            ),
-        );
-    }
-    if !problems.is_empty() || length > MAX_ISSUER_LENGTH {
+    if !problems.is_empty() {
         return None;
     }
     let issuer =
-        IssuerUrl::parse(raw).map_err(|problem| InvalidValue(format!("{} {problem}", quoted(raw))));
+        IssuerUrl::parse(raw).map_err(|problem| InvalidValue(format!("{} {problem}", shown(raw))));
     checker.check("issuer", issuer)
 }
 

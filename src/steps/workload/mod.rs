@@ -465,6 +465,47 @@ impl WorkloadStep {
         ])
     }
 
+    /// What `apply` makes of each workload, in full whatever the cluster holds now, as a GitOps
+    /// repository takes it (`kwif export`): the ServiceAccount, the workload's live object
+    /// (without server-owned fields) and the patch of the fields kwif owns, at its template path.
+    /// A Job gets the same patch; a GitOps engine recreates it, kwif's apply would too.
+    pub async fn export(&self, facts: &Facts) -> Result<Vec<ExportedWorkload>, StepError> {
+        let mut exported = Vec::new();
+        for workload in &self.workloads {
+            let ids = self.current_ids(facts, workload);
+            let mut desired = self.desired(workload, &ids).await?.into_iter();
+            let (Some(service_account), Some(object)) = (desired.next(), desired.next()) else {
+                continue;
+            };
+            let live = object.live.unwrap_or_default();
+            let live_template = at_path(&live, shape(workload.kind).template_path);
+            let patch = match (workload.mode, parse_template(live_template)) {
+                (WorkloadMode::Webhook, _) | (_, Err(_)) => object.object,
+                (_, Ok(template)) => {
+                    let mut patch = json!({
+                        "apiVersion": live["apiVersion"],
+                        "kind": workload.kind.as_str(),
+                        "metadata": {"name": workload.name.as_str(), "namespace": workload.namespace.as_str()},
+                    });
+                    set_path(
+                        &mut patch,
+                        shape(workload.kind).template_path,
+                        self.wiring(workload, &ids).patch(&template),
+                    );
+                    patch
+                }
+            };
+            exported.push(ExportedWorkload {
+                workload: workload.clone(),
+                service_account: service_account.object,
+                live,
+                patch,
+                client_id_known: ids.client_id.is_some(),
+            });
+        }
+        Ok(exported)
+    }
+
     async fn plan_one(
         &self,
         workload: &Workload,
@@ -566,6 +607,19 @@ impl WorkloadStep {
         }
         Ok(())
     }
+}
+
+/// One workload as `kwif export` writes it.
+#[derive(Clone, Debug)]
+pub struct ExportedWorkload {
+    pub workload: Workload,
+    pub service_account: Value,
+    /// The object as the API server holds it now.
+    pub live: Value,
+    /// The fields kwif owns, as a patch of `live` (a strategic-merge patch to kustomize).
+    pub patch: Value,
+    /// Whether `AZURE_CLIENT_ID` is in the patch (the identity exists).
+    pub client_id_known: bool,
 }
 
 /// One object kwif applies: where, its name, the fields kwif owns (or, to recreate, the whole
