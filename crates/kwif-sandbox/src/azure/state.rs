@@ -268,6 +268,9 @@ pub(super) struct CosmosEntry {
     pub visible_at: Instant,
     pub operation: String,
     pub polled: bool,
+    /// Why the long-running create failed (the error message of its operation); a failed
+    /// assignment never becomes visible.
+    pub failure: Option<String>,
 }
 
 /// A storage account with what ARM echoes back and what only the sandbox knows.
@@ -294,7 +297,7 @@ pub(super) struct StorageEntry {
 
 impl CosmosEntry {
     pub fn visible(&self, now: Instant) -> bool {
-        self.polled || now >= self.visible_at
+        self.failure.is_none() && (self.polled || now >= self.visible_at)
     }
 }
 
@@ -407,6 +410,19 @@ impl AzureState {
             .find(|entry| entry.identity.client_id.eq_ignore_ascii_case(client_id))
     }
 
+    /// Whether the directory does not (yet, or any more) know this principal: an identity
+    /// whose principal is still replicating, or one that was deleted. Principals the sandbox
+    /// did not create are taken as existing users or groups.
+    pub(super) fn principal_unknown(&self, principal_id: &str, now: Instant) -> bool {
+        match self.identity_by_principal(principal_id) {
+            Some(entry) => now < entry.replicated_at,
+            None => self
+                .deleted_principals
+                .iter()
+                .any(|deleted| deleted.eq_ignore_ascii_case(principal_id)),
+        }
+    }
+
     pub(super) fn identity_by_principal(&self, principal_id: &str) -> Option<&IdentityEntry> {
         self.identities.values().find(|entry| {
             entry
@@ -517,6 +533,7 @@ impl AzureState {
             .values()
             .flat_map(|account| account.assignments.iter());
         entries
+            .filter(|entry| entry.failure.is_none())
             .map(|entry| CosmosRoleAssignment {
                 provisioned: entry.visible(now),
                 ..entry.assignment.clone()
