@@ -29,6 +29,11 @@ pub struct SandboxOptions {
     pub scenario: Scenario,
     /// Added to every answer of every server.
     pub latency: Duration,
+    /// How long Entra ignores a federated credential created or changed over Resource Manager
+    /// (the token exchange answers AADSTS70021 until then; azure.md §3, "Propagation"),
+    /// measured by the sandbox's [`crate::Clock`]; default zero. Credentials a scenario seeds
+    /// are in use from the start.
+    pub entra_propagation: Duration,
 }
 
 impl SandboxOptions {
@@ -38,6 +43,7 @@ impl SandboxOptions {
             dir: dir.into(),
             scenario: Scenario::Fresh,
             latency: Duration::ZERO,
+            entra_propagation: Duration::ZERO,
         }
     }
 }
@@ -118,6 +124,7 @@ impl Sandbox {
         scenario::seed_application(&kube)?;
         let azure_options = AzureSandboxOptions {
             principal_replication_delay: PRINCIPAL_REPLICATION,
+            credential_propagation: options.entra_propagation,
             ..AzureSandboxOptions::default()
         }
         .with_storage_account(RESOURCE_GROUP, STORAGE_ACCOUNT, false)

@@ -23,11 +23,20 @@ async fn start(scenario: Scenario) -> (Sandbox, tempfile::TempDir) {
 }
 
 async fn start_with(scenario: Scenario, latency: Duration) -> (Sandbox, tempfile::TempDir) {
+    start_options(SandboxOptions {
+        scenario,
+        latency,
+        ..SandboxOptions::new("")
+    })
+    .await
+}
+
+/// A sandbox with `options`, in a temporary directory of its own.
+async fn start_options(options: SandboxOptions) -> (Sandbox, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let options = SandboxOptions {
         dir: dir.path().join("sandbox"),
-        scenario,
-        latency,
+        ..options
     };
     let sandbox = Sandbox::start(options).await.expect("the sandbox starts");
     (sandbox, dir)
@@ -442,6 +451,15 @@ async fn the_drifted_scenario_breaks_three_things_and_mending_them_by_hand_works
     assert_eq!(wrong_subject.aadsts(), 700213, "{}", wrong_subject.body);
 
     // Point the credential back at the workload's ServiceAccount over Resource Manager.
+    let written = mend_credential(&sandbox).await;
+    assert_eq!(written.status, 200, "{}", written.body);
+    let accepted = exchange(&sandbox, &token).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+}
+
+/// Points the scenario's federated credential at `application1-sa` with a PUT over Resource
+/// Manager, as the administrator.
+async fn mend_credential(sandbox: &Sandbox) -> Answer {
     let azure = sandbox.azure();
     let path = format!(
         "{}subscriptions/{}/resourceGroups/rg-application1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-application1/federatedIdentityCredentials/application1-sa?api-version=2024-11-30",
@@ -450,15 +468,35 @@ async fn the_drifted_scenario_breaks_three_things_and_mending_them_by_hand_works
     );
     let body = json!({"properties": {"issuer": sandbox.issuer(), "subject": "system:serviceaccount:application1:application1-sa", "audiences": [AUDIENCE]}});
     let client = client_trusting(azure.ca_certificate_pem());
-    let written = Answer::of(
+    Answer::of(
         client
             .request(Method::PUT, path)
             .bearer_auth(azure.admin_access_token())
             .header("content-type", "application/json")
             .body(body.to_string()),
     )
+    .await
+}
+
+#[tokio::test]
+async fn a_sandbox_wide_entra_propagation_delays_a_mended_credential_until_the_clock_passes_it() {
+    let (sandbox, _dir) = start_options(SandboxOptions {
+        scenario: Scenario::Drifted,
+        entra_propagation: Duration::from_secs(20),
+        ..SandboxOptions::new("")
+    })
     .await;
+    let hosted_jwks = sandbox.files().site.join("cluster1/openid/v1/jwks");
+    std::fs::write(&hosted_jwks, sandbox.kube().jwks().to_string()).unwrap();
+    let token = workload_token(&sandbox).await;
+    let written = mend_credential(&sandbox).await;
     assert_eq!(written.status, 200, "{}", written.body);
+
+    let propagating = exchange(&sandbox, &token).await;
+    assert_eq!(propagating.aadsts(), 70021, "{}", propagating.body);
+    sandbox.azure().clock().advance(Duration::from_secs(19));
+    assert_eq!(exchange(&sandbox, &token).await.aadsts(), 70021);
+    sandbox.azure().clock().advance(Duration::from_secs(2));
     let accepted = exchange(&sandbox, &token).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
 }
