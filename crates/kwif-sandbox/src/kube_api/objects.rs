@@ -11,6 +11,7 @@ use super::cluster::{Cluster, now, resource, seed_namespace};
 use super::decoder::{self, FieldValidation};
 use super::defaults;
 use super::field_path::path_string;
+use super::jobs;
 use super::managed_fields::{
     ApplyError, FieldManager, manager_from_user_agent, without_managed_fields,
 };
@@ -594,7 +595,16 @@ impl Cluster {
             admit_pod(&self.store, &mut object)
                 .map_err(|message| ApiError::forbidden(resource, &name, &message))?;
         }
-        validate(resource, &object, None)?;
+        // The uid comes before validation: a Job's generated selector is made of it
+        // (PrepareForCreate, then Validate). Fields the server generates belong to no manager.
+        self.store.prepare_create(resource, &mut object, &now());
+        if resource.kind == "Job" {
+            jobs::generate_selector(&mut object);
+            if let Some(job) = object.as_object_mut() {
+                defaults::copy_template_labels(job);
+            }
+        }
+        validate(resource, &object, None, self.version)?;
         match resource.kind {
             "Pod" => {
                 if object.pointer("/spec/nodeName").is_none() {
@@ -609,7 +619,6 @@ impl Cluster {
             "Namespace" => seed_namespace(&mut object, &name),
             _ => {}
         }
-        self.store.prepare_create(resource, &mut object, &now());
         if dry_run {
             return Ok((201, object));
         }
@@ -627,7 +636,7 @@ impl Cluster {
         new: Value,
         dry_run: bool,
     ) -> Reply {
-        validate(resource, &new, Some(old))?;
+        validate(resource, &new, Some(old), self.version)?;
         let Some(prepared) = self.store.prepare_update(resource, old, new) else {
             return Ok((200, old.clone()));
         };

@@ -14,3 +14,4 @@ mod sandbox;
 mod signing;
 mod token;
 mod waiting;
+mod workloads;
