@@ -6,9 +6,7 @@ use serde_json::{Value, json};
 
 use super::status::Cause;
 use super::store::set_at;
-use super::validation::{
-    FIELD_IMMUTABLE, go_label_selector, go_string_map, pod_spec_causes, same,
-};
+use super::validation::{FIELD_IMMUTABLE, go_label_selector, go_string_map, pod_spec_causes, same};
 
 /// The labels `generateSelector` puts on the pod template: the legacy pair and, since
 /// Kubernetes 1.27, the prefixed pair (batch.LegacyJobNameLabel, batch.JobNameLabel, …).
@@ -127,7 +125,10 @@ fn generated_selector_causes(job: &Value, prefixed: bool, causes: &mut Vec<Cause
 /// ValidateHasLabel (pkg/apis/core/validation).
 fn has_label(labels: Option<&Value>, label: &str, expected: &str, causes: &mut Vec<Cause>) {
     let field = format!("spec.template.metadata.labels[{label}]");
-    match labels.and_then(|labels| labels.get(label)).and_then(Value::as_str) {
+    match labels
+        .and_then(|labels| labels.get(label))
+        .and_then(Value::as_str)
+    {
         None => causes.push(Cause::required(&field, &format!("must be '{expected}'"))),
         Some(actual) if actual != expected => causes.push(Cause::invalid(
             &field,
@@ -241,8 +242,14 @@ fn update_causes(job: &Value, old: &Value, causes: &mut Vec<Cause>) {
 /// validatePodTemplateUpdate: the template is immutable, except that a Job suspended since
 /// its creation (never started) may change its scheduling directives, labels and annotations.
 fn template_update_causes(job: &Value, old: &Value, causes: &mut Vec<Cause>) {
-    let template = job.pointer("/spec/template").cloned().unwrap_or(Value::Null);
-    let mut old_template = old.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+    let template = job
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut old_template = old
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or(Value::Null);
     let suspended = old.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let never_started = old.pointer("/status/startTime").is_none_or(Value::is_null);
     if suspended && never_started {
@@ -357,7 +364,10 @@ mod tests {
         assert_eq!(labels["job-name"], "mine");
         assert_eq!(labels[JOB_NAME], "once");
         assert_eq!(labels[CONTROLLER_UID], "u1");
-        assert_eq!(job["spec"]["selector"], json!({"matchLabels": {CONTROLLER_UID: "u1"}}));
+        assert_eq!(
+            job["spec"]["selector"],
+            json!({"matchLabels": {CONTROLLER_UID: "u1"}})
+        );
         let mut manual = json!({"metadata": {"name": "m"}, "spec": {"manualSelector": true}});
         generate_selector(&mut manual);
         assert!(manual["spec"].get("selector").is_none());
@@ -370,7 +380,10 @@ mod tests {
             {"key": "tier", "operator": "In", "values": ["front", "back"]},
             {"key": "gone", "operator": "DoesNotExist"}]});
         assert!(selects(Some(&selector), Some(&labels)));
-        assert!(!selects(Some(&json!({"matchLabels": {"app": "db"}})), Some(&labels)));
+        assert!(!selects(
+            Some(&json!({"matchLabels": {"app": "db"}})),
+            Some(&labels)
+        ));
         assert!(selects(Some(&json!({})), Some(&labels)));
         assert!(!selects(None, Some(&labels)));
     }

@@ -262,7 +262,10 @@ pub fn go_label_selector(selector: Option<&Value>) -> String {
         .collect();
     let expressions = match selector.get("matchExpressions").and_then(Value::as_array) {
         None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
-        Some(_) => format!("[]v1.LabelSelectorRequirement{{{}}}", expressions.join(", ")),
+        Some(_) => format!(
+            "[]v1.LabelSelectorRequirement{{{}}}",
+            expressions.join(", ")
+        ),
     };
     format!(
         "v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{expressions}}}",
@@ -439,7 +442,13 @@ mod tests {
                 "volumes": [{"name": "other", "projected": {"sources": [{"serviceAccountToken": {"path": "t", "expirationSeconds": 599}}]}}]
             }}
         }});
-        let error = validate(deployments(), &deployment, None, KubernetesVersion::default()).unwrap_err();
+        let error = validate(
+            deployments(),
+            &deployment,
+            None,
+            KubernetesVersion::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.code, 422);
         assert!(
             error
@@ -460,14 +469,13 @@ mod tests {
 
     #[test]
     fn names_must_be_dns_subdomains() {
-        let error =
-            validate(
-                deployments(),
-                &json!({"metadata": {"name": "Web"}}),
-                None,
-                KubernetesVersion::default(),
-            )
-            .unwrap_err();
+        let error = validate(
+            deployments(),
+            &json!({"metadata": {"name": "Web"}}),
+            None,
+            KubernetesVersion::default(),
+        )
+        .unwrap_err();
         assert!(
             error
                 .message

@@ -894,8 +894,9 @@ async fn a_cosmos_assignment_for_a_fresh_principal_is_accepted_then_fails_until_
     let read = azure.get(&path).await;
     assert_eq!(read.error(), (404, "NotFound"));
     assert!(
-        read.message()
-            .starts_with(&format!("Unable to find a SQL Role Assignment with ID [{name}].")),
+        read.message().starts_with(&format!(
+            "Unable to find a SQL Role Assignment with ID [{name}]."
+        )),
         "{}",
         read.message()
     );
