@@ -1,14 +1,15 @@
 //! Cosmos DB data-plane (SQL) role assignments (azure.md §5): PUT is long-running — 202 with
 //! an empty body and an `Azure-AsyncOperation` header — and the assignment shows on GET once
 //! its operation is polled or a short delay has passed. A principal still replicating is not
-//! refused by the PUT: its operation ends `Failed` (azure.md §10.2). Also the account and
-//! built-in roles.
+//! refused by the PUT: its operation ends `Failed` (azure.md §10.2). Also the accounts (read
+//! and listed, unpaged as DatabaseAccounts_List is) and the built-in data-plane roles.
 
 use http::{HeaderName, Method, header};
 use serde_json::{Value, json};
 
 use super::arm_error::ArmError;
 use super::arm_path::{AccountPath, ArmTarget, scope_within};
+use super::locations;
 use super::reply::Reply;
 use super::resource_manager::{ArmRequest, require_resource_group};
 use super::state::{AccountEntry, AzureState, CosmosEntry, CosmosRoleAssignment};
@@ -49,6 +50,23 @@ pub fn handle(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, Arm
             },
             &Method::GET,
         ) => poll(state, operation, *result),
+        (ArmTarget::CosmosAccountList { resource_group, .. }, &Method::GET) => {
+            if let Some(resource_group) = resource_group {
+                require_resource_group(state, resource_group)?;
+            }
+            let value: Vec<Value> = state
+                .accounts
+                .values()
+                .filter(|entry| {
+                    resource_group.as_deref().is_none_or(|group| {
+                        entry.account.resource_group.eq_ignore_ascii_case(group)
+                    })
+                })
+                .map(account_json)
+                .collect();
+            // `x-ms-pageable` with `nextLinkName: null` (cosmos-db.json): one page, no nextLink.
+            Ok(Reply::json(200, json!({ "value": value })))
+        }
         (ArmTarget::CosmosAccount(path), &Method::GET) => {
             let account = account(state, path)?;
             Ok(Reply::json(200, account_json(account)))
@@ -142,17 +160,37 @@ fn principal_not_in_tenant(principal_id: &str, tenant_id: &str) -> String {
     )
 }
 
+/// An account as DatabaseAccounts_Get and _List show it (CosmosDBDatabaseAccountList.json): the
+/// provider writes the location by its display name, and one region holds every role.
 fn account_json(account: &AccountEntry) -> Value {
+    let name = account.account.name.to_ascii_lowercase();
+    let location = locations::display_name(&account.account.location)
+        .map_or_else(|| account.account.location.clone(), str::to_string);
+    let region = account.account.location.to_ascii_lowercase();
+    let site = json!({
+        "id": format!("{name}-{region}"),
+        "locationName": location,
+        "documentEndpoint": format!("https://{name}-{region}.documents.azure.com:443/"),
+        "provisioningState": "Succeeded",
+        "failoverPriority": 0,
+    });
     json!({
         "id": account.id,
         "name": account.account.name,
+        "location": location,
         "type": ACCOUNT_TYPE,
-        "location": account.account.location,
         "kind": "GlobalDocumentDB",
+        "tags": {},
         "properties": {
             "provisioningState": "Succeeded",
-            "documentEndpoint": format!("https://{}.documents.azure.com:443/", account.account.name.to_ascii_lowercase()),
+            "documentEndpoint": format!("https://{name}.documents.azure.com:443/"),
             "databaseAccountOfferType": "Standard",
+            "consistencyPolicy": {"defaultConsistencyLevel": "Session", "maxIntervalInSeconds": 5, "maxStalenessPrefix": 100},
+            "writeLocations": [site],
+            "readLocations": [site],
+            "locations": [site],
+            "failoverPolicies": [{"id": format!("{name}-{region}"), "locationName": location, "failoverPriority": 0}],
+            "enableFreeTier": false,
         },
     })
 }

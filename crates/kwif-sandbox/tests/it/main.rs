@@ -5,6 +5,7 @@
 
 mod azure;
 mod azure_client;
+mod azure_lists;
 mod azure_permissions;
 mod azure_storage;
 mod kube;
