@@ -647,6 +647,25 @@ async fn kubectl_sees_every_workload_kind_roll_out_and_the_api_server_refuse_wha
         "{}",
         refused.stderr
     );
+    // A CronJob's job template is mutable: the seeded nightly report takes kwif's variable.
+    let report = kwif_env("CronJob", "batch/v1", "nightly-report", "report")
+        .replace("namespace: application1", "namespace: analytics")
+        .replace("spec:\n  template:\n    spec:\n      containers:\n      - name: report\n        env:",
+                 "spec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: report\n            env:");
+    let changed = kubectl.apply("kwif", &report, &[]).await;
+    assert!(changed.success, "{report}\n{}", changed.stderr);
+    let stored = sandbox
+        .kube()
+        .object("batch/v1", "CronJob", Some("analytics"), "nightly-report")
+        .unwrap();
+    let env = &stored["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .any(|var| var["name"] == "AZURE_CLIENT_ID"),
+        "{env}"
+    );
     let claims = WORKLOADS.replace("storage: 1Gi", "storage: 5Gi");
     let statefulset_only = claims.split("---").next().unwrap_or_default().to_string();
     let forbidden = kubectl
