@@ -901,21 +901,26 @@ impl Propagation {
             .get("orphanDependents")
             .and_then(Value::as_bool)
             .or_else(|| query.get("orphanDependents").map(|value| value == "true"));
+        // ValidateDeleteOptions (apimachinery/pkg/apis/meta/v1/validation), which the DELETE
+        // handler runs on the decoded options before the object is looked up.
+        let invalid =
+            |cause: Cause| ApiError::invalid("meta.k8s.io", "DeleteOptions", "", vec![cause]);
+        if let (Some(policy), Some(_)) = (policy.as_deref(), orphan_dependents) {
+            return Err(invalid(Cause::invalid(
+                "propagationPolicy",
+                &format!("{policy:?}"),
+                "orphanDependents and deletionPropagation cannot be both set",
+            )));
+        }
         match (policy.as_deref(), orphan_dependents) {
             (Some("Orphan"), _) => Ok(Propagation::Orphan),
             (Some("Background"), _) => Ok(Propagation::Background),
             (Some("Foreground"), _) => Ok(Propagation::Foreground),
-            // ValidateDeleteOptions (apimachinery/pkg/apis/meta/v1/validation).
-            (Some(other), _) => Err(ApiError::invalid(
-                "meta.k8s.io",
-                "DeleteOptions",
-                "",
-                vec![Cause::not_supported(
-                    "propagationPolicy",
-                    other,
-                    &["Foreground", "Background", "Orphan", "nil"],
-                )],
-            )),
+            (Some(other), _) => Err(invalid(Cause::not_supported(
+                "propagationPolicy",
+                other,
+                &["Foreground", "Background", "Orphan", "nil"],
+            ))),
             (None, Some(true)) => Ok(Propagation::Orphan),
             (None, Some(false)) => Ok(Propagation::Background),
             (None, None) if resource.kind == "Job" => Ok(Propagation::Orphan),

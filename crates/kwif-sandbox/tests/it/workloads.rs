@@ -727,4 +727,14 @@ async fn deleting_a_job_without_a_policy_orphans_its_pods_as_batch_v1_does() {
             "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"Sometimes\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
         )
     );
+    let both = json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background", "orphanDependents": true});
+    let raw = http::Request::delete("/api/v1/namespaces/default/pods/x")
+        .header("content-type", "application/json")
+        .body(both.to_string().into_bytes())
+        .unwrap();
+    let refused = status_of(cluster.client.request::<Value>(raw).await.unwrap_err());
+    assert_eq!(
+        refused.message,
+        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"Background\": orphanDependents and deletionPropagation cannot be both set"
+    );
 }
