@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::SandboxError;
-use crate::azure::{AzureSandbox, AzureSandboxOptions, ServicePrincipalLogin};
+use crate::azure::{AzureSandbox, AzureSandboxOptions, CustomRole, ServicePrincipalLogin};
 use crate::kube_api::{Distribution, KubeSandbox, KubeSandboxOptions, node_config_path};
 use crate::kwif_profile::{ProfileValues, profile_yaml};
-use crate::scenario::{self, RESOURCE_GROUP, STORAGE_ACCOUNT, Scenario, Setup};
+use crate::scenario::{
+    self, COSMOS_ACCOUNT, CUSTOM_ROLE, RESOURCE_GROUP, STORAGE_ACCOUNT, Scenario, Setup,
+};
 use crate::static_host::StaticHost;
 use crate::tls::SandboxCa;
 
@@ -29,6 +31,11 @@ pub struct SandboxOptions {
     pub scenario: Scenario,
     /// Added to every answer of every server.
     pub latency: Duration,
+    /// How long Entra ignores a federated credential created or changed over Resource Manager
+    /// (the token exchange answers AADSTS70021 until then; azure.md §3, "Propagation"),
+    /// measured by the sandbox's [`crate::Clock`]; default zero. Credentials a scenario seeds
+    /// are in use from the start.
+    pub entra_propagation: Duration,
 }
 
 impl SandboxOptions {
@@ -38,6 +45,7 @@ impl SandboxOptions {
             dir: dir.into(),
             scenario: Scenario::Fresh,
             latency: Duration::ZERO,
+            entra_propagation: Duration::ZERO,
         }
     }
 }
@@ -118,9 +126,17 @@ impl Sandbox {
         scenario::seed_application(&kube)?;
         let azure_options = AzureSandboxOptions {
             principal_replication_delay: PRINCIPAL_REPLICATION,
+            credential_propagation: options.entra_propagation,
             ..AzureSandboxOptions::default()
         }
         .with_storage_account(RESOURCE_GROUP, STORAGE_ACCOUNT, false)
+        .with_cosmos_account(RESOURCE_GROUP, COSMOS_ACCOUNT)
+        .with_custom_role(CustomRole::new(
+            CUSTOM_ROLE,
+            "Reads the settings of application1 in App Configuration.",
+            &["Microsoft.AppConfiguration/configurationStores/read"],
+            &["Microsoft.AppConfiguration/configurationStores/*/read"],
+        ))
         .with_extra_ca_pem(ca.certificate_pem())
         .with_latency(options.latency);
         let azure = AzureSandbox::start_with_ca(azure_options, &ca).await?;
@@ -215,6 +231,12 @@ impl Sandbox {
 
     pub fn static_host(&self) -> &StaticHost {
         &self.static_host
+    }
+
+    /// The resource id of the seeded Cosmos DB account `cosmos1` in `rg-application1`, for a
+    /// profile's `cosmosDataRole` (the scenario's profile names none).
+    pub fn cosmos_account_id(&self) -> String {
+        scenario::cosmos_account_id(self.azure.subscription_id())
     }
 
     /// Stops the three servers and waits until they no longer listen; the files stay.

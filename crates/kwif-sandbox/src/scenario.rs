@@ -20,6 +20,15 @@ pub const IDENTITY: &str = "id-application1";
 pub const FEDERATED_CREDENTIAL: &str = "application1-sa";
 pub const LOCATION: &str = "westeurope";
 pub const STORAGE_ACCOUNT: &str = "st1";
+/// The Cosmos DB account the application's `COSMOS_ENDPOINT` names, in its resource group.
+pub const COSMOS_ACCOUNT: &str = "cosmos1";
+/// A second team's namespace, so pickers have more than one of everything to show.
+pub const SECOND_NAMESPACE: &str = "analytics";
+pub const SECOND_SERVICE_ACCOUNT: &str = "analytics-sa";
+pub const STATEFUL_SET: &str = "event-store";
+pub const CRON_JOB: &str = "nightly-report";
+/// A custom role of the subscription, for a role picker to show beside the built-ins.
+pub const CUSTOM_ROLE: &str = "Application1 Config Reader";
 /// Storage Blob Data Reader (learn.microsoft.com's built-in roles list).
 pub const ROLE_NAME: &str = "Storage Blob Data Reader";
 const ROLE_ID: &str = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
@@ -109,8 +118,14 @@ pub fn k3s_config(scenario: Scenario, issuer: &str) -> String {
     text
 }
 
-/// The application every scenario has: its namespace and Deployment, as its team applied them.
+/// The application every scenario has: its namespace and Deployment, as its team applied them;
+/// and a second team's namespace with a StatefulSet and a CronJob.
 pub fn seed_application(kube: &KubeSandbox) -> Result<(), SandboxError> {
+    seed_first_namespace(kube)?;
+    seed_second_namespace(kube)
+}
+
+fn seed_first_namespace(kube: &KubeSandbox) -> Result<(), SandboxError> {
     kube.insert(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}))?;
     kube.insert(json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -124,6 +139,54 @@ pub fn seed_application(kube: &KubeSandbox) -> Result<(), SandboxError> {
                     "env": [{"name": "COSMOS_ENDPOINT", "value": "https://cosmos1.documents.azure.com:443/"}]}]}
             }
         }
+    }))?;
+    Ok(())
+}
+
+/// `analytics`: its ServiceAccount, a headless Service and StatefulSet `event-store` with a
+/// claim template, and CronJob `nightly-report`, none of them set up for workload identity.
+fn seed_second_namespace(kube: &KubeSandbox) -> Result<(), SandboxError> {
+    kube.insert(
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SECOND_NAMESPACE}}),
+    )?;
+    kube.insert(json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": SECOND_SERVICE_ACCOUNT, "namespace": SECOND_NAMESPACE}}))?;
+    kube.insert(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": STATEFUL_SET, "namespace": SECOND_NAMESPACE, "labels": {"app": STATEFUL_SET}},
+        "spec": {"clusterIP": "None", "selector": {"app": STATEFUL_SET}, "ports": [{"name": "events", "port": 5432}]},
+    }))?;
+    kube.insert(json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": STATEFUL_SET, "namespace": SECOND_NAMESPACE, "labels": {"app": STATEFUL_SET, "team": "analytics"}},
+        "spec": {
+            "serviceName": STATEFUL_SET,
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": STATEFUL_SET}},
+            "template": {
+                "metadata": {"labels": {"app": STATEFUL_SET}},
+                "spec": {
+                    "serviceAccountName": SECOND_SERVICE_ACCOUNT,
+                    "containers": [{"name": "store", "image": "ghcr.io/example/event-store:0.9.1",
+                        "volumeMounts": [{"name": "events", "mountPath": "/var/lib/events"}]}],
+                },
+            },
+            "volumeClaimTemplates": [{"metadata": {"name": "events"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}}],
+        },
+    }))?;
+    kube.insert(json!({
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": CRON_JOB, "namespace": SECOND_NAMESPACE, "labels": {"team": "analytics"}},
+        "spec": {
+            "schedule": "30 2 * * *",
+            "jobTemplate": {"spec": {"template": {"spec": {
+                "serviceAccountName": SECOND_SERVICE_ACCOUNT,
+                "restartPolicy": "OnFailure",
+                "containers": [{"name": "report", "image": "ghcr.io/example/nightly-report:2.3.0",
+                    "env": [{"name": "COSMOS_ENDPOINT", "value": "https://cosmos1.documents.azure.com:443/"}]}],
+            }}}},
+        },
     }))?;
     Ok(())
 }
@@ -281,6 +344,13 @@ impl Setup<'_> {
 /// `system:serviceaccount:application1:{name}`.
 pub fn subject(service_account: &str) -> String {
     format!("system:serviceaccount:{NAMESPACE}:{service_account}")
+}
+
+/// The Cosmos DB account `cosmos1`, which a profile's `cosmosDataRole` can name.
+pub fn cosmos_account_id(subscription: &str) -> String {
+    format!(
+        "/subscriptions/{subscription}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.DocumentDB/databaseAccounts/{COSMOS_ACCOUNT}"
+    )
 }
 
 /// The storage account the identity's role is scoped to.

@@ -203,9 +203,10 @@ impl ArmError {
             404,
             "InvalidResourceType",
             format!(
-                "The resource type of '{path}' could not be found. The sandbox serves resource groups, \
-                 user-assigned identities, federated identity credentials, role definitions and \
-                 assignments, Cosmos DB SQL role assignments and storage accounts."
+                "The resource type of '{path}' could not be found. The sandbox serves subscriptions, \
+                 tenants, locations, resource groups, user-assigned identities, federated identity \
+                 credentials, role definitions and assignments, Cosmos DB accounts and SQL role \
+                 assignments, and storage accounts."
             ),
         )
     }

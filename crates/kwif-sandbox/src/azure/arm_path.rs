@@ -10,6 +10,10 @@ pub const AUTHORIZATION_VERSIONS: &[&str] = &["2022-04-01"];
 pub const COSMOS_VERSIONS: &[&str] = &["2025-10-15", "2025-04-15", "2024-11-15"];
 /// api-versions of Microsoft.Resources resource groups.
 pub const RESOURCE_GROUP_VERSIONS: &[&str] = &["2021-04-01", "2022-09-01", "2024-03-01"];
+/// api-versions of Microsoft.Resources subscriptions, tenants and locations (the
+/// SubscriptionClient of specification/resources/…/subscriptions/stable).
+pub const SUBSCRIPTION_VERSIONS: &[&str] =
+    &["2022-12-01", "2021-01-01", "2020-01-01", "2016-06-01"];
 /// api-versions of Microsoft.Storage storage accounts (azure.md §1).
 pub const STORAGE_VERSIONS: &[&str] = &["2025-06-01"];
 
@@ -85,6 +89,22 @@ pub fn scope_within(scope: &str, ancestor: &str) -> bool {
 /// What an ARM path names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ArmTarget {
+    /// `GET /subscriptions` (Subscriptions_List).
+    Subscriptions,
+    /// `GET /subscriptions/{id}` (Subscriptions_Get).
+    Subscription {
+        subscription: String,
+    },
+    /// `GET /tenants` (Tenants_List).
+    Tenants,
+    /// `GET /subscriptions/{id}/locations` (Subscriptions_ListLocations).
+    Locations {
+        subscription: String,
+    },
+    /// `GET /subscriptions/{id}/resourcegroups` (ResourceGroups_List).
+    ResourceGroupList {
+        subscription: String,
+    },
     ResourceGroup {
         subscription: String,
         resource_group: String,
@@ -110,6 +130,11 @@ pub enum ArmTarget {
         scope: Scope,
     },
     CosmosAccount(AccountPath),
+    /// DatabaseAccounts_List, or DatabaseAccounts_ListByResourceGroup with a resource group.
+    CosmosAccountList {
+        subscription: String,
+        resource_group: Option<String>,
+    },
     CosmosRoleAssignments(AccountPath, Option<String>),
     CosmosRoleDefinitions(AccountPath, Option<String>),
     /// The `Azure-AsyncOperation` (`result: false`) or `Location` (`result: true`) URL of a
@@ -120,6 +145,11 @@ pub enum ArmTarget {
         result: bool,
     },
     StorageAccount(AccountPath),
+    /// StorageAccounts_List, or StorageAccounts_ListByResourceGroup with a resource group.
+    StorageAccountList {
+        subscription: String,
+        resource_group: Option<String>,
+    },
     /// `POST …/storageAccounts/{name}/listKeys`.
     StorageAccountKeys(AccountPath),
     /// `POST /subscriptions/{sub}/providers/Microsoft.Storage/checkNameAvailability`.
@@ -137,7 +167,13 @@ pub enum ArmTarget {
 impl ArmTarget {
     pub fn api_versions(&self) -> &'static [&'static str] {
         match self {
-            ArmTarget::ResourceGroup { .. } => RESOURCE_GROUP_VERSIONS,
+            ArmTarget::Subscriptions
+            | ArmTarget::Subscription { .. }
+            | ArmTarget::Tenants
+            | ArmTarget::Locations { .. } => SUBSCRIPTION_VERSIONS,
+            ArmTarget::ResourceGroup { .. } | ArmTarget::ResourceGroupList { .. } => {
+                RESOURCE_GROUP_VERSIONS
+            }
             ArmTarget::IdentityList { .. }
             | ArmTarget::Identity(_)
             | ArmTarget::FederatedCredentialList(_)
@@ -146,10 +182,12 @@ impl ArmTarget {
             | ArmTarget::RoleAssignments { .. }
             | ArmTarget::Permissions { .. } => AUTHORIZATION_VERSIONS,
             ArmTarget::CosmosAccount(_)
+            | ArmTarget::CosmosAccountList { .. }
             | ArmTarget::CosmosRoleAssignments(..)
             | ArmTarget::CosmosRoleDefinitions(..)
             | ArmTarget::CosmosOperation { .. } => COSMOS_VERSIONS,
             ArmTarget::StorageAccount(_)
+            | ArmTarget::StorageAccountList { .. }
             | ArmTarget::StorageAccountKeys(_)
             | ArmTarget::StorageNameAvailability { .. }
             | ArmTarget::StorageOperation { .. } => STORAGE_VERSIONS,
@@ -159,7 +197,13 @@ impl ArmTarget {
     /// The subscription in the path, when it has one.
     pub fn subscription(&self) -> Option<&str> {
         match self {
-            ArmTarget::ResourceGroup { subscription, .. }
+            ArmTarget::Subscriptions | ArmTarget::Tenants => None,
+            ArmTarget::Subscription { subscription }
+            | ArmTarget::Locations { subscription }
+            | ArmTarget::ResourceGroupList { subscription }
+            | ArmTarget::CosmosAccountList { subscription, .. }
+            | ArmTarget::StorageAccountList { subscription, .. }
+            | ArmTarget::ResourceGroup { subscription, .. }
             | ArmTarget::IdentityList { subscription, .. }
             | ArmTarget::CosmosOperation { subscription, .. }
             | ArmTarget::StorageNameAvailability { subscription }
@@ -185,7 +229,7 @@ pub fn is_resource_manager(path: &str) -> bool {
         .split('/')
         .find(|segment| !segment.is_empty())
         .unwrap_or_default();
-    is(first, "subscriptions") || is(first, "providers")
+    is(first, "subscriptions") || is(first, "providers") || is(first, "tenants")
 }
 
 fn is(segment: &str, word: &str) -> bool {
@@ -203,6 +247,43 @@ pub fn parse(path: &str) -> Option<ArmTarget> {
     }
     let owned = |segment: &&str| segment.to_string();
     match segments.as_slice() {
+        [s] if is(s, "subscriptions") => Some(ArmTarget::Subscriptions),
+        [t] if is(t, "tenants") => Some(ArmTarget::Tenants),
+        [s, subscription] if is(s, "subscriptions") => Some(ArmTarget::Subscription {
+            subscription: owned(subscription),
+        }),
+        [s, subscription, l] if is(s, "subscriptions") && is(l, "locations") => {
+            Some(ArmTarget::Locations {
+                subscription: owned(subscription),
+            })
+        }
+        [s, subscription, r] if is(s, "subscriptions") && is(r, "resourceGroups") => {
+            Some(ArmTarget::ResourceGroupList {
+                subscription: owned(subscription),
+            })
+        }
+        [s, subscription, p, namespace, kind]
+            if is(s, "subscriptions")
+                && is(p, "providers")
+                && is(namespace, "Microsoft.DocumentDB")
+                && is(kind, "databaseAccounts") =>
+        {
+            Some(ArmTarget::CosmosAccountList {
+                subscription: owned(subscription),
+                resource_group: None,
+            })
+        }
+        [s, subscription, p, namespace, kind]
+            if is(s, "subscriptions")
+                && is(p, "providers")
+                && is(namespace, "Microsoft.Storage")
+                && is(kind, "storageAccounts") =>
+        {
+            Some(ArmTarget::StorageAccountList {
+                subscription: owned(subscription),
+                resource_group: None,
+            })
+        }
         [s, subscription, r, resource_group]
             if is(s, "subscriptions") && is(r, "resourceGroups") =>
         {
@@ -317,6 +398,10 @@ fn cosmos(subscription: String, resource_group: String, rest: &[&str]) -> Option
         name: name.to_string(),
     };
     match rest {
+        [kind] if is(kind, "databaseAccounts") => Some(ArmTarget::CosmosAccountList {
+            subscription: subscription.clone(),
+            resource_group: Some(resource_group.clone()),
+        }),
         [kind, name] if is(kind, "databaseAccounts") => {
             Some(ArmTarget::CosmosAccount(account(name)))
         }
@@ -335,6 +420,14 @@ fn cosmos(subscription: String, resource_group: String, rest: &[&str]) -> Option
 }
 
 fn storage(subscription: String, resource_group: String, rest: &[&str]) -> Option<ArmTarget> {
+    if let [kind] = rest
+        && is(kind, "storageAccounts")
+    {
+        return Some(ArmTarget::StorageAccountList {
+            subscription,
+            resource_group: Some(resource_group),
+        });
+    }
     let account = |name: &str| AccountPath {
         subscription,
         resource_group,
@@ -517,6 +610,62 @@ mod tests {
         ] {
             assert_eq!(permissions(unserved), None, "{unserved:?}");
         }
+    }
+
+    #[test]
+    fn list_paths_name_what_they_list() {
+        let some = |subscription: &str| subscription.to_string();
+        assert_eq!(parse("/subscriptions"), Some(ArmTarget::Subscriptions));
+        assert_eq!(parse("/Tenants/"), Some(ArmTarget::Tenants));
+        assert!(is_resource_manager("/tenants") && !is_resource_manager("/t1/oauth2/v2.0/token"));
+        assert_eq!(
+            parse("/subscriptions/s"),
+            Some(ArmTarget::Subscription {
+                subscription: some("s")
+            })
+        );
+        assert_eq!(
+            parse("/subscriptions/s/locations"),
+            Some(ArmTarget::Locations {
+                subscription: some("s")
+            })
+        );
+        assert_eq!(
+            parse("/subscriptions/s/resourcegroups"),
+            Some(ArmTarget::ResourceGroupList {
+                subscription: some("s")
+            })
+        );
+        assert_eq!(
+            parse("/subscriptions/s/providers/Microsoft.DocumentDB/databaseAccounts"),
+            Some(ArmTarget::CosmosAccountList {
+                subscription: some("s"),
+                resource_group: None
+            })
+        );
+        assert_eq!(
+            parse(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts"
+            ),
+            Some(ArmTarget::CosmosAccountList {
+                subscription: some("s"),
+                resource_group: Some(some("rg"))
+            })
+        );
+        assert_eq!(
+            parse("/subscriptions/s/providers/microsoft.storage/storageaccounts"),
+            Some(ArmTarget::StorageAccountList {
+                subscription: some("s"),
+                resource_group: None
+            })
+        );
+        assert_eq!(
+            parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts"),
+            Some(ArmTarget::StorageAccountList {
+                subscription: some("s"),
+                resource_group: Some(some("rg"))
+            })
+        );
     }
 
     #[test]

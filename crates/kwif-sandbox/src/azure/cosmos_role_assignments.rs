@@ -1,12 +1,15 @@
 //! Cosmos DB data-plane (SQL) role assignments (azure.md §5): PUT is long-running — 202 with
 //! an empty body and an `Azure-AsyncOperation` header — and the assignment shows on GET once
-//! its operation is polled or a short delay has passed. Also the account and built-in roles.
+//! its operation is polled or a short delay has passed. A principal still replicating is not
+//! refused by the PUT: its operation ends `Failed` (azure.md §10.2). Also the accounts (read
+//! and listed, unpaged as DatabaseAccounts_List is) and the built-in data-plane roles.
 
 use http::{HeaderName, Method, header};
 use serde_json::{Value, json};
 
 use super::arm_error::ArmError;
 use super::arm_path::{AccountPath, ArmTarget, scope_within};
+use super::locations;
 use super::reply::Reply;
 use super::resource_manager::{ArmRequest, require_resource_group};
 use super::state::{AccountEntry, AzureState, CosmosEntry, CosmosRoleAssignment};
@@ -47,6 +50,23 @@ pub fn handle(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, Arm
             },
             &Method::GET,
         ) => poll(state, operation, *result),
+        (ArmTarget::CosmosAccountList { resource_group, .. }, &Method::GET) => {
+            if let Some(resource_group) = resource_group {
+                require_resource_group(state, resource_group)?;
+            }
+            let value: Vec<Value> = state
+                .accounts
+                .values()
+                .filter(|entry| {
+                    resource_group.as_deref().is_none_or(|group| {
+                        entry.account.resource_group.eq_ignore_ascii_case(group)
+                    })
+                })
+                .map(account_json)
+                .collect();
+            // `x-ms-pageable` with `nextLinkName: null` (cosmos-db.json): one page, no nextLink.
+            Ok(Reply::json(200, json!({ "value": value })))
+        }
         (ArmTarget::CosmosAccount(path), &Method::GET) => {
             let account = account(state, path)?;
             Ok(Reply::json(200, account_json(account)))
@@ -81,15 +101,13 @@ pub fn handle(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, Arm
         }
         (ArmTarget::CosmosRoleAssignments(path, Some(id)), &Method::DELETE) => {
             let account = account_mut(state, path)?;
-            let before = account.assignments.len();
+            let existed = account.assignments.iter().any(|entry| {
+                entry.assignment.name.eq_ignore_ascii_case(id) && entry.failure.is_none()
+            });
             account
                 .assignments
                 .retain(|entry| !entry.assignment.name.eq_ignore_ascii_case(id));
-            Ok(Reply::empty(if account.assignments.len() < before {
-                200
-            } else {
-                204
-            }))
+            Ok(Reply::empty(if existed { 200 } else { 204 }))
         }
         (_, method) => Err(ArmError::method_not_allowed(method.as_str())),
     }
@@ -112,26 +130,67 @@ fn account_mut<'s>(
         .ok_or_else(|| ArmError::resource_not_found(ACCOUNT_TYPE, &path.name, &path.resource_group))
 }
 
+/// The provider's 404 for an assignment that does not exist, as a read after a failed create
+/// answered it in pulumi/pulumi-azure-native#2816 ("Unable to find a SQL Role Assignment with
+/// ID [...]", then the Cosmos DB gateway's activity id and version).
 fn assignment_not_found(id: &str) -> ArmError {
-    // Unverified wording of the provider's message.
     ArmError::new(
         404,
         "NotFound",
-        format!("The Sql Role Assignment with id '{id}' does not exist."),
+        format!(
+            "Unable to find a SQL Role Assignment with ID [{id}].\r\nActivityId: {}, {DOCUMENTS_VERSION}",
+            randomness::uid()
+        ),
     )
 }
 
+/// The Cosmos DB gateway's version, which its error messages end with (the reports below).
+const DOCUMENTS_VERSION: &str = "Microsoft.Azure.Documents.Common/2.14.0";
+
+/// Why the long-running create of an assignment for a principal the directory does not know
+/// yet ends `Failed`: code `BadRequest`, message as pulumi/pulumi-azure-native#2816,
+/// hashicorp/terraform-provider-azurerm#28070 and Azure/ARO-HCP#5321 report it (the gateway's
+/// version repeated once per hop, six times in #2816).
+fn principal_not_in_tenant(principal_id: &str, tenant_id: &str) -> String {
+    format!(
+        "The provided principal ID [{principal_id}] was not found in the AAD tenant(s) [{tenant_id}] which are \
+         associated with the customer's subscription.\r\nActivityId: {}, {}",
+        randomness::uid(),
+        [DOCUMENTS_VERSION; 6].join(", ")
+    )
+}
+
+/// An account as DatabaseAccounts_Get and _List show it (CosmosDBDatabaseAccountList.json): the
+/// provider writes the location by its display name, and one region holds every role.
 fn account_json(account: &AccountEntry) -> Value {
+    let name = account.account.name.to_ascii_lowercase();
+    let location = locations::display_name(&account.account.location)
+        .map_or_else(|| account.account.location.clone(), str::to_string);
+    let region = account.account.location.to_ascii_lowercase();
+    let site = json!({
+        "id": format!("{name}-{region}"),
+        "locationName": location,
+        "documentEndpoint": format!("https://{name}-{region}.documents.azure.com:443/"),
+        "provisioningState": "Succeeded",
+        "failoverPriority": 0,
+    });
     json!({
         "id": account.id,
         "name": account.account.name,
+        "location": location,
         "type": ACCOUNT_TYPE,
-        "location": account.account.location,
         "kind": "GlobalDocumentDB",
+        "tags": {},
         "properties": {
             "provisioningState": "Succeeded",
-            "documentEndpoint": format!("https://{}.documents.azure.com:443/", account.account.name.to_ascii_lowercase()),
+            "documentEndpoint": format!("https://{name}.documents.azure.com:443/"),
             "databaseAccountOfferType": "Standard",
+            "consistencyPolicy": {"defaultConsistencyLevel": "Session", "maxIntervalInSeconds": 5, "maxStalenessPrefix": 100},
+            "writeLocations": [site],
+            "readLocations": [site],
+            "locations": [site],
+            "failoverPolicies": [{"id": format!("{name}-{region}"), "locationName": location, "failoverPriority": 0}],
+            "enableFreeTier": false,
         },
     })
 }
@@ -215,6 +274,11 @@ fn put(
 ) -> Result<Reply, ArmError> {
     let [role_definition_id, scope, principal_id] = parse_body(request)?;
     let delay = state.timings.cosmos_provisioning;
+    // Cosmos DB looks the principal up while the operation runs, not before it accepts the
+    // PUT: in RBAC's replication window the PUT is still 202 and the operation fails.
+    let failure = state
+        .principal_unknown(&principal_id, request.now)
+        .then(|| principal_not_in_tenant(&principal_id, &state.tenant_id));
     let account = account_mut(state, path)?;
     if !scope_within(&scope, &account.id) {
         return Err(ArmError::bad_request(
@@ -256,6 +320,7 @@ fn put(
         visible_at: request.now + delay,
         operation: operation.clone(),
         polled: false,
+        failure,
     });
     let operations = format!(
         "{}/subscriptions/{}/providers/Microsoft.DocumentDB/locations/{}",
@@ -273,7 +338,10 @@ fn put(
         ))
 }
 
-/// A poll of a long-running PUT finishes it: the assignment is visible from then on.
+/// A poll of a long-running PUT finishes it: the assignment is visible from then on. A failed
+/// operation's status is still 200 — the status of reading the status — with `status: Failed`
+/// and the error; its `Location` answers what the PUT would have answered synchronously
+/// (Azure/azure-resource-manager-rpc, v1.0/async-api-reference.md).
 fn poll(state: &mut AzureState, operation: &str, result: bool) -> Result<Reply, ArmError> {
     let entry = state
         .accounts
@@ -288,6 +356,18 @@ fn poll(state: &mut AzureState, operation: &str, result: bool) -> Result<Reply, 
             )
         })?;
     entry.polled = true;
+    if let Some(message) = &entry.failure {
+        return match result {
+            true => Err(ArmError::bad_request("BadRequest", message.clone())),
+            false => Ok(Reply::json(
+                200,
+                json!({
+                    "id": operation, "name": operation, "status": "Failed",
+                    "error": { "code": "BadRequest", "message": message },
+                }),
+            )),
+        };
+    }
     match result {
         true => Ok(Reply::json(200, assignment_json(&entry.assignment))),
         false => Ok(Reply::json(

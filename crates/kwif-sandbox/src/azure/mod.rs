@@ -15,6 +15,7 @@ mod federated_credentials;
 mod graph;
 mod identities;
 mod issuer_trust;
+mod locations;
 mod permissions;
 mod reply;
 mod request_record;
@@ -26,6 +27,7 @@ mod server;
 mod service_principal_login;
 mod state;
 mod storage_accounts;
+mod subscriptions;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -46,8 +48,8 @@ pub use graph::{
 pub use request_record::AzureRequestRecord;
 pub use service_principal_login::ServicePrincipalLogin;
 pub use state::{
-    CosmosAccount, CosmosRoleAssignment, FederatedCredential, RoleAssignment, StorageAccount,
-    StorageDataPlane, UserAssignedIdentity,
+    CosmosAccount, CosmosRoleAssignment, CustomRole, DirectoryNames, FederatedCredential,
+    RoleAssignment, StorageAccount, StorageDataPlane, UserAssignedIdentity,
 };
 
 use crate::SandboxError;
@@ -115,6 +117,11 @@ pub struct AzureSandboxOptions {
     pub clock: Clock,
     /// How long every answer waits before it is sent (a slow network); default none.
     pub latency: Duration,
+    /// Custom role definitions of the subscription at start; default none.
+    pub custom_roles: Vec<CustomRole>,
+    /// The subscription's and the tenant's display names and the tenant's domain, as the
+    /// subscription and tenant lists show them; default `kwif sandbox`.
+    pub directory: DirectoryNames,
 }
 
 impl Default for AzureSandboxOptions {
@@ -140,6 +147,8 @@ impl Default for AzureSandboxOptions {
             role_assignment_propagation: Duration::ZERO,
             clock: Clock::new(),
             latency: Duration::ZERO,
+            custom_roles: Vec::new(),
+            directory: DirectoryNames::default(),
         }
     }
 }
@@ -177,6 +186,12 @@ impl AzureSandboxOptions {
             name: name.into(),
             location,
         });
+        self
+    }
+
+    /// A custom role existing at start (see [`CustomRole::new`]).
+    pub fn with_custom_role(mut self, role: CustomRole) -> Self {
+        self.custom_roles.push(role);
         self
     }
 
@@ -298,6 +313,12 @@ impl AzureSandbox {
             state.add_cosmos_account(account.clone());
         }
         state.storage = options.storage_settings();
+        state.custom_roles = options
+            .custom_roles
+            .iter()
+            .map(|role| role.clone().completed(&options.subscription_id))
+            .collect();
+        state.directory = options.directory.clone();
         for account in &options.storage_accounts {
             storage_accounts::insert(&mut state, account.clone());
         }
@@ -539,6 +560,29 @@ impl AzureSandbox {
         self.shared
             .lock_state()
             .add_resource_group(name, &self.location)
+    }
+
+    /// Adds a custom role (an empty id becomes a random GUID, empty assignable scopes the
+    /// whole subscription); returns it as stored.
+    pub fn insert_custom_role(&self, role: CustomRole) -> CustomRole {
+        let role = role.completed(&self.shared.subscription_id);
+        self.shared.lock_state().custom_roles.push(role.clone());
+        role
+    }
+
+    /// The subscription's custom roles, in creation order.
+    pub fn custom_roles(&self) -> Vec<CustomRole> {
+        self.shared.lock_state().custom_roles.clone()
+    }
+
+    /// The Cosmos DB accounts, by resource group and name, with their resource ids.
+    pub fn cosmos_accounts(&self) -> Vec<(CosmosAccount, String)> {
+        self.shared
+            .lock_state()
+            .accounts
+            .values()
+            .map(|entry| (entry.account.clone(), entry.id.clone()))
+            .collect()
     }
 
     /// Adds a Cosmos DB account (and its resource group); returns its resource id.

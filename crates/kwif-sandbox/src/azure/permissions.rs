@@ -43,7 +43,8 @@ fn principal_permissions(
         .filter(|assignment| assignment.principal_id.eq_ignore_ascii_case(principal_id))
         .filter(|assignment| scope_within(&scope.text, &assignment.scope))
         .filter(|assignment| state.role_assignment_effective(assignment, request.now))
-        .filter_map(|assignment| role_definitions::by_definition_id(&assignment.role_definition_id))
-        .map(role_definitions::BuiltInRole::permission_json)
+        .filter_map(|assignment| {
+            role_definitions::permission_json(state, &assignment.role_definition_id)
+        })
         .collect()
 }

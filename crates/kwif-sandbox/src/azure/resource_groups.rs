@@ -1,5 +1,6 @@
-//! Microsoft.Resources resource groups: just enough to create, read and probe one, because
-//! everything else in the sandbox lives in a resource group that must exist.
+//! Microsoft.Resources resource groups: create, read, probe and list them (ResourceGroups_List
+//! pages with `nextLink` and takes `$top`), because everything else in the sandbox lives in a
+//! resource group that must exist.
 
 use http::Method;
 use serde_json::{Value, json};
@@ -11,6 +12,18 @@ use super::resource_manager::{ArmRequest, normalise_location};
 use super::state::AzureState;
 
 pub fn handle(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, ArmError> {
+    if let ArmTarget::ResourceGroupList { .. } = &request.target {
+        if request.method != Method::GET {
+            return Err(ArmError::method_not_allowed(request.method.as_str()));
+        }
+        // Ordered by name; `$filter` (tag filters) is not served and selects everything.
+        let value: Vec<Value> = state
+            .resource_groups
+            .values()
+            .map(|entry| body(&state.subscription_id, &entry.name, &entry.location))
+            .collect();
+        return request.page(value, state.page_size, true);
+    }
     let ArmTarget::ResourceGroup { resource_group, .. } = &request.target else {
         return Err(ArmError::unknown_resource_type(request.path));
     };

@@ -15,8 +15,8 @@ use super::reply::Reply;
 use super::server::Shared;
 use super::state::AzureState;
 use super::{
-    cosmos_role_assignments, federated_credentials, identities, permissions, resource_groups,
-    role_assignments, role_definitions, storage_accounts,
+    cosmos_role_assignments, federated_credentials, identities, locations, permissions,
+    resource_groups, role_assignments, role_definitions, storage_accounts, subscriptions,
 };
 use crate::randomness;
 
@@ -60,7 +60,8 @@ impl ArmRequest<'_> {
     }
 
     /// One page of `items`, with a `nextLink` when more follow. `$top` (when the operation has
-    /// it) overrides the page size; `$skipToken` is the offset the previous page handed out.
+    /// it) overrides the page size; `$skipToken` is the offset the previous page handed out,
+    /// and the next link keeps every other parameter (a `$filter` too).
     pub fn page(
         &self,
         items: Vec<Value>,
@@ -91,13 +92,25 @@ impl ArmRequest<'_> {
             .unwrap_or_default();
         let mut body = json!({ "value": value });
         if end < items.len() {
-            let top_param = match top_allowed && query_param(self.query, "$top").is_some() {
-                true => format!("&$top={top}"),
-                false => String::new(),
-            };
+            // The next page's request is this one's — filters, `$top` and all, as sent — from
+            // `end` on.
+            let mut query: Vec<&str> = self
+                .query
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .filter(|pair| {
+                    let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
+                    !(name.eq_ignore_ascii_case("$skipToken")
+                        || name.eq_ignore_ascii_case("%24skipToken"))
+                })
+                .collect();
+            let skip = format!("$skipToken={end}");
+            query.push(&skip);
             body["nextLink"] = json!(format!(
-                "{}{}?api-version={}{top_param}&$skipToken={end}",
-                self.base_url, self.path, self.api_version
+                "{}{}?{}",
+                self.base_url,
+                self.path,
+                query.join("&")
             ));
         }
         Ok(Reply::json(200, body))
@@ -239,7 +252,13 @@ fn route(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, ArmError
         return Err(ArmError::subscription_not_found(subscription));
     }
     match &request.target {
-        ArmTarget::ResourceGroup { .. } => resource_groups::handle(state, request),
+        ArmTarget::Subscriptions | ArmTarget::Subscription { .. } | ArmTarget::Tenants => {
+            subscriptions::handle(state, request)
+        }
+        ArmTarget::Locations { .. } => locations::handle(state, request),
+        ArmTarget::ResourceGroup { .. } | ArmTarget::ResourceGroupList { .. } => {
+            resource_groups::handle(state, request)
+        }
         ArmTarget::IdentityList { .. } | ArmTarget::Identity(_) => {
             identities::handle(state, request)
         }
@@ -250,10 +269,12 @@ fn route(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, ArmError
         ArmTarget::RoleAssignments { .. } => role_assignments::handle(state, request),
         ArmTarget::Permissions { .. } => permissions::handle(state, request),
         ArmTarget::CosmosAccount(_)
+        | ArmTarget::CosmosAccountList { .. }
         | ArmTarget::CosmosRoleAssignments(..)
         | ArmTarget::CosmosRoleDefinitions(..)
         | ArmTarget::CosmosOperation { .. } => cosmos_role_assignments::handle(state, request),
         ArmTarget::StorageAccount(_)
+        | ArmTarget::StorageAccountList { .. }
         | ArmTarget::StorageAccountKeys(_)
         | ArmTarget::StorageNameAvailability { .. }
         | ArmTarget::StorageOperation { .. } => storage_accounts::handle(state, request),

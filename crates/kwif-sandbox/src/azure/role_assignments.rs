@@ -145,18 +145,6 @@ fn parse_body(request: &ArmRequest) -> Result<AssignmentBody, ArmError> {
     })
 }
 
-/// The directory does not (yet, or any more) know this principal. Principals the sandbox did
-/// not create are taken as existing users or groups.
-fn principal_unknown(state: &AzureState, principal_id: &str, request: &ArmRequest) -> bool {
-    match state.identity_by_principal(principal_id) {
-        Some(entry) => request.now < entry.replicated_at,
-        None => state
-            .deleted_principals
-            .iter()
-            .any(|deleted| deleted.eq_ignore_ascii_case(principal_id)),
-    }
-}
-
 fn put(
     state: &mut AzureState,
     request: &ArmRequest,
@@ -172,7 +160,7 @@ fn put(
         ));
     }
     let body = parse_body(request)?;
-    if principal_unknown(state, &body.principal_id, request) {
+    if state.principal_unknown(&body.principal_id, request.now) {
         // Even with principalType set: replication can still lag (azure.md §4, AgentBaker PR #8251).
         return Err(ArmError::bad_request(
             "PrincipalNotFound",

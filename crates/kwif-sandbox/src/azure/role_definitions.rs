@@ -1,14 +1,15 @@
-//! Built-in Azure RBAC role definitions, looked up by name with `$filter=roleName eq '…'` or
-//! read by id. A handful of real roles with their real ids; custom roles do not exist here.
+//! Azure RBAC role definitions (RoleDefinitions_List and _Get, 2022-04-01): a handful of real
+//! built-in roles with their real ids, and the subscription's custom roles. A list at a scope
+//! holds those applicable at it and above, filtered by `roleName eq '…'` and `type eq '…'`.
 
 use http::Method;
 use serde_json::{Value, json};
 
 use super::arm_error::ArmError;
-use super::arm_path::{ArmTarget, Scope, query_param};
+use super::arm_path::{ArmTarget, Scope, query_param, scope_within};
 use super::reply::Reply;
 use super::resource_manager::{ArmRequest, require_resource_group};
-use super::state::AzureState;
+use super::state::{AzureState, CustomRole};
 
 /// One built-in role: name, id, description, control-plane actions, data actions.
 pub struct BuiltInRole {
@@ -145,7 +146,11 @@ pub fn handle(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, Arm
     }
     match id {
         Some(id) => by_id(id)
-            .map(|role| Reply::json(200, definition_json(role, scope)))
+            .map(|role| definition_json(role, scope))
+            .or_else(|| {
+                custom_role(state, id).map(|role| custom_json(role, &state.subscription_id))
+            })
+            .map(|definition| Reply::json(200, definition))
             .ok_or_else(|| {
                 ArmError::new(
                     404,
@@ -154,30 +159,141 @@ pub fn handle(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, Arm
                 )
             }),
         None => {
-            let wanted =
-                query_param(request.query, "$filter").and_then(|filter| role_name_filter(&filter));
-            let value: Vec<Value> = BUILT_IN_ROLES
+            let filter = query_param(request.query, "$filter")
+                .map(|filter| Filter::parse(&filter))
+                .unwrap_or_default();
+            let built_in = BUILT_IN_ROLES
                 .iter()
-                .filter(|role| {
-                    wanted
-                        .as_deref()
-                        .is_none_or(|name| role.name.eq_ignore_ascii_case(name))
-                })
-                .map(|role| definition_json(role, scope))
-                .collect();
-            Ok(Reply::json(200, json!({ "value": value })))
+                .filter(|role| filter.selects(role.name, "BuiltInRole"))
+                .map(|role| definition_json(role, scope));
+            let custom = state
+                .custom_roles
+                .iter()
+                .filter(|role| filter.selects(&role.role_name, "CustomRole"))
+                .filter(|role| applicable(role, scope, filter.at_scope_and_below))
+                .map(|role| custom_json(role, &state.subscription_id));
+            let value: Vec<Value> = built_in.chain(custom).collect();
+            request.page(value, state.page_size, false)
         }
     }
 }
 
-/// `roleName eq 'Storage Blob Data Reader'` → the name; other filters select everything.
-fn role_name_filter(filter: &str) -> Option<String> {
-    let (field, rest) = filter.trim().split_once(' ')?;
+/// The custom role with this GUID.
+fn custom_role<'s>(state: &'s AzureState, id: &str) -> Option<&'s CustomRole> {
+    state
+        .custom_roles
+        .iter()
+        .find(|role| role.id.eq_ignore_ascii_case(id))
+}
+
+/// The permission block of the role a role definition id names, built-in or custom.
+pub fn permission_json(state: &AzureState, role_definition_id: &str) -> Option<Value> {
+    if let Some(role) = by_definition_id(role_definition_id) {
+        return Some(role.permission_json());
+    }
+    let guid = role_definition_id
+        .rsplit('/')
+        .find(|segment| !segment.is_empty())?;
+    custom_role(state, guid).map(|role| {
+        json!({"actions": role.actions, "notActions": [], "dataActions": role.data_actions, "notDataActions": []})
+    })
+}
+
+/// "All role definitions that are applicable at scope and above" (RoleDefinitions_List): a
+/// custom role assignable at the scope or above it; with `atScopeAndBelow()` also one only
+/// assignable below it.
+fn applicable(role: &CustomRole, scope: &Scope, at_scope_and_below: bool) -> bool {
+    role.assignable_scopes.iter().any(|assignable| {
+        scope_within(&scope.text, assignable)
+            || (at_scope_and_below && scope_within(assignable, &scope.text))
+    })
+}
+
+/// The `$filter` of RoleDefinitions_List (its RoleDefinitionFilter: `roleName`, `type`),
+/// clauses joined with `and`; `atScopeAndBelow()` widens the scope. Other clauses select all.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Filter {
+    role_name: Option<String>,
+    role_type: Option<String>,
+    at_scope_and_below: bool,
+}
+
+impl Filter {
+    fn parse(filter: &str) -> Filter {
+        let mut parsed = Filter::default();
+        for clause in split_and(filter) {
+            if clause.trim().eq_ignore_ascii_case("atScopeAndBelow()") {
+                parsed.at_scope_and_below = true;
+            } else if let Some(name) = equals_clause(clause, "roleName") {
+                parsed.role_name = Some(name);
+            } else if let Some(kind) = equals_clause(clause, "type") {
+                parsed.role_type = Some(kind);
+            }
+        }
+        parsed
+    }
+
+    fn selects(&self, role_name: &str, role_type: &str) -> bool {
+        let name_ok = self
+            .role_name
+            .as_deref()
+            .is_none_or(|name| role_name.eq_ignore_ascii_case(name));
+        let type_ok = self
+            .role_type
+            .as_deref()
+            .is_none_or(|kind| role_type.eq_ignore_ascii_case(kind));
+        name_ok && type_ok
+    }
+}
+
+/// The clauses of a filter joined by ` and ` (any case), outside quoted values.
+fn split_and(filter: &str) -> Vec<&str> {
+    let bytes = filter.as_bytes();
+    let mut clauses = Vec::new();
+    let (mut start, mut index, mut quoted) = (0, 0, false);
+    while index < bytes.len() {
+        let rest = &bytes[index..];
+        if rest[0] == b'\'' {
+            quoted = !quoted;
+        } else if !quoted && rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b" and ") {
+            clauses.push(&filter[start..index]);
+            index += 5;
+            start = index;
+            continue;
+        }
+        index += 1;
+    }
+    clauses.push(&filter[start..]);
+    clauses
+}
+
+/// `field eq 'value'` → the value (with `''` read as a quote).
+fn equals_clause(clause: &str, field: &str) -> Option<String> {
+    let (name, rest) = clause.trim().split_once(' ')?;
     let value = rest.trim().strip_prefix("eq")?.trim();
     let value = value.strip_prefix('\'')?.strip_suffix('\'')?;
-    field
-        .eq_ignore_ascii_case("roleName")
+    name.eq_ignore_ascii_case(field)
         .then(|| value.replace("''", "'"))
+}
+
+/// A custom role as ARM returns it: defined in the subscription, wherever it is listed.
+pub fn custom_json(role: &CustomRole, subscription: &str) -> Value {
+    json!({
+        "id": format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}", role.id),
+        "name": role.id,
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "properties": {
+            "roleName": role.role_name,
+            "type": "CustomRole",
+            "description": role.description,
+            "assignableScopes": role.assignable_scopes,
+            "permissions": [{"actions": role.actions, "notActions": [], "dataActions": role.data_actions, "notDataActions": []}],
+            "createdOn": "2025-03-04T09:12:41.2104855Z",
+            "updatedOn": "2025-03-04T09:12:41.2104855Z",
+            "createdBy": null,
+            "updatedBy": null,
+        },
+    })
 }
 
 /// A built-in role as ARM returns it below `scope`: ids carry the subscription when there is one.
@@ -210,16 +326,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_role_name_filter_is_read() {
-        assert_eq!(
-            role_name_filter("roleName eq 'Reader'").as_deref(),
-            Some("Reader")
-        );
-        assert_eq!(
-            role_name_filter("rolename eq 'Storage Blob Data Reader'").as_deref(),
-            Some("Storage Blob Data Reader")
-        );
-        assert_eq!(role_name_filter("type eq 'BuiltInRole'"), None);
+    fn the_filter_is_read() {
+        let filter = Filter::parse("roleName eq 'Reader'");
+        assert_eq!(filter.role_name.as_deref(), Some("Reader"));
+        assert!(filter.selects("reader", "BuiltInRole"));
+        let filter = Filter::parse("rolename eq 'Ops and ''Dev''' and type eq 'CustomRole'");
+        assert_eq!(filter.role_name.as_deref(), Some("Ops and 'Dev'"));
+        assert_eq!(filter.role_type.as_deref(), Some("CustomRole"));
+        assert!(!filter.selects("Ops and 'Dev'", "BuiltInRole"));
+        assert!(Filter::parse("atScopeAndBelow()").at_scope_and_below);
+        assert_eq!(Filter::parse("typo eq 'x'"), Filter::default());
         assert_eq!(
             by_id("BA92F5B4-2D11-453D-A403-E96B0029C9FE").map(|role| role.name),
             Some("Storage Blob Data Contributor")

@@ -68,6 +68,52 @@ pub struct CosmosRoleAssignment {
     pub provisioned: bool,
 }
 
+/// A custom Azure RBAC role definition of the subscription (built-in roles are fixed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomRole {
+    /// The definition's GUID, its `name`; empty for a random one.
+    pub id: String,
+    /// `properties.roleName`, what `$filter=roleName eq '…'` finds.
+    pub role_name: String,
+    pub description: String,
+    /// Where it may be assigned: the subscription, resource groups or resources in it; empty
+    /// for the whole subscription.
+    pub assignable_scopes: Vec<String>,
+    pub actions: Vec<String>,
+    pub data_actions: Vec<String>,
+}
+
+impl CustomRole {
+    /// A role with these permissions, assignable in the whole subscription, with a random GUID.
+    pub fn new(
+        role_name: &str,
+        description: &str,
+        actions: &[&str],
+        data_actions: &[&str],
+    ) -> CustomRole {
+        let text = |items: &[&str]| items.iter().map(|item| item.to_string()).collect();
+        CustomRole {
+            id: String::new(),
+            role_name: role_name.to_string(),
+            description: description.to_string(),
+            assignable_scopes: Vec::new(),
+            actions: text(actions),
+            data_actions: text(data_actions),
+        }
+    }
+
+    /// The role as stored: a GUID and assignable scopes filled in when left empty.
+    pub(super) fn completed(mut self, subscription: &str) -> CustomRole {
+        if self.id.is_empty() {
+            self.id = randomness::uid();
+        }
+        if self.assignable_scopes.is_empty() {
+            self.assignable_scopes = vec![format!("/subscriptions/{subscription}")];
+        }
+        self
+    }
+}
+
 /// A Cosmos DB database account to seed (the sandbox does not create accounts over ARM).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CosmosAccount {
@@ -268,6 +314,9 @@ pub(super) struct CosmosEntry {
     pub visible_at: Instant,
     pub operation: String,
     pub polled: bool,
+    /// Why the long-running create failed (the error message of its operation); a failed
+    /// assignment never becomes visible.
+    pub failure: Option<String>,
 }
 
 /// A storage account with what ARM echoes back and what only the sandbox knows.
@@ -294,7 +343,7 @@ pub(super) struct StorageEntry {
 
 impl CosmosEntry {
     pub fn visible(&self, now: Instant) -> bool {
-        self.polled || now >= self.visible_at
+        self.failure.is_none() && (self.polled || now >= self.visible_at)
     }
 }
 
@@ -319,6 +368,29 @@ pub struct AzureState {
     pub storage: StorageSettings,
     /// Service principals that sign in with a client secret.
     pub(super) applications: Vec<ApplicationEntry>,
+    /// Custom role definitions, in creation order.
+    pub(super) custom_roles: Vec<CustomRole>,
+    /// How Subscriptions_List and Tenants_List name the subscription and its tenant.
+    pub directory: DirectoryNames,
+}
+
+/// The display names of the sandbox's subscription and tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryNames {
+    pub subscription: String,
+    pub tenant: String,
+    /// The tenant's default (and only) domain.
+    pub tenant_domain: String,
+}
+
+impl Default for DirectoryNames {
+    fn default() -> DirectoryNames {
+        DirectoryNames {
+            subscription: "kwif sandbox".to_string(),
+            tenant: "kwif sandbox".to_string(),
+            tenant_domain: "kwifsandbox.onmicrosoft.com".to_string(),
+        }
+    }
 }
 
 pub(super) fn key(resource_group: &str, name: &str) -> (String, String) {
@@ -349,6 +421,8 @@ impl AzureState {
             storage_accounts: BTreeMap::new(),
             storage: StorageSettings::default(),
             applications: Vec::new(),
+            custom_roles: Vec::new(),
+            directory: DirectoryNames::default(),
         }
     }
 
@@ -405,6 +479,19 @@ impl AzureState {
         self.identities
             .values()
             .find(|entry| entry.identity.client_id.eq_ignore_ascii_case(client_id))
+    }
+
+    /// Whether the directory does not (yet, or any more) know this principal: an identity
+    /// whose principal is still replicating, or one that was deleted. Principals the sandbox
+    /// did not create are taken as existing users or groups.
+    pub(super) fn principal_unknown(&self, principal_id: &str, now: Instant) -> bool {
+        match self.identity_by_principal(principal_id) {
+            Some(entry) => now < entry.replicated_at,
+            None => self
+                .deleted_principals
+                .iter()
+                .any(|deleted| deleted.eq_ignore_ascii_case(principal_id)),
+        }
     }
 
     pub(super) fn identity_by_principal(&self, principal_id: &str) -> Option<&IdentityEntry> {
@@ -517,6 +604,7 @@ impl AzureState {
             .values()
             .flat_map(|account| account.assignments.iter());
         entries
+            .filter(|entry| entry.failure.is_none())
             .map(|entry| CosmosRoleAssignment {
                 provisioned: entry.visible(now),
                 ..entry.assignment.clone()

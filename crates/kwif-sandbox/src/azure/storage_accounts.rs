@@ -1,6 +1,7 @@
 //! Microsoft.Storage storage accounts, api-version 2025-06-01: a create is long-running (202,
-//! then polls of its `Location`), plus GET, PATCH, DELETE, listKeys and checkNameAvailability in
-//! the shapes of the REST spec examples. The blob data plane is not served here.
+//! then polls of its `Location`), plus GET, the two lists (paged with `nextLink`), PATCH,
+//! DELETE, listKeys and checkNameAvailability in the shapes of the REST spec examples. The blob
+//! data plane is not served here.
 
 use std::time::SystemTime;
 
@@ -105,6 +106,9 @@ const REGION_PAIRS: &[(&str, &str)] = &[
 
 pub fn handle(state: &mut AzureState, request: &ArmRequest) -> Result<Reply, ArmError> {
     match (&request.target, request.method) {
+        (ArmTarget::StorageAccountList { resource_group, .. }, &Method::GET) => {
+            list(state, request, resource_group.as_deref())
+        }
         (ArmTarget::StorageAccount(path), &Method::PUT) => put(state, request, path),
         (ArmTarget::StorageAccount(path), &Method::GET) => get(state, request, path),
         (ArmTarget::StorageAccount(path), &Method::PATCH) => patch(state, request, path),
@@ -520,6 +524,28 @@ fn get(state: &AzureState, request: &ArmRequest, path: &AccountPath) -> Result<R
         200,
         account_json(&state.storage, entry, geo_stats),
     ))
+}
+
+/// StorageAccounts_List and _ListByResourceGroup: every account, those being created too, in
+/// the GET shape, paged with `nextLink`.
+fn list(
+    state: &AzureState,
+    request: &ArmRequest,
+    resource_group: Option<&str>,
+) -> Result<Reply, ArmError> {
+    if let Some(resource_group) = resource_group {
+        require_resource_group(state, resource_group)?;
+    }
+    let value: Vec<Value> = state
+        .storage_accounts
+        .values()
+        .filter(|entry| {
+            resource_group
+                .is_none_or(|group| entry.account.resource_group.eq_ignore_ascii_case(group))
+        })
+        .map(|entry| account_json(&state.storage, entry, false))
+        .collect();
+    request.page(value, state.page_size, false)
 }
 
 /// StorageAccounts_Update: only what the body names changes.

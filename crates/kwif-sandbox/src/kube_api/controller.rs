@@ -1,6 +1,7 @@
-//! The controllers that make workloads look alive: Deployments through ReplicaSets, StatefulSets
-//! and DaemonSets to Pods, a kubelet that starts them, namespace defaults and garbage collection.
-//! Each pass runs right after a write, so a rollout has finished when the next request arrives.
+//! The controllers that make workloads look alive: Deployments through ReplicaSets, StatefulSets,
+//! DaemonSets and Jobs to Pods, a kubelet that starts them (and runs a Job's to completion),
+//! namespace defaults and garbage collection. Each pass runs right after a write, so a rollout
+//! has finished when the next request arrives.
 
 use std::collections::HashSet;
 
@@ -37,6 +38,7 @@ impl Cluster {
             changed |= self.each("apps", "replicasets", Cluster::reconcile_replicaset);
             changed |= self.each("apps", "statefulsets", Cluster::reconcile_statefulset);
             changed |= self.each("apps", "daemonsets", Cluster::reconcile_daemonset);
+            changed |= self.each("batch", "jobs", Cluster::reconcile_job);
             changed |= self.each("", "pods", Cluster::run_pod);
             if !changed {
                 break;
@@ -575,6 +577,7 @@ impl Cluster {
                 if let Some(service) = set.pointer("/spec/serviceName").and_then(Value::as_str) {
                     spec.insert("subdomain".into(), json!(service));
                 }
+                add_claim_volumes(spec, &set, &name);
             }
             let pod_set = PodSet {
                 owner: &set,
@@ -598,15 +601,18 @@ impl Cluster {
             .iter()
             .filter(|key| self.store.get(key).is_some_and(is_ready))
             .count();
+        // StatefulSetStatus (k8s.io/api/apps/v1): readyReplicas, currentReplicas and
+        // updatedReplicas are omitempty; replicas and availableReplicas are not; collisionCount
+        // is a pointer the controller sets, so 0 shows.
         let mut status = json!({
             "observedGeneration": set.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
-            "replicas": count, "readyReplicas": ready, "currentReplicas": count, "updatedReplicas": count, "availableReplicas": ready,
-            "currentRevision": revision, "updateRevision": revision, "collisionCount": 0,
+            "readyReplicas": ready, "currentReplicas": count, "updatedReplicas": count,
+            "currentRevision": revision, "updateRevision": revision,
         });
         strip_zero_counts(&mut status);
-        if status.get("replicas").is_none() {
-            status["replicas"] = json!(0);
-        }
+        status["replicas"] = json!(count);
+        status["availableReplicas"] = json!(ready);
+        status["collisionCount"] = json!(0);
         changed | self.write_status(stateful_sets, key, status, CONTROLLER_MANAGER)
     }
 
@@ -663,6 +669,102 @@ impl Cluster {
             status["numberUnavailable"] = json!(1);
         }
         changed | self.write_status(daemon_sets, key, status, CONTROLLER_MANAGER)
+    }
+
+    /// The Job controller: pods up to `parallelism` until `completions` succeeded, then the
+    /// `SuccessCriteriaMet` and `Complete` conditions. A finished Job is left alone; a
+    /// suspended one gets no pods.
+    fn reconcile_job(&mut self, jobs: &'static ResourceType, key: &ObjectKey) -> bool {
+        let Some(job) = self.store.get(key).cloned() else {
+            return false;
+        };
+        if job_finished(&job) {
+            return false;
+        }
+        let number = |pointer: &str, default: i64| {
+            job.pointer(pointer)
+                .and_then(Value::as_i64)
+                .unwrap_or(default)
+        };
+        let (completions, parallelism) = (
+            number("/spec/completions", 1),
+            number("/spec/parallelism", 1),
+        );
+        let suspended = job.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
+        let template = job
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        let mut changed = false;
+        let counts = self.job_pod_counts(&job);
+        // Succeeded pods stay counted after they are deleted (the controller tracks them with
+        // a finalizer until its status has them).
+        let succeeded = counts.succeeded.max(number("/status/succeeded", 0));
+        let wanted = (parallelism - counts.active).min(completions - succeeded - counts.active);
+        if !suspended {
+            let pod_set = PodSet {
+                owner: &job,
+                owner_kind: "Job",
+                owner_api_version: "batch/v1",
+                template,
+                extra_labels: Vec::new(),
+            };
+            for _ in 0..wanted.max(0) {
+                let name = format!("{}-{}", key.name, randomness::name_suffix(5));
+                match self.create_pod(&pod_set, &name) {
+                    Ok(created) => changed |= created,
+                    Err(_) => break,
+                }
+            }
+        }
+        let counts = self.job_pod_counts(&job);
+        let succeeded = counts.succeeded.max(number("/status/succeeded", 0));
+        let now = now();
+        let mut status = json!({
+            "active": counts.active, "succeeded": succeeded,
+        });
+        strip_zero_counts(&mut status);
+        // JobStatus: ready and terminating are pointers the controller sets, so 0 shows.
+        status["ready"] = json!(counts.ready);
+        status["terminating"] = json!(0);
+        status["uncountedTerminatedPods"] = json!({});
+        if !suspended {
+            status["startTime"] = job
+                .pointer("/status/startTime")
+                .cloned()
+                .unwrap_or_else(|| json!(now));
+        }
+        if succeeded >= completions {
+            // The job controller's reason and message (pkg/controller/job): both conditions
+            // as a finished Job of Kubernetes 1.31 on shows them.
+            let reached = |kind: &str| {
+                json!({"type": kind, "status": "True", "reason": "CompletionsReached",
+                       "message": "Reached expected number of succeeded pods",
+                       "lastProbeTime": now, "lastTransitionTime": now})
+            };
+            status["completionTime"] = json!(now);
+            status["conditions"] = json!([reached("SuccessCriteriaMet"), reached("Complete")]);
+        }
+        changed | self.write_status(jobs, key, status, CONTROLLER_MANAGER)
+    }
+
+    /// The Job's pods: running or pending, succeeded, and ready.
+    fn job_pod_counts(&self, job: &Value) -> JobPodCounts {
+        let mut counts = JobPodCounts::default();
+        for pod_key in self.owned_pods(job) {
+            let Some(pod) = self.store.get(&pod_key) else {
+                continue;
+            };
+            match text(pod, "/status/phase").as_str() {
+                "Succeeded" => counts.succeeded += 1,
+                "Failed" => {}
+                _ => {
+                    counts.active += 1;
+                    counts.ready += i64::from(is_ready(pod));
+                }
+            }
+        }
+        counts
     }
 
     fn owned_pods(&self, owner: &Value) -> Vec<ObjectKey> {
@@ -731,6 +833,7 @@ impl Cluster {
             return false;
         }
         let now = now();
+        let completes = controller_kind(pod) == Some("Job");
         let node_ip = self.distribution.tells().node_ip;
         let digest = Sha256::digest(key.name.as_bytes());
         let pod_ip = format!("10.244.0.{}", 2 + u32::from(digest[0]) % 250);
@@ -748,25 +851,83 @@ impl Cluster {
                     .iter()
                     .map(|b| format!("{b:02x}"))
                     .collect();
+                let container_id = format!("containerd://{id}");
+                let state = match completes {
+                    true => json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now,
+                                                  "finishedAt": now, "containerID": container_id}}),
+                    false => json!({"running": {"startedAt": now}}),
+                };
                 json!({
                     "name": container.get("name").cloned().unwrap_or(json!("")),
                     "image": image, "imageID": format!("{image}@sha256:{id}"),
-                    "containerID": format!("containerd://{id}"),
-                    "ready": true, "restartCount": 0, "started": true,
-                    "state": {"running": {"startedAt": now}},
+                    "containerID": container_id,
+                    "ready": !completes, "restartCount": 0, "started": !completes,
+                    "state": state,
                 })
             })
             .collect();
-        let conditions: Vec<Value> = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
-            .iter()
-            .map(|kind| json!({"type": kind, "status": "True", "lastProbeTime": null, "lastTransitionTime": now}))
-            .collect();
         let status = json!({
-            "phase": "Running", "conditions": conditions, "hostIP": node_ip, "hostIPs": [{"ip": node_ip}],
+            "phase": if completes { "Succeeded" } else { "Running" },
+            "conditions": pod_conditions(completes, &now), "hostIP": node_ip, "hostIPs": [{"ip": node_ip}],
             "podIP": pod_ip, "podIPs": [{"ip": pod_ip}], "startTime": now, "containerStatuses": statuses,
             "qosClass": pod.pointer("/status/qosClass").cloned().unwrap_or(json!("BestEffort")),
         });
         self.write_status(pods, key, status, KUBELET)
+    }
+}
+
+/// The pod's conditions: all true for a running pod; a pod whose containers all completed is
+/// initialized and scheduled but no longer ready (reason `PodCompleted`), as the kubelet
+/// reports a finished Job pod.
+fn pod_conditions(completed: bool, now: &str) -> Vec<Value> {
+    let kinds = [
+        "PodReadyToStartContainers",
+        "Initialized",
+        "Ready",
+        "ContainersReady",
+        "PodScheduled",
+    ];
+    kinds
+        .iter()
+        .map(|kind| {
+            let mut condition = json!({"type": kind, "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
+            if completed {
+                match *kind {
+                    "PodReadyToStartContainers" => condition["status"] = json!("False"),
+                    "Initialized" => condition["reason"] = json!("PodCompleted"),
+                    "Ready" | "ContainersReady" => {
+                        condition["status"] = json!("False");
+                        condition["reason"] = json!("PodCompleted");
+                    }
+                    _ => {}
+                }
+            }
+            condition
+        })
+        .collect()
+}
+
+/// The StatefulSet controller's `updateStorage`: each claim template becomes a volume of the
+/// pod, bound to the claim `{template}-{pod}`.
+fn add_claim_volumes(spec: &mut serde_json::Map<String, Value>, set: &Value, pod_name: &str) {
+    let templates: Vec<String> = set
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|claim| claim.pointer("/metadata/name").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    if templates.is_empty() {
+        return;
+    }
+    let volumes = spec.entry("volumes").or_insert_with(|| json!([]));
+    let Some(volumes) = volumes.as_array_mut() else {
+        return;
+    };
+    for template in templates {
+        volumes.retain(|volume| volume.get("name").and_then(Value::as_str) != Some(&template));
+        volumes.push(json!({"name": template, "persistentVolumeClaim": {"claimName": format!("{template}-{pod_name}")}}));
     }
 }
 
@@ -895,8 +1056,38 @@ fn strip_zero_counts(status: &mut Value) {
     }
 }
 
+/// How a Job's pods stand.
+#[derive(Default)]
+struct JobPodCounts {
+    active: i64,
+    succeeded: i64,
+    ready: i64,
+}
+
+/// A Job with a true `Complete` or `Failed` condition is done for good.
+fn job_finished(job: &Value) -> bool {
+    job.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|condition| {
+            matches!(condition["type"].as_str(), Some("Complete" | "Failed"))
+                && condition["status"] == "True"
+        })
+}
+
 fn is_ready(pod: &Value) -> bool {
     text(pod, "/status/phase") == "Running"
+}
+
+/// The kind of the object's controlling owner.
+fn controller_kind(object: &Value) -> Option<&str> {
+    object
+        .pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|owner| owner.get("controller").and_then(Value::as_bool) == Some(true))
+        .and_then(|owner| owner.get("kind").and_then(Value::as_str))
 }
 
 fn controller_uid(object: &Value) -> Option<&str> {

@@ -60,6 +60,10 @@ pub fn apply(resource: &ResourceType, object: &mut Value) {
         "Job" => {
             let spec = child(root, "spec");
             job_spec(spec);
+            // SetDefaults_Job (pkg/apis/batch/v1/defaults.go): manualSelector false since 1.29
+            // (kubernetes/kubernetes#120206); the template's labels label a Job that has none.
+            set(spec, "manualSelector", json!(false));
+            copy_template_labels(root);
         }
         "CronJob" => {
             let spec = child(root, "spec");
@@ -75,6 +79,25 @@ pub fn apply(resource: &ResourceType, object: &mut Value) {
             set(child(root, "spec"), "finalizers", json!(["kubernetes"]));
         }
         _ => {}
+    }
+}
+
+/// The template's labels as the Job's own when it has none (SetDefaults_Job). The apiserver
+/// defaults again when it reads a Job back, so a Job created without labels shows the labels
+/// its selector generation put on the template.
+pub fn copy_template_labels(job: &mut Map<String, Value>) {
+    let template_labels = job
+        .get("spec")
+        .and_then(|spec| spec.pointer("/template/metadata/labels"))
+        .filter(|labels| labels.as_object().is_some_and(|labels| !labels.is_empty()))
+        .cloned();
+    let metadata = child(job, "metadata");
+    let unlabelled = metadata
+        .get("labels")
+        .and_then(Value::as_object)
+        .is_none_or(|labels| labels.is_empty());
+    if let (Some(labels), true) = (template_labels, unlabelled) {
+        metadata.insert("labels".into(), labels);
     }
 }
 

@@ -11,6 +11,7 @@ mod defaults;
 mod distribution;
 mod field_path;
 mod flags;
+mod jobs;
 mod kubeconfig;
 mod managed_fields;
 mod node_config;

@@ -11,11 +11,12 @@ use super::cluster::{Cluster, now, resource, seed_namespace};
 use super::decoder::{self, FieldValidation};
 use super::defaults;
 use super::field_path::path_string;
+use super::jobs;
 use super::managed_fields::{
     ApplyError, FieldManager, manager_from_user_agent, without_managed_fields,
 };
 use super::patch::{json_patch, merge_patch, strategic_merge_patch};
-use super::resources::ResourceType;
+use super::resources::{self, ResourceType};
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::{self, ApiError, Cause};
 use super::store::{ObjectKey, metadata_of, set_at};
@@ -456,6 +457,8 @@ impl Cluster {
         if target.subresource.is_some() {
             return Err(ApiError::method_not_allowed());
         }
+        // The options are decoded and validated before the object is looked up.
+        let propagation = Propagation::of(resource, write.query, write.body)?;
         let key = target.key();
         let live = self
             .store
@@ -500,16 +503,30 @@ impl Cluster {
             }
             kind => {
                 if !dry_run {
+                    if propagation == Propagation::Orphan {
+                        self.orphan_dependents(&live);
+                    }
+                    // The garbage collector then deletes the dependents left (Background),
+                    // which the sandbox does at once; Foreground deletes them first, which
+                    // ends the same way.
                     self.store.delete(&key);
                     self.reconcile();
                 }
-                match kind {
-                    "Pod" => {
+                match (kind, propagation.finalizer()) {
+                    ("Pod", _) => {
                         metadata_of(&mut deleting)
                             .insert("deletionGracePeriodSeconds".into(), json!(30));
                         Ok((200, deleting))
                     }
-                    _ => {
+                    // The object is answered as it is while the garbage collector works: with
+                    // the finalizer that holds it (`orphan` or `foregroundDeletion`).
+                    (_, Some(finalizer)) => {
+                        let metadata = metadata_of(&mut deleting);
+                        metadata.insert("deletionGracePeriodSeconds".into(), json!(0));
+                        metadata.insert("finalizers".into(), json!([finalizer]));
+                        Ok((200, deleting))
+                    }
+                    (_, None) => {
                         let uid = live
                             .pointer("/metadata/uid")
                             .and_then(Value::as_str)
@@ -517,6 +534,47 @@ impl Cluster {
                         Ok((200, status::deleted(resource, name, uid)))
                     }
                 }
+            }
+        }
+    }
+
+    /// Removes `owner` from the owner references of every object that has it, as the garbage
+    /// collector does for an orphaning delete.
+    fn orphan_dependents(&mut self, owner: &Value) {
+        let Some(uid) = owner.pointer("/metadata/uid").and_then(Value::as_str) else {
+            return;
+        };
+        for key in self.store.keys() {
+            let Some(object) = self.store.get(&key).cloned() else {
+                continue;
+            };
+            let Some(owners) = object
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+            else {
+                continue;
+            };
+            let kept: Vec<Value> = owners
+                .iter()
+                .filter(|reference| reference.get("uid").and_then(Value::as_str) != Some(uid))
+                .cloned()
+                .collect();
+            if kept.len() == owners.len() {
+                continue;
+            }
+            let mut orphaned = object.clone();
+            let metadata = metadata_of(&mut orphaned);
+            match kept.is_empty() {
+                true => metadata.shift_remove("ownerReferences"),
+                false => metadata.insert("ownerReferences".into(), Value::Array(kept)),
+            };
+            let resource = resources::RESOURCES
+                .iter()
+                .find(|resource| key.is_of(resource));
+            if let Some(prepared) =
+                resource.and_then(|resource| self.store.prepare_update(resource, &object, orphaned))
+            {
+                self.store.update(key, prepared);
             }
         }
     }
@@ -594,7 +652,16 @@ impl Cluster {
             admit_pod(&self.store, &mut object)
                 .map_err(|message| ApiError::forbidden(resource, &name, &message))?;
         }
-        validate(resource, &object, None)?;
+        // The uid comes before validation: a Job's generated selector is made of it
+        // (PrepareForCreate, then Validate). Fields the server generates belong to no manager.
+        self.store.prepare_create(resource, &mut object, &now());
+        if resource.kind == "Job" {
+            jobs::generate_selector(&mut object);
+            if let Some(job) = object.as_object_mut() {
+                defaults::copy_template_labels(job);
+            }
+        }
+        validate(resource, &object, None, self.version)?;
         match resource.kind {
             "Pod" => {
                 if object.pointer("/spec/nodeName").is_none() {
@@ -609,7 +676,6 @@ impl Cluster {
             "Namespace" => seed_namespace(&mut object, &name),
             _ => {}
         }
-        self.store.prepare_create(resource, &mut object, &now());
         if dry_run {
             return Ok((201, object));
         }
@@ -627,7 +693,7 @@ impl Cluster {
         new: Value,
         dry_run: bool,
     ) -> Reply {
-        validate(resource, &new, Some(old))?;
+        validate(resource, &new, Some(old), self.version)?;
         let Some(prepared) = self.store.prepare_update(resource, old, new) else {
             return Ok((200, old.clone()));
         };
@@ -803,6 +869,72 @@ fn check_resource_version(
     match requested.is_empty() || requested == current {
         true => Ok(()),
         false => Err(ApiError::modified(resource, name)),
+    }
+}
+
+/// What a delete does to the objects the deleted one owns (`DeleteOptions.propagationPolicy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Propagation {
+    Orphan,
+    Background,
+    Foreground,
+}
+
+impl Propagation {
+    /// The policy the request asks for, in its DeleteOptions body or its query, else the
+    /// resource's default: batch/v1 Jobs orphan their pods for backward compatibility
+    /// (jobStrategy.DefaultGarbageCollectionPolicy); everything else the sandbox serves,
+    /// CronJobs included, deletes its dependents in the background.
+    fn of(resource: &ResourceType, query: &Query, body: &[u8]) -> Result<Propagation, ApiError> {
+        let options: Value = match body.iter().all(u8::is_ascii_whitespace) {
+            true => Value::Null,
+            false => serde_json::from_slice(body).map_err(|error| {
+                ApiError::bad_request(format!("invalid DeleteOptions: {error}"))
+            })?,
+        };
+        let policy = options
+            .get("propagationPolicy")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| query.get("propagationPolicy").map(str::to_string));
+        let orphan_dependents = options
+            .get("orphanDependents")
+            .and_then(Value::as_bool)
+            .or_else(|| query.get("orphanDependents").map(|value| value == "true"));
+        // ValidateDeleteOptions (apimachinery/pkg/apis/meta/v1/validation), which the DELETE
+        // handler runs on the decoded options before the object is looked up.
+        let invalid =
+            |cause: Cause| ApiError::invalid("meta.k8s.io", "DeleteOptions", "", vec![cause]);
+        if let (Some(policy), Some(_)) = (policy.as_deref(), orphan_dependents) {
+            return Err(invalid(Cause::invalid(
+                "propagationPolicy",
+                &format!("{policy:?}"),
+                "orphanDependents and deletionPropagation cannot be both set",
+            )));
+        }
+        match (policy.as_deref(), orphan_dependents) {
+            (Some("Orphan"), _) => Ok(Propagation::Orphan),
+            (Some("Background"), _) => Ok(Propagation::Background),
+            (Some("Foreground"), _) => Ok(Propagation::Foreground),
+            (Some(other), _) => Err(invalid(Cause::not_supported(
+                "propagationPolicy",
+                other,
+                &["Foreground", "Background", "Orphan", "nil"],
+            ))),
+            (None, Some(true)) => Ok(Propagation::Orphan),
+            (None, Some(false)) => Ok(Propagation::Background),
+            (None, None) if resource.kind == "Job" => Ok(Propagation::Orphan),
+            (None, None) => Ok(Propagation::Background),
+        }
+    }
+
+    /// The finalizer that keeps the deleted object visible while its dependents are handled.
+    fn finalizer(self) -> Option<&'static str> {
+        match self {
+            Propagation::Orphan => Some("orphan"),
+            Propagation::Foreground => Some("foregroundDeletion"),
+            Propagation::Background => None,
+        }
     }
 }
 

@@ -37,6 +37,15 @@ impl Cause {
         }
     }
 
+    /// `field.Forbidden(path, detail)`.
+    pub fn forbidden(field: &str, detail: &str) -> Cause {
+        Cause {
+            reason: "FieldValueForbidden",
+            message: format!("Forbidden: {detail}"),
+            field: field.to_string(),
+        }
+    }
+
     /// `field.Duplicate(path, value)`.
     pub fn duplicate(field: &str, value: &str) -> Cause {
         Cause {

@@ -303,7 +303,7 @@ fn cells(kind: &str, object: &Value, now: SystemTime) -> Vec<Value> {
                     .and_then(Value::as_i64)
                     .unwrap_or(1)
             )),
-            json!(""),
+            json!(job_duration(object, now)),
             created,
         ],
         "CronJob" => vec![
@@ -371,12 +371,41 @@ fn pod_cells(name: Value, age: Value, object: &Value) -> Vec<Value> {
     vec![
         name,
         json!(format!("{ready}/{}", count(object, "/spec/containers"))),
-        json!(text(object, "/status/phase")),
+        json!(pod_status(object)),
         json!(restarts.to_string()),
         age,
         json!(or_none(text(object, "/status/podIP").to_string())),
         json!(or_none(text(object, "/spec/nodeName").to_string())),
     ]
+}
+
+/// printPod's STATUS: the phase, or the reason a terminated container gives (`Completed` for
+/// a finished Job's pod).
+fn pod_status(object: &Value) -> String {
+    let terminated = object
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|status| {
+            status
+                .pointer("/state/terminated/reason")
+                .and_then(Value::as_str)
+        })
+        .next_back();
+    terminated
+        .unwrap_or_else(|| text(object, "/status/phase"))
+        .to_string()
+}
+
+/// A Job's DURATION: from its start to its completion, or to now while it runs.
+fn job_duration(object: &Value, now: SystemTime) -> String {
+    let time = |pointer: &str| humantime::parse_rfc3339(text(object, pointer)).ok();
+    let Some(started) = time("/status/startTime") else {
+        return String::new();
+    };
+    let ended = time("/status/completionTime").unwrap_or(now);
+    human_duration(ended.duration_since(started).unwrap_or_default())
 }
 
 fn node_status(object: &Value) -> &'static str {

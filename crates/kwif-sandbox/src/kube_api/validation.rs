@@ -1,21 +1,26 @@
 //! The validation the sandbox shares with kube-apiserver: object names, workload selectors and
-//! pod specs (containers, volumes, mounts, projected token lifetimes), with the same messages.
+//! pod specs (containers, volumes, mounts, projected token lifetimes), what an update of a
+//! workload may not change, with the same messages. Jobs have their own rules in `jobs.rs`.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::jobs;
 use super::resources::ResourceType;
 use super::status::{ApiError, Cause};
+use super::version::KubernetesVersion;
 
 const DNS1123_SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const DNS1123_LABEL: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
-/// Validates an object about to be stored; `old` is the stored version on updates.
+/// Validates an object about to be stored; `old` is the stored version on updates, `version`
+/// the cluster's (some rules changed between releases).
 pub fn validate(
     resource: &ResourceType,
     object: &Value,
     old: Option<&Value>,
+    version: KubernetesVersion,
 ) -> Result<(), ApiError> {
     let name = object
         .pointer("/metadata/name")
@@ -24,25 +29,22 @@ pub fn validate(
     let mut causes = Vec::new();
     name_causes(resource, name, &mut causes);
     match resource.kind {
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
-            workload_causes(object, &mut causes);
+        "Deployment" | "ReplicaSet" | "DaemonSet" => {
+            workload_causes(object, true, &mut causes);
             if let Some(old) = old {
                 immutable_selector(object, old, &mut causes);
             }
         }
-        "Job" => {
-            let spec = object.pointer("/spec/template/spec");
-            pod_spec_causes(spec, "spec.template.spec", &mut causes);
-            restart_policy(
-                spec,
-                "spec.template.spec",
-                &["OnFailure", "Never"],
-                &mut causes,
-            );
+        "StatefulSet" => {
+            // ValidatePodTemplateSpecForStatefulSet leaves the pod spec to pod creation: its
+            // mounts may name volumeClaimTemplates, which are no volumes of the template.
+            workload_causes(object, false, &mut causes);
+            if let Some(old) = old {
+                statefulset_update_causes(object, old, version, &mut causes);
+            }
         }
+        "Job" => jobs::causes(object, old, &mut causes),
         "CronJob" => {
-            let spec = object.pointer("/spec/jobTemplate/spec/template/spec");
-            pod_spec_causes(spec, "spec.jobTemplate.spec.template.spec", &mut causes);
             if object
                 .pointer("/spec/schedule")
                 .and_then(Value::as_str)
@@ -50,6 +52,10 @@ pub fn validate(
             {
                 causes.push(Cause::required("spec.schedule", ""));
             }
+            // The job template is validated like a Job's spec, but its selector is generated
+            // for each Job (ValidateJobTemplateSpec); it stays mutable (CronJob updates
+            // validate the new spec only).
+            jobs::template_causes(object.pointer("/spec/jobTemplate/spec"), &mut causes);
         }
         "Pod" => pod_spec_causes(object.get("spec"), "spec", &mut causes),
         _ => {}
@@ -101,7 +107,9 @@ fn is_dns_label(label: &str) -> bool {
         && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
 }
 
-fn workload_causes(object: &Value, causes: &mut Vec<Cause>) {
+/// The selector and template rules of apps/v1 workloads; `pod_spec`: whether the template's
+/// pod spec is validated too.
+fn workload_causes(object: &Value, pod_spec: bool, causes: &mut Vec<Cause>) {
     let selector = object.pointer("/spec/selector");
     let template_labels = object.pointer("/spec/template/metadata/labels");
     match selector
@@ -127,39 +135,159 @@ fn workload_causes(object: &Value, causes: &mut Vec<Cause>) {
         None => {}
     }
     let spec = object.pointer("/spec/template/spec");
-    pod_spec_causes(spec, "spec.template.spec", causes);
-    restart_policy(spec, "spec.template.spec", &["Always"], causes);
+    if pod_spec {
+        pod_spec_causes(spec, "spec.template.spec", causes);
+    }
+    always_restart(spec, causes);
 }
 
-/// `spec.selector` of apps/v1 workloads cannot change after creation.
+/// `spec.selector` of Deployments, ReplicaSets and DaemonSets cannot change after creation.
 fn immutable_selector(object: &Value, old: &Value, causes: &mut Vec<Cause>) {
-    if object.pointer("/spec/selector") != old.pointer("/spec/selector") {
-        let labels = object.pointer("/spec/selector/matchLabels");
+    let selector = object.pointer("/spec/selector");
+    if !same(selector, old.pointer("/spec/selector")) {
         causes.push(Cause::invalid(
             "spec.selector",
-            &format!("v1.LabelSelector{{MatchLabels:{}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}", go_string_map(labels)),
-            "field is immutable",
+            &go_label_selector(selector),
+            FIELD_IMMUTABLE,
         ));
     }
 }
 
-fn restart_policy(spec: Option<&Value>, path: &str, allowed: &[&str], causes: &mut Vec<Cause>) {
-    let field = format!("{path}.restartPolicy");
-    match spec
-        .and_then(|spec| spec.get("restartPolicy"))
-        .and_then(Value::as_str)
-    {
-        Some(policy) if allowed.contains(&policy) => {}
-        Some(policy) => causes.push(Cause::not_supported(&field, policy, allowed)),
-        None if allowed.len() > 1 => causes.push(Cause::required(
-            &field,
-            "valid values: \"OnFailure\", \"Never\"",
-        )),
-        None => {}
+/// `apivalidation.FieldImmutableErrorMsg`.
+pub const FIELD_IMMUTABLE: &str = "field is immutable";
+
+/// The StatefulSet spec fields an update may change (ValidateStatefulSetUpdate,
+/// pkg/apis/apps/validation): the selector, serviceName, volumeClaimTemplates,
+/// podManagementPolicy and the rest may not. Kubernetes 1.35 adds revisionHistoryLimit
+/// (seen in reports from 1.35 clusters; kubernetes/kubernetes#130263 shows 1.31 refusing it;
+/// 1.34 is unverified and treated like 1.33).
+fn statefulset_update_causes(
+    object: &Value,
+    old: &Value,
+    version: KubernetesVersion,
+    causes: &mut Vec<Cause>,
+) {
+    let history_mutable = (version.major, version.minor) >= (1, 35);
+    let mut mutable = vec![
+        "replicas",
+        "ordinals",
+        "template",
+        "updateStrategy",
+        "persistentVolumeClaimRetentionPolicy",
+        "minReadySeconds",
+    ];
+    if history_mutable {
+        mutable.push("revisionHistoryLimit");
+    }
+    let fixed = |object: &Value| {
+        let mut spec = object.get("spec").cloned().unwrap_or(Value::Null);
+        if let Some(spec) = spec.as_object_mut() {
+            spec.retain(|name, _| !mutable.contains(&name.as_str()));
+        }
+        spec
+    };
+    if !same(Some(&fixed(object)), Some(&fixed(old))) {
+        let detail = match history_mutable {
+            true => {
+                "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', \
+                 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and \
+                 'minReadySeconds' are forbidden"
+            }
+            false => {
+                "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', \
+                 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+            }
+        };
+        causes.push(Cause::forbidden("spec", detail));
     }
 }
 
-fn pod_spec_causes(spec: Option<&Value>, path: &str, causes: &mut Vec<Cause>) {
+/// `apiequality.Semantic.DeepEqual` of two values as the apiserver holds them: a missing
+/// field, `null`, an empty list, map or string are all Go's zero value and compare equal.
+pub fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let normal = |value: Option<&Value>| value.map(zero_free).unwrap_or(Value::Null);
+    normal(a) == normal(b)
+}
+
+/// The value without members or items that are Go zero values (`null`, `""`, `[]`, `{}`).
+fn zero_free(value: &Value) -> Value {
+    let is_zero = |value: &Value| match value {
+        Value::Null => true,
+        Value::String(text) => text.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(members) => members.is_empty(),
+        _ => false,
+    };
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(name, value)| (name.clone(), zero_free(value)))
+                .filter(|(_, value)| !is_zero(value))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(zero_free).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A `*metav1.LabelSelector` as Go's `%#v` shows the struct it points to, or `"null"`.
+pub fn go_label_selector(selector: Option<&Value>) -> String {
+    let Some(selector) = selector.filter(|selector| !selector.is_null()) else {
+        return "\"null\"".to_string();
+    };
+    let expressions: Vec<String> = selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|expression| {
+            let values: Vec<String> = expression
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|value| format!("{:?}", value.as_str().unwrap_or_default()))
+                .collect();
+            let values = match expression.get("values").and_then(Value::as_array) {
+                None => "[]string(nil)".to_string(),
+                Some(_) => format!("[]string{{{}}}", values.join(", ")),
+            };
+            format!(
+                "v1.LabelSelectorRequirement{{Key:{:?}, Operator:{:?}, Values:{values}}}",
+                expression["key"].as_str().unwrap_or_default(),
+                expression["operator"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expressions = match selector.get("matchExpressions").and_then(Value::as_array) {
+        None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
+        Some(_) => format!(
+            "[]v1.LabelSelectorRequirement{{{}}}",
+            expressions.join(", ")
+        ),
+    };
+    format!(
+        "v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{expressions}}}",
+        go_string_map(selector.get("matchLabels"))
+    )
+}
+
+/// Pods of apps/v1 workloads restart in place: `restartPolicy` must be `Always`.
+fn always_restart(spec: Option<&Value>, causes: &mut Vec<Cause>) {
+    let policy = spec
+        .and_then(|spec| spec.get("restartPolicy"))
+        .and_then(Value::as_str);
+    if let Some(policy) = policy.filter(|policy| *policy != "Always") {
+        causes.push(Cause::not_supported(
+            "spec.template.spec.restartPolicy",
+            policy,
+            &["Always"],
+        ));
+    }
+}
+
+pub fn pod_spec_causes(spec: Option<&Value>, path: &str, causes: &mut Vec<Cause>) {
     let volumes = spec
         .and_then(|spec| spec.get("volumes"))
         .and_then(Value::as_array);
@@ -276,7 +404,7 @@ pub fn token_lifetime_problem(seconds: i64) -> Option<&'static str> {
 }
 
 /// A string map as Go's `%#v` prints it: `map[string]string{"app":"web"}`.
-fn go_string_map(map: Option<&Value>) -> String {
+pub fn go_string_map(map: Option<&Value>) -> String {
     let entries: Vec<String> = map
         .and_then(Value::as_object)
         .map(|map| {
@@ -314,7 +442,13 @@ mod tests {
                 "volumes": [{"name": "other", "projected": {"sources": [{"serviceAccountToken": {"path": "t", "expirationSeconds": 599}}]}}]
             }}
         }});
-        let error = validate(deployments(), &deployment, None).unwrap_err();
+        let error = validate(
+            deployments(),
+            &deployment,
+            None,
+            KubernetesVersion::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.code, 422);
         assert!(
             error
@@ -335,8 +469,13 @@ mod tests {
 
     #[test]
     fn names_must_be_dns_subdomains() {
-        let error =
-            validate(deployments(), &json!({"metadata": {"name": "Web"}}), None).unwrap_err();
+        let error = validate(
+            deployments(),
+            &json!({"metadata": {"name": "Web"}}),
+            None,
+            KubernetesVersion::default(),
+        )
+        .unwrap_err();
         assert!(
             error
                 .message

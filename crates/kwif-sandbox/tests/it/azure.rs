@@ -828,6 +828,96 @@ async fn a_fresh_principal_is_not_found_until_it_replicates() {
     );
 }
 
+/// The path below Resource Manager of an operation URL the sandbox handed out in a header.
+fn operation_path(azure: &Azure, answer: &Answer, header: &str) -> String {
+    answer
+        .header(header)
+        .unwrap_or_else(|| panic!("no {header} header"))
+        .trim_start_matches(&azure.sandbox.resource_manager_url())
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_cosmos_assignment_for_a_fresh_principal_is_accepted_then_fails_until_it_replicates() {
+    let clock = Clock::new();
+    let azure = Azure::with(
+        AzureSandboxOptions {
+            principal_replication_delay: Duration::from_secs(30),
+            clock: clock.clone(),
+            ..AzureSandboxOptions::default()
+        }
+        .with_cosmos_account(RG, "cosmos1"),
+    )
+    .await;
+    let principal = azure.create_identity("id1").await["properties"]["principalId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account_id = format!(
+        "/subscriptions/{}/resourceGroups/{RG}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1",
+        azure.subscription()
+    );
+    let name = guid();
+    let path = format!("{account_id}/sqlRoleAssignments/{name}?api-version={COSMOS}");
+    let body = json!({"properties": {
+        "roleDefinitionId": format!("{account_id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002"),
+        "scope": account_id,
+        "principalId": principal,
+    }});
+
+    // Same window as RBAC's PrincipalNotFound...
+    let scope = format!("/subscriptions/{}", azure.subscription());
+    let rbac = azure.assign(&scope, &guid(), BLOB_READER, &principal).await;
+    assert_eq!(rbac.error(), (400, "PrincipalNotFound"));
+    // ...but the write itself is accepted, and only its operation tells.
+    let accepted = azure.put(&path, &body).await;
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    let status = azure
+        .get(&operation_path(&azure, &accepted, "azure-asyncoperation"))
+        .await;
+    assert_eq!(status.status, 200, "reading the status succeeds");
+    assert_eq!(status.body["status"], "Failed");
+    assert_eq!(status.body["error"]["code"], "BadRequest");
+    let message = status.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "The provided principal ID [{principal}] was not found in the AAD tenant(s) [{}] which are associated with the customer's subscription.",
+            azure.sandbox.tenant_id()
+        )),
+        "{message}"
+    );
+    let result = azure
+        .get(&operation_path(&azure, &accepted, "location"))
+        .await;
+    assert_eq!(result.error(), (400, "BadRequest"), "{}", result.body);
+    assert_eq!(result.message(), message);
+    let read = azure.get(&path).await;
+    assert_eq!(read.error(), (404, "NotFound"));
+    assert!(
+        read.message().starts_with(&format!(
+            "Unable to find a SQL Role Assignment with ID [{name}]."
+        )),
+        "{}",
+        read.message()
+    );
+    assert!(azure.sandbox.cosmos_role_assignments().is_empty());
+
+    clock.advance(Duration::from_secs(31));
+    let again = azure.put(&path, &body).await;
+    assert_eq!(again.status, 202);
+    let status = azure
+        .get(&operation_path(&azure, &again, "azure-asyncoperation"))
+        .await;
+    assert_eq!(
+        (status.status, status.body["status"].as_str()),
+        (200, Some("Succeeded"))
+    );
+    let read = azure.get(&path).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["properties"]["principalId"], principal.as_str());
+    assert_eq!(azure.sandbox.cosmos_role_assignments().len(), 1);
+}
+
 #[tokio::test]
 async fn concurrent_credential_writes_to_one_identity_conflict_while_two_identities_write_in_parallel()
  {

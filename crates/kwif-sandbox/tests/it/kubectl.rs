@@ -507,3 +507,200 @@ async fn kubectls_create_commands_send_protobuf_the_sandbox_decodes() {
         .unwrap();
     assert_eq!(lifetime, Duration::from_secs(3600));
 }
+
+const WORKLOADS: &str = "\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: application1}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - name: postgres
+        image: postgres:17
+        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: application1}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: agent, image: 'ghcr.io/example/agent:3.1'}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once, namespace: application1}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: 'ghcr.io/example/migrate:2.0'}]
+";
+
+/// kwif's change to a workload's pod template, as a manifest: one env var.
+fn kwif_env(kind: &str, api_version: &str, name: &str, container: &str) -> String {
+    format!(
+        "apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: {name}, namespace: application1}}\n\
+         spec:\n  template:\n    spec:\n      containers:\n      - name: {container}\n        \
+         env: [{{name: AZURE_CLIENT_ID, value: 00000000-0000-0000-0000-00000000000a}}]\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_sees_every_workload_kind_roll_out_and_the_api_server_refuse_what_it_refuses() {
+    let (sandbox, _dir) = start().await;
+    let kubectl = Kubectl::for_sandbox(&sandbox).await;
+    let namespace = ["-n", "application1"];
+    let applied = kubectl.apply("team", WORKLOADS, &[]).await;
+    assert!(applied.success, "{}", applied.stderr);
+
+    let rollout = |target: &'static str| {
+        let kubectl = &kubectl;
+        async move {
+            kubectl
+                .ok(&[
+                    &["rollout", "status", target, "--timeout=60s"][..],
+                    &namespace,
+                ]
+                .concat())
+                .await
+                .stdout
+        }
+    };
+    assert!(
+        rollout("statefulset/db")
+            .await
+            .contains("roll out complete")
+    );
+    assert!(
+        rollout("daemonset/agent")
+            .await
+            .contains("daemon set \"agent\" successfully rolled out")
+    );
+    let waited = kubectl
+        .ok(&[
+            &[
+                "wait",
+                "--for=condition=complete",
+                "job/once",
+                "--timeout=60s",
+            ][..],
+            &namespace,
+        ]
+        .concat())
+        .await;
+    assert!(
+        waited.stdout.contains("job.batch/once condition met"),
+        "{}",
+        waited.stdout
+    );
+    let jobs = kubectl
+        .ok(&[&["get", "jobs"][..], &namespace].concat())
+        .await
+        .stdout;
+    let once = jobs
+        .lines()
+        .find(|line| line.starts_with("once"))
+        .unwrap_or_default();
+    assert!(once.contains("Complete") && once.contains("1/1"), "{jobs}");
+    let pods = kubectl
+        .ok(&[
+            &["get", "pods", "-l", "batch.kubernetes.io/job-name=once"][..],
+            &namespace,
+        ]
+        .concat())
+        .await
+        .stdout;
+    assert!(pods.contains("Completed"), "{pods}");
+
+    // kwif's env var on each kind: the StatefulSet and DaemonSet roll, the Job refuses.
+    for (kind, name, container) in [
+        ("StatefulSet", "db", "postgres"),
+        ("DaemonSet", "agent", "agent"),
+    ] {
+        let changed = kubectl
+            .apply("kwif", &kwif_env(kind, "apps/v1", name, container), &[])
+            .await;
+        assert!(changed.success, "{kind}: {}", changed.stderr);
+    }
+    assert!(
+        rollout("statefulset/db")
+            .await
+            .contains("roll out complete")
+    );
+    let refused = kubectl
+        .apply("kwif", &kwif_env("Job", "batch/v1", "once", "migrate"), &[])
+        .await;
+    assert!(!refused.success, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("spec.template: Invalid value")
+            && refused.stderr.contains("field is immutable"),
+        "{}",
+        refused.stderr
+    );
+    // A CronJob's job template is mutable: the seeded nightly report takes kwif's variable.
+    let report = kwif_env("CronJob", "batch/v1", "nightly-report", "report")
+        .replace("namespace: application1", "namespace: analytics")
+        .replace("spec:\n  template:\n    spec:\n      containers:\n      - name: report\n        env:",
+                 "spec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: report\n            env:");
+    let changed = kubectl.apply("kwif", &report, &[]).await;
+    assert!(changed.success, "{report}\n{}", changed.stderr);
+    let stored = sandbox
+        .kube()
+        .object("batch/v1", "CronJob", Some("analytics"), "nightly-report")
+        .unwrap();
+    let env = &stored["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .any(|var| var["name"] == "AZURE_CLIENT_ID"),
+        "{env}"
+    );
+    let claims = WORKLOADS.replace("storage: 1Gi", "storage: 5Gi");
+    let statefulset_only = claims.split("---").next().unwrap_or_default().to_string();
+    let forbidden = kubectl
+        .apply("team", &statefulset_only, &["--force-conflicts"])
+        .await;
+    assert!(
+        forbidden
+            .stderr
+            .contains("spec: Forbidden: updates to statefulset spec for fields other than"),
+        "{}",
+        forbidden.stderr
+    );
+
+    // Recreating the Job: kubectl deletes in the background, which takes its pods.
+    kubectl
+        .ok(&[&["delete", "job", "once"][..], &namespace].concat())
+        .await;
+    let pods = kubectl
+        .ok(&[
+            &["get", "pods", "-l", "batch.kubernetes.io/job-name=once"][..],
+            &namespace,
+        ]
+        .concat())
+        .await;
+    assert!(
+        pods.stdout.is_empty() && pods.stderr.contains("No resources found"),
+        "{} {}",
+        pods.stdout,
+        pods.stderr
+    );
+    let job_only = WORKLOADS
+        .rsplit("---")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let recreated = kubectl.apply("team", &job_only, &[]).await;
+    assert!(recreated.success, "{}", recreated.stderr);
+}

@@ -5,6 +5,7 @@
 
 mod azure;
 mod azure_client;
+mod azure_lists;
 mod azure_permissions;
 mod azure_storage;
 mod kube;
@@ -14,3 +15,4 @@ mod sandbox;
 mod signing;
 mod token;
 mod waiting;
+mod workloads;

@@ -23,11 +23,20 @@ async fn start(scenario: Scenario) -> (Sandbox, tempfile::TempDir) {
 }
 
 async fn start_with(scenario: Scenario, latency: Duration) -> (Sandbox, tempfile::TempDir) {
+    start_options(SandboxOptions {
+        scenario,
+        latency,
+        ..SandboxOptions::new("")
+    })
+    .await
+}
+
+/// A sandbox with `options`, in a temporary directory of its own.
+async fn start_options(options: SandboxOptions) -> (Sandbox, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let options = SandboxOptions {
         dir: dir.path().join("sandbox"),
-        scenario,
-        latency,
+        ..options
     };
     let sandbox = Sandbox::start(options).await.expect("the sandbox starts");
     (sandbox, dir)
@@ -442,6 +451,15 @@ async fn the_drifted_scenario_breaks_three_things_and_mending_them_by_hand_works
     assert_eq!(wrong_subject.aadsts(), 700213, "{}", wrong_subject.body);
 
     // Point the credential back at the workload's ServiceAccount over Resource Manager.
+    let written = mend_credential(&sandbox).await;
+    assert_eq!(written.status, 200, "{}", written.body);
+    let accepted = exchange(&sandbox, &token).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+}
+
+/// Points the scenario's federated credential at `application1-sa` with a PUT over Resource
+/// Manager, as the administrator.
+async fn mend_credential(sandbox: &Sandbox) -> Answer {
     let azure = sandbox.azure();
     let path = format!(
         "{}subscriptions/{}/resourceGroups/rg-application1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-application1/federatedIdentityCredentials/application1-sa?api-version=2024-11-30",
@@ -450,15 +468,35 @@ async fn the_drifted_scenario_breaks_three_things_and_mending_them_by_hand_works
     );
     let body = json!({"properties": {"issuer": sandbox.issuer(), "subject": "system:serviceaccount:application1:application1-sa", "audiences": [AUDIENCE]}});
     let client = client_trusting(azure.ca_certificate_pem());
-    let written = Answer::of(
+    Answer::of(
         client
             .request(Method::PUT, path)
             .bearer_auth(azure.admin_access_token())
             .header("content-type", "application/json")
             .body(body.to_string()),
     )
+    .await
+}
+
+#[tokio::test]
+async fn a_sandbox_wide_entra_propagation_delays_a_mended_credential_until_the_clock_passes_it() {
+    let (sandbox, _dir) = start_options(SandboxOptions {
+        scenario: Scenario::Drifted,
+        entra_propagation: Duration::from_secs(20),
+        ..SandboxOptions::new("")
+    })
     .await;
+    let hosted_jwks = sandbox.files().site.join("cluster1/openid/v1/jwks");
+    std::fs::write(&hosted_jwks, sandbox.kube().jwks().to_string()).unwrap();
+    let token = workload_token(&sandbox).await;
+    let written = mend_credential(&sandbox).await;
     assert_eq!(written.status, 200, "{}", written.body);
+
+    let propagating = exchange(&sandbox, &token).await;
+    assert_eq!(propagating.aadsts(), 70021, "{}", propagating.body);
+    sandbox.azure().clock().advance(Duration::from_secs(19));
+    assert_eq!(exchange(&sandbox, &token).await.aadsts(), 70021);
+    sandbox.azure().clock().advance(Duration::from_secs(2));
     let accepted = exchange(&sandbox, &token).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
 }
@@ -603,4 +641,119 @@ async fn serve_until_runs_the_sandbox_until_it_is_stopped() {
             .is_err(),
         "stopped"
     );
+}
+
+/// The names of a list answer's items.
+fn item_names<K: kube::Resource + Clone>(list: &kube::api::ObjectList<K>) -> Vec<String> {
+    list.items
+        .iter()
+        .map(|item| item.meta().name.clone().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_scenario_seeds_what_pickers_list_from_the_cluster_and_the_subscription() {
+    use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+    use k8s_openapi::api::batch::v1::{CronJob, Job};
+    use k8s_openapi::api::core::v1::{Namespace, Node};
+    use kube::api::ListParams;
+
+    let (sandbox, _dir) = start(Scenario::Fresh).await;
+    let client = kube_client(&sandbox).await;
+    let all = ListParams::default();
+    let namespaces = Api::<Namespace>::all(client.clone())
+        .list(&all)
+        .await
+        .unwrap();
+    let names = item_names(&namespaces);
+    assert!(
+        names.contains(&"application1".to_string()) && names.contains(&"analytics".to_string()),
+        "{names:?}"
+    );
+    let accounts = Api::<ServiceAccount>::namespaced(client.clone(), "analytics")
+        .list(&all)
+        .await
+        .unwrap();
+    assert_eq!(item_names(&accounts), ["analytics-sa", "default"]);
+    let deployments = Api::<Deployment>::namespaced(client.clone(), "application1")
+        .list(&all)
+        .await
+        .unwrap();
+    assert_eq!(item_names(&deployments), ["web-server"]);
+    let stateful_sets = Api::<StatefulSet>::namespaced(client.clone(), "analytics")
+        .list(&all)
+        .await
+        .unwrap();
+    assert_eq!(item_names(&stateful_sets), ["event-store"]);
+    let status = stateful_sets.items[0].status.clone().unwrap();
+    assert_eq!((status.replicas, status.ready_replicas), (2, Some(2)));
+    let cron_jobs = Api::<CronJob>::namespaced(client.clone(), "analytics")
+        .list(&all)
+        .await
+        .unwrap();
+    assert_eq!(item_names(&cron_jobs), ["nightly-report"]);
+    for namespace in ["application1", "analytics"] {
+        let daemon_sets = Api::<DaemonSet>::namespaced(client.clone(), namespace);
+        assert!(daemon_sets.list(&all).await.unwrap().items.is_empty());
+        let jobs = Api::<Job>::namespaced(client.clone(), namespace);
+        assert!(jobs.list(&all).await.unwrap().items.is_empty());
+    }
+    let version = client.apiserver_version().await.unwrap();
+    assert!(
+        version.git_version.ends_with("+k3s1"),
+        "{}",
+        version.git_version
+    );
+    let nodes = Api::<Node>::all(client.clone()).list(&all).await.unwrap();
+    let node = nodes.items[0].status.clone().unwrap().node_info.unwrap();
+    assert!(
+        node.kubelet_version.contains("+k3s"),
+        "{}",
+        node.kubelet_version
+    );
+
+    let azure = sandbox.azure();
+    let http = client_trusting(azure.ca_certificate_pem());
+    let get = |path: String| {
+        let request = http
+            .get(format!(
+                "{}{}",
+                azure.resource_manager_url(),
+                path.trim_start_matches('/')
+            ))
+            .bearer_auth(azure.admin_access_token());
+        Answer::of(request)
+    };
+    let subscription = azure.subscription_id();
+    let subscriptions = get("/subscriptions?api-version=2022-12-01".into()).await;
+    assert_eq!(
+        subscriptions.body["value"][0]["subscriptionId"],
+        subscription
+    );
+    let accounts = get(format!(
+        "/subscriptions/{subscription}/providers/Microsoft.DocumentDB/databaseAccounts?api-version=2025-10-15"
+    ))
+    .await;
+    assert_eq!(accounts.body["value"][0]["id"], sandbox.cosmos_account_id());
+    assert!(sandbox.cosmos_account_id().ends_with(
+        "/resourceGroups/rg-application1/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1"
+    ));
+    let storage = get(format!(
+        "/subscriptions/{subscription}/resourceGroups/rg-application1/providers/Microsoft.Storage/storageAccounts?api-version=2025-06-01"
+    ))
+    .await;
+    assert_eq!(storage.body["value"][0]["name"], "st1");
+    let custom = get(format!(
+        "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=type%20eq%20%27CustomRole%27"
+    ))
+    .await;
+    assert_eq!(
+        custom.body["value"][0]["properties"]["roleName"],
+        "Application1 Config Reader"
+    );
+    let groups = get(format!(
+        "/subscriptions/{subscription}/resourcegroups?api-version=2024-03-01"
+    ))
+    .await;
+    assert_eq!(groups.body["value"][0]["name"], "rg-application1");
 }
