@@ -142,13 +142,48 @@ pub async fn find_sql_role_assignment(
 }
 
 /// Assigns the data-plane role on the whole account; an accepted (202) write is polled until
-/// the assignment reads back.
+/// the assignment reads back. A principal Azure does not know yet — `PrincipalNotFound` on the
+/// PUT, or the operation ending `Failed` with "The provided principal ID … was not found in the
+/// AAD tenant(s)" (azure.md §10.2) — is the replication window: the write is tried again.
 pub async fn create_sql_role_assignment(
     arm: &ArmClient,
     account: &CosmosAccountId,
     principal_id: Uuid,
     role_definition_id: &str,
     wait: &PrincipalWait,
+    poll: &PollPolicy,
+) -> Result<AssignmentOutcome, AzureError> {
+    let started = tokio::time::Instant::now();
+    let mut delay = wait.initial_delay;
+    loop {
+        match write_sql_role_assignment(arm, account, principal_id, role_definition_id, poll).await
+        {
+            Err(error)
+                if principal_not_replicated(&error) && started.elapsed() + delay <= wait.window =>
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(wait.max_delay);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Azure's two ways of saying a new principal has not replicated to it yet.
+fn principal_not_replicated(error: &AzureError) -> bool {
+    error.has_code("PrincipalNotFound")
+        || (error.has_code("BadRequest")
+            && error
+                .to_string()
+                .contains("was not found in the AAD tenant"))
+}
+
+/// One write of the assignment, followed to its end.
+async fn write_sql_role_assignment(
+    arm: &ArmClient,
+    account: &CosmosAccountId,
+    principal_id: Uuid,
+    role_definition_id: &str,
     poll: &PollPolicy,
 ) -> Result<AssignmentOutcome, AzureError> {
     let operation = format!(
@@ -161,21 +196,9 @@ pub async fn create_sql_role_assignment(
         "scope": account.as_str(),
         "principalId": principal_id.to_string(),
     }});
-    let started = tokio::time::Instant::now();
-    let mut delay = wait.initial_delay;
-    let answer = loop {
-        match arm.put(&operation, &path, COSMOS_API_VERSION, &body).await {
-            Ok(answer) => break answer,
-            Err(error)
-                if error.has_code("PrincipalNotFound")
-                    && started.elapsed() + delay <= wait.window =>
-            {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(wait.max_delay);
-            }
-            Err(error) => return Err(error),
-        }
-    };
+    let answer = arm
+        .put(&operation, &path, COSMOS_API_VERSION, &body)
+        .await?;
     if answer.status != 202 {
         return Ok(if answer.status == 201 {
             AssignmentOutcome::Created
@@ -249,6 +272,27 @@ async fn finished(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cosmos_db_says_the_principal_is_unknown_in_two_ways() {
+        let operation_failed = AzureError::http(
+            "x",
+            200,
+            Some("BadRequest".into()),
+            "The provided principal ID [p] was not found in the AAD tenant(s) [t] which are associated with the \
+             customer's subscription.",
+        );
+        assert!(principal_not_replicated(&operation_failed));
+        let put = AzureError::from_answer("x", 400, Some("PrincipalNotFound"), b"");
+        assert!(principal_not_replicated(&put));
+        let other = AzureError::http(
+            "x",
+            200,
+            Some("BadRequest".into()),
+            "The role is not valid.",
+        );
+        assert!(!principal_not_replicated(&other));
+    }
 
     #[test]
     fn built_in_roles_resolve_by_name_without_a_call() {
