@@ -58,6 +58,13 @@ impl EntryList {
         }
     }
 
+    /// The list the page of `step` grows for a profile shaped like `base`: the roles of a
+    /// single `identity:` only (listed identities keep their roles in kwif.yaml).
+    pub(super) fn growable(step: StepId, base: &Value) -> Option<EntryList> {
+        EntryList::on(step)
+            .filter(|list| *list != EntryList::Roles || listed_identities(base).is_none())
+    }
+
     pub(super) fn path(self) -> &'static str {
         match self {
             EntryList::Roles => "identity.roles",

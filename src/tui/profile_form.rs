@@ -13,7 +13,6 @@ use super::form_pages::{
     workload_fields,
 };
 use super::form_picker::{PickerView, Pickers, source_for};
-use super::identity_fields::listed_identities;
 use super::keymap;
 use super::setup_defaults::SetupDefaults;
 use crate::discover::{Source, Suggestion};
@@ -347,7 +346,7 @@ impl ProfileForm {
             return keymap::FORM_PICKER_HINTS;
         }
         let removable = self.focused_entry().is_some();
-        match (self.entry_list(), removable) {
+        match (EntryList::growable(self.page_step(), &self.base), removable) {
             (None, _) => keymap::FORM_HINTS,
             (Some(EntryList::Roles), true) => keymap::FORM_ROLE_HINTS,
             (Some(EntryList::Roles), false) => keymap::FORM_ADD_ROLE_HINTS,
@@ -371,15 +370,9 @@ impl ProfileForm {
             .is_some_and(|first| first.path == field.path)
     }
 
-    /// The list the current page grows: none for roles of several listed identities.
-    fn entry_list(&self) -> Option<EntryList> {
-        EntryList::on(self.page_step())
-            .filter(|list| *list != EntryList::Roles || listed_identities(&self.base).is_none())
-    }
-
     /// Appends an empty entry to the current page's list and focuses its first field.
     fn add_entry(&mut self) {
-        let Some(list) = self.entry_list() else {
+        let Some(list) = EntryList::growable(self.page_step(), &self.base) else {
             return;
         };
         self.leave_focused();
