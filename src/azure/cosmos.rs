@@ -161,21 +161,49 @@ pub async fn create_sql_role_assignment(
         "scope": account.as_str(),
         "principalId": principal_id.to_string(),
     }});
+    // A principal that has not replicated is refused either at once (PrincipalNotFound) or,
+    // by Cosmos DB, after accepting the write: its operation then fails with BadRequest. Both
+    // are retried with the same write in the same window (azure.md §4).
+    let target = Target {
+        path: &path,
+        account,
+        principal_id,
+        role_definition_id,
+    };
     let started = tokio::time::Instant::now();
     let mut delay = wait.initial_delay;
-    let answer = loop {
-        match arm.put(&operation, &path, COSMOS_API_VERSION, &body).await {
-            Ok(answer) => break answer,
-            Err(error)
-                if error.has_code("PrincipalNotFound")
-                    && started.elapsed() + delay <= wait.window =>
-            {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(wait.max_delay);
+    loop {
+        match write_sql_role_assignment(arm, &operation, &target, &body, poll).await {
+            Err(error) if error.is_principal_not_replicated() => {
+                if !wait.pause(started, &mut delay).await {
+                    return Err(error);
+                }
             }
-            Err(error) => return Err(error),
+            other => return other,
         }
-    };
+    }
+}
+
+/// The assignment a write makes: where it lives and what it grants.
+struct Target<'a> {
+    path: &'a str,
+    account: &'a CosmosAccountId,
+    principal_id: Uuid,
+    role_definition_id: &'a str,
+}
+
+/// One PUT of the assignment and, when Azure accepts it (202), its operation followed to the
+/// end: the write's own outcome.
+async fn write_sql_role_assignment(
+    arm: &ArmClient,
+    operation: &str,
+    target: &Target<'_>,
+    body: &serde_json::Value,
+    poll: &PollPolicy,
+) -> Result<AssignmentOutcome, AzureError> {
+    let answer = arm
+        .put(operation, target.path, COSMOS_API_VERSION, body)
+        .await?;
     if answer.status != 202 {
         return Ok(if answer.status == 201 {
             AssignmentOutcome::Created
@@ -187,22 +215,12 @@ pub async fn create_sql_role_assignment(
     let mut interval = answer.retry_after.unwrap_or(poll.interval);
     loop {
         tokio::time::sleep(interval.min(poll.timeout)).await;
-        if finished(
-            arm,
-            &operation,
-            &path,
-            answer.async_operation.as_deref(),
-            account,
-            principal_id,
-            role_definition_id,
-        )
-        .await?
-        {
+        if finished(arm, operation, target, answer.async_operation.as_deref()).await? {
             return Ok(AssignmentOutcome::Created);
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AzureError::Unexpected {
-                operation,
+                operation: operation.to_string(),
                 message: format!(
                     "Azure accepted the assignment but it did not finish within {}s; rerun to check",
                     poll.timeout.as_secs()
@@ -218,32 +236,37 @@ pub async fn create_sql_role_assignment(
 async fn finished(
     arm: &ArmClient,
     operation: &str,
-    path: &str,
+    target: &Target<'_>,
     async_operation: Option<&str>,
-    account: &CosmosAccountId,
-    principal_id: Uuid,
-    role_definition_id: &str,
 ) -> Result<bool, AzureError> {
     if let Some(url) = async_operation {
         let status = arm.get_url(operation, url).await?.body;
         return match status["status"].as_str().unwrap_or_default() {
             "Succeeded" => Ok(true),
-            "Failed" | "Canceled" => Err(AzureError::http(
-                operation,
-                200,
-                status["error"]["code"].as_str().map(str::to_string),
-                status["error"]["message"]
+            "Failed" | "Canceled" => Err(AzureError::OperationFailed {
+                operation: operation.to_string(),
+                code: status["error"]["code"].as_str().map(str::to_string),
+                // Cosmos DB appends "\r\nActivityId: …" and its build: the first line says it.
+                message: status["error"]["message"]
                     .as_str()
+                    .and_then(|message| message.lines().next())
                     .unwrap_or("the operation failed")
                     .to_string(),
-            )),
+            }),
             _ => Ok(false),
         };
     }
     Ok(arm
-        .get(operation, path, COSMOS_API_VERSION)
+        .get(operation, target.path, COSMOS_API_VERSION)
         .await?
-        .is_some_and(|found| assigns(&found, account, principal_id, role_definition_id)))
+        .is_some_and(|found| {
+            assigns(
+                &found,
+                target.account,
+                target.principal_id,
+                target.role_definition_id,
+            )
+        }))
 }
 
 #[cfg(test)]
