@@ -16,7 +16,7 @@ use kwif::discover::EnvironmentDiscovery;
 use kwif::engine::render::{
     render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text,
 };
-use kwif::engine::{Check, Report, Runner, StepId};
+use kwif::engine::{Check, ProgressSink, Report, Runner, StepId};
 use kwif::input::InputKind;
 use kwif::oidc::AZURE_AUDIENCE;
 use kwif::oidc::doctor::{Doctor, Examination};
@@ -767,8 +767,9 @@ fn print_report(report: &Report, output: ReportFormat) -> Result<(), UsageError>
 fn check(target: &Target, global: &GlobalArgs, output: ReportFormat) -> Outcome {
     let runtime = runtime()?;
     let session = runtime.block_on(session_for(target, global))?;
+    let runner = session.runner.with_fact(countdown_on_stderr());
     let progress = Progress::show("checking every step…");
-    let report = runtime.block_on(session.runner.check_all());
+    let report = runtime.block_on(runner.check_all());
     drop(progress);
     print_report(&report, output)?;
     Ok(ExitCode::from(report.exit_code()))
@@ -820,7 +821,10 @@ fn apply(
     }
     let runtime = runtime()?;
     let mut session = runtime.block_on(session_for(target, global))?;
-    session.runner = session.runner.select(steps);
+    session.runner = session
+        .runner
+        .select(steps)
+        .with_fact(countdown_on_stderr());
     let outcome = runtime.block_on(session.runner.apply_all(|plan| {
         // The diff always comes before the change; with JSON output it goes to stderr so that
         // stdout stays one JSON document.
@@ -1296,6 +1300,36 @@ fn write_stdout(text: &str) -> Result<(), UsageError> {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         result => result.map_err(|error| UsageError(format!("cannot write output: {error}"))),
     }
+}
+
+/// Where a step's waits go on the command line: on a terminal one line rewritten in place
+/// ("verify: waiting for Entra to see the credential: 42 s left"); otherwise a line when the
+/// wait starts and one every 10 s, so logs show it without a line per second.
+fn countdown_on_stderr() -> ProgressSink {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let last: std::sync::Mutex<Option<(String, std::time::Instant)>> = Default::default();
+    ProgressSink::new(move |event| {
+        let line = format!("{}: {event}", event.step);
+        if terminal {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
+            return;
+        }
+        let mut last = last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let due = match last.as_ref() {
+            Some((waiting_for, at)) => {
+                *waiting_for != event.waiting_for
+                    || at.elapsed() >= std::time::Duration::from_secs(10)
+            }
+            None => true,
+        };
+        if due {
+            let _ = writeln!(std::io::stderr(), "{line}");
+            *last = Some((event.waiting_for.clone(), std::time::Instant::now()));
+        }
+    })
 }
 
 /// A one-line "working on it" note on standard error while something slow runs, erased when

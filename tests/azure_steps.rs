@@ -181,6 +181,24 @@ impl Azure {
         outcome
     }
 
+    /// A managed identity created through Resource Manager, as the identity step creates it:
+    /// its service principal is still replicating.
+    async fn created_identity(&self) -> IdentityIds {
+        let identity = kwif::azure::identity_client::IdentityRef {
+            subscription: self.session.subscription,
+            resource_group: self.profile.azure.resource_group.as_str().to_string(),
+            name: self.profile.identities[0].name.as_str().to_string(),
+        };
+        let (created, _) = self
+            .session
+            .identity_client()
+            .unwrap()
+            .create(&identity, "westeurope")
+            .await
+            .unwrap();
+        created.ids
+    }
+
     /// The facts the last `apply_all` learned.
     fn learned(&self) -> Facts {
         self.learned.lock().unwrap().clone()
@@ -1387,5 +1405,86 @@ async fn verify_waits_for_the_identity_and_names_a_missing_service_account() {
         check.findings[0].fix.contains("--step workload"),
         "{:?}",
         check.findings[0]
+    );
+}
+
+#[tokio::test]
+async fn a_cosmos_role_for_a_principal_still_replicating_is_written_again_in_the_window_with_a_countdown()
+ {
+    let azure = Setup::new().roles(vec![]).start().await;
+    let identity = azure.created_identity().await;
+    let account = kwif::profile::CosmosAccountId::parse(&cosmos_account()).unwrap();
+    let role = kwif::profile::RoleName::parse("Cosmos DB Built-in Data Contributor").unwrap();
+    let definition =
+        kwif::azure::cosmos::find_sql_role_definition(&azure.session.arm, &account, &role)
+            .await
+            .unwrap();
+    let left: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let seen = left.clone();
+    let wait = PrincipalWait::fast().with_notice(kwif::azure::roles::WaitNotice(Arc::new(
+        move |remaining| seen.lock().unwrap().push(remaining),
+    )));
+    let outcome = kwif::azure::cosmos::create_sql_role_assignment(
+        &azure.session.arm,
+        &account,
+        identity.principal_id,
+        &definition,
+        &wait,
+        &PollPolicy::fast(),
+    )
+    .await
+    .expect("written once the principal replicated");
+    assert_eq!(outcome, AssignmentOutcome::Created);
+    let left = left.lock().unwrap().clone();
+    assert!(!left.is_empty(), "the wait was announced with what is left");
+    assert!(left.windows(2).all(|pair| pair[0] >= pair[1]), "{left:?}");
+    let puts = azure
+        .requests()
+        .iter()
+        .filter(|line| line.starts_with("PUT") && line.contains("sqlRoleAssignments/"))
+        .count();
+    assert!(puts >= 2, "the same write again: {:#?}", azure.requests());
+    assert_eq!(azure.sandbox.cosmos_role_assignments().len(), 1);
+}
+
+#[tokio::test]
+async fn a_cosmos_write_that_fails_for_good_reports_the_writes_outcome_not_the_polls_200() {
+    let azure = Setup::new()
+        .roles(vec![])
+        .options(|options| options.principal_replication_delay = Duration::from_secs(3600))
+        .start()
+        .await;
+    let identity = azure.created_identity().await;
+    let account = kwif::profile::CosmosAccountId::parse(&cosmos_account()).unwrap();
+    let role = kwif::profile::RoleName::parse("Cosmos DB Built-in Data Contributor").unwrap();
+    let definition =
+        kwif::azure::cosmos::find_sql_role_definition(&azure.session.arm, &account, &role)
+            .await
+            .unwrap();
+    let short = PrincipalWait {
+        window: Duration::from_millis(300),
+        ..PrincipalWait::fast()
+    };
+    let error = kwif::azure::cosmos::create_sql_role_assignment(
+        &azure.session.arm,
+        &account,
+        identity.principal_id,
+        &definition,
+        &short,
+        &PollPolicy::fast(),
+    )
+    .await
+    .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("Azure accepted the write, then its operation failed with BadRequest")
+            && text.contains("was not found"),
+        "{text}"
+    );
+    assert!(!text.contains("200"), "not the status poll's code: {text}");
+    assert!(
+        error.fix().contains("rerun `kwif apply` in a few minutes"),
+        "{}",
+        error.fix()
     );
 }

@@ -1010,3 +1010,95 @@ async fn the_edit_form_picks_a_namespace_from_what_exists_and_saves_it() {
         "payments"
     );
 }
+
+/// Reports a countdown while it waits for `release`, then checks ok.
+struct Waits(tokio::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>);
+
+impl Step for Waits {
+    fn id(&self) -> StepId {
+        StepId::Verify
+    }
+    fn check<'a>(&'a self, facts: &'a Facts) -> kwif::engine::StepFuture<'a, Check> {
+        Box::pin(async move {
+            kwif::engine::progress::report(
+                facts,
+                StepId::Verify,
+                "waiting for Entra to see the credential",
+                Some(Duration::from_secs(42)),
+            );
+            if let Some(release) = self.0.lock().await.take() {
+                let _ = release.await;
+            }
+            Check::ok()
+        })
+    }
+    fn plan<'a>(
+        &'a self,
+        _facts: &'a Facts,
+    ) -> kwif::engine::StepFuture<'a, Result<kwif::engine::Plan, kwif::engine::StepError>> {
+        Box::pin(async move {
+            Ok(kwif::engine::Plan {
+                step: StepId::Verify,
+                changes: Vec::new(),
+            })
+        })
+    }
+    fn apply<'a>(
+        &'a self,
+        _plan: &'a kwif::engine::Plan,
+        _facts: &'a Facts,
+    ) -> kwif::engine::StepFuture<'a, Result<Facts, kwif::engine::StepError>> {
+        Box::pin(async move { Ok(Facts::new()) })
+    }
+}
+
+#[tokio::test]
+async fn a_steps_countdown_shows_on_its_row_and_in_the_log_until_its_check_ends() {
+    let (release, released) = tokio::sync::oneshot::channel();
+    let steps: Vec<Arc<dyn Step>> = vec![Arc::new(Waits(tokio::sync::Mutex::new(Some(released))))];
+    let mut app = App::new(steps, WizardConfig::new("t"));
+    app.start();
+    let waiting = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            app.process_pending();
+            if app
+                .state()
+                .step(StepId::Verify)
+                .is_some_and(|view| view.progress.is_some())
+            {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(
+        waiting.is_ok(),
+        "the countdown arrives while the check runs"
+    );
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    app.draw(&mut terminal).unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("waiting for Entra to see the credential: 42 s left"),
+        "{screen}"
+    );
+    let logged: Vec<String> = app
+        .state()
+        .log()
+        .lines()
+        .iter()
+        .map(|line| line.text.clone())
+        .collect();
+    assert!(
+        logged
+            .iter()
+            .any(|line| line == "verify: waiting for Entra to see the credential: 42 s left"),
+        "{logged:?}"
+    );
+    release.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), app.settle())
+        .await
+        .expect("the app settles");
+    assert_eq!(app.state().step(StepId::Verify).unwrap().progress, None);
+}

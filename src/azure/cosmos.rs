@@ -142,48 +142,13 @@ pub async fn find_sql_role_assignment(
 }
 
 /// Assigns the data-plane role on the whole account; an accepted (202) write is polled until
-/// the assignment reads back. A principal Azure does not know yet — `PrincipalNotFound` on the
-/// PUT, or the operation ending `Failed` with "The provided principal ID … was not found in the
-/// AAD tenant(s)" (azure.md §10.2) — is the replication window: the write is tried again.
+/// the assignment reads back.
 pub async fn create_sql_role_assignment(
     arm: &ArmClient,
     account: &CosmosAccountId,
     principal_id: Uuid,
     role_definition_id: &str,
     wait: &PrincipalWait,
-    poll: &PollPolicy,
-) -> Result<AssignmentOutcome, AzureError> {
-    let started = tokio::time::Instant::now();
-    let mut delay = wait.initial_delay;
-    loop {
-        match write_sql_role_assignment(arm, account, principal_id, role_definition_id, poll).await
-        {
-            Err(error)
-                if principal_not_replicated(&error) && started.elapsed() + delay <= wait.window =>
-            {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(wait.max_delay);
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Azure's two ways of saying a new principal has not replicated to it yet.
-fn principal_not_replicated(error: &AzureError) -> bool {
-    error.has_code("PrincipalNotFound")
-        || (error.has_code("BadRequest")
-            && error
-                .to_string()
-                .contains("was not found in the AAD tenant"))
-}
-
-/// One write of the assignment, followed to its end.
-async fn write_sql_role_assignment(
-    arm: &ArmClient,
-    account: &CosmosAccountId,
-    principal_id: Uuid,
-    role_definition_id: &str,
     poll: &PollPolicy,
 ) -> Result<AssignmentOutcome, AzureError> {
     let operation = format!(
@@ -196,8 +161,48 @@ async fn write_sql_role_assignment(
         "scope": account.as_str(),
         "principalId": principal_id.to_string(),
     }});
+    // A principal that has not replicated is refused either at once (PrincipalNotFound) or,
+    // by Cosmos DB, after accepting the write: its operation then fails with BadRequest. Both
+    // are retried with the same write in the same window (azure.md §4).
+    let target = Target {
+        path: &path,
+        account,
+        principal_id,
+        role_definition_id,
+    };
+    let started = tokio::time::Instant::now();
+    let mut delay = wait.initial_delay;
+    loop {
+        match write_sql_role_assignment(arm, &operation, &target, &body, poll).await {
+            Err(error) if error.is_principal_not_replicated() => {
+                if !wait.pause(started, &mut delay).await {
+                    return Err(error);
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The assignment a write makes: where it lives and what it grants.
+struct Target<'a> {
+    path: &'a str,
+    account: &'a CosmosAccountId,
+    principal_id: Uuid,
+    role_definition_id: &'a str,
+}
+
+/// One PUT of the assignment and, when Azure accepts it (202), its operation followed to the
+/// end: the write's own outcome.
+async fn write_sql_role_assignment(
+    arm: &ArmClient,
+    operation: &str,
+    target: &Target<'_>,
+    body: &serde_json::Value,
+    poll: &PollPolicy,
+) -> Result<AssignmentOutcome, AzureError> {
     let answer = arm
-        .put(&operation, &path, COSMOS_API_VERSION, &body)
+        .put(operation, target.path, COSMOS_API_VERSION, body)
         .await?;
     if answer.status != 202 {
         return Ok(if answer.status == 201 {
@@ -210,22 +215,12 @@ async fn write_sql_role_assignment(
     let mut interval = answer.retry_after.unwrap_or(poll.interval);
     loop {
         tokio::time::sleep(interval.min(poll.timeout)).await;
-        if finished(
-            arm,
-            &operation,
-            &path,
-            answer.async_operation.as_deref(),
-            account,
-            principal_id,
-            role_definition_id,
-        )
-        .await?
-        {
+        if finished(arm, operation, target, answer.async_operation.as_deref()).await? {
             return Ok(AssignmentOutcome::Created);
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AzureError::Unexpected {
-                operation,
+                operation: operation.to_string(),
                 message: format!(
                     "Azure accepted the assignment but it did not finish within {}s; rerun to check",
                     poll.timeout.as_secs()
@@ -241,58 +236,42 @@ async fn write_sql_role_assignment(
 async fn finished(
     arm: &ArmClient,
     operation: &str,
-    path: &str,
+    target: &Target<'_>,
     async_operation: Option<&str>,
-    account: &CosmosAccountId,
-    principal_id: Uuid,
-    role_definition_id: &str,
 ) -> Result<bool, AzureError> {
     if let Some(url) = async_operation {
         let status = arm.get_url(operation, url).await?.body;
         return match status["status"].as_str().unwrap_or_default() {
             "Succeeded" => Ok(true),
-            "Failed" | "Canceled" => Err(AzureError::http(
-                operation,
-                200,
-                status["error"]["code"].as_str().map(str::to_string),
-                status["error"]["message"]
+            "Failed" | "Canceled" => Err(AzureError::OperationFailed {
+                operation: operation.to_string(),
+                code: status["error"]["code"].as_str().map(str::to_string),
+                // Cosmos DB appends "\r\nActivityId: …" and its build: the first line says it.
+                message: status["error"]["message"]
                     .as_str()
+                    .and_then(|message| message.lines().next())
                     .unwrap_or("the operation failed")
                     .to_string(),
-            )),
+            }),
             _ => Ok(false),
         };
     }
     Ok(arm
-        .get(operation, path, COSMOS_API_VERSION)
+        .get(operation, target.path, COSMOS_API_VERSION)
         .await?
-        .is_some_and(|found| assigns(&found, account, principal_id, role_definition_id)))
+        .is_some_and(|found| {
+            assigns(
+                &found,
+                target.account,
+                target.principal_id,
+                target.role_definition_id,
+            )
+        }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cosmos_db_says_the_principal_is_unknown_in_two_ways() {
-        let operation_failed = AzureError::http(
-            "x",
-            200,
-            Some("BadRequest".into()),
-            "The provided principal ID [p] was not found in the AAD tenant(s) [t] which are associated with the \
-             customer's subscription.",
-        );
-        assert!(principal_not_replicated(&operation_failed));
-        let put = AzureError::from_answer("x", 400, Some("PrincipalNotFound"), b"");
-        assert!(principal_not_replicated(&put));
-        let other = AzureError::http(
-            "x",
-            200,
-            Some("BadRequest".into()),
-            "The role is not valid.",
-        );
-        assert!(!principal_not_replicated(&other));
-    }
 
     #[test]
     fn built_in_roles_resolve_by_name_without_a_call() {

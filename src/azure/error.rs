@@ -34,6 +34,14 @@ pub enum AzureError {
     /// Azure answered something kwif cannot read.
     #[error("{operation}: {message}")]
     Unexpected { operation: String, message: String },
+    /// Azure accepted a long-running write (202), then its operation ended `Failed`: the
+    /// write's outcome, not the status poll's 200.
+    #[error("{operation}: Azure accepted the write, then its operation failed{}: {message}", code.as_deref().map(|code| format!(" with {code}")).unwrap_or_default())]
+    OperationFailed {
+        operation: String,
+        code: Option<String>,
+        message: String,
+    },
 }
 
 impl AzureError {
@@ -121,8 +129,26 @@ impl AzureError {
 
     pub fn code(&self) -> Option<&str> {
         match self {
-            AzureError::Http { code, .. } => code.as_deref(),
+            AzureError::Http { code, .. } | AzureError::OperationFailed { code, .. } => {
+                code.as_deref()
+            }
             _ => None,
+        }
+    }
+
+    /// A write refused because the principal it names is not known yet: a new identity's
+    /// service principal has not replicated (azure.md §4). RBAC says `PrincipalNotFound`;
+    /// Cosmos DB accepts the write and fails its operation with `BadRequest` and "The provided
+    /// principal ID [...] was not found in the AAD tenant(s)".
+    pub fn is_principal_not_replicated(&self) -> bool {
+        match self {
+            AzureError::OperationFailed { code, message, .. } => {
+                code.as_deref()
+                    .is_some_and(|code| code.eq_ignore_ascii_case("BadRequest"))
+                    && message.contains("principal ID")
+                    && message.contains("was not found")
+            }
+            _ => self.has_code("PrincipalNotFound"),
         }
     }
 
@@ -163,6 +189,14 @@ impl AzureError {
             AzureError::Unreachable { fix, .. } => return fix.clone(),
             AzureError::Unexpected { .. } => {
                 return "rerun; if it persists, report it with the message above".to_string();
+            }
+            AzureError::OperationFailed { .. } if self.is_principal_not_replicated() => {
+                return "the new identity's service principal had not replicated within the wait: \
+                        rerun `kwif apply` in a few minutes"
+                    .to_string();
+            }
+            AzureError::OperationFailed { .. } => {
+                return "fix what the message names, then rerun `kwif apply`".to_string();
             }
             AzureError::Http {
                 status,

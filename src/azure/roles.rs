@@ -71,7 +71,27 @@ pub struct PrincipalWait {
     pub window: Duration,
     pub initial_delay: Duration,
     pub max_delay: Duration,
+    /// Told before each wait how long kwif may still wait, for a countdown.
+    pub notice: Option<WaitNotice>,
 }
+
+/// A callback told how much of a wait is left (the front end shows a countdown).
+#[derive(Clone)]
+pub struct WaitNotice(pub std::sync::Arc<dyn Fn(Duration) + Send + Sync>);
+
+impl std::fmt::Debug for WaitNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WaitNotice")
+    }
+}
+
+impl PartialEq for WaitNotice {
+    fn eq(&self, other: &WaitNotice) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for WaitNotice {}
 
 impl Default for PrincipalWait {
     fn default() -> PrincipalWait {
@@ -79,17 +99,39 @@ impl Default for PrincipalWait {
             window: Duration::from_secs(180),
             initial_delay: Duration::from_secs(2),
             max_delay: Duration::from_secs(15),
+            notice: None,
         }
     }
 }
 
 impl PrincipalWait {
+    pub fn with_notice(mut self, notice: WaitNotice) -> PrincipalWait {
+        self.notice = Some(notice);
+        self
+    }
+
+    /// Sleeps `delay` (doubling it up to the maximum for next time) when it still fits the
+    /// window that started at `started`, after telling the notice what is left; `false` when
+    /// the window is over.
+    pub async fn pause(&self, started: tokio::time::Instant, delay: &mut Duration) -> bool {
+        if started.elapsed() + *delay > self.window {
+            return false;
+        }
+        if let Some(WaitNotice(notice)) = &self.notice {
+            notice(self.window.saturating_sub(started.elapsed()));
+        }
+        tokio::time::sleep(*delay).await;
+        *delay = (*delay * 2).min(self.max_delay);
+        true
+    }
+
     /// Short waits for the sandbox, which forgets a fresh principal for a few seconds only.
     pub fn fast() -> PrincipalWait {
         PrincipalWait {
             window: Duration::from_secs(30),
             initial_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(500),
+            notice: None,
         }
     }
 }
@@ -261,12 +303,10 @@ pub async fn create_assignment(
             Err(error) if error.has_code("RoleAssignmentExists") => {
                 return Ok(AssignmentOutcome::AlreadyExisted);
             }
-            Err(error)
-                if error.has_code("PrincipalNotFound")
-                    && started.elapsed() + delay <= wait.window =>
-            {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(wait.max_delay);
+            Err(error) if error.is_principal_not_replicated() => {
+                if !wait.pause(started, &mut delay).await {
+                    return Err(error);
+                }
             }
             Err(error) => return Err(error),
         }

@@ -4,6 +4,7 @@
 
 pub mod facts;
 pub mod finding;
+pub mod progress;
 pub mod render;
 pub mod runner;
 pub mod status;
@@ -11,6 +12,7 @@ pub mod step;
 
 pub use facts::Facts;
 pub use finding::{Finding, Severity};
+pub use progress::{ProgressEvent, ProgressSink};
 pub use runner::{ApplyOutcome, Report, Runner, StepReport};
 pub use status::Status;
 pub use step::{Change, Check, Plan, Step, StepError, StepFuture, StepId};

@@ -74,6 +74,8 @@ pub struct Runner {
     resolving: tokio::sync::Mutex<()>,
     /// What applies of this run learned (a created identity's ids, a credential write's time).
     learned: Mutex<Facts>,
+    /// What the front end hands every call (where progress goes).
+    given: Facts,
     /// The longest a step's lookup, check or plan may take (plus the step's own patience);
     /// `None`: unbounded. Applies are bounded by the steps' own waits (rollouts, polling).
     step_deadline: Option<Duration>,
@@ -93,6 +95,7 @@ impl Runner {
             resolved: Mutex::new(None),
             resolving: tokio::sync::Mutex::new(()),
             learned: Mutex::new(Facts::new()),
+            given: Facts::new(),
             step_deadline: None,
         }
     }
@@ -141,6 +144,13 @@ impl Runner {
                 TIMED_OUT_FIX,
             )),
         }
+    }
+
+    /// A fact every check, plan and apply gets: what the front end provides, such as the
+    /// [`super::ProgressSink`] that shows a step's countdown.
+    pub fn with_fact<T: std::any::Any + Send + Sync>(mut self, value: T) -> Runner {
+        self.given.insert(value);
+        self
     }
 
     pub fn with_concurrency(mut self, concurrency: usize) -> Runner {
@@ -204,7 +214,7 @@ impl Runner {
             .buffered(self.concurrency)
             .collect()
             .await;
-        let mut facts = Facts::new();
+        let mut facts = self.given.clone();
         for part in parts {
             facts.merge(part);
         }

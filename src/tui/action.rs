@@ -47,6 +47,8 @@ pub enum Action {
     },
     /// The steps rebuilt for an edited profile.
     StepsReplaced(Result<StepSet, String>),
+    /// What a step says while it waits (a countdown).
+    Progress(crate::engine::ProgressEvent),
     /// A list the form's pickers asked for.
     Listed {
         source: crate::discover::Source,

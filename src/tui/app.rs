@@ -24,7 +24,9 @@ use super::update::update;
 use super::wizard_config::{StepFactory, WizardConfig};
 use super::wizard_outcome::WizardOutcome;
 use crate::discover::Discovery;
-use crate::engine::{Check, Finding, Plan, Runner, Step, StepError, StepFuture, StepId};
+use crate::engine::{
+    Check, Finding, Plan, ProgressSink, Runner, Step, StepError, StepFuture, StepId,
+};
 use crate::profile::Profile;
 use crate::steps::identity::with_learned_ids;
 
@@ -61,7 +63,7 @@ impl App {
         let (sender, receiver) = unbounded_channel();
         App {
             state,
-            runner: Arc::new(runner_over(steps, config.step_deadline)),
+            runner: Arc::new(runner_over(steps, config.step_deadline, &sender)),
             sender,
             receiver,
             in_flight: 0,
@@ -148,7 +150,11 @@ impl App {
         }
         match &action {
             Action::Started(Ok(started)) => {
-                self.runner = Arc::new(runner_over(started.steps.0.clone(), self.step_deadline));
+                self.runner = Arc::new(runner_over(
+                    started.steps.0.clone(),
+                    self.step_deadline,
+                    &self.sender,
+                ));
                 if started.profile_path.is_some() {
                     self.profile_path = started.profile_path.clone();
                 }
@@ -161,7 +167,11 @@ impl App {
                 }
             }
             Action::StepsReplaced(Ok(steps)) => {
-                self.runner = Arc::new(runner_over(steps.0.clone(), self.step_deadline));
+                self.runner = Arc::new(runner_over(
+                    steps.0.clone(),
+                    self.step_deadline,
+                    &self.sender,
+                ));
             }
             Action::ApplyFinished { .. } => {
                 self.apply_running = false;
@@ -429,9 +439,17 @@ impl App {
     }
 }
 
-/// The runner over the wizard's steps, with the front end's step deadline.
-fn runner_over(steps: Vec<Arc<dyn Step>>, deadline: Option<Duration>) -> Runner {
-    let runner = Runner::shared(steps);
+/// The runner over the wizard's steps, with the front end's step deadline; what a step says
+/// while it waits comes back as `Action::Progress`.
+fn runner_over(
+    steps: Vec<Arc<dyn Step>>,
+    deadline: Option<Duration>,
+    sender: &UnboundedSender<Action>,
+) -> Runner {
+    let sender = sender.clone();
+    let runner = Runner::shared(steps).with_fact(ProgressSink::new(move |event| {
+        let _ = sender.send(Action::Progress(event));
+    }));
     match deadline {
         Some(deadline) => runner.with_step_deadline(deadline),
         None => runner,

@@ -71,9 +71,13 @@ impl Writer {
             Span::styled(format!("  ({})", view.id), self.theme.dim()),
         ]));
         let status = format!("{} {}", view.status.symbol(), view.status.word());
+        let note = match &view.progress {
+            Some(progress) => progress.to_string(),
+            None => status_note(view.status).to_string(),
+        };
         self.lines.push(Line::from(vec![
             Span::styled(status, self.theme.status(view.status)),
-            Span::styled(format!("  {}", status_note(view.status)), self.theme.dim()),
+            Span::styled(format!("  {note}"), self.theme.dim()),
         ]));
     }
 

@@ -147,6 +147,13 @@ fn render_steps(state: &State, frame: &mut Frame, layout: &ScreenLayout) {
             Span::styled(padding, row_style),
         ])];
         if row.height > 1
+            && let Some(progress) = &view.progress
+        {
+            lines.push(Line::from(Span::styled(
+                truncate(&format!("    {progress}"), row.width as usize),
+                theme.status(Status::Checking),
+            )));
+        } else if row.height > 1
             && let Some(finding) = most_important(&view.findings)
         {
             let style = if finding.is_error() {

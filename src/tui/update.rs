@@ -60,7 +60,28 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.log.info(format!("applying {step}…"));
             Vec::new()
         }
-        Action::Applied { step, result } => on_applied(state, step, result),
+        Action::Applied { step, result } => {
+            if let Some(view) = state.view_mut(step) {
+                view.progress = None;
+            }
+            on_applied(state, step, result)
+        }
+        Action::Progress(event) => {
+            let Some(view) = state.view_mut(event.step) else {
+                return Vec::new();
+            };
+            // The log gets a line when a wait starts, the row the running countdown.
+            let new_wait = view
+                .progress
+                .as_ref()
+                .is_none_or(|shown| shown.waiting_for != event.waiting_for);
+            let line = format!("{}: {event}", event.step);
+            view.progress = Some(event);
+            if new_wait {
+                state.log.info(line);
+            }
+            Vec::new()
+        }
         Action::ApplyFinished { cancelled } => on_apply_finished(state, cancelled),
         Action::Notice { ok, text } => {
             if ok {
