@@ -36,9 +36,19 @@ pub struct Demo {
 impl Demo {
     /// Starts the sandbox for `scenario` in a fresh private directory. Needs a tokio runtime.
     pub async fn start(scenario: Scenario) -> Result<Demo, DemoError> {
+        Demo::start_with(scenario, std::time::Duration::ZERO).await
+    }
+
+    /// Like [`Demo::start`], with an Entra ID that ignores a new federated credential for
+    /// `propagation` (AADSTS70021), as the real one does: verify counts down.
+    pub async fn start_with(
+        scenario: Scenario,
+        propagation: std::time::Duration,
+    ) -> Result<Demo, DemoError> {
         let directory = tempfile::Builder::new().prefix("kwif-demo-").tempdir()?;
         let mut options = SandboxOptions::new(directory.path());
         options.scenario = scenario;
+        options.entra_propagation = propagation;
         let sandbox = Sandbox::start(options).await?;
         let path = &sandbox.files().profile;
         let profile = Profile::load(path).map_err(|error| DemoError::Profile {

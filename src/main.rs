@@ -95,6 +95,10 @@ enum Command {
     Demo {
         #[arg(long, value_enum, default_value_t = Scenario::Fresh)]
         scenario: Scenario,
+        /// How long the sandbox's Entra ID ignores a new or changed federated credential
+        /// (AADSTS70021), as the real one does for a minute or more: verify then counts down.
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+        propagation_delay: std::time::Duration,
     },
     /// Check every step against the profile, read-only: the six steps, live.
     Check {
@@ -429,6 +433,9 @@ Example, in a second shell once it prints `ready:`:
         /// Delay every answer of every sandbox server by N milliseconds (what real networks do).
         #[arg(long, value_name = "N", default_value_t = 0)]
         latency_ms: u64,
+        /// How long Entra ID ignores a new or changed federated credential (AADSTS70021).
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+        propagation_delay: std::time::Duration,
     },
 }
 
@@ -620,15 +627,19 @@ fn run(cli: Cli) -> Outcome {
             service,
         } => snippet(&target, language, service, &cli.global),
         Command::Export { target, out, azure } => export(&target, &out, azure, &cli.global),
-        Command::Demo { scenario } => demo_wizard(scenario, &cli.global),
+        Command::Demo {
+            scenario,
+            propagation_delay,
+        } => demo_wizard(scenario, propagation_delay, &cli.global),
         Command::Sandbox {
             command:
                 SandboxCommand::Serve {
                     dir,
                     scenario,
                     latency_ms,
+                    propagation_delay,
                 },
-        } => sandbox_serve(&dir, scenario, latency_ms),
+        } => sandbox_serve(&dir, scenario, latency_ms, propagation_delay),
         Command::Check { target, output } => check(&target, &cli.global, output),
         Command::Plan { target, output } => plan(&target, &cli.global, output),
         Command::Apply {
@@ -873,7 +884,11 @@ fn wizard_runtime() -> Result<tokio::runtime::Runtime, UsageError> {
 
 /// `kwif demo`: the wizard on the embedded sandbox. Without a terminal it prints the check
 /// table instead of waiting for keys that never come.
-fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
+fn demo_wizard(
+    scenario: Scenario,
+    propagation_delay: std::time::Duration,
+    global: &GlobalArgs,
+) -> Outcome {
     if !interactive() {
         let target = Target {
             profile: PathBuf::from("kwif.yaml"),
@@ -889,7 +904,7 @@ fn demo_wizard(scenario: Scenario, global: &GlobalArgs) -> Outcome {
         let keep = running.clone();
         let timeouts = global.timeouts();
         let start: StartFuture = Box::pin(async move {
-            let mut demo = Demo::start(scenario.sandbox())
+            let mut demo = Demo::start_with(scenario.sandbox(), propagation_delay)
                 .await
                 .map_err(|error| format!("the demo could not start: {error}"))?;
             demo.environment.timeouts = timeouts;
@@ -950,10 +965,16 @@ async fn run_wizard(
 }
 
 /// `kwif sandbox serve`: the sandbox in the foreground until Ctrl-C or SIGTERM.
-fn sandbox_serve(dir: &Path, scenario: Scenario, latency_ms: u64) -> Outcome {
+fn sandbox_serve(
+    dir: &Path,
+    scenario: Scenario,
+    latency_ms: u64,
+    propagation_delay: std::time::Duration,
+) -> Outcome {
     let mut options = kwif_sandbox::SandboxOptions::new(dir);
     options.scenario = scenario.sandbox();
     options.latency = std::time::Duration::from_millis(latency_ms);
+    options.entra_propagation = propagation_delay;
     let runtime = wizard_runtime()?;
     runtime.block_on(kwif_sandbox::serve(options, |sandbox| {
         let files = sandbox.files();

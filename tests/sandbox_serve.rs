@@ -121,3 +121,24 @@ fn the_drifted_sandbox_shows_its_story_to_the_headless_check() {
     assert!(codes("workload").contains(&"WORKLOAD_ENV".to_string()));
     assert!(!codes("federation").is_empty());
 }
+
+#[test]
+fn apply_counts_down_on_stderr_while_entra_does_not_see_the_new_credential_yet() {
+    let served = Served::start_with("fresh", &["--propagation-delay", "2s"]);
+    let profile = served.path("kwif.yaml");
+    let apply = served
+        .kwif()
+        .args(["apply", "--yes", "--profile", profile.to_str().unwrap()])
+        .run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let countdown = apply
+        .stderr
+        .lines()
+        .find(|line| {
+            line.starts_with("verify: ")
+                && line
+                    .contains("waiting for Entra to see the new federated credential (AADSTS70021)")
+        })
+        .unwrap_or_else(|| panic!("no countdown on stderr:\n{}", apply.stderr));
+    assert!(countdown.ends_with(" s left"), "{countdown}");
+}

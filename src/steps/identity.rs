@@ -4,6 +4,7 @@
 //! data-plane roles. Check only reads; apply is safe to rerun.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use futures::future::join_all;
 use uuid::Uuid;
@@ -14,8 +15,9 @@ use crate::azure::cosmos::{self, PollPolicy};
 use crate::azure::directory::{IdentityDirectory, IdentityTarget, Presence, not_owned};
 use crate::azure::error::AzureError;
 use crate::azure::identity_client::{IdentityIds, IdentityRef};
-use crate::azure::roles::{self, PrincipalWait, RoleDefinition};
+use crate::azure::roles::{self, PrincipalWait, RoleDefinition, WaitNotice};
 use crate::azure::session::AzureSession;
+use crate::engine::progress;
 use crate::engine::{Change, Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::profile::{CosmosAccountId, Identity, IdentityKind, Profile, RoleAssignment, RoleScope};
 
@@ -434,17 +436,31 @@ impl IdentityStep {
         })
     }
 
-    async fn assign(&self, resolved: &ResolvedRole, principal: Uuid) -> Result<(), AzureError> {
+    /// The principal wait, telling the front end (through the facts) what is left of it.
+    fn replication_wait(&self, facts: &Facts, identity: &str) -> PrincipalWait {
+        let facts = facts.clone();
+        let waiting_for = format!(
+            "waiting for Azure to replicate {identity}'s service principal before assigning its roles"
+        );
+        self.principal_wait
+            .clone()
+            .with_notice(WaitNotice(Arc::new(move |left| {
+                progress::report(&facts, StepId::Identity, &waiting_for, Some(left));
+            })))
+    }
+
+    async fn assign(
+        &self,
+        resolved: &ResolvedRole,
+        principal: Uuid,
+        wait: &PrincipalWait,
+    ) -> Result<(), AzureError> {
         match resolved {
-            ResolvedRole::Azure { scope, definition } => roles::create_assignment(
-                &self.arm,
-                scope,
-                principal,
-                definition,
-                &self.principal_wait,
-            )
-            .await
-            .map(drop),
+            ResolvedRole::Azure { scope, definition } => {
+                roles::create_assignment(&self.arm, scope, principal, definition, wait)
+                    .await
+                    .map(drop)
+            }
             ResolvedRole::Cosmos {
                 account,
                 definition_id,
@@ -453,7 +469,7 @@ impl IdentityStep {
                 account,
                 principal,
                 definition_id,
-                &self.principal_wait,
+                wait,
                 &self.poll,
             )
             .await
@@ -464,6 +480,7 @@ impl IdentityStep {
     /// Makes `spec` match the planned changes; what Azure holds of it afterwards.
     async fn apply_one(
         &self,
+        facts: &Facts,
         spec: &IdentitySpec,
         plan: &Plan,
         known: Option<IdentityIds>,
@@ -482,14 +499,17 @@ impl IdentityStep {
                 _ => return Ok(IdentityLookup::Missing),
             },
         };
-        // Assignments are independent: made concurrently, so replication waits overlap.
+        // Assignments are independent: made concurrently, so replication waits overlap; the
+        // front end shows what is left of the window.
+        let wait = self.replication_wait(facts, spec.name());
+        let wait = &wait;
         let planned_roles = observed
             .roles
             .iter()
             .filter(|(role, _)| planned(&role_target(spec, role)));
         let results = join_all(planned_roles.map(|(_, state)| async move {
             match state {
-                RoleState::Missing(resolved) => self.assign(resolved, ids.principal_id).await,
+                RoleState::Missing(resolved) => self.assign(resolved, ids.principal_id, wait).await,
                 RoleState::Present => Ok(()),
                 RoleState::Failed(error) => Err(error.clone()),
             }
@@ -677,7 +697,7 @@ impl Step for IdentityStep {
             // Identities are independent of each other: made concurrently.
             let results = join_all(self.identities.iter().map(|spec| async move {
                 let lookup = self
-                    .apply_one(spec, plan, known_ids(facts, spec.name()))
+                    .apply_one(facts, spec, plan, known_ids(facts, spec.name()))
                     .await;
                 (spec.name().to_string(), lookup)
             }))

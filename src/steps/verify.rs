@@ -25,6 +25,7 @@ use crate::azure::permissions::{PermissionBlock, caller_permissions, missing_ope
 use crate::azure::roles::find_role_definition;
 use crate::azure::session::AzureSession;
 use crate::azure::token_exchange::{AccessTokenClaims, ExchangeError, TokenExchange};
+use crate::engine::progress;
 use crate::engine::{Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
 use crate::kube::{self as cluster, KubeError};
 use crate::oidc::doctor::{Doctor, Examination};
@@ -286,6 +287,7 @@ impl VerifyStep {
 
     async fn verify_one(
         &self,
+        facts: &Facts,
         identity: &str,
         ids: IdentityIds,
         propagation_deadline: Option<Instant>,
@@ -316,7 +318,7 @@ impl VerifyStep {
             service_account: who.clone(),
         });
         let result = self
-            .exchange_with_patience(&who, ids, propagation_deadline, &token)
+            .exchange_with_patience(facts, &who, ids, propagation_deadline, &token)
             .await;
         match result {
             Ok((issued, access_token)) => {
@@ -348,6 +350,7 @@ impl VerifyStep {
     /// The exchange, retried with a countdown while a refusal may be a fresh credential propagating.
     async fn exchange_with_patience(
         &self,
+        facts: &Facts,
         who: &str,
         ids: IdentityIds,
         propagation_deadline: Option<Instant>,
@@ -378,6 +381,7 @@ impl VerifyStep {
                     };
                     let code = error.codes().first().copied().unwrap_or_default();
                     self.count_down(
+                        facts,
                         who,
                         code,
                         deadline.min(Instant::now() + self.propagation.interval),
@@ -389,18 +393,35 @@ impl VerifyStep {
         }
     }
 
-    /// Sleeps until `until`, reporting the time left before `deadline` every second.
-    async fn count_down(&self, who: &str, code: u32, until: Instant, deadline: Instant) {
+    /// Sleeps until `until`, reporting the time left before `deadline` every second, to the
+    /// step's own listener and to the front end's progress sink.
+    async fn count_down(
+        &self,
+        facts: &Facts,
+        who: &str,
+        code: u32,
+        until: Instant,
+        deadline: Instant,
+    ) {
         loop {
             let now = Instant::now();
             if now >= until {
                 return;
             }
+            let remaining = deadline.saturating_duration_since(now);
             self.report(VerifyProgress::Waiting {
                 service_account: who.to_string(),
                 code,
-                remaining: deadline.saturating_duration_since(now),
+                remaining,
             });
+            progress::report(
+                facts,
+                StepId::Verify,
+                &format!(
+                    "{who}: waiting for Entra to see the new federated credential (AADSTS{code})"
+                ),
+                Some(remaining),
+            );
             tokio::time::sleep(
                 until
                     .saturating_duration_since(now)
@@ -693,7 +714,14 @@ impl VerifyStep {
         };
         let results = join_all(identity.service_accounts.iter().map(
             |(namespace, service_account)| {
-                self.verify_one(name, ids, propagation_deadline, namespace, service_account)
+                self.verify_one(
+                    facts,
+                    name,
+                    ids,
+                    propagation_deadline,
+                    namespace,
+                    service_account,
+                )
             },
         ))
         .await;

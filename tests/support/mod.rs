@@ -389,10 +389,17 @@ pub struct Served {
 impl Served {
     /// Starts the sandbox for `scenario` and waits (at most 60 s) for its `ready:` line.
     pub fn start(scenario: &str) -> Served {
+        Served::start_with(scenario, &[])
+    }
+
+    /// The same with more `kwif sandbox serve` flags.
+    pub fn start_with(scenario: &str, flags: &[&str]) -> Served {
         use std::io::BufRead;
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_kwif"))
-            .args(["sandbox", "serve", "--scenario", scenario, "--dir"])
+            .args(["sandbox", "serve", "--scenario", scenario])
+            .args(flags)
+            .arg("--dir")
             .arg(dir.path())
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
