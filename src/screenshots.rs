@@ -185,11 +185,20 @@ struct Observed {
     plans: Vec<Plan>,
 }
 
-async fn observe(scenario: Scenario, with_plans: bool) -> Result<Observed, ScreenshotError> {
+/// What a scenario shows; `applied`: after `kwif apply` (every step done, verify ok).
+async fn observe(
+    scenario: Scenario,
+    with_plans: bool,
+    applied: bool,
+) -> Result<Observed, ScreenshotError> {
     let demo = Demo::start(scenario).await?;
     let mut sanitizer = Sanitizer::for_demo(&demo);
     let runner: Runner = demo.runner().await;
-    let report = runner.check_all().await;
+    let report = if applied {
+        runner.apply_all(|_| true).await.report
+    } else {
+        runner.check_all().await
+    };
     let checks = report.steps.iter().map(|step| {
         let check = Check {
             status: step.status,
@@ -208,6 +217,11 @@ async fn observe(scenario: Scenario, with_plans: bool) -> Result<Observed, Scree
     }
     let written = std::fs::read_to_string(demo.profile_path())
         .map_err(|error| ScreenshotError::Profile(error.to_string()))?;
+    // After an apply the profile holds the identity's ids, as kwif saves them.
+    let written = match crate::steps::identity::with_learned_ids(&demo.profile, &runner.learned()) {
+        Some(learned) if applied => learned.to_yaml(),
+        _ => written,
+    };
     let profile_yaml = sanitizer.text(&written);
     let profile = Profile::from_yaml(&profile_yaml)
         .map_err(|error| ScreenshotError::Profile(error.to_string()))?;
@@ -237,14 +251,22 @@ pub async fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
         dir: dir.to_path_buf(),
         source,
     })?;
-    let fresh = observe(Scenario::Fresh, true).await?;
-    let drifted = observe(Scenario::Drifted, false).await?;
-    let broken = observe(Scenario::BrokenHosting, false).await?;
+    let fresh = observe(Scenario::Fresh, true, false).await?;
+    let drifted = observe(Scenario::Drifted, false, false).await?;
+    let broken = observe(Scenario::BrokenHosting, false, false).await?;
+    let applied = observe(Scenario::Fresh, false, true).await?;
     let mut shots: Vec<(String, State)> = Vec::new();
     for (index, step) in StepId::ALL.iter().enumerate() {
         let name = format!("{}-{}", index + 1, step.as_str());
         shots.push((name, fresh.state().with_selected(*step).with_detail_focus()));
     }
+    shots.push((
+        "verify-application".into(),
+        applied
+            .state()
+            .with_selected(StepId::Verify)
+            .with_detail_focus(),
+    ));
     shots.push(("help".into(), fresh.state().with_help()));
     shots.push((
         "apply-all".into(),

@@ -6,7 +6,7 @@
 async fn committed_screenshots_are_up_to_date_and_deterministic() {
     let first = tempfile::tempdir().unwrap();
     let written = kwif::screenshots::write_all(first.path()).await.unwrap();
-    assert_eq!(written.len(), 10);
+    assert_eq!(written.len(), 11);
     let second = tempfile::tempdir().unwrap();
     kwif::screenshots::write_all(second.path()).await.unwrap();
     let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");

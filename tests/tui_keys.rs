@@ -1102,3 +1102,45 @@ async fn a_steps_countdown_shows_on_its_row_and_in_the_log_until_its_check_ends(
         .expect("the app settles");
     assert_eq!(app.state().step(StepId::Verify).unwrap().progress, None);
 }
+
+#[tokio::test]
+async fn once_verify_is_ok_its_pane_shows_the_application_side_and_l_changes_the_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kwif.yaml");
+    let built = Arc::new(AtomicUsize::new(0));
+    let counter = built.clone();
+    let factory: kwif::tui::StepFactory = Arc::new(move |_profile: Profile| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move { Ok(Vec::new()) })
+    });
+    let config = with_profile(Some(path.clone())).with_step_factory(factory);
+    let mut wizard = Wizard::with(&[], |toy| toy, config).started().await;
+    wizard.press([key(KeyCode::End), key(KeyCode::Enter)]).await;
+    let screen = |wizard: &Wizard| {
+        let mut terminal = Terminal::new(TestBackend::new(120, 60)).unwrap();
+        wizard.app.draw(&mut terminal).unwrap();
+        terminal.backend().to_string()
+    };
+    let first = screen(&wizard);
+    assert!(
+        first.contains("Your application")
+            && first.contains(
+                "AZURE_FEDERATED_TOKEN_FILE=/var/run/secrets/azure/tokens/azure-identity-token"
+            )
+            && first.contains("In python"),
+        "{first}"
+    );
+    wizard.press([char_key('L')]).await;
+    let second = screen(&wizard);
+    assert!(second.contains("In javascript"), "{second}");
+    assert_eq!(
+        Profile::load(&path).unwrap().app.language,
+        Some(kwif::profile::AppLanguage::JavaScript),
+        "remembered in kwif.yaml"
+    );
+    assert_eq!(
+        built.load(Ordering::SeqCst),
+        0,
+        "no re-check for a language"
+    );
+}

@@ -155,6 +155,14 @@ impl IdentityKind {
 }
 
 choice!(
+    /// The language the wizard's "your application" pane shows code in (`app.language`).
+    AppLanguage, "application language", {
+        Python => "python", JavaScript => "javascript", DotNet => "dotnet", Go => "go",
+        Java => "java", Rust => "rust",
+    }
+);
+
+choice!(
     /// The `cloud` word of kwif.yaml: [`Cloud`](super::Cloud) without a custom cloud's endpoints.
     CloudName, "Azure cloud", { Public => "public", China => "china", UsGov => "usgov", Custom => "custom" }
 );

@@ -21,8 +21,8 @@ use crate::input::{InputError, InputKind, read_text};
 use crate::oidc::issuer::IssuerUrl;
 
 pub use choice::{
-    BlobModeName, CloudName, DistributionChoice, HostingKind, IdentityKind, WorkloadKind,
-    WorkloadMode,
+    AppLanguage, BlobModeName, CloudName, DistributionChoice, HostingKind, IdentityKind,
+    WorkloadKind, WorkloadMode,
 };
 pub use cloud::{Cloud, CloudEndpoints};
 pub use error::{FieldError, InvalidValue, ProfileError};
@@ -52,6 +52,16 @@ pub struct Profile {
     pub identities: Vec<Identity>,
     /// At least one; at most 20 distinct service accounts per identity.
     pub workloads: Vec<Workload>,
+    /// The application's side: what the wizard shows once verify is ok.
+    pub app: AppSettings,
+}
+
+/// `app:`: how the workload's own code is shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppSettings {
+    /// The language of the snippet in the verify step's "your application" pane; `None`: the
+    /// pane's default (Python) until one is chosen.
+    pub language: Option<AppLanguage>,
 }
 
 /// Which cluster, and how its issuer is configured.

@@ -27,6 +27,15 @@ pub(super) struct RawProfile {
     pub(super) identities: Option<Vec<RawIdentity>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) workloads: Option<Vec<RawWorkload>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) app: Option<RawApp>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawApp {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) language: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -207,6 +216,9 @@ impl From<&Profile> for RawProfile {
                     })
                     .collect(),
             ),
+            app: profile.app.language.map(|language| RawApp {
+                language: Some(language.as_str().to_string()),
+            }),
         }
     }
 }

@@ -282,7 +282,11 @@ impl App {
             Effect::Plan { step, generation } => self.spawn_plan(step, generation),
             Effect::Apply { plans } => self.spawn_apply(plans),
             Effect::CancelApply => self.cancel.store(true, Ordering::SeqCst),
-            Effect::SaveProfile { profile, yaml } => self.save_profile(*profile, &yaml),
+            Effect::SaveProfile {
+                profile,
+                yaml,
+                rebuild,
+            } => self.save_profile(*profile, &yaml, rebuild),
         }
     }
 
@@ -405,7 +409,7 @@ impl App {
         self.handle(notice);
     }
 
-    fn save_profile(&mut self, profile: Profile, yaml: &str) {
+    fn save_profile(&mut self, profile: Profile, yaml: &str, rebuild: bool) {
         let notice = match &self.profile_path {
             Some(path) => match write_profile(path, yaml) {
                 Ok(()) => Action::Notice {
@@ -423,6 +427,9 @@ impl App {
             },
         };
         self.handle(notice);
+        if !rebuild {
+            return;
+        }
         let Some(factory) = self.step_factory.clone() else {
             self.handle(Action::Notice {
                 ok: true,

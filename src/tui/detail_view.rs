@@ -5,11 +5,12 @@
 use ratatui::text::{Line, Span};
 
 use super::State;
+use super::application_pane::application_lines;
 use super::step_inputs::step_inputs;
 use super::step_view::{PlanState, StepView};
 use super::text_wrap::{width as text_width, wrap_chars, wrap_words};
 use super::theme::Theme;
-use crate::engine::{Finding, Plan, Status, StepError};
+use crate::engine::{Finding, Plan, Status, StepError, StepId};
 
 const INDENT: usize = 4;
 
@@ -38,6 +39,14 @@ impl Writer {
         self.blank();
         self.findings(view);
         self.blank();
+        if view.id == StepId::Verify
+            && view.status == Status::Ok
+            && let Some(profile) = &state.profile
+        {
+            self.lines
+                .extend(application_lines(profile, self.theme, self.width));
+            self.blank();
+        }
         self.plan(view);
         self.blank();
         self.inputs(view, state);

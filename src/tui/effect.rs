@@ -25,5 +25,7 @@ pub enum Effect {
     SaveProfile {
         profile: Box<Profile>,
         yaml: String,
+        /// The steps use what changed: rebuild and check them (not for `app.language`).
+        rebuild: bool,
     },
 }

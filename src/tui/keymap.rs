@@ -25,6 +25,8 @@ pub enum Command {
     Apply,
     ApplyAll,
     Edit,
+    /// The next language of the verify step's "your application" code.
+    Language,
     Help,
     Quit,
 }
@@ -121,6 +123,12 @@ pub const MAIN: &[KeyBinding] = &[
         &[(KeyCode::Char('e'), Command::Edit)],
         "edit",
         "edit the profile fields the selected step uses",
+    ),
+    key(
+        "L",
+        &[(KeyCode::Char('L'), Command::Language)],
+        "language",
+        "your application's code (verify, once ok) in the next language",
     ),
     key(
         "PgUp PgDn",

@@ -5,6 +5,7 @@
 mod action;
 mod activity_log;
 mod app;
+mod application_pane;
 mod apply_all_selection;
 mod apply_progress;
 mod detail_view;

@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKi
 use ratatui::layout::{Position, Rect};
 
 use super::action::Action;
+use super::application_pane;
 use super::apply_all_selection::ApplyAllSelection;
 use super::apply_progress::{ApplyItemState, ApplyProgress};
 use super::detail_view::detail_lines;
@@ -214,7 +215,26 @@ fn main_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         Command::Quit => quit(state),
+        Command::Language => next_language(state),
     }
+}
+
+/// `L`: the "your application" pane shows the next language, remembered in kwif.yaml.
+fn next_language(state: &mut State) -> Vec<Effect> {
+    let Some(profile) = state.profile.as_mut() else {
+        return Vec::new();
+    };
+    let language = application_pane::next_language(profile.app.language);
+    profile.app.language = Some(language);
+    state.log.info(format!(
+        "your application's code is shown in {}",
+        language.as_str()
+    ));
+    vec![Effect::SaveProfile {
+        yaml: profile.to_yaml(),
+        profile: Box::new(profile.clone()),
+        rebuild: false,
+    }]
 }
 
 fn form_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -233,7 +253,11 @@ fn form_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             state.profile = Some((*profile).clone());
             state.log.done("profile updated");
-            vec![Effect::SaveProfile { profile, yaml }]
+            vec![Effect::SaveProfile {
+                profile,
+                yaml,
+                rebuild: true,
+            }]
         }
     }
 }

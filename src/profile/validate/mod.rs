@@ -10,7 +10,9 @@ use crate::oidc::issuer::{IssuerUrl, issuer_problems, shown};
 
 use super::error::{FieldError, InvalidValue, ProfileError, quoted};
 use super::raw::{RawCluster, RawProfile};
-use super::{Cluster, DistributionChoice, KubeContext, NODE_ROOT, Profile};
+use super::{
+    AppLanguage, AppSettings, Cluster, DistributionChoice, KubeContext, NODE_ROOT, Profile,
+};
 use std::path::PathBuf;
 
 use azure::check_azure;
@@ -91,6 +93,13 @@ impl RawProfile {
         );
         let identities = check_identities(&mut checker, entries);
         let workloads = check_workloads(&mut checker, self.workloads, identities.as_deref());
+        let app = AppSettings {
+            language: checker.optional(
+                "app.language",
+                self.app.and_then(|app| app.language).as_deref(),
+                AppLanguage::parse,
+            ),
+        };
         match (issuer, hosting, azure, identities) {
             (Some(issuer), Some(hosting), Some(azure), Some(identities))
                 if checker.errors.is_empty() =>
@@ -102,6 +111,7 @@ impl RawProfile {
                     azure,
                     identities,
                     workloads,
+                    app,
                 })
             }
             _ => {
