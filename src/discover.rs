@@ -63,6 +63,16 @@ pub enum Source {
     CosmosAccounts {
         subscription: String,
     },
+    /// Cosmos DB data roles: the built-in ones, and the account's own when it is named.
+    CosmosDataRoles {
+        account: Option<String>,
+    },
+    /// The managed identities of a resource group (to reuse one), and `proposal`, a new name.
+    Identities {
+        subscription: String,
+        resource_group: String,
+        proposal: Option<String>,
+    },
 }
 
 impl Source {
@@ -82,6 +92,8 @@ impl Source {
             Source::RoleNames { .. } => "role names",
             Source::Scopes { .. } => "resources",
             Source::CosmosAccounts { .. } => "Cosmos DB accounts",
+            Source::Identities { .. } => "managed identities",
+            Source::CosmosDataRoles { .. } => "Cosmos DB data roles",
         }
     }
 }
@@ -110,6 +122,31 @@ impl Suggestion {
     }
 }
 
+/// A dedicated ServiceAccount first (`<namespace>-sa`, new unless it exists), then the others;
+/// `default` is marked, since every pod of the namespace runs as it.
+fn service_accounts(namespace: &str, existing: Vec<Suggestion>) -> Vec<Suggestion> {
+    let dedicated = format!("{namespace}-sa");
+    let exists = existing.iter().any(|account| account.value == dedicated);
+    let mut accounts: Vec<Suggestion> = existing
+        .into_iter()
+        .filter(|account| account.value != dedicated)
+        .map(|account| match account.value.as_str() {
+            "default" => Suggestion::new(
+                "default",
+                "default — shared by every pod of the namespace without its own",
+            ),
+            _ => account,
+        })
+        .collect();
+    accounts.sort_by_key(|account| account.value == "default");
+    let how = if exists { "exists" } else { "kwif creates it" };
+    accounts.insert(
+        0,
+        Suggestion::new(dedicated.clone(), format!("{dedicated} — {how}")),
+    );
+    accounts
+}
+
 /// Looks lists up; a list that cannot be had says why in one line (the picker then lets the
 /// user type freely).
 pub trait Discovery: Send + Sync {
@@ -132,11 +169,25 @@ struct Lookups {
 }
 
 impl EnvironmentDiscovery {
+    /// Lookups in the profile's cloud and tenant (the public cloud without a profile).
     pub fn new(environment: Environment, azure: Option<&Azure>) -> EnvironmentDiscovery {
+        EnvironmentDiscovery::in_cloud(
+            environment,
+            azure.map(|azure| azure.cloud.clone()).unwrap_or_default(),
+            azure.and_then(|azure| azure.tenant),
+        )
+    }
+
+    /// Lookups in `cloud`, logging in to `tenant` (else the credential's own).
+    pub fn in_cloud(
+        environment: Environment,
+        cloud: Cloud,
+        tenant: Option<uuid::Uuid>,
+    ) -> EnvironmentDiscovery {
         EnvironmentDiscovery(Arc::new(Lookups {
             environment,
-            cloud: azure.map(|azure| azure.cloud.clone()).unwrap_or_default(),
-            tenant: azure.and_then(|azure| azure.tenant),
+            cloud,
+            tenant,
             clients: Mutex::new(HashMap::new()),
             arm: tokio::sync::Mutex::new(None),
         }))
@@ -215,12 +266,18 @@ impl Lookups {
                 self.issuers(context, proposal.as_deref()).await
             }
             Source::Namespaces { context } => {
-                self.kube_names(context, ("", "v1", "Namespace"), None)
-                    .await
+                let mut namespaces = self
+                    .kube_names(context, ("", "v1", "Namespace"), None)
+                    .await?;
+                // The system's own namespaces last: workloads rarely live there.
+                namespaces.sort_by_key(|namespace| namespace.value.starts_with("kube-"));
+                Ok(namespaces)
             }
             Source::ServiceAccounts { context, namespace } => {
-                self.kube_names(context, ("", "v1", "ServiceAccount"), Some(namespace))
-                    .await
+                let existing = self
+                    .kube_names(context, ("", "v1", "ServiceAccount"), Some(namespace))
+                    .await?;
+                Ok(service_accounts(namespace, existing))
             }
             Source::Workloads {
                 context,
@@ -259,6 +316,15 @@ impl Lookups {
             }
             Source::RoleNames { subscription } => self.role_names(subscription).await,
             Source::Scopes { subscription } => self.scopes(subscription).await,
+            Source::Identities {
+                subscription,
+                resource_group,
+                proposal,
+            } => {
+                self.identities(subscription, resource_group, proposal.as_deref())
+                    .await
+            }
+            Source::CosmosDataRoles { account } => self.cosmos_data_roles(account.as_deref()).await,
             Source::CosmosAccounts { subscription } => {
                 self.arm_names(
                     &format!(
@@ -397,6 +463,67 @@ impl Lookups {
         Ok(suggestions)
     }
 
+    /// The resource group's managed identities, after `proposal` (a new name) when no
+    /// identity has it; a missing group (it is created later) leaves the proposal alone.
+    async fn identities(
+        &self,
+        subscription: &str,
+        resource_group: &str,
+        proposal: Option<&str>,
+    ) -> Result<Vec<Suggestion>, String> {
+        let existing = self
+            .arm_names(
+                &format!(
+                    "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+                ),
+                crate::azure::identity_client::MANAGED_IDENTITY_API_VERSION,
+                |item| {
+                    let name = item["name"].as_str()?;
+                    Some(Suggestion::new(name, format!("{name} — exists, reused")))
+                },
+            )
+            .await;
+        let proposed = proposal.map(|name| Suggestion::new(name, format!("{name} — new")));
+        match existing {
+            Ok(mut identities) => {
+                if let Some(proposed) =
+                    proposed.filter(|new| !identities.iter().any(|old| old.value == new.value))
+                {
+                    identities.insert(0, proposed);
+                }
+                Ok(identities)
+            }
+            Err(reason) => proposed.map(|new| vec![new]).ok_or(reason),
+        }
+    }
+
+    /// The built-in data roles (no lookup), then the custom ones `account` defines.
+    async fn cosmos_data_roles(&self, account: Option<&str>) -> Result<Vec<Suggestion>, String> {
+        let mut roles: Vec<Suggestion> = crate::azure::cosmos::BUILT_IN_ROLES
+            .iter()
+            .map(|(name, _)| Suggestion::new(*name, format!("{name} — built-in")))
+            .collect();
+        let Some(account) = account.filter(|account| account.starts_with("/subscriptions/")) else {
+            return Ok(roles);
+        };
+        // The account's own roles are a bonus: without them the built-ins still serve.
+        if let Ok(custom) = self
+            .arm_names(
+                &format!("{}/sqlRoleDefinitions", account.trim_end_matches('/')),
+                crate::azure::cosmos::COSMOS_API_VERSION,
+                |item| {
+                    let name = item["properties"]["roleName"].as_str()?;
+                    let custom = item["properties"]["type"].as_str() != Some("BuiltInRole");
+                    custom.then(|| Suggestion::new(name, format!("{name} — this account's")))
+                },
+            )
+            .await
+        {
+            roles.extend(custom);
+        }
+        Ok(roles)
+    }
+
     async fn tenants(&self) -> Result<Vec<Suggestion>, String> {
         self.arm_names("/tenants", "2022-12-01", |item| {
             let id = item["tenantId"].as_str()?;
@@ -484,5 +611,24 @@ impl Discovery for EnvironmentDiscovery {
     fn list(&self, source: Source) -> StepFuture<'static, Result<Vec<Suggestion>, String>> {
         let lookups = self.0.clone();
         Box::pin(async move { lookups.lookup(&source).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dedicated_service_account_comes_first_and_default_last() {
+        let existing = ["default", "builder", "shop-sa"]
+            .map(Suggestion::plain)
+            .to_vec();
+        let accounts = service_accounts("shop", existing);
+        let values: Vec<&str> = accounts.iter().map(|account| account.value.as_str()).collect();
+        assert_eq!(values, ["shop-sa", "builder", "default"]);
+        assert_eq!(accounts[0].label, "shop-sa — exists");
+        let fresh = service_accounts("web", vec![Suggestion::plain("default")]);
+        assert_eq!(fresh[0].label, "web-sa — kwif creates it");
+        assert!(fresh[1].label.starts_with("default — shared"));
     }
 }

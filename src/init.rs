@@ -56,46 +56,12 @@ pub struct Ambient {
 }
 
 impl Ambient {
-    /// The Azure CLI's `[defaults]` from its config file (`$AZURE_CONFIG_DIR/config`, else
-    /// `~/.azure/config`), an INI file.
+    /// The Azure CLI's `[defaults]` group and location (`crate::azure::cli_config`).
     pub fn read_cli_defaults(&mut self) {
-        let directory = std::env::var_os("AZURE_CONFIG_DIR")
-            .filter(|value| !value.is_empty())
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".azure"))
-            });
-        let Some(text) = directory.and_then(|dir| std::fs::read_to_string(dir.join("config")).ok())
-        else {
-            return;
-        };
-        let defaults = ini_section(&text, "defaults");
-        self.cli_resource_group = defaults
-            .iter()
-            .find(|(k, _)| k == "group")
-            .map(|(_, v)| v.clone());
-        self.cli_location = defaults
-            .iter()
-            .find(|(k, _)| k == "location")
-            .map(|(_, v)| v.clone());
+        let config = crate::azure::cli_config::CliConfig::read();
+        self.cli_resource_group = config.resource_group;
+        self.cli_location = config.location;
     }
-}
-
-/// The `key = value` lines of `[section]` in an INI text.
-fn ini_section(text: &str, section: &str) -> Vec<(String, String)> {
-    let mut inside = false;
-    let mut entries = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            inside = line == format!("[{section}]");
-        } else if inside && let Some((key, value)) = line.split_once('=') {
-            let value = value.trim();
-            if !value.is_empty() {
-                entries.push((key.trim().to_string(), value.to_string()));
-            }
-        }
-    }
-    entries
 }
 
 /// A profile made from flags, and the defaults it took from elsewhere (for standard error).
@@ -757,7 +723,7 @@ mod tests {
     fn the_azure_cli_defaults_are_read_from_its_ini_file() {
         let text = "[cloud]\nname = AzureCloud\n[defaults]\ngroup = rg-app\nlocation =\n";
         assert_eq!(
-            ini_section(text, "defaults"),
+            crate::azure::cli_config::ini_section(text, "defaults"),
             [("group".to_string(), "rg-app".to_string())]
         );
     }

@@ -1032,14 +1032,15 @@ fn wizard(global: &GlobalArgs) -> Outcome {
         let profile = if path.exists() {
             load_profile(&path, global)?
         } else {
-            let discovery = EnvironmentDiscovery::new(environment(global), None);
+            let defaults = first_run_defaults(global);
+            let discovery = EnvironmentDiscovery::in_cloud(
+                environment(global),
+                kwif::azure::cli_config::CliConfig::read().cloud.unwrap_or_default(),
+                defaults.tenant.as_deref().and_then(|tenant| uuid::Uuid::try_parse(tenant).ok()),
+            );
             let config = WizardConfig::new("kwif — first run: describe your setup".to_string())
                 .with_profile_path(path.clone())
                 .with_discovery(Arc::new(discovery));
-            let defaults = SetupDefaults {
-                context: current_context(global),
-                ..Default::default()
-            };
             let created = kwif::tui::run_setup(defaults, &config)
                 .await
                 .map_err(|error| UsageError(format!("the terminal: {error}")))?;
@@ -1061,6 +1062,25 @@ fn wizard(global: &GlobalArgs) -> Outcome {
         };
         run_wizard(title, Some(&profile), global, start).await
     })
+}
+
+/// What the first-run form starts from: the kubeconfig's current context and the Azure CLI's
+/// login, cloud and `[defaults]` (files only: nothing here waits on a process or the network).
+fn first_run_defaults(global: &GlobalArgs) -> SetupDefaults {
+    let cli = kwif::azure::cli_config::CliConfig::read();
+    let account = kwif::azure::credential::cli_profile_account();
+    SetupDefaults {
+        context: current_context(global),
+        tenant: account.as_ref().map(|account| account.tenant.to_string()),
+        subscription: global
+            .subscription
+            .clone()
+            .or_else(|| account.as_ref().map(|account| account.subscription.to_string())),
+        resource_group: cli.resource_group,
+        location: cli.location,
+        custom_cloud: cli.custom_endpoints,
+        ..Default::default()
+    }
 }
 
 /// The kubeconfig's current context, offered as the form's default.

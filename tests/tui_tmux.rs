@@ -1,6 +1,9 @@
 //! `kwif demo` driven end to end in a real terminal (tmux send-keys / capture-pane): start,
 //! apply all, see six ok, quit with exit 0 and a restored terminal; and the drifted scenario
-//! repaired. Needs tmux (`bash scripts/test.sh` installs it).
+//! repaired; the pickers of the edit form on the demo, and a first run written through pickers
+//! alone against `kwif sandbox serve`. Needs tmux (`bash scripts/test.sh` installs it).
+
+mod support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -78,6 +81,30 @@ impl Tmux {
             screen = self.screen();
         }
         screen
+    }
+
+    /// The line of the picker's selected entry (`▸ …`), if a picker shows one.
+    fn selected_entry(&self) -> Option<String> {
+        self.screen()
+            .lines()
+            .find(|line| line.contains('▸'))
+            .map(|line| line.trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string())
+    }
+
+    /// Moves the focused field's picker down to the entry that starts with `entry` and chooses
+    /// it with Enter; fails with the screen when the list never offers it.
+    fn pick(&self, entry: &str) {
+        let wanted = format!("▸ {entry}");
+        self.wait_for("type to filter", Duration::from_secs(30));
+        for _ in 0..30 {
+            if self.selected_entry().is_some_and(|line| line.starts_with(&wanted)) {
+                self.keys("Enter");
+                return;
+            }
+            self.keys("Down");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the picker never offered {entry:?}; the screen:\n{}", self.screen());
     }
 
     /// Applies everything: `A`, then `y` for each confirmation until six steps are ok.
@@ -173,4 +200,156 @@ fn drifted_demo_leads_to_the_fixes_and_repairs_them() {
     assert!(screen.contains("HOSTING_KEY_NOT_PUBLISHED"), "{screen}");
     tmux.apply_all_until_six_ok();
     quit_and_check_terminal(&tmux);
+}
+
+#[test]
+fn the_demo_offers_contexts_namespaces_and_roles_in_pickers() {
+    let tmux = Tmux::start("pickers", &demo_command("fresh"));
+    tmux.wait_for("checked 6 steps", Duration::from_secs(60));
+    // The issuer step is selected first: its form starts on the kubeconfig context.
+    tmux.keys("Home");
+    tmux.keys("e");
+    let screen = tmux.wait_for("kubeconfig contexts", Duration::from_secs(20));
+    assert!(screen.contains("▸ kwif-sandbox — cluster"), "{screen}");
+    tmux.keys("Escape");
+    tmux.keys("Escape");
+    // The workload step (fifth): its namespace picker lists the sandbox's namespaces.
+    for _ in 0..4 {
+        tmux.keys("Down");
+    }
+    tmux.keys("e");
+    let screen = tmux.wait_for("namespaces", Duration::from_secs(20));
+    assert!(
+        screen.contains("application1") && screen.contains("analytics"),
+        "{screen}"
+    );
+    tmux.keys("Escape");
+    tmux.keys("Escape");
+    // The identity step (third): its role field lists the subscription's role definitions,
+    // built-in ones first, the sandbox's custom role after them.
+    tmux.keys("Up");
+    tmux.keys("Up");
+    tmux.keys("e");
+    tmux.wait_for("edit identity", Duration::from_secs(10));
+    let mut screen = tmux.screen();
+    for _ in 0..12 {
+        if screen.contains("role names") {
+            break;
+        }
+        tmux.keys("Tab");
+        std::thread::sleep(Duration::from_millis(300));
+        screen = tmux.screen();
+    }
+    let screen = tmux.wait_for("role names", Duration::from_secs(20));
+    assert!(
+        screen.contains("Contributor") && screen.contains("Reader"),
+        "{screen}"
+    );
+    tmux.keys("Escape");
+    tmux.keys("Escape");
+    quit_and_check_terminal(&tmux);
+}
+
+#[test]
+fn a_first_run_is_written_through_pickers_alone() {
+    let served = support::Served::start("drifted");
+    let work = tempfile::tempdir().unwrap();
+    let command = format!(
+        ". {}/env && cd {} && {}; echo EXIT=$?; echo EN''D",
+        served.dir.path().display(),
+        work.path().display(),
+        env!("CARGO_BIN_EXE_kwif")
+    );
+    let tmux = Tmux::start("first-run", &command);
+    tmux.wait_for("first run", Duration::from_secs(20));
+    // Page 1: the context, the detected distribution, the issuer the cluster has now.
+    tmux.pick("kwif-sandbox");
+    tmux.keys("Tab");
+    tmux.pick("k3s — detected");
+    tmux.keys("Tab");
+    tmux.pick("https://127.0.0.1:");
+    tmux.keys("PageDown");
+    // Page 2: nginx hosting, its host taken from the issuer.
+    tmux.wait_for("2/4", Duration::from_secs(5));
+    tmux.keys("PageDown");
+    // Page 3: the Azure CLI's login and defaults, then the lists of the subscription.
+    tmux.wait_for("3/4", Duration::from_secs(5));
+    tmux.pick("bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb — kwif sandbox");
+    tmux.keys("Tab");
+    tmux.pick("cccccccc-cccc-cccc-cccc-cccccccccccc — kwif sandbox");
+    tmux.keys("Tab");
+    tmux.pick("rg-application1");
+    tmux.keys("Tab");
+    tmux.pick("westeurope — West Europe");
+    tmux.keys("Tab");
+    tmux.pick("id-application1");
+    tmux.keys("Tab");
+    tmux.keys("Tab");
+    tmux.pick("Storage Blob Data Reader");
+    tmux.keys("Tab");
+    tmux.pick("st1 — ");
+    tmux.keys("Tab");
+    tmux.keys("Tab");
+    tmux.pick("Cosmos DB Built-in Data Reader");
+    tmux.keys("Tab");
+    tmux.pick("cosmos1 — ");
+    tmux.keys("PageDown");
+    // Page 4: the namespace, a dedicated ServiceAccount, the Deployment.
+    tmux.wait_for("4/4", Duration::from_secs(5));
+    tmux.pick("application1");
+    tmux.keys("Tab");
+    tmux.pick("application1-sa");
+    tmux.keys("Tab");
+    tmux.keys("Tab");
+    tmux.pick("web-server");
+    tmux.keys("C-s");
+    // Saved: the wizard opens on it and checks the six steps.
+    tmux.wait_for("checked 6 steps", Duration::from_secs(60));
+    let written = std::fs::read_to_string(work.path().join("kwif.yaml")).unwrap();
+    let profile: serde_yaml::Value = serde_yaml::from_str(&written).unwrap();
+    let text = |path: &[&str]| {
+        let mut value = &profile;
+        for key in path {
+            value = match key.parse::<usize>() {
+                Ok(index) => &value[index],
+                Err(_) => &value[*key],
+            };
+        }
+        value.as_str().map(str::to_string).unwrap_or_else(|| format!("{value:?}"))
+    };
+    assert_eq!(text(&["cluster", "context"]), "kwif-sandbox", "{written}");
+    assert_eq!(text(&["cluster", "distribution"]), "k3s", "{written}");
+    let issuer = text(&["issuer"]);
+    assert!(
+        issuer.starts_with("https://127.0.0.1:") && issuer.ends_with("/cluster1"),
+        "{written}"
+    );
+    // The custom cloud came from the Azure CLI's configuration, with no field for it.
+    assert_eq!(text(&["azure", "cloud"]), "custom", "{written}");
+    assert_eq!(
+        text(&["azure", "subscription"]),
+        "cccccccc-cccc-cccc-cccc-cccccccccccc"
+    );
+    assert_eq!(text(&["azure", "location"]), "westeurope");
+    assert_eq!(text(&["identity", "name"]), "id-application1");
+    assert_eq!(text(&["identity", "roles", "0", "role"]), "Storage Blob Data Reader");
+    assert!(text(&["identity", "roles", "0", "scope"]).ends_with("/storageAccounts/st1"));
+    assert_eq!(
+        text(&["identity", "roles", "1", "cosmosDataRole"]),
+        "Cosmos DB Built-in Data Reader"
+    );
+    assert_eq!(text(&["workloads", "0", "namespace"]), "application1");
+    assert_eq!(text(&["workloads", "0", "serviceAccount"]), "application1-sa");
+    assert_eq!(text(&["workloads", "0", "name"]), "web-server");
+    quit_and_check_exit(&tmux);
+}
+
+/// `q`, then the shell's EXIT line says 0.
+fn quit_and_check_exit(tmux: &Tmux) {
+    tmux.keys("q");
+    let screen = tmux.wait_for_line(|line| line == "END", "");
+    assert!(
+        screen.lines().any(|line| line.trim() == "EXIT=0"),
+        "kwif did not exit 0:\n{screen}"
+    );
 }

@@ -554,7 +554,7 @@ pub async fn cli_account() -> Result<CliAccount, CredentialError> {
               azure.subscription into kwif.yaml"
             .to_string(),
     };
-    if let Some(account) = read_cli_profile().and_then(|text| default_account(&text)) {
+    if let Some(account) = cli_profile_account() {
         return Ok(account);
     }
     let output = tokio::task::spawn_blocking(|| {
@@ -584,11 +584,11 @@ pub async fn cli_account() -> Result<CliAccount, CredentialError> {
         })
 }
 
-fn read_cli_profile() -> Option<String> {
-    let directory = variable("AZURE_CONFIG_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".azure")))?;
-    std::fs::read_to_string(directory.join("azureProfile.json")).ok()
+/// The CLI's default account from its `azureProfile.json` alone (no `az` process: instant).
+pub fn cli_profile_account() -> Option<CliAccount> {
+    let directory = super::cli_config::config_dir()?;
+    let text = std::fs::read_to_string(directory.join("azureProfile.json")).ok()?;
+    default_account(&text)
 }
 
 /// The default subscription of an `azureProfile.json` (which the CLI writes with a BOM).

@@ -3,6 +3,7 @@
 //! (app registrations and their federated credentials) and the Entra token exchange.
 //! No step logic lives here, and no secret leaves it through `Display` or `Debug`.
 
+pub mod cli_config;
 pub mod aadsts;
 pub mod application_client;
 pub mod arm;

@@ -20,6 +20,19 @@ pub enum Cloud {
 }
 
 impl Cloud {
+    /// A custom cloud with these endpoints (https URLs), as `azure.endpoints` would name them.
+    pub fn custom(
+        resource_manager: &str,
+        authority_host: &str,
+        graph: Option<&str>,
+    ) -> Result<Cloud, InvalidValue> {
+        Ok(Cloud::Custom(CloudEndpoints {
+            resource_manager: endpoint_url(resource_manager)?,
+            authority_host: endpoint_url(authority_host)?,
+            graph: graph.map(endpoint_url).transpose()?,
+        }))
+    }
+
     /// The audience Entra expects in a federated credential of this cloud (azure.md §3): each
     /// sovereign cloud has its own; a custom cloud takes the public one unless told otherwise.
     pub fn default_audience(&self) -> &'static str {

@@ -44,7 +44,8 @@ pub struct Pickers {
     requests: Vec<Source>,
     /// The focused field's picker shows (Esc closes it, to type freely).
     open: bool,
-    selected: usize,
+    /// The entry the user moved to; `None`: the one the field holds, else the first.
+    selected: Option<usize>,
 }
 
 impl Pickers {
@@ -77,13 +78,13 @@ impl Pickers {
     /// A new field has the focus: its picker opens at the top.
     pub fn focus_moved(&mut self) {
         self.open = true;
-        self.selected = 0;
+        self.selected = None;
     }
 
     /// The field's text changed: the filter did, so the selection goes back to the top.
     pub fn text_changed(&mut self) {
         self.open = true;
-        self.selected = 0;
+        self.selected = None;
     }
 
     pub fn close(&mut self) {
@@ -109,15 +110,10 @@ impl Pickers {
             .collect()
     }
 
-    /// Moves the selection by `by` within `count` entries.
-    pub fn select(&mut self, by: isize, count: usize) {
+    /// Moves the selection from entry `from` by `by` within `count` entries.
+    pub fn select(&mut self, from: usize, by: isize, count: usize) {
         let last = count.saturating_sub(1);
-        self.selected = self.selected.saturating_add_signed(by).min(last);
-    }
-
-    #[cfg(test)]
-    pub fn selected(&self) -> usize {
-        self.selected
+        self.selected = Some(from.saturating_add_signed(by).min(last));
     }
 
     /// What to draw under the focused field whose list is `source` and text is `query`.
@@ -136,7 +132,11 @@ impl Pickers {
                         total: list.len(),
                     });
                 }
-                let selected = self.selected.min(entries.len() - 1);
+                let query = query.trim().to_lowercase();
+                let held = entries
+                    .iter()
+                    .position(|entry| entry.value.to_lowercase() == query);
+                let selected = self.selected.or(held).unwrap_or(0).min(entries.len() - 1);
                 let first = selected.saturating_sub(SHOWN - 1);
                 Some(PickerView::Entries {
                     noun: source.noun(),
@@ -174,6 +174,9 @@ pub fn source_for(path: &str, value_of: impl Fn(&str) -> Option<String>) -> Opti
             ("identity.roles", "scope") => Some(Source::Scopes {
                 subscription: subscription()?,
             }),
+            ("identity.roles", "cosmosDataRole") => Some(Source::CosmosDataRoles {
+                account: sibling("account"),
+            }),
             ("identity.roles", "account") => Some(Source::CosmosAccounts {
                 subscription: subscription()?,
             }),
@@ -195,6 +198,14 @@ pub fn source_for(path: &str, value_of: impl Fn(&str) -> Option<String>) -> Opti
         "azure.location" => Some(Source::Locations {
             subscription: subscription()?,
         }),
+        "identity.name" => {
+            let resource_group = filled("azure.resourceGroup".to_string())?;
+            Some(Source::Identities {
+                subscription: subscription()?,
+                proposal: identity_proposal(&resource_group),
+                resource_group,
+            })
+        }
         _ => None,
     }
 }
@@ -210,6 +221,14 @@ fn nginx_issuer(value_of: &impl Fn(&str) -> Option<String>) -> Option<String> {
         .filter(|context| !context.trim().is_empty())
         .unwrap_or_else(|| "cluster1".to_string());
     Some(format!("https://{}/{}", host.trim(), cluster.trim()))
+}
+
+/// A new identity's name after its resource group, as Azure's naming convention pairs them:
+/// `rg-application1` → `id-application1`.
+fn identity_proposal(resource_group: &str) -> Option<String> {
+    let base = resource_group.trim();
+    let base = base.strip_prefix("rg-").unwrap_or(base);
+    (!base.is_empty()).then(|| format!("id-{base}"))
 }
 
 /// `workloads[2].name` → (`workloads`, 2, `name`).
@@ -297,8 +316,14 @@ mod tests {
         assert_eq!(names("S"), ["kube-system", "shop"]);
         assert_eq!(names("shop").len(), 3);
         assert_eq!(names("nothing"), Vec::<String>::new());
-        pickers.select(5, 2);
-        assert_eq!(pickers.selected(), 1, "clamped to the list");
+        let selected = |pickers: &Pickers, query: &str| match pickers.view(&namespaces, query) {
+            Some(PickerView::Entries { selected, .. }) => selected,
+            other => panic!("no entries: {other:?}"),
+        };
+        assert_eq!(selected(&pickers, "shop"), 2, "the value held is selected");
+        assert_eq!(selected(&pickers, "s"), 0, "a filter starts at the top");
+        pickers.select(0, 5, 2);
+        assert_eq!(selected(&pickers, "s"), 1, "clamped to the list");
         pickers.close();
         assert_eq!(pickers.view(&namespaces, ""), None);
     }

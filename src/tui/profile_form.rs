@@ -4,7 +4,7 @@
 //! Ctrl-N adds a role or workload on their pages, Ctrl-X removes the focused one.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 use super::field_path::{FieldPath, prune};
 use super::form_field::FormField;
@@ -62,7 +62,7 @@ pub struct ProfileForm {
 impl ProfileForm {
     /// The first-run form: one page per step that needs input, from the caller's defaults.
     pub fn first_run(defaults: &SetupDefaults) -> ProfileForm {
-        let base = Value::Mapping(Mapping::new());
+        let base = defaults.base_profile();
         let roles = [RoleSlot::Azure, RoleSlot::CosmosData];
         let pages = vec![
             FormPage {
@@ -291,13 +291,31 @@ impl ProfileForm {
         })
     }
 
-    /// Asks for the focused field's list; a field just focused opens its picker at the top.
+    /// Asks for the focused field's list; when the focus moves, for the lists of the page's
+    /// other fields too, so they load while the user is elsewhere (and a detected distribution
+    /// arrives even if its field is skipped). Not on each key typed: a half-typed namespace
+    /// would ask for its ServiceAccounts. A field just focused opens its picker.
     fn refresh_picker(&mut self, focus_moved: bool) {
         if focus_moved {
             self.pickers.focus_moved();
         }
         if let Some(source) = self.focused_source() {
             self.pickers.want(&source);
+        }
+        if !self.pickers_enabled || !focus_moved {
+            return;
+        }
+        let sources: Vec<Source> = self
+            .visible_fields()
+            .iter()
+            .filter_map(|(field, _)| {
+                source_for(&field.path.to_string(), |path| {
+                    self.current_text(&FieldPath::parse(path))
+                })
+            })
+            .collect();
+        for source in &sources {
+            self.pickers.want(source);
         }
     }
 
@@ -312,14 +330,15 @@ impl ProfileForm {
                 self.pickers.close();
                 return true;
             }
-            (PickerView::Entries { entries, .. }, KeyCode::Up) => {
-                let count = entries.len();
-                self.pickers.select(-1, count);
-                return true;
-            }
-            (PickerView::Entries { entries, .. }, KeyCode::Down) => {
-                let count = entries.len();
-                self.pickers.select(1, count);
+            (
+                PickerView::Entries {
+                    entries, selected, ..
+                },
+                KeyCode::Up | KeyCode::Down,
+            ) => {
+                let by = if key.code == KeyCode::Up { -1 } else { 1 };
+                let (from, count) = (*selected, entries.len());
+                self.pickers.select(from, by, count);
                 return true;
             }
             (

@@ -17,9 +17,33 @@ pub struct SetupDefaults {
     pub service_account: Option<String>,
     pub workload_kind: Option<String>,
     pub workload_name: Option<String>,
+    /// The Azure CLI's active cloud when it is a custom one (`az cloud register`): the form
+    /// writes it as `azure.cloud: custom` with these endpoints, which it does not ask for.
+    pub custom_cloud: Option<crate::azure::cli_config::CustomEndpoints>,
 }
 
 impl SetupDefaults {
+    /// What kwif.yaml gets from these defaults without a field of the form: a custom cloud.
+    pub fn base_profile(&self) -> serde_yaml::Value {
+        let mut base = serde_yaml::Mapping::new();
+        if let Some(cloud) = &self.custom_cloud {
+            let mut endpoints = serde_yaml::Mapping::new();
+            let mut put = |key: &str, value: &str| {
+                endpoints.insert(key.into(), value.into());
+            };
+            put("resourceManager", &cloud.resource_manager);
+            put("authorityHost", &cloud.authority_host);
+            if let Some(graph) = &cloud.graph {
+                put("graph", graph);
+            }
+            let mut azure = serde_yaml::Mapping::new();
+            azure.insert("cloud".into(), "custom".into());
+            azure.insert("endpoints".into(), endpoints.into());
+            base.insert("azure".into(), azure.into());
+        }
+        serde_yaml::Value::Mapping(base)
+    }
+
     /// The default for a kwif.yaml path, as the form asks for it.
     pub fn value_for(&self, path: &str) -> Option<&str> {
         let value = match path {

@@ -65,6 +65,10 @@ pub struct SandboxFiles {
     pub node_root: PathBuf,
     /// `site/`, the static host's document root.
     pub site: PathBuf,
+    /// `azure/`, an Azure CLI configuration directory (`AZURE_CONFIG_DIR`): the sandbox
+    /// registered as the active custom cloud, its subscription the default, as `az cloud
+    /// register`, `az cloud set` and `az login --service-principal` leave it.
+    pub azure_config: PathBuf,
 }
 
 impl SandboxFiles {
@@ -76,6 +80,7 @@ impl SandboxFiles {
             env: dir.join("env"),
             node_root: dir.join("node"),
             site: dir.join("site"),
+            azure_config: dir.join("azure"),
         }
     }
 
@@ -170,6 +175,7 @@ impl Sandbox {
             true,
         )?;
         write_file(&files.env, &self.env_text(), true)?;
+        self.write_azure_cli_config()?;
         let values = ProfileValues {
             scenario: self.scenario,
             context: CONTEXT,
@@ -184,6 +190,42 @@ impl Sandbox {
         write_file(&files.profile, &profile_yaml(&values), false)
     }
 
+    /// The Azure CLI's files for the sandbox as the active cloud. Formats as the CLI writes
+    /// them (azure-cli-core `cloud.py`: `[cloud] name` in `config`, `endpoint_<name>` keys in
+    /// `clouds.config`; `azureProfile.json`'s subscription list).
+    fn write_azure_cli_config(&self) -> Result<(), SandboxError> {
+        let dir = &self.files.azure_config;
+        let manager = self.azure.resource_manager_url();
+        let graph = format!("{}/graph/", manager.trim_end_matches('/'));
+        write_file(
+            &dir.join("config"),
+            "[cloud]\nname = kwif-sandbox\n\n[defaults]\ngroup = rg-application1\nlocation = westeurope\n",
+            false,
+        )?;
+        write_file(
+            &dir.join("clouds.config"),
+            &format!(
+                "[kwif-sandbox]\nendpoint_resource_manager = {manager}\nendpoint_active_directory = {}\n\
+                 endpoint_microsoft_graph_resource_id = {graph}\n",
+                self.azure.authority_host()
+            ),
+            false,
+        )?;
+        let profile = serde_json::json!({
+            "installationId": "00000000-0000-4000-8000-00000000cafe",
+            "subscriptions": [{
+                "id": self.azure.subscription_id(),
+                "name": "kwif sandbox",
+                "state": "Enabled",
+                "user": {"name": self.login.client_id, "type": "servicePrincipal"},
+                "isDefault": true,
+                "tenantId": self.azure.tenant_id(),
+                "environmentName": "kwif-sandbox",
+            }]
+        });
+        write_file(&dir.join("azureProfile.json"), &profile.to_string(), false)
+    }
+
     /// `export` lines, values single-quoted, for `. D/env` in a POSIX shell.
     fn env_text(&self) -> String {
         let variables = [
@@ -192,6 +234,10 @@ impl Sandbox {
             ("AZURE_TENANT_ID", self.login.tenant_id.clone()),
             ("AZURE_CLIENT_ID", self.login.client_id.clone()),
             ("AZURE_CLIENT_SECRET", self.login.client_secret.clone()),
+            (
+                "AZURE_CONFIG_DIR",
+                self.files.azure_config.display().to_string(),
+            ),
         ];
         let mut text = format!(
             "# kwif sandbox (scenario {}): source this file to point kubectl, kwif and the Azure SDKs at it\n",
