@@ -91,20 +91,47 @@ impl Tmux {
             .map(|line| line.trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string())
     }
 
-    /// Moves the focused field's picker down to the entry that starts with `entry` and chooses
-    /// it with Enter; fails with the screen when the list never offers it.
-    fn pick(&self, entry: &str) {
+    /// The line of the focused form field (the one marked ▶), trimmed.
+    fn focused_field(&self) -> Option<String> {
+        self.screen()
+            .lines()
+            .find(|line| line.contains('▶'))
+            .map(|line| line.trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string())
+    }
+
+    /// Polls (at most 5 s) until `read` answers something other than `before`.
+    fn wait_change(&self, before: &Option<String>, read: impl Fn(&Self) -> Option<String>) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while read(self) == *before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Tabs to the form field `path` (the screen shows `▶ path`), then moves its picker to the
+    /// entry that starts with `entry` and chooses it with Enter; fails with the screen when the
+    /// field or the entry never comes.
+    fn pick(&self, path: &str, entry: &str) {
+        let marker = format!("▶ {path} ");
+        for _ in 0..20 {
+            let focused = self.focused_field();
+            if focused.as_deref().is_some_and(|line| format!("{line} ").starts_with(&marker)) {
+                break;
+            }
+            self.keys("Tab");
+            self.wait_change(&focused, Self::focused_field);
+        }
         let wanted = format!("▸ {entry}");
-        self.wait_for("type to filter", Duration::from_secs(30));
-        for _ in 0..30 {
-            if self.selected_entry().is_some_and(|line| line.starts_with(&wanted)) {
+        self.wait_for_line(|line| line.contains("type to filter"), "");
+        for _ in 0..40 {
+            let selected = self.selected_entry();
+            if selected.as_deref().is_some_and(|line| line.starts_with(&wanted)) {
                 self.keys("Enter");
                 return;
             }
             self.keys("Down");
-            std::thread::sleep(Duration::from_millis(100));
+            self.wait_change(&selected, Self::selected_entry);
         }
-        panic!("the picker never offered {entry:?}; the screen:\n{}", self.screen());
+        panic!("the picker of {path} never offered {entry:?}; the screen:\n{}", self.screen());
     }
 
     /// Applies everything: `A`, then `y` for each confirmation until six steps are ok.
@@ -142,12 +169,18 @@ fn demo_command(scenario: &str) -> String {
 }
 
 fn quit_and_check_terminal(tmux: &Tmux) {
+    quit_and_check_terminal_exits(tmux, 0);
+}
+
+/// Quits with `q`: kwif exits `code` (1 while a step still has drift or errors, as the
+/// command-line contract says) and leaves the terminal as it found it.
+fn quit_and_check_terminal_exits(tmux: &Tmux, code: i32) {
     tmux.keys("q");
     // The command line says EN''D, so only the output line ends in END.
     let screen = tmux.wait_for_line(|line| line.ends_with(" END"), "");
     assert!(
-        screen.lines().any(|line| line.trim() == "EXIT=0"),
-        "kwif did not exit 0:\n{screen}"
+        screen.lines().any(|line| line.trim() == format!("EXIT={code}")),
+        "kwif did not exit {code}:\n{screen}"
     );
     // Canonical mode and echo are back on: the terminal was restored.
     assert!(
@@ -247,7 +280,8 @@ fn the_demo_offers_contexts_namespaces_and_roles_in_pickers() {
     );
     tmux.keys("Escape");
     tmux.keys("Escape");
-    quit_and_check_terminal(&tmux);
+    // Nothing was applied: the fresh scenario still has drift.
+    quit_and_check_terminal_exits(&tmux, 1);
 }
 
 #[test]
@@ -263,46 +297,40 @@ fn a_first_run_is_written_through_pickers_alone() {
     let tmux = Tmux::start("first-run", &command);
     tmux.wait_for("first run", Duration::from_secs(20));
     // Page 1: the context, the detected distribution, the issuer the cluster has now.
-    tmux.pick("kwif-sandbox");
-    tmux.keys("Tab");
-    tmux.pick("k3s — detected");
-    tmux.keys("Tab");
-    tmux.pick("https://127.0.0.1:");
+    tmux.pick("cluster.context", "kwif-sandbox");
+    tmux.pick("cluster.distribution", "k3s — detected");
+    tmux.pick("issuer", "https://127.0.0.1:");
     tmux.keys("PageDown");
-    // Page 2: nginx hosting, its host taken from the issuer.
+    // Page 2: the sandbox's static host serves a directory (nginx would need a DNS name,
+    // and the sandbox's issuer is on 127.0.0.1).
     tmux.wait_for("2/4", Duration::from_secs(5));
+    tmux.keys("Right");
+    tmux.keys("Right");
+    tmux.wait_for("‹ directory ›", Duration::from_secs(5));
+    tmux.keys("Tab");
+    tmux.run(&["send-keys", "-t", "t", "-l", &served.path("site").display().to_string()]);
     tmux.keys("PageDown");
     // Page 3: the Azure CLI's login and defaults, then the lists of the subscription.
     tmux.wait_for("3/4", Duration::from_secs(5));
-    tmux.pick("bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb — kwif sandbox");
-    tmux.keys("Tab");
-    tmux.pick("cccccccc-cccc-cccc-cccc-cccccccccccc — kwif sandbox");
-    tmux.keys("Tab");
-    tmux.pick("rg-application1");
-    tmux.keys("Tab");
-    tmux.pick("westeurope — West Europe");
-    tmux.keys("Tab");
-    tmux.pick("id-application1");
-    tmux.keys("Tab");
-    tmux.keys("Tab");
-    tmux.pick("Storage Blob Data Reader");
-    tmux.keys("Tab");
-    tmux.pick("st1 — ");
-    tmux.keys("Tab");
-    tmux.keys("Tab");
-    tmux.pick("Cosmos DB Built-in Data Reader");
-    tmux.keys("Tab");
-    tmux.pick("cosmos1 — ");
+    tmux.pick("azure.tenant", "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb — kwif sandbox");
+    tmux.pick("azure.subscription", "cccccccc-cccc-cccc-cccc-cccccccccccc — kwif sandbox");
+    tmux.pick("azure.resourceGroup", "rg-application1");
+    tmux.pick("azure.location", "westeurope — West Europe");
+    tmux.pick("identity.name", "id-application1");
+    tmux.pick("identity.roles[0].role", "Storage Blob Data Reader");
+    tmux.pick("identity.roles[0].scope", "st1 — ");
+    tmux.pick("identity.roles[1].cosmosDataRole", "Cosmos DB Built-in Data Reader");
+    tmux.pick("identity.roles[1].account", "cosmos1 — ");
     tmux.keys("PageDown");
     // Page 4: the namespace, a dedicated ServiceAccount, the Deployment.
     tmux.wait_for("4/4", Duration::from_secs(5));
-    tmux.pick("application1");
-    tmux.keys("Tab");
-    tmux.pick("application1-sa");
-    tmux.keys("Tab");
-    tmux.keys("Tab");
-    tmux.pick("web-server");
+    tmux.pick("workloads[0].namespace", "application1");
+    tmux.pick("workloads[0].serviceAccount", "application1-sa");
+    tmux.pick("workloads[0].name", "web-server");
     tmux.keys("C-s");
+    // The review shows the file to be written; y writes it.
+    tmux.wait_for("review: kwif.yaml", Duration::from_secs(5));
+    tmux.keys("y");
     // Saved: the wizard opens on it and checks the six steps.
     tmux.wait_for("checked 6 steps", Duration::from_secs(60));
     let written = std::fs::read_to_string(work.path().join("kwif.yaml")).unwrap();
@@ -341,15 +369,12 @@ fn a_first_run_is_written_through_pickers_alone() {
     assert_eq!(text(&["workloads", "0", "namespace"]), "application1");
     assert_eq!(text(&["workloads", "0", "serviceAccount"]), "application1-sa");
     assert_eq!(text(&["workloads", "0", "name"]), "web-server");
-    quit_and_check_exit(&tmux);
-}
-
-/// `q`, then the shell's EXIT line says 0.
-fn quit_and_check_exit(tmux: &Tmux) {
+    assert_eq!(text(&["hosting", "kind"]), "directory");
+    // Nothing was applied yet: the steps still have work to do, so kwif exits 1.
     tmux.keys("q");
     let screen = tmux.wait_for_line(|line| line == "END", "");
     assert!(
-        screen.lines().any(|line| line.trim() == "EXIT=0"),
-        "kwif did not exit 0:\n{screen}"
+        screen.lines().any(|line| line.trim() == "EXIT=1"),
+        "kwif did not exit 1:\n{screen}"
     );
 }
