@@ -244,6 +244,26 @@ impl Observed {
     }
 }
 
+/// The workload step's form, its namespace field's picker open on the list the demo's cluster
+/// answers (looked up exactly as the wizard does).
+async fn with_namespace_picker(observed: &Observed) -> Result<State, ScreenshotError> {
+    let demo = Demo::start(Scenario::Fresh).await?;
+    let discovery = crate::discover::EnvironmentDiscovery::new(
+        demo.environment.clone(),
+        Some(&demo.profile.azure),
+    );
+    let state = observed
+        .state()
+        .with_selected(StepId::Workload)
+        .with_edit_form_lists(StepId::Workload, |source| {
+            let discovery = &discovery;
+            async move { discovery.lookup(&source).await }
+        })
+        .await;
+    demo.shutdown().await;
+    Ok(state)
+}
+
 /// Renders every view into `dir` and returns the files written, in order.
 pub async fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
     // Before the demo runs: a directory that cannot be made fails at once, naming it.
@@ -268,6 +288,7 @@ pub async fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
             .with_detail_focus(),
     ));
     shots.push(("help".into(), fresh.state().with_help()));
+    shots.push(("edit-picker".into(), with_namespace_picker(&fresh).await?));
     shots.push((
         "apply-all".into(),
         fresh.state().with_apply_all_confirmation(),

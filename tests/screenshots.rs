@@ -6,7 +6,7 @@
 async fn committed_screenshots_are_up_to_date_and_deterministic() {
     let first = tempfile::tempdir().unwrap();
     let written = kwif::screenshots::write_all(first.path()).await.unwrap();
-    assert_eq!(written.len(), 11);
+    assert_eq!(written.len(), 12);
     let second = tempfile::tempdir().unwrap();
     kwif::screenshots::write_all(second.path()).await.unwrap();
     let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
@@ -26,7 +26,7 @@ async fn committed_screenshots_are_up_to_date_and_deterministic() {
         );
         let text = String::from_utf8(fresh).unwrap();
         assert!(
-            text.starts_with("<svg") && text.contains("issuer"),
+            text.starts_with("<svg") && text.contains("kwif demo — scenario"),
             "{name:?} is not a wizard view"
         );
     }

@@ -187,6 +187,25 @@ impl State {
         self
     }
 
+    /// With pickers on (as when the host can look lists up), opens `step`'s form and answers
+    /// its lookups with `lookup` (screenshots; the wizard itself delivers them as actions).
+    pub async fn with_edit_form_lists<F, Fut>(mut self, step: StepId, lookup: F) -> State
+    where
+        F: Fn(crate::discover::Source) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<crate::discover::Suggestion>, String>>,
+    {
+        self.pickers = true;
+        self = self.with_edit_form(step);
+        if let Overlay::Form(form) = &mut self.overlay {
+            form.enable_pickers();
+            for source in form.take_lookups() {
+                let result = lookup(source.clone()).await;
+                form.deliver(source, result);
+            }
+        }
+        self
+    }
+
     pub fn with_log(mut self, text: impl Into<String>) -> State {
         self.log.info(text);
         self
