@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kwif's tests need on a fresh Debian machine, then runs the whole test suite.
 # Usage: bash scripts/test.sh [extra cargo test arguments]
+#        bash scripts/test.sh --install-only   (installs the tools, runs nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,6 +77,10 @@ if ! [ -f "$PYVENV/installed" ] || [ "$(cat "$PYVENV/installed")" != "$PYTHON_PA
   # shellcheck disable=SC2086 # one word per package
   "$PYVENV/bin/pip" install -q --disable-pip-version-check $PYTHON_PACKAGES
   echo "$PYTHON_PACKAGES" > "$PYVENV/installed"
+fi
+
+if [ "${1:-}" = "--install-only" ]; then
+  exit 0
 fi
 
 echo "== cargo test"

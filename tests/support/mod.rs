@@ -298,55 +298,68 @@ impl Nginx {
     pub fn start(specs: Vec<SiteSpec>) -> Nginx {
         let pki = Pki::new();
         let dir = tempfile::tempdir().unwrap();
-        let mut servers = String::new();
+        let prefix = dir.path().to_path_buf();
+        std::fs::create_dir_all(prefix.join("tmp")).unwrap();
+        std::fs::create_dir_all(prefix.join("logs")).unwrap();
         let mut sites = Vec::new();
+        let mut servers = String::new();
         for (index, spec) in specs.iter().enumerate() {
             let (cert, key) =
                 pki.server_certificate(&format!("site{index}"), &["localhost"], spec.validity);
             let root = dir.path().join(format!("site{index}"));
             std::fs::create_dir_all(&root).unwrap();
-            let port = free_port();
             servers.push_str(&format!(
-                "server {{\n listen 127.0.0.1:{port} ssl;\n server_name localhost;\n ssl_certificate {};\n ssl_certificate_key {};\n root {};\n location / {{ types {{ }} default_type {}; }}\n {}\n}}\n",
+                "server {{\n listen 127.0.0.1:{{port{index}}} ssl;\n server_name localhost;\n ssl_certificate {};\n ssl_certificate_key {};\n root {};\n location / {{ types {{ }} default_type {}; }}\n {}\n}}\n",
                 cert.display(),
                 key.display(),
                 root.display(),
                 spec.default_type,
                 spec.extra
             ));
-            sites.push(Site { port, root });
+            sites.push(root);
         }
-        let prefix = dir.path();
-        let config = format!(
-            "master_process off;\ndaemon off;\npid {pid};\nerror_log {p}/error.log warn;\nevents {{ worker_connections 64; }}\nhttp {{\n access_log off;\n client_body_temp_path {p}/tmp;\n proxy_temp_path {p}/tmp;\n fastcgi_temp_path {p}/tmp;\n uwsgi_temp_path {p}/tmp;\n scgi_temp_path {p}/tmp;\n{servers}}}\n",
-            pid = prefix.join("nginx.pid").display(),
-            p = prefix.display(),
-        );
-        std::fs::create_dir_all(prefix.join("tmp")).unwrap();
-        std::fs::create_dir_all(prefix.join("logs")).unwrap();
-        let config_path = prefix.join("nginx.conf");
-        std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(nginx_binary())
-            .arg("-c")
-            .arg(&config_path)
-            .arg("-p")
-            .arg(prefix)
-            .arg("-e")
-            .arg("stderr")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("nginx starts");
-        let nginx = Nginx {
+        let pid_file = prefix.join("nginx.pid");
+        let (ports, child) = start_on_free_ports("nginx", specs.len(), |ports| {
+            let mut listed = servers.clone();
+            for (index, port) in ports.iter().enumerate() {
+                listed = listed.replace(&format!("{{port{index}}}"), &port.to_string());
+            }
+            let config = format!(
+                "master_process off;\ndaemon off;\npid {pid};\nerror_log {p}/error.log warn;\nevents {{ worker_connections 64; }}\nhttp {{\n access_log off;\n client_body_temp_path {p}/tmp;\n proxy_temp_path {p}/tmp;\n fastcgi_temp_path {p}/tmp;\n uwsgi_temp_path {p}/tmp;\n scgi_temp_path {p}/tmp;\n{listed}}}\n",
+                pid = pid_file.display(),
+                p = prefix.display(),
+            );
+            let config_path = prefix.join("nginx.conf");
+            std::fs::write(&config_path, config).unwrap();
+            let _ = std::fs::remove_file(&pid_file);
+            Command::new(nginx_binary())
+                .arg("-c")
+                .arg(&config_path)
+                .arg("-p")
+                .arg(&prefix)
+                .arg("-e")
+                .arg("stderr")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("nginx starts")
+        });
+        // nginx writes its pid file once every listen socket is bound.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pid_file.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let sites = ports
+            .into_iter()
+            .zip(sites)
+            .map(|(port, root)| Site { port, root })
+            .collect();
+        Nginx {
             child,
             sites,
             pki,
             _dir: dir,
-        };
-        for site in &nginx.sites {
-            wait_for_port("nginx", site.port, Duration::from_secs(10));
         }
-        nginx
     }
 
     pub fn site(&self, index: usize) -> &Site {
@@ -356,6 +369,38 @@ impl Nginx {
     pub fn ca_file(&self) -> String {
         self.pki.ca_file().display().to_string()
     }
+}
+
+/// Starts a server process on `count` free loopback ports: `start` gets the ports and spawns
+/// it. A port is free when chosen but another process may take it before the server binds it;
+/// then the server exits and it is started again on other ports (at most five times).
+pub fn start_on_free_ports(
+    what: &str,
+    count: usize,
+    mut start: impl FnMut(&[u16]) -> Child,
+) -> (Vec<u16>, Child) {
+    for _ in 0..5 {
+        let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
+        let mut child = start(&ports);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            let listening = ports
+                .iter()
+                .all(|port| TcpStream::connect(("127.0.0.1", *port)).is_ok());
+            if listening && child.try_wait().unwrap().is_none() {
+                return (ports, child);
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                panic!("{what} did not listen on {ports:?} within 10 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    panic!("{what} exited at start five times: are its ports taken, or is it broken?");
 }
 
 /// Waits until `what` listens on the loopback `port`; fails the test after `patience`.
@@ -493,4 +538,22 @@ pub fn kubectl() -> Command {
         "kubectl is not on PATH: run the tests with `bash scripts/test.sh`, which installs it"
     );
     Command::new("kubectl")
+}
+
+/// The finding codes of a check, in the order it reports them.
+pub fn codes(check: &kwif::engine::Check) -> Vec<&'static str> {
+    check.findings.iter().map(|finding| finding.code).collect()
+}
+
+/// `tests/fixtures/{relative}`: reference data copied into the repository with its source.
+pub fn fixture_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative)
+}
+
+/// The text of `tests/fixtures/{relative}`; fails the test naming the file.
+pub fn fixture(relative: &str) -> String {
+    std::fs::read_to_string(fixture_path(relative))
+        .unwrap_or_else(|error| panic!("fixture {relative}: {error}"))
 }

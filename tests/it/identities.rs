@@ -427,7 +427,7 @@ async fn an_application_kwif_did_not_create_is_never_changed() {
 
 #[test]
 fn the_readmes_profile_examples_are_valid_profiles() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let section = &readme[readme.find("## The profile").unwrap()..];
     let blocks: Vec<&str> = section
         .split("```yaml\n")

@@ -2,7 +2,6 @@
 //! and the nginx config it generates served by a real nginx (Debian's package) from the files
 //! its ConfigMaps would mount, over TLS from a test CA, checked by the doctor like Entra would.
 
-mod support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -20,7 +19,7 @@ use kwif::profile::{HostName, Namespace, NginxHosting, ObjectName};
 use kwif::steps::hosting::HostingStep;
 use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::{Value, json};
-use support::{Pki, Validity};
+use crate::support::{Pki, Validity};
 
 const NAMESPACE: &str = "kwif-oidc";
 
@@ -131,7 +130,7 @@ impl ServedSite {
         );
         let config_path = root.join("nginx.conf");
         std::fs::write(&config_path, adapted).unwrap();
-        let child = Command::new(support::nginx_binary())
+        let child = Command::new(crate::support::nginx_binary())
             .args(["-e", "stderr", "-p"])
             .arg(root)
             .arg("-c")
@@ -140,7 +139,7 @@ impl ServedSite {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx starts");
-        support::wait_for_port("nginx", port, Duration::from_secs(10));
+        crate::support::wait_for_port("nginx", port, Duration::from_secs(10));
         ServedSite {
             child,
             port,
@@ -170,7 +169,7 @@ fn http_client(ca_file: &Path) -> reqwest::Client {
 #[tokio::test]
 async fn the_generated_config_served_by_real_nginx_passes_the_doctor_and_serves_nothing_else() {
     let pki = Pki::new();
-    let port = support::free_port();
+    let port = crate::support::free_port();
     let test = NginxTest::start(
         &format!("https://localhost:{port}/cluster1"),
         Some("letsencrypt-prod"),

@@ -4,9 +4,6 @@
 //! show every request with its id and never a secret. Waits are short through KWIF_TIMEOUT;
 //! nothing here measures how long kwif takes (a guard only stops a hang from stalling the suite).
 
-#[path = "support/hostile.rs"]
-mod hostile;
-mod support;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -15,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use hostile::{Recorded, Reply, Scripted};
+use crate::hostile::{Recorded, Reply, Scripted};
 use serde_json::{Value, json};
-use support::{Kwif, Pki, Run, Validity, free_port, wait_for_port};
+use crate::support::{Kwif, Pki, Run, Validity, free_port, start_on_free_ports};
 
 /// Kills a kwif that hangs, so that the test fails instead of stalling the suite.
 const GUARD: Duration = Duration::from_secs(120);
@@ -58,7 +55,7 @@ impl Lab {
 
     fn acceptor_for(&self, label: &str, names: &[&str]) -> tokio_rustls::TlsAcceptor {
         let (certificate, key) = self.pki.server_certificate(label, names, Validity::Current);
-        hostile::acceptor(&certificate, &key)
+        crate::hostile::acceptor(&certificate, &key)
     }
 
     fn ca_pem(&self) -> String {
@@ -380,27 +377,29 @@ impl Tinyproxy {
             .find(|path| Path::new(path).exists())
             .expect("tinyproxy is not installed: run `bash scripts/test.sh`, which installs it");
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
         let log = dir.path().join("tinyproxy.log");
         let allowed: String = ports
             .iter()
             .map(|port| format!("ConnectPort {port}\n"))
             .collect();
-        let config = format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\n{allowed}LogFile \"{}\"\nLogLevel Info\nMaxClients 50\n",
-            log.display()
-        );
         let config_path = dir.path().join("tinyproxy.conf");
-        std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(binary)
-            .arg("-d")
-            .arg("-c")
-            .arg(&config_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tinyproxy starts");
-        wait_for_port("tinyproxy", port, Duration::from_secs(10));
+        let (chosen, child) = start_on_free_ports("tinyproxy", 1, |chosen| {
+            let config = format!(
+                "Port {}\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\n{allowed}LogFile \"{}\"\nLogLevel Info\nMaxClients 50\n",
+                chosen[0],
+                log.display()
+            );
+            std::fs::write(&config_path, config).unwrap();
+            Command::new(binary)
+                .arg("-d")
+                .arg("-c")
+                .arg(&config_path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("tinyproxy starts")
+        });
+        let port = chosen[0];
         Tinyproxy {
             child,
             port,
@@ -440,7 +439,7 @@ fn the_doctor_resource_manager_blob_hosting_and_the_cluster_go_through_https_pro
         lab.acceptor("site"),
         Arc::new(|_: &Recorded| Reply::status(404)),
     );
-    let cluster = hostile::silent_tls(lab.acceptor("cluster"));
+    let cluster = crate::hostile::silent_tls(lab.acceptor("cluster"));
     let proxy = Tinyproxy::start(&[site.port, azure.arm.port, azure.blob.port, cluster]);
     let profile = lab.profile(
         &azure.issuer(),
@@ -552,7 +551,7 @@ fn cluster_findings(run: &Run) -> Vec<(String, String)> {
 #[test]
 fn an_api_server_that_completes_tls_and_says_nothing_times_out_with_the_wait_named() {
     let lab = Lab::new();
-    let port = hostile::silent_tls(lab.acceptor("cluster"));
+    let port = crate::hostile::silent_tls(lab.acceptor("cluster"));
     let run = check_cluster(&lab, port, &lab.ca_pem());
     assert_eq!(run.code, 1, "{}", run.stderr);
     for (message, fix) in cluster_findings(&run) {
@@ -571,7 +570,7 @@ fn an_api_server_that_completes_tls_and_says_nothing_times_out_with_the_wait_nam
 #[test]
 fn an_api_server_that_accepts_tcp_and_hangs_times_out_while_connecting() {
     let lab = Lab::new();
-    let port = hostile::silent_tcp();
+    let port = crate::hostile::silent_tcp();
     let run = check_cluster(&lab, port, &lab.ca_pem());
     for (message, fix) in cluster_findings(&run) {
         assert!(
@@ -605,7 +604,7 @@ fn an_api_server_with_a_certificate_from_another_ca_blames_certificate_authority
     let lab = Lab::new();
     let other = Pki::new();
     let (certificate, key) = other.server_certificate("cluster", &["127.0.0.1"], Validity::Current);
-    let port = hostile::silent_tls(hostile::acceptor(&certificate, &key));
+    let port = crate::hostile::silent_tls(crate::hostile::acceptor(&certificate, &key));
     let run = check_cluster(&lab, port, &lab.ca_pem());
     for (message, fix) in cluster_findings(&run) {
         assert!(
@@ -622,7 +621,7 @@ fn an_api_server_with_a_certificate_from_another_ca_blames_certificate_authority
 #[test]
 fn an_api_server_certificate_for_another_name_says_which_names_it_has() {
     let lab = Lab::new();
-    let port = hostile::silent_tls(lab.acceptor_for("cluster", &["localhost"]));
+    let port = crate::hostile::silent_tls(lab.acceptor_for("cluster", &["localhost"]));
     let run = check_cluster(&lab, port, &lab.ca_pem());
     for (message, fix) in cluster_findings(&run) {
         assert!(
@@ -702,7 +701,7 @@ fn an_authority_host_with_an_untrusted_certificate_points_at_ssl_cert_file() {
     let other = Pki::new();
     let (certificate, key) = other.server_certificate("entra", &["127.0.0.1"], Validity::Current);
     let entra = Scripted::https(
-        hostile::acceptor(&certificate, &key),
+        crate::hostile::acceptor(&certificate, &key),
         Arc::new(|_: &Recorded| Reply::status(500)),
     );
     let found = check_azure(&lab, entra.port);
@@ -718,7 +717,7 @@ fn an_authority_host_with_an_untrusted_certificate_points_at_ssl_cert_file() {
 #[test]
 fn a_hanging_authority_host_times_out_with_the_wait_named() {
     let lab = Lab::new();
-    let port = hostile::silent_tls(lab.acceptor("entra"));
+    let port = crate::hostile::silent_tls(lab.acceptor("entra"));
     let found = check_azure(&lab, port);
     assert!(
         text(&found, "message").contains("timed out after 1 s: connected, but no answer"),
@@ -734,7 +733,7 @@ fn a_hanging_authority_host_times_out_with_the_wait_named() {
 #[test]
 fn the_doctor_names_the_wait_when_the_issuer_host_says_nothing() {
     let lab = Lab::new();
-    let port = hostile::silent_tls(lab.acceptor("issuer"));
+    let port = crate::hostile::silent_tls(lab.acceptor("issuer"));
     let run = lab
         .kwif()
         .args(["doctor", "--output", "json", "--issuer"])

@@ -2,7 +2,6 @@
 //! cancel and Ctrl-C during an apply, Esc/q/?, the edit form, the real event loop, and a
 //! property test that random keys never panic and rendering never fails at any size.
 
-mod tui_fixtures;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +17,7 @@ use kwif::tui::{Action, App, Effect, Focus, State, WizardConfig, update};
 use proptest::prelude::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tui_fixtures::*;
+use crate::tui_fixtures::*;
 
 fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -421,7 +420,9 @@ async fn a_failed_apply_stops_the_run_and_shows_why() {
     assert_eq!(wizard.app.outcome().exit_code(), 1);
 }
 
-#[tokio::test]
+// The clock is paused: it moves only when every task waits, so the key lands at the
+// same point of the step every run.
+#[tokio::test(start_paused = true)]
 async fn esc_during_an_apply_stops_before_the_next_step_never_mid_step() {
     let drifted = [StepId::Hosting, StepId::Workload];
     let mut wizard = Wizard::with(
@@ -454,7 +455,9 @@ async fn esc_during_an_apply_stops_before_the_next_step_never_mid_step() {
     assert!(!wizard.app.should_quit());
 }
 
-#[tokio::test]
+// The clock is paused: it moves only when every task waits, so the key lands at the
+// same point of the step every run.
+#[tokio::test(start_paused = true)]
 async fn ctrl_c_during_an_apply_finishes_the_step_then_quits() {
     let mut wizard = Wizard::with(
         &[StepId::Hosting, StepId::Workload],
@@ -644,7 +647,8 @@ async fn ctrl_n_adds_a_workload_to_the_edited_profile_and_ctrl_x_removes_one() {
 
 // ---- the real event loop ------------------------------------------------------------------------
 
-/// Terminal events, each after a pause so the background work of the previous one can finish.
+/// Terminal events, each after a pause (on the tests' paused clock, which moves only once the
+/// background work of the previous key has finished).
 fn scripted(keys: Vec<KeyCode>) -> impl futures::Stream<Item = std::io::Result<Event>> + Unpin {
     Box::pin(futures::stream::iter(keys).then(|code| async move {
         tokio::time::sleep(Duration::from_millis(120)).await;
@@ -652,7 +656,9 @@ fn scripted(keys: Vec<KeyCode>) -> impl futures::Stream<Item = std::io::Result<E
     }))
 }
 
-#[tokio::test]
+// The clock is paused: it moves only when every task waits, so the key lands at the
+// same point of the step every run.
+#[tokio::test(start_paused = true)]
 async fn the_event_loop_applies_all_and_quits_with_exit_code_0() {
     let mut wizard = Wizard::new(&[StepId::Identity, StepId::Federation, StepId::Workload]);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
@@ -677,7 +683,9 @@ async fn the_event_loop_applies_all_and_quits_with_exit_code_0() {
     );
 }
 
-#[tokio::test]
+// The clock is paused: it moves only when every task waits, so the key lands at the
+// same point of the step every run.
+#[tokio::test(start_paused = true)]
 async fn the_event_loop_quits_when_input_ends() {
     let mut wizard = Wizard::new(&[StepId::Hosting]);
     let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();

@@ -3,7 +3,6 @@
 //! repaired; the pickers of the edit form on the demo, and a first run written through pickers
 //! alone against `kwif sandbox serve`. Needs tmux (`bash scripts/test.sh` installs it).
 
-mod support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -286,7 +285,7 @@ fn the_demo_offers_contexts_namespaces_and_roles_in_pickers() {
 
 #[test]
 fn a_first_run_is_written_through_pickers_alone() {
-    let served = support::Served::start("drifted");
+    let served = crate::support::Served::start("drifted");
     let work = tempfile::tempdir().unwrap();
     let command = format!(
         ". {}/env && cd {} && {}; echo EXIT=$?; echo EN''D",

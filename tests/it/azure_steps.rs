@@ -2,6 +2,7 @@
 //! for verify, the sandbox API server as the issuer), through the same clients as real Azure.
 
 use std::sync::{Arc, Mutex};
+use crate::support::codes;
 use std::time::{Duration, Instant};
 
 use kwif::azure::cloud::AzureCloud;
@@ -11,7 +12,7 @@ use kwif::azure::identity_client::IdentityIds;
 use kwif::azure::retry::RetryPolicy;
 use kwif::azure::roles::{self, AssignmentOutcome, PrincipalWait};
 use kwif::azure::session::AzureSession;
-use kwif::engine::{Check, Facts, Plan, Runner, Status, Step};
+use kwif::engine::{Facts, Plan, Runner, Status, Step};
 use kwif::profile::{Profile, RoleAssignment};
 use kwif::steps::federation::{CredentialWritten, FederationStep};
 use kwif::steps::identity::{IdentityStep, known_ids};
@@ -234,9 +235,6 @@ impl Azure {
     }
 }
 
-fn codes(check: &Check) -> Vec<&'static str> {
-    check.findings.iter().map(|finding| finding.code).collect()
-}
 
 fn targets(plan: &Plan) -> Vec<String> {
     plan.changes

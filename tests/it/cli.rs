@@ -1,9 +1,8 @@
 //! The command-line contract: `kwif jwks`, `kwif discovery`, `kwif token decode`, usage errors
 //! (exit 2 with a message naming the field), and the commands that are not built yet.
 
-mod support;
 
-use support::Kwif;
+use crate::support::Kwif;
 
 const KEYID_VECTOR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -1,18 +1,18 @@
 //! The `directory` publisher (the exact tree, served by a real nginx as any static host would)
 //! and the `apiserver` publisher (the anonymous discovery binding on the sandbox API server).
 
-mod support;
 
 use std::path::{Path, PathBuf};
+use crate::support::codes;
 
-use kwif::engine::{Check, Facts, Status, Step};
+use kwif::engine::{Facts, Status, Step};
 use kwif::hosting::{ApiServerPublisher, DirectoryPublisher, KeySource, Publisher};
 use kwif::oidc::fetch::Fetcher;
 use kwif::oidc::issuer::IssuerUrl;
 use kwif::steps::hosting::HostingStep;
 use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::{Value, json};
-use support::{Nginx, SiteSpec};
+use crate::support::{Nginx, SiteSpec};
 
 fn fixture_key(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,9 +20,6 @@ fn fixture_key(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn codes(check: &Check) -> Vec<&'static str> {
-    check.findings.iter().map(|finding| finding.code).collect()
-}
 
 /// Every file below `root`, relative, sorted.
 fn tree(root: &Path) -> Vec<String> {

@@ -1,9 +1,8 @@
 //! `kwif sandbox serve` driven as a user would from a second shell: `. D/env`, then the headless
 //! commands and the real kubectl against the long-lived sandbox, whose state lasts across them.
 
-mod support;
 
-use support::{Served, kubectl};
+use crate::support::{Served, kubectl};
 
 #[test]
 fn apply_then_check_and_plan_in_other_processes_converge_and_kubectl_sees_the_patch() {

@@ -2,9 +2,9 @@
 //! scripts/test.sh) over real TLS from a test CA: uploads, content types, anonymous reads, the
 //! static website, errors; and a key rotation of the sandbox cluster end to end through the doctor.
 
-mod support;
 
 use std::path::PathBuf;
+use crate::support::codes;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -30,7 +30,7 @@ use kwif_sandbox::azure::{
 };
 use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::Value;
-use support::{Pki, Validity};
+use crate::support::{Pki, Validity};
 
 /// Azurite's well-known development account and key (public, documented by Microsoft).
 const ACCOUNT: &str = "devstoreaccount1";
@@ -73,7 +73,7 @@ fn azurite() -> &'static Azurite {
         let (cert, key) =
             pki.server_certificate("azurite", &["127.0.0.1", "localhost"], Validity::Current);
         let workspace = tempfile::tempdir().unwrap();
-        let port = support::free_port();
+        let port = crate::support::free_port();
         let mut child = Command::new("sh")
             .arg("-c")
             .arg("\"$@\" & server=$!; read -r _; kill $server")
@@ -99,7 +99,7 @@ fn azurite() -> &'static Azurite {
             .spawn()
             .expect("azurite starts");
         let stdin = child.stdin.take().unwrap();
-        support::wait_for_port("azurite", port, Duration::from_secs(60));
+        crate::support::wait_for_port("azurite", port, Duration::from_secs(60));
         Azurite {
             port,
             pki,
@@ -218,9 +218,6 @@ fn fixture_key(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn codes(check: &Check) -> Vec<&'static str> {
-    check.findings.iter().map(|finding| finding.code).collect()
-}
 
 /// Errors only; the issuer on 127.0.0.1 always draws the ISSUER_PRIVATE_ADDRESS warning.
 fn errors(check: &Check) -> Vec<&'static str> {
@@ -492,7 +489,7 @@ async fn a_wrong_account_key_and_a_missing_one_are_findings_with_the_fix() {
 
 #[tokio::test]
 async fn an_account_that_does_not_answer_without_resource_manager_says_how_to_find_it() {
-    let port = support::free_port();
+    let port = crate::support::free_port();
     let test = BlobTest::public_container("oidc-nowhere");
     let hosting = AzureBlobHosting {
         storage_account: StorageAccountName::parse("devstoreaccount1").unwrap(),

@@ -17,14 +17,11 @@ const JWKS: &str = "https://oidc.example.com/cluster1/openid/v1/jwks";
 const KUBEADM_DEFAULT: &str = "https://kubernetes.default.svc.cluster.local";
 
 fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/distro")
-        .join(name)
+    crate::support::fixture_path(&format!("distro/{name}"))
 }
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(fixture_path(name))
-        .unwrap_or_else(|error| panic!("fixture {name}: {error}"))
+    crate::support::fixture(&format!("distro/{name}"))
 }
 
 /// `Change::new("k3s").file("k3s-config.yaml").keep(OLD).run()` runs one change.

@@ -2,6 +2,7 @@
 //! exactly as against a real cluster: detection, check, plan (diffs), apply, rerun.
 
 use std::sync::Arc;
+use crate::support::codes;
 
 use kwif::engine::{Facts, Runner, Status, Step};
 use kwif::oidc::issuer::IssuerUrl;
@@ -21,9 +22,6 @@ async fn sandbox(distribution: Distribution) -> KubeSandbox {
         .expect("sandbox starts")
 }
 
-fn codes(check: &kwif::engine::Check) -> Vec<&'static str> {
-    check.findings.iter().map(|f| f.code).collect()
-}
 
 // ---------------------------------------------------------------- issuer
 

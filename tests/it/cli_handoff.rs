@@ -2,9 +2,8 @@
 //! `kwif explain` (a code's meaning), `kwif export` (kustomize, Terraform, node files) and
 //! `kwif snippet` (the application's side), run as the real binary, against the sandbox.
 
-mod support;
 
-use support::Kwif;
+use crate::support::Kwif;
 
 #[test]
 fn explain_answers_aadsts_codes_with_or_without_the_prefix_in_any_case() {
@@ -68,7 +67,7 @@ fn sandbox_value(profile: &serde_yaml::Value, path: &str) -> String {
 
 #[test]
 fn init_with_the_sandboxs_values_writes_a_profile_check_accepts_then_refuses_to_overwrite() {
-    let served = support::Served::start("fresh");
+    let served = crate::support::Served::start("fresh");
     let sandbox: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(served.path("kwif.yaml")).unwrap()).unwrap();
     let value = |path: &str| sandbox_value(&sandbox, path);
@@ -362,7 +361,7 @@ fn python_venv() -> std::path::PathBuf {
 #[test]
 fn the_python_snippet_gets_an_access_token_from_the_sandbox_with_the_real_azure_identity() {
     let python = python_venv();
-    let served = support::Served::start("fresh");
+    let served = crate::support::Served::start("fresh");
     let profile = served.path("kwif.yaml");
     let profile = profile.to_str().unwrap();
     let apply = served
@@ -370,7 +369,7 @@ fn the_python_snippet_gets_an_access_token_from_the_sandbox_with_the_real_azure_
         .args(["apply", "--yes", "--profile", profile])
         .run();
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    let token = support::kubectl()
+    let token = crate::support::kubectl()
         .arg("--kubeconfig")
         .arg(served.path("kubeconfig"))
         .args(["create", "token", "application1-sa", "-n", "application1"])
@@ -476,7 +475,7 @@ fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 }
 
 fn kustomize(dir: &std::path::Path) -> Vec<serde_json::Value> {
-    let output = support::kubectl()
+    let output = crate::support::kubectl()
         .arg("kustomize")
         .arg(dir.join("kubernetes"))
         .output()
@@ -506,7 +505,7 @@ fn env_names(deployment: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn export_renders_with_kubectl_kustomize_to_what_apply_makes_and_rewrites_the_same_bytes() {
-    let served = support::Served::start("fresh");
+    let served = crate::support::Served::start("fresh");
     let profile = served.path("kwif.yaml");
     let profile = profile.to_str().unwrap();
     let out = served.path("export");
@@ -568,7 +567,7 @@ fn export_renders_with_kubectl_kustomize_to_what_apply_makes_and_rewrites_the_sa
         after.stderr
     );
     let rendered = kustomize(&out);
-    let live = support::kubectl()
+    let live = crate::support::kubectl()
         .arg("--kubeconfig")
         .arg(served.path("kubeconfig"))
         .args([
@@ -719,7 +718,7 @@ fn export_renders_with_kubectl_kustomize_to_what_apply_makes_and_rewrites_the_sa
 #[test]
 fn export_with_nginx_hosting_and_a_cosmos_role_renders_the_hosting_objects_and_every_resource_type()
 {
-    let served = support::Served::start("fresh");
+    let served = crate::support::Served::start("fresh");
     let original = std::fs::read_to_string(served.path("kwif.yaml")).unwrap();
     let mut profile: serde_yaml::Value = serde_yaml::from_str(&original).unwrap();
     profile["issuer"] = "https://oidc.example.com/cluster1".into();

@@ -3,11 +3,10 @@
 //! Every case ends with exit 2 (or a finding) and a message naming the field or file and the fix,
 //! never a panic (exit 101).
 
-mod support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use support::Kwif;
+use crate::support::Kwif;
 
 /// An unsigned token with these claims (the signature is a placeholder).
 fn token(claims: &str) -> String {
@@ -77,7 +76,7 @@ fn doctor_reports_a_token_time_outside_1970_to_9999_as_token_invalid() {
 const INJECTED: &str = "https://oidc.example.com/c1\n--anonymous-auth=true";
 
 /// A run refused as bad input: exit 2, nothing on stdout, the flag or field named in stderr.
-fn assert_refused(run: &support::Run, names: &str, says: &str) {
+fn assert_refused(run: &crate::support::Run, names: &str, says: &str) {
     assert_eq!(
         run.code, 2,
         "stdout:\n{}\nstderr:\n{}",

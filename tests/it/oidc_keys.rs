@@ -35,19 +35,11 @@ const P384_KID: &str = "Gik6Zlp_G3BjJdvTkHQgQ0LEPglq0uN1NyN3ixADN74";
 const P521_KID: &str = "Ly30UWyaQa-f8m68ZhkITeweK1dyLQB77DgE0LU4YQs";
 
 fn fixture_path(name: &str) -> PathBuf {
-    [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "fixtures",
-        "keys",
-        name,
-    ]
-    .iter()
-    .collect()
+    crate::support::fixture_path(&format!("keys/{name}"))
 }
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(fixture_path(name)).unwrap()
+    crate::support::fixture(&format!("keys/{name}"))
 }
 
 fn keys_of(name: &str) -> Vec<ServiceAccountKey> {
