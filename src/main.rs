@@ -1035,8 +1035,13 @@ fn wizard(global: &GlobalArgs) -> Outcome {
             let defaults = first_run_defaults(global);
             let discovery = EnvironmentDiscovery::in_cloud(
                 environment(global),
-                kwif::azure::cli_config::CliConfig::read().cloud.unwrap_or_default(),
-                defaults.tenant.as_deref().and_then(|tenant| uuid::Uuid::try_parse(tenant).ok()),
+                kwif::azure::cli_config::CliConfig::read()
+                    .cloud
+                    .unwrap_or_default(),
+                defaults
+                    .tenant
+                    .as_deref()
+                    .and_then(|tenant| uuid::Uuid::try_parse(tenant).ok()),
             );
             let config = WizardConfig::new("kwif — first run: describe your setup".to_string())
                 .with_profile_path(path.clone())
@@ -1072,10 +1077,11 @@ fn first_run_defaults(global: &GlobalArgs) -> SetupDefaults {
     SetupDefaults {
         context: current_context(global),
         tenant: account.as_ref().map(|account| account.tenant.to_string()),
-        subscription: global
-            .subscription
-            .clone()
-            .or_else(|| account.as_ref().map(|account| account.subscription.to_string())),
+        subscription: global.subscription.clone().or_else(|| {
+            account
+                .as_ref()
+                .map(|account| account.subscription.to_string())
+        }),
         resource_group: cli.resource_group,
         location: cli.location,
         custom_cloud: cli.custom_endpoints,

@@ -88,7 +88,10 @@ impl Tmux {
         self.screen()
             .lines()
             .find(|line| line.contains('▸'))
-            .map(|line| line.trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string())
+            .map(|line| {
+                line.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                    .to_string()
+            })
     }
 
     /// Moves the focused field's picker down to the entry that starts with `entry` and chooses
@@ -97,14 +100,20 @@ impl Tmux {
         let wanted = format!("▸ {entry}");
         self.wait_for("type to filter", Duration::from_secs(30));
         for _ in 0..30 {
-            if self.selected_entry().is_some_and(|line| line.starts_with(&wanted)) {
+            if self
+                .selected_entry()
+                .is_some_and(|line| line.starts_with(&wanted))
+            {
                 self.keys("Enter");
                 return;
             }
             self.keys("Down");
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("the picker never offered {entry:?}; the screen:\n{}", self.screen());
+        panic!(
+            "the picker never offered {entry:?}; the screen:\n{}",
+            self.screen()
+        );
     }
 
     /// Applies everything: `A`, then `y` for each confirmation until six steps are ok.
@@ -315,7 +324,10 @@ fn a_first_run_is_written_through_pickers_alone() {
                 Err(_) => &value[*key],
             };
         }
-        value.as_str().map(str::to_string).unwrap_or_else(|| format!("{value:?}"))
+        value
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{value:?}"))
     };
     assert_eq!(text(&["cluster", "context"]), "kwif-sandbox", "{written}");
     assert_eq!(text(&["cluster", "distribution"]), "k3s", "{written}");
@@ -332,14 +344,20 @@ fn a_first_run_is_written_through_pickers_alone() {
     );
     assert_eq!(text(&["azure", "location"]), "westeurope");
     assert_eq!(text(&["identity", "name"]), "id-application1");
-    assert_eq!(text(&["identity", "roles", "0", "role"]), "Storage Blob Data Reader");
+    assert_eq!(
+        text(&["identity", "roles", "0", "role"]),
+        "Storage Blob Data Reader"
+    );
     assert!(text(&["identity", "roles", "0", "scope"]).ends_with("/storageAccounts/st1"));
     assert_eq!(
         text(&["identity", "roles", "1", "cosmosDataRole"]),
         "Cosmos DB Built-in Data Reader"
     );
     assert_eq!(text(&["workloads", "0", "namespace"]), "application1");
-    assert_eq!(text(&["workloads", "0", "serviceAccount"]), "application1-sa");
+    assert_eq!(
+        text(&["workloads", "0", "serviceAccount"]),
+        "application1-sa"
+    );
     assert_eq!(text(&["workloads", "0", "name"]), "web-server");
     quit_and_check_exit(&tmux);
 }
