@@ -353,6 +353,8 @@ pub struct DestroyOutcome {
     /// Every removal plan, in the order shown (reverse wizard order), empty ones included.
     pub plans: Vec<Plan>,
     pub removed: Vec<StepId>,
+    /// Steps whose non-empty plan is an instruction for the user to carry out by hand.
+    pub by_hand: Vec<StepId>,
     /// The step the user declined, which stopped the run.
     pub declined: Option<StepId>,
     pub failed: Option<(StepId, StepError)>,
@@ -387,6 +389,10 @@ impl Runner {
             };
             outcome.plans.push(plan.clone());
             if plan.is_empty() {
+                continue;
+            }
+            if step.removal_is_by_hand() {
+                outcome.by_hand.push(step.id());
                 continue;
             }
             if !confirm(&plan) {

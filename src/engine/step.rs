@@ -217,6 +217,11 @@ pub trait Step: Send + Sync {
             })
         })
     }
+    /// Whether this step's removal plan is only an instruction for the user (the issuer step
+    /// never edits the node): its plan is shown, never confirmed nor carried out.
+    fn removal_is_by_hand(&self) -> bool {
+        false
+    }
     /// Removes what a confirmed removal plan lists; safe to run again (what is gone stays gone).
     fn remove<'a>(
         &'a self,

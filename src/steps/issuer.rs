@@ -426,5 +426,9 @@ impl Step for IssuerStep {
             })
         })
     }
-    // `remove` keeps the default: nothing on the node is touched, the plan is an instruction.
+
+    /// Nothing on the node is touched: the plan is an instruction (`remove` keeps the default).
+    fn removal_is_by_hand(&self) -> bool {
+        true
+    }
 }
