@@ -624,7 +624,10 @@ mod tests {
             .map(Suggestion::plain)
             .to_vec();
         let accounts = service_accounts("shop", existing);
-        let values: Vec<&str> = accounts.iter().map(|account| account.value.as_str()).collect();
+        let values: Vec<&str> = accounts
+            .iter()
+            .map(|account| account.value.as_str())
+            .collect();
         assert_eq!(values, ["shop-sa", "builder", "default"]);
         assert_eq!(accounts[0].label, "shop-sa — exists");
         let fresh = service_accounts("web", vec![Suggestion::plain("default")]);

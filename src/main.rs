@@ -11,6 +11,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use std::sync::Arc;
 
+mod destroy;
+
 use kwif::demo::Demo;
 use kwif::discover::EnvironmentDiscovery;
 use kwif::engine::render::{
@@ -124,6 +126,36 @@ enum Command {
         /// Only these steps (repeatable): issuer, hosting, identity, federation, workload, verify.
         #[arg(long = "step", value_name = "ID", value_parser = parse_step_id)]
         steps: Vec<StepId>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        output: ReportFormat,
+    },
+    /// Remove what kwif created or changed, in reverse wizard order, asking before each step.
+    #[command(after_help = "\
+Removes, after showing each step's plan as a diff: the fields kwif set on each workload (an empty
+server-side apply as field manager kwif, so the user's own fields stay), the ServiceAccounts kwif
+created (label app.kubernetes.io/managed-by: kwif; others only lose kwif's fields), the federated
+credentials with the profile's issuer and subjects, the profile's role assignments of each identity,
+the managed identity when kwif created it (tag created-by: kwif) unless --keep-identity, and the
+documents kwif published (hosting.kind: directory). The issuer step never edits the node: its plan
+shows how to restore the config file from the backup kwif made. Something already gone is not
+planned, so a second destroy removes nothing.
+
+Examples:
+  kwif destroy --demo --yes
+  kwif destroy --profile kwif.yaml --step workload --step federation
+  kwif destroy --yes --keep-identity --output json")]
+    Destroy {
+        #[command(flatten)]
+        target: Target,
+        /// Remove without asking (for scripts and CI).
+        #[arg(long)]
+        yes: bool,
+        /// Only these steps (repeatable): issuer, hosting, identity, federation, workload, verify.
+        #[arg(long = "step", value_name = "ID", value_parser = parse_step_id)]
+        steps: Vec<StepId>,
+        /// Keep the managed identities kwif created (their role assignments and credentials still go).
+        #[arg(long)]
+        keep_identity: bool,
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         output: ReportFormat,
     },
@@ -648,6 +680,22 @@ fn run(cli: Cli) -> Outcome {
             steps,
             output,
         } => apply(&target, &cli.global, yes, &steps, output),
+        Command::Destroy {
+            target,
+            yes,
+            steps,
+            keep_identity,
+            output,
+        } => destroy::destroy(
+            &destroy::DestroyArgs {
+                target: &target,
+                yes,
+                steps: &steps,
+                keep_identity,
+                output,
+            },
+            &cli.global,
+        ),
         Command::ClusterConfig {
             distribution,
             issuer,
@@ -1035,8 +1083,13 @@ fn wizard(global: &GlobalArgs) -> Outcome {
             let defaults = first_run_defaults(global);
             let discovery = EnvironmentDiscovery::in_cloud(
                 environment(global),
-                kwif::azure::cli_config::CliConfig::read().cloud.unwrap_or_default(),
-                defaults.tenant.as_deref().and_then(|tenant| uuid::Uuid::try_parse(tenant).ok()),
+                kwif::azure::cli_config::CliConfig::read()
+                    .cloud
+                    .unwrap_or_default(),
+                defaults
+                    .tenant
+                    .as_deref()
+                    .and_then(|tenant| uuid::Uuid::try_parse(tenant).ok()),
             );
             let config = WizardConfig::new("kwif — first run: describe your setup".to_string())
                 .with_profile_path(path.clone())
@@ -1072,10 +1125,11 @@ fn first_run_defaults(global: &GlobalArgs) -> SetupDefaults {
     SetupDefaults {
         context: current_context(global),
         tenant: account.as_ref().map(|account| account.tenant.to_string()),
-        subscription: global
-            .subscription
-            .clone()
-            .or_else(|| account.as_ref().map(|account| account.subscription.to_string())),
+        subscription: global.subscription.clone().or_else(|| {
+            account
+                .as_ref()
+                .map(|account| account.subscription.to_string())
+        }),
         resource_group: cli.resource_group,
         location: cli.location,
         custom_cloud: cli.custom_endpoints,

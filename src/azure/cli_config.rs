@@ -119,7 +119,10 @@ mod tests {
         assert_eq!(found.location.as_deref(), Some("westeurope"));
         let endpoints = found.custom_endpoints.unwrap();
         assert_eq!(endpoints.resource_manager, "https://127.0.0.1:7443/");
-        assert_eq!(endpoints.graph.as_deref(), Some("https://127.0.0.1:7443/graph/"));
+        assert_eq!(
+            endpoints.graph.as_deref(),
+            Some("https://127.0.0.1:7443/graph/")
+        );
         assert!(matches!(found.cloud, Some(Cloud::Custom(_))));
     }
 

@@ -3,12 +3,12 @@
 //! (app registrations and their federated credentials) and the Entra token exchange.
 //! No step logic lives here, and no secret leaves it through `Display` or `Debug`.
 
-pub mod cli_config;
 pub mod aadsts;
 pub mod application_client;
 pub mod arm;
 pub mod bridge;
 pub mod certificate;
+pub mod cli_config;
 pub mod cloud;
 pub mod cosmos;
 pub mod credential;

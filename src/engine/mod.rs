@@ -13,6 +13,6 @@ pub mod step;
 pub use facts::Facts;
 pub use finding::{Finding, Severity};
 pub use progress::{ProgressEvent, ProgressSink};
-pub use runner::{ApplyOutcome, Report, Runner, StepReport};
+pub use runner::{ApplyOutcome, DestroyOutcome, Report, Runner, StepReport};
 pub use status::Status;
-pub use step::{Change, Check, Plan, Step, StepError, StepFuture, StepId};
+pub use step::{Change, Check, Plan, RemovalOptions, Step, StepError, StepFuture, StepId};

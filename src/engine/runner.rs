@@ -170,7 +170,7 @@ impl Runner {
     }
 
     /// The selected steps, in wizard order.
-    fn selected(&self) -> impl Iterator<Item = &Arc<dyn Step>> {
+    fn selected(&self) -> impl DoubleEndedIterator<Item = &Arc<dyn Step>> {
         self.steps
             .iter()
             .filter(|step| self.only.is_empty() || self.only.contains(&step.id()))
@@ -344,6 +344,92 @@ impl Runner {
         self.refresh();
         outcome.report = self.check_all().await;
         outcome
+    }
+}
+
+/// What `destroy` removed, step by step (in reverse wizard order), and where it stopped.
+#[derive(Debug, Default)]
+pub struct DestroyOutcome {
+    /// Every removal plan, in the order shown (reverse wizard order), empty ones included.
+    pub plans: Vec<Plan>,
+    pub removed: Vec<StepId>,
+    /// Steps whose non-empty plan is an instruction for the user to carry out by hand.
+    pub by_hand: Vec<StepId>,
+    /// The step the user declined, which stopped the run.
+    pub declined: Option<StepId>,
+    pub failed: Option<(StepId, StepError)>,
+}
+
+impl Runner {
+    /// Plans the removal of what kwif made, every selected step, in reverse wizard order
+    /// (verify, workload, federation, identity, hosting, issuer): nothing is removed.
+    pub async fn plan_removal_all(&self) -> Vec<(StepId, Result<Plan, StepError>)> {
+        let facts = self.facts().await;
+        let mut plans = Vec::with_capacity(self.steps.len());
+        for step in self.selected().rev() {
+            plans.push((step.id(), self.bounded_removal_plan(step, &facts).await));
+        }
+        plans
+    }
+
+    /// Plans and removes each step's objects in reverse wizard order, asking `confirm` before
+    /// every non-empty plan: a workload stops using its identity before the identity goes.
+    /// Stops at the first refusal or failure.
+    pub async fn destroy_all(&self, mut confirm: impl FnMut(&Plan) -> bool) -> DestroyOutcome {
+        let mut outcome = DestroyOutcome::default();
+        self.refresh();
+        for step in self.selected().rev() {
+            let facts = self.facts().await;
+            let plan = match self.bounded_removal_plan(step, &facts).await {
+                Ok(plan) => plan,
+                Err(error) => {
+                    outcome.failed = Some((step.id(), error));
+                    break;
+                }
+            };
+            outcome.plans.push(plan.clone());
+            if plan.is_empty() {
+                continue;
+            }
+            if step.removal_is_by_hand() {
+                outcome.by_hand.push(step.id());
+                continue;
+            }
+            if !confirm(&plan) {
+                outcome.declined = Some(step.id());
+                break;
+            }
+            let result = step.remove(&plan, &facts).await;
+            self.refresh();
+            if let Err(error) = result {
+                outcome.failed = Some((step.id(), error));
+                break;
+            }
+            outcome.removed.push(step.id());
+        }
+        self.refresh();
+        outcome
+    }
+
+    async fn bounded_removal_plan(
+        &self,
+        step: &Arc<dyn Step>,
+        facts: &Facts,
+    ) -> Result<Plan, StepError> {
+        let Some(deadline) = self.step_deadline else {
+            return step.plan_removal(facts).await;
+        };
+        match tokio::time::timeout(deadline, step.plan_removal(facts)).await {
+            Ok(plan) => plan,
+            Err(_) => Err(StepError::new(
+                format!(
+                    "planning the removal of the {} step did not finish: timed out after {}",
+                    step.id(),
+                    seconds(deadline)
+                ),
+                TIMED_OUT_FIX,
+            )),
+        }
     }
 }
 

@@ -205,4 +205,38 @@ pub trait Step: Send + Sync {
         plan: &'a Plan,
         facts: &'a Facts,
     ) -> StepFuture<'a, Result<Facts, StepError>>;
+    /// What `kwif destroy` would remove of what this step created or changed: only kwif's own
+    /// objects and fields, never the user's. Empty when nothing of kwif's is left (the default:
+    /// a step that creates nothing).
+    fn plan_removal<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+        let step = self.id();
+        Box::pin(async move {
+            Ok(Plan {
+                step,
+                changes: Vec::new(),
+            })
+        })
+    }
+    /// Whether this step's removal plan is only an instruction for the user (the issuer step
+    /// never edits the node): its plan is shown, never confirmed nor carried out.
+    fn removal_is_by_hand(&self) -> bool {
+        false
+    }
+    /// Removes what a confirmed removal plan lists; safe to run again (what is gone stays gone).
+    fn remove<'a>(
+        &'a self,
+        _plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<(), StepError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// What `kwif destroy` keeps although kwif made it; the front end hands it to every step as a
+/// fact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RemovalOptions {
+    /// `--keep-identity`: the managed identities and app registrations kwif created stay (their
+    /// role assignments and federated credentials still go).
+    pub keep_identity: bool,
 }

@@ -24,6 +24,11 @@ impl DirectoryPublisher {
         }
     }
 
+    /// The directory the documents are written below.
+    pub fn root_dir(&self) -> PathBuf {
+        self.root.clone()
+    }
+
     pub fn describe(&self) -> String {
         format!("directory {}", self.root.display())
     }

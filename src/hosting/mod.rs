@@ -15,6 +15,7 @@ pub mod directory;
 pub mod documents;
 pub mod manifests;
 pub mod nginx;
+mod removal;
 pub mod shared_key;
 pub mod storage_account;
 

@@ -397,6 +397,77 @@ impl FederationStep {
     }
 }
 
+impl FederationStep {
+    /// The credentials of `federation`'s identity that `destroy` removes: those with the
+    /// profile's issuer and one of its subjects, under any name (kwif's or a near miss's fix).
+    async fn removable(
+        &self,
+        federation: &Federation,
+        known: Option<IdentityIds>,
+    ) -> Result<Vec<FederatedCredential>, AzureError> {
+        let existing = self.existing(federation, known).await?.unwrap_or_default();
+        Ok(existing
+            .into_iter()
+            .filter(|found| {
+                federation
+                    .desired
+                    .iter()
+                    .any(|wanted| found.issuer == wanted.issuer && found.subject == wanted.subject)
+            })
+            .collect())
+    }
+
+    async fn plan_removal_changes(&self, facts: &Facts) -> Result<Vec<Change>, StepError> {
+        let mut changes = Vec::new();
+        for federation in &self.identities {
+            let known = known_ids(facts, federation.target.name());
+            let removable = self
+                .removable(federation, known)
+                .await
+                .map_err(|error| error.to_step_error())?;
+            for credential in removable {
+                changes.push(Change::new(
+                    removal_target(federation, &credential),
+                    format!(
+                        "delete federated credential {} of {}: its issuer and subject are the profile's",
+                        credential.name,
+                        federation.target.describe()
+                    ),
+                    manifest(&credential),
+                    "",
+                ));
+            }
+        }
+        Ok(changes)
+    }
+
+    async fn remove_planned(&self, plan: &Plan, facts: &Facts) -> Result<(), AzureError> {
+        for federation in &self.identities {
+            let known = known_ids(facts, federation.target.name());
+            for credential in self.removable(federation, known).await? {
+                let target = removal_target(federation, &credential);
+                if !plan.changes.iter().any(|change| change.target == target) {
+                    continue;
+                }
+                let near_miss = CredentialAction::Delete {
+                    near_miss: credential,
+                    replaced_by: String::new(),
+                };
+                self.write(federation, known, &near_miss).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn removal_target(federation: &Federation, credential: &FederatedCredential) -> String {
+    format!(
+        "federated credential {} on {}",
+        credential.name,
+        federation.target.name()
+    )
+}
+
 fn finding(federation: &Federation, action: &CredentialAction) -> Finding {
     let identity = federation.target.name();
     let fix = "`kwif apply --step federation` corrects it";
@@ -586,6 +657,27 @@ impl Step for FederationStep {
                 }
             }
             Ok(learned)
+        })
+    }
+
+    fn plan_removal<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+        Box::pin(async move {
+            Ok(Plan {
+                step: StepId::Federation,
+                changes: self.plan_removal_changes(facts).await?,
+            })
+        })
+    }
+
+    fn remove<'a>(
+        &'a self,
+        plan: &'a Plan,
+        facts: &'a Facts,
+    ) -> StepFuture<'a, Result<(), StepError>> {
+        Box::pin(async move {
+            self.remove_planned(plan, facts)
+                .await
+                .map_err(|error| error.to_step_error())
         })
     }
 }

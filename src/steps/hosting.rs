@@ -347,4 +347,30 @@ impl Step for HostingStep {
                 .map_err(|error| error.to_step_error())
         })
     }
+
+    fn plan_removal<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+        Box::pin(async move {
+            Ok(Plan {
+                step: StepId::Hosting,
+                changes: self
+                    .publisher
+                    .plan_removal()
+                    .await
+                    .map_err(|error| error.to_step_error())?,
+            })
+        })
+    }
+
+    fn remove<'a>(
+        &'a self,
+        plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<(), StepError>> {
+        Box::pin(async move {
+            self.publisher
+                .unpublish(&plan.changes)
+                .await
+                .map_err(|error| error.to_step_error())
+        })
+    }
 }

@@ -3,6 +3,8 @@
 //! later steps and the caller), its Azure RBAC role assignments by role name, and its Cosmos DB
 //! data-plane roles. Check only reads; apply is safe to rerun.
 
+mod removal;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -707,6 +709,30 @@ impl Step for IdentityStep {
                 lookups.push((name, result.map_err(|error| error.to_step_error())?));
             }
             Ok(IdentityStep::known(lookups))
+        })
+    }
+
+    fn plan_removal<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+        Box::pin(async move {
+            Ok(Plan {
+                step: StepId::Identity,
+                changes: self
+                    .plan_removal_changes(facts)
+                    .await
+                    .map_err(|error| error.to_step_error())?,
+            })
+        })
+    }
+
+    fn remove<'a>(
+        &'a self,
+        plan: &'a Plan,
+        facts: &'a Facts,
+    ) -> StepFuture<'a, Result<(), StepError>> {
+        Box::pin(async move {
+            self.remove_planned(plan, facts)
+                .await
+                .map_err(|error| error.to_step_error())
         })
     }
 }

@@ -26,6 +26,11 @@ pub trait NodeFiles: Send + Sync {
     fn read(&self, path: &Path) -> io::Result<String>;
     /// Replaces the file atomically after copying the old one aside; returns the backup's path.
     fn write_with_backup(&self, path: &Path, text: &str) -> io::Result<PathBuf>;
+    /// The oldest backup `write_with_backup` made of `path` (the file as it was before kwif's
+    /// first change) and the file itself, both as paths on this machine; `None` without one.
+    fn first_backup(&self, _path: &Path) -> Option<(PathBuf, PathBuf)> {
+        None
+    }
 }
 
 /// The machine kwif runs on, with every path placed below `root` (`/` for real use).
@@ -68,6 +73,21 @@ impl NodeFiles for LocalNode {
         std::fs::File::open(&temporary)?.sync_all()?;
         std::fs::rename(&temporary, &target)?;
         Ok(backup)
+    }
+
+    fn first_backup(&self, path: &Path) -> Option<(PathBuf, PathBuf)> {
+        let target = self.place(path);
+        let prefix = format!("{}.kwif-backup-", target.file_stem()?.to_str()?);
+        let stamp = |name: &str| name.strip_prefix(&prefix)?.parse::<u64>().ok();
+        let oldest = std::fs::read_dir(target.parent()?)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                Some((stamp(&name)?, entry.path()))
+            })
+            .min()?;
+        Some((oldest.1, target))
     }
 }
 
@@ -298,6 +318,54 @@ impl IssuerStep {
     }
 }
 
+impl IssuerStep {
+    /// `destroy` never edits the node: when kwif changed the config file and kept a backup, the
+    /// plan shows restoring it (a diff from now to the backup) as a command to run by hand.
+    async fn restore_instruction(&self) -> Result<Vec<Change>, StepError> {
+        let observed = self.observe().await;
+        let Ok((distribution, _)) = observed.distribution else {
+            return Ok(Vec::new());
+        };
+        let snippet = distro::change_config(
+            distribution,
+            None,
+            &IssuerChange {
+                issuer: self.issuer.clone(),
+                keep_issuer: None,
+                jwks_uri: self.jwks_uri.clone(),
+            },
+        )
+        .map_err(|error| {
+            StepError::new(error.to_string(), "set cluster.distribution in kwif.yaml")
+        })?;
+        let Some((backup, target)) = self.node.first_backup(Path::new(snippet.path)) else {
+            return Ok(Vec::new());
+        };
+        let (Ok(current), Ok(original)) = (
+            std::fs::read_to_string(&target),
+            std::fs::read_to_string(&backup),
+        ) else {
+            return Ok(Vec::new());
+        };
+        if current == original {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Change::new(
+            format!("{} (by hand)", snippet.path),
+            format!(
+                "kwif does not edit the node on destroy. To restore the issuer as it was before kwif, run on \
+                 the control-plane node: sudo cp {} {} && {}\n(tokens of the profile's issuer stop being \
+                 accepted then; skip it to keep the cluster's issuer)",
+                backup.display(),
+                target.display(),
+                self.restart_command(distribution)
+            ),
+            current,
+            original,
+        )])
+    }
+}
+
 impl Step for IssuerStep {
     fn id(&self) -> StepId {
         StepId::Issuer
@@ -348,5 +416,19 @@ impl Step for IssuerStep {
             }
             Ok(Facts::new())
         })
+    }
+
+    fn plan_removal<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+        Box::pin(async move {
+            Ok(Plan {
+                step: StepId::Issuer,
+                changes: self.restore_instruction().await?,
+            })
+        })
+    }
+
+    /// Nothing on the node is touched: the plan is an instruction (`remove` keeps the default).
+    fn removal_is_by_hand(&self) -> bool {
+        true
     }
 }

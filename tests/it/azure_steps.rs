@@ -1,8 +1,8 @@
 //! The `identity`, `federation` and `verify` steps end to end against the sandbox Azure (and,
 //! for verify, the sandbox API server as the issuer), through the same clients as real Azure.
 
-use std::sync::{Arc, Mutex};
 use crate::support::codes;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kwif::azure::cloud::AzureCloud;
@@ -234,7 +234,6 @@ impl Azure {
         }
     }
 }
-
 
 fn targets(plan: &Plan) -> Vec<String> {
     plan.changes

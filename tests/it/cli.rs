@@ -1,7 +1,6 @@
 //! The command-line contract: `kwif jwks`, `kwif discovery`, `kwif token decode`, usage errors
 //! (exit 2 with a message naming the field), and the commands that are not built yet.
 
-
 use crate::support::Kwif;
 
 const KEYID_VECTOR: &str = concat!(

@@ -1,10 +1,9 @@
 //! `kwif check`, `plan` and `apply` over a profile, run as the real binary against the sandbox
 //! API server through a kubeconfig file, exactly as a user would run them against a cluster.
 
-
+use crate::support::{Kwif, Run};
 use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::json;
-use crate::support::{Kwif, Run};
 
 struct Setup {
     sandbox: KubeSandbox,

@@ -2,7 +2,6 @@
 //! `kwif explain` (a code's meaning), `kwif export` (kustomize, Terraform, node files) and
 //! `kwif snippet` (the application's side), run as the real binary, against the sandbox.
 
-
 use crate::support::Kwif;
 
 #[test]

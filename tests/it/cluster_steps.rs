@@ -1,8 +1,8 @@
 //! The `issuer` and `workload` steps end to end against the sandbox API server, through kube-rs
 //! exactly as against a real cluster: detection, check, plan (diffs), apply, rerun.
 
-use std::sync::Arc;
 use crate::support::codes;
+use std::sync::Arc;
 
 use kwif::engine::{Facts, Runner, Status, Step};
 use kwif::oidc::issuer::IssuerUrl;
@@ -21,7 +21,6 @@ async fn sandbox(distribution: Distribution) -> KubeSandbox {
         .await
         .expect("sandbox starts")
 }
-
 
 // ---------------------------------------------------------------- issuer
 

@@ -1,12 +1,11 @@
 //! `kwif doctor` against a real nginx with real TLS (test CA and certificates from rcgen):
 //! every finding code of DESIGN.md, the exit codes, and both output formats.
 
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::support::{Kwif, Nginx, Run, Site, SiteSpec};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use crate::support::{Kwif, Nginx, Run, Site, SiteSpec};
 
 const ISSUER_PATH: &str = "/cluster1";
 const RSA_KEY: &str = "tests/fixtures/keys/rsa-2048.pkcs1.key";

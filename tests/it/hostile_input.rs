@@ -3,10 +3,9 @@
 //! Every case ends with exit 2 (or a finding) and a message naming the field or file and the fix,
 //! never a panic (exit 101).
 
-
+use crate::support::Kwif;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use crate::support::Kwif;
 
 /// An unsigned token with these claims (the signature is a placeholder).
 fn token(claims: &str) -> String {

@@ -4,17 +4,16 @@
 //! show every request with its id and never a secret. Waits are short through KWIF_TIMEOUT;
 //! nothing here measures how long kwif takes (a guard only stops a hang from stalling the suite).
 
-
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 use crate::hostile::{Recorded, Reply, Scripted};
-use serde_json::{Value, json};
 use crate::support::{Kwif, Pki, Run, Validity, free_port, start_on_free_ports};
+use base64::Engine;
+use serde_json::{Value, json};
 
 /// Kills a kwif that hangs, so that the test fails instead of stalling the suite.
 const GUARD: Duration = Duration::from_secs(120);

@@ -2,13 +2,13 @@
 //! scripts/test.sh) over real TLS from a test CA: uploads, content types, anonymous reads, the
 //! static website, errors; and a key rotation of the sandbox cluster end to end through the doctor.
 
-
-use std::path::PathBuf;
 use crate::support::codes;
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
+use crate::support::{Pki, Validity};
 use kwif::azure::cloud::AzureCloud;
 use kwif::azure::credential::AzureCredential;
 use kwif::azure::retry::RetryPolicy;
@@ -30,7 +30,6 @@ use kwif_sandbox::azure::{
 };
 use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::Value;
-use crate::support::{Pki, Validity};
 
 /// Azurite's well-known development account and key (public, documented by Microsoft).
 const ACCOUNT: &str = "devstoreaccount1";
@@ -217,7 +216,6 @@ fn fixture_key(name: &str) -> PathBuf {
         .join("tests/fixtures/keys")
         .join(name)
 }
-
 
 /// Errors only; the issuer on 127.0.0.1 always draws the ISSUER_PRIVATE_ADDRESS warning.
 fn errors(check: &Check) -> Vec<&'static str> {

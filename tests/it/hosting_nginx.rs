@@ -2,11 +2,11 @@
 //! and the nginx config it generates served by a real nginx (Debian's package) from the files
 //! its ConfigMaps would mount, over TLS from a test CA, checked by the doctor like Entra would.
 
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+use crate::support::{Pki, Validity};
 use kube::api::{Patch, PatchParams};
 use kwif::engine::{Facts, Status, Step};
 use kwif::hosting::nginx::{DOCUMENTS_DIR, PORT};
@@ -19,7 +19,6 @@ use kwif::profile::{HostName, Namespace, NginxHosting, ObjectName};
 use kwif::steps::hosting::HostingStep;
 use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::{Value, json};
-use crate::support::{Pki, Validity};
 
 const NAMESPACE: &str = "kwif-oidc";
 

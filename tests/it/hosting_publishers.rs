@@ -1,10 +1,10 @@
 //! The `directory` publisher (the exact tree, served by a real nginx as any static host would)
 //! and the `apiserver` publisher (the anonymous discovery binding on the sandbox API server).
 
-
-use std::path::{Path, PathBuf};
 use crate::support::codes;
+use std::path::{Path, PathBuf};
 
+use crate::support::{Nginx, SiteSpec};
 use kwif::engine::{Facts, Status, Step};
 use kwif::hosting::{ApiServerPublisher, DirectoryPublisher, KeySource, Publisher};
 use kwif::oidc::fetch::Fetcher;
@@ -12,14 +12,12 @@ use kwif::oidc::issuer::IssuerUrl;
 use kwif::steps::hosting::HostingStep;
 use kwif_sandbox::{Distribution, KubeSandbox, KubeSandboxOptions};
 use serde_json::{Value, json};
-use crate::support::{Nginx, SiteSpec};
 
 fn fixture_key(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/keys")
         .join(name)
 }
-
 
 /// Every file below `root`, relative, sorted.
 fn tree(root: &Path) -> Vec<String> {

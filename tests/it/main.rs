@@ -15,6 +15,7 @@ mod cli_handoff;
 mod cluster_config;
 mod cluster_steps;
 mod demo;
+mod destroy;
 mod doctor;
 mod hostile_input;
 mod hostile_network;

@@ -1,7 +1,6 @@
 //! `kwif sandbox serve` driven as a user would from a second shell: `. D/env`, then the headless
 //! commands and the real kubectl against the long-lived sandbox, whose state lasts across them.
 
-
 use crate::support::{Served, kubectl};
 
 #[test]

@@ -2,11 +2,11 @@
 //! cancel and Ctrl-C during an apply, Esc/q/?, the edit form, the real event loop, and a
 //! property test that random keys never panic and rendering never fails at any size.
 
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::tui_fixtures::*;
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -17,7 +17,6 @@ use kwif::tui::{Action, App, Effect, Focus, State, WizardConfig, update};
 use proptest::prelude::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use crate::tui_fixtures::*;
 
 fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))

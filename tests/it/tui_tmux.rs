@@ -3,7 +3,6 @@
 //! repaired; the pickers of the edit form on the demo, and a first run written through pickers
 //! alone against `kwif sandbox serve`. Needs tmux (`bash scripts/test.sh` installs it).
 
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -87,7 +86,10 @@ impl Tmux {
         self.screen()
             .lines()
             .find(|line| line.contains('▸'))
-            .map(|line| line.trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string())
+            .map(|line| {
+                line.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                    .to_string()
+            })
     }
 
     /// The line of the focused form field (the one marked ▶), trimmed.
@@ -95,7 +97,10 @@ impl Tmux {
         self.screen()
             .lines()
             .find(|line| line.contains('▶'))
-            .map(|line| line.trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string())
+            .map(|line| {
+                line.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                    .to_string()
+            })
     }
 
     /// Polls (at most 5 s) until `read` answers something other than `before`.
@@ -113,7 +118,10 @@ impl Tmux {
         let marker = format!("▶ {path} ");
         for _ in 0..20 {
             let focused = self.focused_field();
-            if focused.as_deref().is_some_and(|line| format!("{line} ").starts_with(&marker)) {
+            if focused
+                .as_deref()
+                .is_some_and(|line| format!("{line} ").starts_with(&marker))
+            {
                 break;
             }
             self.keys("Tab");
@@ -123,14 +131,20 @@ impl Tmux {
         self.wait_for_line(|line| line.contains("type to filter"), "");
         for _ in 0..40 {
             let selected = self.selected_entry();
-            if selected.as_deref().is_some_and(|line| line.starts_with(&wanted)) {
+            if selected
+                .as_deref()
+                .is_some_and(|line| line.starts_with(&wanted))
+            {
                 self.keys("Enter");
                 return;
             }
             self.keys("Down");
             self.wait_change(&selected, Self::selected_entry);
         }
-        panic!("the picker of {path} never offered {entry:?}; the screen:\n{}", self.screen());
+        panic!(
+            "the picker of {path} never offered {entry:?}; the screen:\n{}",
+            self.screen()
+        );
     }
 
     /// Applies everything: `A`, then `y` for each confirmation until six steps are ok.
@@ -178,7 +192,9 @@ fn quit_and_check_terminal_exits(tmux: &Tmux, code: i32) {
     // The command line says EN''D, so only the output line ends in END.
     let screen = tmux.wait_for_line(|line| line.ends_with(" END"), "");
     assert!(
-        screen.lines().any(|line| line.trim() == format!("EXIT={code}")),
+        screen
+            .lines()
+            .any(|line| line.trim() == format!("EXIT={code}")),
         "kwif did not exit {code}:\n{screen}"
     );
     // Canonical mode and echo are back on: the terminal was restored.
@@ -307,18 +323,33 @@ fn a_first_run_is_written_through_pickers_alone() {
     tmux.keys("Right");
     tmux.wait_for("‹ directory ›", Duration::from_secs(5));
     tmux.keys("Tab");
-    tmux.run(&["send-keys", "-t", "t", "-l", &served.path("site").display().to_string()]);
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "t",
+        "-l",
+        &served.path("site").display().to_string(),
+    ]);
     tmux.keys("PageDown");
     // Page 3: the Azure CLI's login and defaults, then the lists of the subscription.
     tmux.wait_for("3/4", Duration::from_secs(5));
-    tmux.pick("azure.tenant", "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb — kwif sandbox");
-    tmux.pick("azure.subscription", "cccccccc-cccc-cccc-cccc-cccccccccccc — kwif sandbox");
+    tmux.pick(
+        "azure.tenant",
+        "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb — kwif sandbox",
+    );
+    tmux.pick(
+        "azure.subscription",
+        "cccccccc-cccc-cccc-cccc-cccccccccccc — kwif sandbox",
+    );
     tmux.pick("azure.resourceGroup", "rg-application1");
     tmux.pick("azure.location", "westeurope — West Europe");
     tmux.pick("identity.name", "id-application1");
     tmux.pick("identity.roles[0].role", "Storage Blob Data Reader");
     tmux.pick("identity.roles[0].scope", "st1 — ");
-    tmux.pick("identity.roles[1].cosmosDataRole", "Cosmos DB Built-in Data Reader");
+    tmux.pick(
+        "identity.roles[1].cosmosDataRole",
+        "Cosmos DB Built-in Data Reader",
+    );
     tmux.pick("identity.roles[1].account", "cosmos1 — ");
     tmux.keys("PageDown");
     // Page 4: the namespace, a dedicated ServiceAccount, the Deployment.
@@ -342,7 +373,10 @@ fn a_first_run_is_written_through_pickers_alone() {
                 Err(_) => &value[*key],
             };
         }
-        value.as_str().map(str::to_string).unwrap_or_else(|| format!("{value:?}"))
+        value
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{value:?}"))
     };
     assert_eq!(text(&["cluster", "context"]), "kwif-sandbox", "{written}");
     assert_eq!(text(&["cluster", "distribution"]), "k3s", "{written}");
@@ -359,14 +393,20 @@ fn a_first_run_is_written_through_pickers_alone() {
     );
     assert_eq!(text(&["azure", "location"]), "westeurope");
     assert_eq!(text(&["identity", "name"]), "id-application1");
-    assert_eq!(text(&["identity", "roles", "0", "role"]), "Storage Blob Data Reader");
+    assert_eq!(
+        text(&["identity", "roles", "0", "role"]),
+        "Storage Blob Data Reader"
+    );
     assert!(text(&["identity", "roles", "0", "scope"]).ends_with("/storageAccounts/st1"));
     assert_eq!(
         text(&["identity", "roles", "1", "cosmosDataRole"]),
         "Cosmos DB Built-in Data Reader"
     );
     assert_eq!(text(&["workloads", "0", "namespace"]), "application1");
-    assert_eq!(text(&["workloads", "0", "serviceAccount"]), "application1-sa");
+    assert_eq!(
+        text(&["workloads", "0", "serviceAccount"]),
+        "application1-sa"
+    );
     assert_eq!(text(&["workloads", "0", "name"]), "web-server");
     assert_eq!(text(&["hosting", "kind"]), "directory");
     // Nothing was applied yet: the steps still have work to do, so kwif exits 1.

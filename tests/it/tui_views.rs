@@ -1,7 +1,7 @@
 //! Snapshots of every wizard view over TestBackend at 100x30, 80x24 and 60x20, style checks on
 //! key cells (colour is not in the text snapshot), and the SVG screenshots' determinism.
 
-
+use crate::tui_fixtures::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kwif::engine::{Check, StepError, StepId};
 use kwif::profile::Profile;
@@ -13,7 +13,6 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
-use crate::tui_fixtures::*;
 
 fn snapshot_all_sizes(name: &str, state: &State) {
     for (width, height) in SIZES {

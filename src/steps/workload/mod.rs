@@ -3,6 +3,7 @@
 //! annotations; export: kustomize patches). It never removes or replaces the user's own fields.
 
 mod kind;
+mod removal;
 mod template;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use crate::profile::{Workload, WorkloadMode};
 use kind::shape;
 use template::{Wiring, labels, parse_template, pod_is_wired};
 
+pub use removal::{MANAGED_BY_KWIF, MANAGED_BY_LABEL, created_by_kwif};
 pub use template::{TOKEN_FILE, TOKEN_MOUNT_PATH, TOKEN_VOLUME, WEBHOOK_LABEL};
 
 pub const CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
@@ -439,6 +441,21 @@ impl WorkloadStep {
             "kind": "ServiceAccount",
             "metadata": {"name": workload.service_account.as_str(), "namespace": workload.namespace.as_str()},
         });
+        // A ServiceAccount kwif creates carries kwif's label, so that `destroy` deletes it and
+        // only it; kwif keeps listing the label on its own ServiceAccounts (else the next apply
+        // would drop it) and never adds it to one the user made.
+        let service_account_api = self.service_account_api(workload);
+        let live_service_account =
+            cluster::get_object(&service_account_api, workload.service_account.as_str())
+                .await
+                .map_err(step_error)?;
+        if live_service_account
+            .as_ref()
+            .is_none_or(removal::created_by_kwif)
+        {
+            service_account["metadata"]["labels"] =
+                json!({ removal::MANAGED_BY_LABEL: removal::MANAGED_BY_KWIF });
+        }
         if workload.mode == WorkloadMode::Webhook {
             let annotations: serde_json::Map<String, Value> =
                 Self::service_account_annotations(workload, ids)
@@ -449,10 +466,10 @@ impl WorkloadStep {
         }
         Ok(vec![
             Desired {
-                api: self.service_account_api(workload),
+                api: service_account_api,
                 name: workload.service_account.to_string(),
                 object: service_account,
-                live: None,
+                live: live_service_account,
                 recreate: false,
             },
             Desired {
@@ -778,6 +795,18 @@ impl Step for WorkloadStep {
             }
             Ok(Facts::new())
         })
+    }
+
+    fn plan_removal<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+        Box::pin(async move { Ok(removal::plan(self.plan_removal_changes().await?)) })
+    }
+
+    fn remove<'a>(
+        &'a self,
+        plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<(), StepError>> {
+        Box::pin(async move { self.remove_planned(plan).await })
     }
 }
 

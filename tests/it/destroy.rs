@@ -1,0 +1,235 @@
+//! `kwif destroy` against the sandbox: apply then destroy leaves the user's Kubernetes objects
+//! and the Azure state exactly as before apply; a second destroy removes nothing; the command
+//! line refuses to remove anything without a yes and no terminal.
+
+use crate::support::Kwif;
+use kwif::demo::{Demo, Scenario};
+use kwif::engine::{RemovalOptions, Runner, StepId};
+use serde_json::Value;
+
+/// An object as its owner sees it: without what the API server maintains by itself.
+fn as_the_user_sees_it(mut object: Value) -> Value {
+    if let Some(metadata) = object["metadata"].as_object_mut() {
+        for key in [
+            "managedFields",
+            "resourceVersion",
+            "generation",
+            "uid",
+            "creationTimestamp",
+        ] {
+            metadata.remove(key);
+        }
+        if let Some(annotations) = metadata
+            .get_mut("annotations")
+            .and_then(Value::as_object_mut)
+        {
+            annotations.remove("deployment.kubernetes.io/revision");
+            if annotations.is_empty() {
+                metadata.remove("annotations");
+            }
+        }
+    }
+    if let Some(map) = object.as_object_mut() {
+        map.remove("status");
+    }
+    object
+}
+
+/// Everything of the sandbox a destroy must leave as it found it.
+fn state(demo: &Demo) -> String {
+    let kube = demo.sandbox().kube();
+    let azure = demo.sandbox().azure();
+    let mut out = String::new();
+    for (api_version, kind) in [
+        ("apps/v1", "Deployment"),
+        ("apps/v1", "StatefulSet"),
+        ("v1", "ServiceAccount"),
+    ] {
+        for object in kube.objects(api_version, kind, None) {
+            out.push_str(&format!(
+                "{kind}: {}\n",
+                serde_json::to_string_pretty(&as_the_user_sees_it(object)).unwrap()
+            ));
+        }
+    }
+    let group = demo.profile.azure.resource_group.as_str();
+    for identity in azure.identities() {
+        out.push_str(&format!("identity: {identity:?}\n"));
+    }
+    for identity in &demo.profile.identities {
+        out.push_str(&format!(
+            "credentials of {}: {:?}\n",
+            identity.name.as_str(),
+            azure.federated_credentials(group, identity.name.as_str())
+        ));
+    }
+    out.push_str(&format!("roles: {:?}\n", azure.role_assignments()));
+    out.push_str(&format!(
+        "cosmos roles: {:?}\n",
+        azure.cosmos_role_assignments()
+    ));
+    out
+}
+
+fn published_files(demo: &Demo) -> Vec<String> {
+    let root = match &demo.profile.hosting {
+        kwif::profile::Hosting::Directory { path } => Some(path.clone()),
+        _ => None,
+    };
+    let mut files = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = root.into_iter().collect();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                files.push(entry.path().display().to_string());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+async fn apply_everything(runner: &Runner) {
+    let outcome = runner.apply_all(|_| true).await;
+    assert!(
+        outcome.failed.is_none(),
+        "apply failed: {:?}",
+        outcome.failed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_then_destroy_leaves_the_users_objects_and_azure_as_they_were() {
+    let demo = Demo::start(Scenario::Fresh).await.unwrap();
+    let before = state(&demo);
+    let files_before = published_files(&demo);
+    let runner = demo.runner().await;
+    apply_everything(&runner).await;
+    assert_ne!(state(&demo), before, "apply changed nothing?");
+
+    let runner = demo.runner().await;
+    let mut asked = Vec::new();
+    let outcome = runner
+        .destroy_all(|plan| {
+            asked.push(plan.step);
+            true
+        })
+        .await;
+    assert!(
+        outcome.failed.is_none(),
+        "destroy failed: {:?}",
+        outcome.failed
+    );
+    // Reverse wizard order: the workload lets go of its identity before the identity goes.
+    let order: Vec<StepId> = outcome.plans.iter().map(|plan| plan.step).collect();
+    assert_eq!(
+        order,
+        [
+            StepId::Verify,
+            StepId::Workload,
+            StepId::Federation,
+            StepId::Identity,
+            StepId::Hosting,
+            StepId::Issuer
+        ]
+    );
+    assert!(asked.contains(&StepId::Workload) && asked.contains(&StepId::Identity));
+    similar_asserts(&before, &state(&demo));
+    assert_eq!(published_files(&demo), files_before);
+
+    // A second destroy finds nothing of kwif's left in the cluster or in Azure.
+    let again = demo.runner().await.plan_removal_all().await;
+    for (step, plan) in again {
+        let plan = plan.unwrap();
+        if step != StepId::Issuer {
+            assert!(plan.is_empty(), "{step} still plans {:?}", plan.changes);
+        }
+    }
+}
+
+fn similar_asserts(before: &str, after: &str) {
+    if before != after {
+        let diff = similar::TextDiff::from_lines(before, after)
+            .unified_diff()
+            .header("before apply", "after destroy")
+            .to_string();
+        panic!("destroy did not restore the state:\n{diff}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_identity_keeps_the_managed_identity_but_removes_its_roles_and_credentials() {
+    let demo = Demo::start(Scenario::Fresh).await.unwrap();
+    apply_everything(&demo.runner().await).await;
+    let identities = demo.sandbox().azure().identities().len();
+    let runner = demo.runner().await.with_fact(RemovalOptions {
+        keep_identity: true,
+    });
+    let outcome = runner.destroy_all(|_| true).await;
+    assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
+    assert_eq!(demo.sandbox().azure().identities().len(), identities);
+    assert!(
+        demo.sandbox()
+            .azure()
+            .role_assignments()
+            .iter()
+            .all(|role| {
+                !format!("{role:?}").contains(&demo.profile.identities[0].name.to_string())
+            })
+    );
+    let group = demo.profile.azure.resource_group.as_str();
+    let name = demo.profile.identities[0].name.as_str();
+    assert!(
+        demo.sandbox()
+            .azure()
+            .federated_credentials(group, name)
+            .is_empty()
+    );
+}
+
+#[test]
+fn destroy_without_a_terminal_and_without_yes_exits_2_and_removes_nothing() {
+    let run = Kwif::new().args(["destroy", "--demo"]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+}
+
+#[test]
+fn destroy_on_the_sandbox_twice_removes_then_finds_nothing() {
+    let served = crate::support::Served::start("fresh");
+    let profile = served.path("kwif.yaml");
+    let profile = profile.to_str().unwrap();
+    let apply = served
+        .kwif()
+        .args(["apply", "--profile", profile, "--yes"])
+        .run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let first = served
+        .kwif()
+        .args(["destroy", "--profile", profile, "--yes", "--output", "json"])
+        .run();
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    let removed = first.json()["removed"].clone();
+    for step in ["workload", "federation", "identity", "hosting"] {
+        assert!(
+            removed.as_array().unwrap().iter().any(|id| id == step),
+            "{step} not removed: {}",
+            first.stdout
+        );
+    }
+    let second = served
+        .kwif()
+        .args(["destroy", "--profile", profile, "--yes"])
+        .run();
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert!(
+        second.stdout.contains(
+            "nothing of kwif's to remove: verify, workload, federation, identity, hosting"
+        ),
+        "{}",
+        second.stdout
+    );
+    assert!(!second.stdout.contains("removed:"), "{}", second.stdout);
+}
