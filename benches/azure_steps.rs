@@ -2,6 +2,8 @@
 //! sandbox API server as the issuer, reported as a median against the target (< 300 ms).
 //! Run with `cargo bench --bench azure_steps`.
 
+#![allow(clippy::unwrap_used)] // a panic in a test or benchmark is its failure message
+
 use std::time::Duration;
 
 use kwif::azure::cloud::AzureCloud;

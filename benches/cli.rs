@@ -2,6 +2,8 @@
 //! `kwif --version` (target < 10 ms) and `kwif doctor` against a real nginx on loopback
 //! (target < 100 ms). Run with `cargo bench`; needs nginx (`bash scripts/test.sh` installs it).
 
+#![allow(clippy::unwrap_used)] // a panic in a test or benchmark is its failure message
+
 #[path = "support/measure.rs"]
 mod measure;
 #[path = "../tests/support/mod.rs"]

@@ -4,6 +4,8 @@
 //! replicate), then `kwif check` (target: median ≤ 1.5 s) with the requests each server
 //! answered per check. Run with `cargo bench --bench latency`.
 
+#![allow(clippy::unwrap_used)] // a panic in a test or benchmark is its failure message
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,8 @@
 //! issues' targets: issuer + workload checks (< 200 ms), and a profile with 200 workloads
 //! (< 3 s, bounded concurrency). Run with `cargo bench --bench steps`.
 
+#![allow(clippy::unwrap_used)] // a panic in a test or benchmark is its failure message
+
 use std::sync::Arc;
 use std::time::Duration;
 

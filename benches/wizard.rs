@@ -4,6 +4,8 @@
 //! idle CPU of the running TUI over 10 s (< 1 % of a core) and its peak memory (< 40 MB).
 //! Run with `cargo bench --bench wizard`; the idle and memory figures need tmux.
 
+#![allow(clippy::unwrap_used)] // a panic in a test or benchmark is its failure message
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -83,6 +83,9 @@ if [ "${1:-}" = "--install-only" ]; then
   exit 0
 fi
 
+echo "== cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "== cargo test"
 mkdir -p target
 cargo test --workspace --locked "$@" 2>&1 | tee target/test-output.log

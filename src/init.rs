@@ -631,7 +631,8 @@ mod tests {
 
     #[test]
     fn every_refused_field_names_its_flag_and_value() {
-        let cases: Vec<(Box<dyn Fn(&mut InitFlags)>, &str)> = vec![
+        type Case = (Box<dyn Fn(&mut InitFlags)>, &'static str);
+        let cases: Vec<Case> = vec![
             (
                 Box::new(|f| f.issuer = "http://oidc.example.com".into()),
                 "--issuer: ",
@@ -681,7 +682,7 @@ mod tests {
                 Box::new(|f| {
                     f.cloud = Some("custom".into());
                     f.resource_manager = Some("http://x/".into());
-                    f.authority_host = Some("https://x/".into())
+                    f.authority_host = Some("https://x/".into());
                 }),
                 "--resource-manager: ",
             ),

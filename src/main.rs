@@ -283,7 +283,7 @@ Examples:
       --workload shop/cart-sa/cart --identity id-shop --resource-group rg-shop --location westeurope \\
       --cosmos-role 'Cosmos DB Built-in Data Contributor@/subscriptions/ID/resourceGroups/rg-shop/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1'
 Then: kwif check --profile FILE")]
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Write what apply would make as a kustomization, Terraform and the node's issuer change.
     #[command(after_help = "\
 Reads the profile, the cluster and Azure (the same plan `kwif apply` would make, in full whatever is

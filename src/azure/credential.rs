@@ -654,7 +654,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(token.token.secret(), "very-secret-token");
-        let shown = format!("{credential:?} {:?}", token);
+        let shown = format!("{credential:?} {token:?}");
         assert!(!shown.contains("very-secret-token"), "{shown}");
     }
 }

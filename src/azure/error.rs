@@ -85,8 +85,10 @@ impl AzureError {
         let message = error["message"]
             .as_str()
             .or(error["Message"].as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_string());
+            .map_or_else(
+                || String::from_utf8_lossy(body).trim().to_string(),
+                str::to_string,
+            );
         AzureError::http(operation, status, code, message)
     }
 
@@ -276,7 +278,7 @@ fn http_fix(status: u16, code: &str, message: &str) -> &'static str {
         (404, "resourcegroupnotfound") => {
             "create the resource group first: `az group create -n GROUP -l LOCATION`, or fix azure.resourceGroup"
         }
-        (409, "storageaccountalreadytaken") | (400, "storageaccountalreadytaken") => {
+        (409 | 400, "storageaccountalreadytaken") => {
             "storage account names are global and this one is someone else's: choose another \
              hosting.azureBlob.storageAccount in kwif.yaml (and the issuer with it)"
         }

@@ -238,7 +238,7 @@ fn encode_query_value(value: &str) -> String {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => encoded.push(char::from(byte)),
             b'-' | b'.' | b'_' | b'~' | b'\'' | b'(' | b')' | b',' | b':' | b'/' => {
-                encoded.push(char::from(byte))
+                encoded.push(char::from(byte));
             }
             other => encoded.push_str(&format!("%{other:02X}")),
         }

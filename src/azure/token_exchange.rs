@@ -312,7 +312,7 @@ fn refusal(
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|code| code.as_u64())
+        .filter_map(serde_json::Value::as_u64)
         .filter_map(|code| u32::try_from(code).ok())
         .collect();
     if codes.is_empty() {

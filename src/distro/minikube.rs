@@ -155,7 +155,7 @@ fn edit_text(text: &str, desired: &[Flag]) -> Result<String, DistroError> {
         .flat_map(|&i| settings[i].words.clone())
         .collect();
     let at = block.owned.first().map(|&i| settings[i].words[0]);
-    let mut out: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
+    let mut out: Vec<String> = lines.iter().map(std::string::ToString::to_string).collect();
     for line in command.first..=command.last {
         out[line] = edit_line(
             lines[line],

@@ -988,7 +988,7 @@ impl FlowScan {
                 None => match c {
                     '#' if previous.is_whitespace() => return,
                     '"' | '\'' if previous.is_whitespace() || "[{,:".contains(previous) => {
-                        self.quote = Some(c)
+                        self.quote = Some(c);
                     }
                     '[' | '{' => self.depth += 1,
                     ']' | '}' => self.depth -= 1,

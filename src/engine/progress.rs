@@ -68,7 +68,7 @@ mod tests {
         let seen: Arc<Mutex<Vec<String>>> = Arc::default();
         let keep = seen.clone();
         let facts = Facts::new().with(ProgressSink::new(move |event| {
-            keep.lock().unwrap().push(event.to_string())
+            keep.lock().unwrap().push(event.to_string());
         }));
         report(
             &facts,

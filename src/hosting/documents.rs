@@ -194,7 +194,7 @@ pub fn compare_keys(cluster: &[Value], published: &[Value]) -> KeyComparison {
     let missing_from = |kids: &[&str], other: &[&str]| -> Vec<String> {
         kids.iter()
             .filter(|kid| !other.contains(kid))
-            .map(|kid| kid.to_string())
+            .map(std::string::ToString::to_string)
             .collect()
     };
     KeyComparison {

@@ -272,7 +272,7 @@ pub(crate) fn issuer_path(issuer: &crate::oidc::issuer::IssuerUrl) -> Result<Str
         ))
     })?;
     let trimmed = decoded.trim_end_matches('/');
-    if trimmed.chars().any(|c| c.is_control()) {
+    if trimmed.chars().any(char::is_control) {
         return Err(HostingError::Issuer(format!(
             "the issuer path {trimmed:?} holds control characters"
         )));
@@ -312,8 +312,7 @@ pub(crate) fn shown(stored: Option<&str>) -> String {
     match stored {
         None => String::new(),
         Some(text) => serde_json::from_str::<Value>(text)
-            .map(|value| pretty(&value))
-            .unwrap_or_else(|_| text.to_string()),
+            .map_or_else(|_| text.to_string(), |value| pretty(&value)),
     }
 }
 

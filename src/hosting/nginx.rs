@@ -347,8 +347,7 @@ impl NginxPublisher {
         let probe = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.site.metadata(DOCUMENTS_CONFIG_MAP)});
         let data = manifests::live(&self.client, &probe)
             .await?
-            .map(|object| object["data"].clone())
-            .unwrap_or(Value::Null);
+            .map_or(Value::Null, |object| object["data"].clone());
         Ok(Published {
             discovery: data[DISCOVERY_KEY].as_str().map(str::to_string),
             jwks: data[JWKS_KEY].as_str().map(str::to_string),

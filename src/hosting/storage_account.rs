@@ -112,7 +112,7 @@ impl ManagedAccount {
         let mut findings = Vec::new();
         match state {
             AccountState::Missing(NameAvailability::Unavailable { reason, message }) => {
-                findings.push(self.unavailable(reason, message).into_finding())
+                findings.push(self.unavailable(reason, message).into_finding());
             }
             AccountState::Missing(availability) => {
                 let unchecked = match availability {
@@ -128,7 +128,7 @@ impl ManagedAccount {
                         "kwif apply --step hosting creates it in {} ({NEW_ACCOUNT_KIND}, {NEW_ACCOUNT_SKU})",
                         self.location
                     ),
-                ))
+                ));
             }
             AccountState::Present(account) if !account.is_ready() => {
                 findings.push(Finding::warning(
@@ -139,7 +139,7 @@ impl ManagedAccount {
                         account.provisioning_state
                     ),
                     "kwif apply --step hosting waits for it, then publishes",
-                ))
+                ));
             }
             AccountState::Present(account) => {
                 if public_container && !account.allow_blob_public_access {

@@ -35,7 +35,7 @@ pub fn check_json(text: &[u8]) -> Result<(), TooDeep> {
             (_, b'\n') => line += 1,
             (true, _) if escaped => escaped = false,
             (true, b'\\') => escaped = true,
-            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (true | false, b'"') => in_string = !in_string,
             (false, b'[' | b'{') => {
                 depth += 1;
                 if depth > MAX_NESTING {

@@ -111,9 +111,10 @@ impl TlsProblem {
 
 /// rustls shows a presented name as `DnsName("localhost")`; the name alone reads better.
 fn presented_name(name: &str) -> String {
-    name.split_once('(')
-        .map(|(_, rest)| rest.trim_end_matches(')').trim_matches('"').to_string())
-        .unwrap_or_else(|| name.to_string())
+    name.split_once('(').map_or_else(
+        || name.to_string(),
+        |(_, rest)| rest.trim_end_matches(')').trim_matches('"').to_string(),
+    )
 }
 
 fn rfc3339(seconds: u64) -> String {

@@ -165,8 +165,7 @@ impl HttpClient {
         let request = request.build().map_err(|error| NetworkError {
             target: error
                 .url()
-                .map(failure::origin)
-                .unwrap_or_else(|| "the request".into()),
+                .map_or_else(|| "the request".into(), failure::origin),
             failure: TransportFailure::Other(error.to_string()),
         })?;
         self.execute(request).await

@@ -503,16 +503,13 @@ fn discovery_findings(
         ));
         return None;
     }
-    let document = match serde_json::from_slice::<Value>(&fetched.body) {
-        Ok(Value::Object(document)) => document,
-        Ok(_) | Err(_) => {
-            findings.push(Finding::error(
-                DISCOVERY_INVALID_JSON,
-                format!("{} is not a JSON object", fetched.url),
-                "publish the JSON document `kwif discovery --issuer ISSUER` prints",
-            ));
-            return None;
-        }
+    let Ok(Value::Object(document)) = serde_json::from_slice::<Value>(&fetched.body) else {
+        findings.push(Finding::error(
+            DISCOVERY_INVALID_JSON,
+            format!("{} is not a JSON object", fetched.url),
+            "publish the JSON document `kwif discovery --issuer ISSUER` prints",
+        ));
+        return None;
     };
     for field in REQUIRED_FIELDS
         .iter()

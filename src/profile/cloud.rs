@@ -155,7 +155,12 @@ mod tests {
 
     #[test]
     fn each_known_cloud_has_its_graph_root() {
-        let graph = |cloud: Cloud| cloud.endpoints().graph().map(|url| url.to_string());
+        let graph = |cloud: Cloud| {
+            cloud
+                .endpoints()
+                .graph()
+                .map(std::string::ToString::to_string)
+        };
         assert_eq!(
             graph(Cloud::Public).as_deref(),
             Some("https://graph.microsoft.com/")

@@ -84,7 +84,7 @@ pub fn desired_credentials<'a>(
             issuer: issuer.as_str().to_string(),
             subject,
             audiences: vec![audience.to_string()],
-        })
+        });
     }
     desired
 }

@@ -216,9 +216,10 @@ impl IssuerStep {
             keep_issuer: None,
             jwks_uri: self.jwks_uri.clone(),
         };
-        distro::change_config(distribution, None, &change)
-            .map(|config| config.restart.join(" && "))
-            .unwrap_or_else(|_| "restart kube-apiserver".to_string())
+        distro::change_config(distribution, None, &change).map_or_else(
+            |_| "restart kube-apiserver".to_string(),
+            |config| config.restart.join(" && "),
+        )
     }
 
     fn findings(&self, observed: &Observed) -> (Vec<Finding>, bool) {

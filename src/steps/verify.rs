@@ -774,9 +774,10 @@ fn refusal_finding(
     issuer: &IssuerUrl,
 ) -> Finding {
     let code = codes.first().copied();
-    let shown = code
-        .map(|code| format!("AADSTS{code}"))
-        .unwrap_or_else(|| "an error without a code".to_string());
+    let shown = code.map_or_else(
+        || "an error without a code".to_string(),
+        |code| format!("AADSTS{code}"),
+    );
     let lookup = code.map(aadsts::lookup_url).unwrap_or_default();
     match explanation {
         Some(explanation) => Finding::error(

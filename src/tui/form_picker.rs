@@ -294,7 +294,7 @@ mod tests {
         let mut pickers = Pickers::default();
         let namespaces = Source::Namespaces { context: None };
         pickers.want(&namespaces);
-        assert_eq!(pickers.take_requests(), [namespaces.clone()]);
+        assert_eq!(pickers.take_requests(), std::slice::from_ref(&namespaces));
         assert!(pickers.take_requests().is_empty(), "asked once");
         assert!(pickers.is_loading());
         pickers.deliver(

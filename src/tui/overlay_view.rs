@@ -24,7 +24,7 @@ pub fn render_overlay(state: &State, frame: &mut Frame, area: Rect) {
         Overlay::Help => render_help(state, frame, area),
         Overlay::ConfirmApply { step } => render_confirm_apply(state, *step, frame, area),
         Overlay::ConfirmApplyAll { steps, scroll, .. } => {
-            render_confirm_apply_all(state, steps, *scroll, frame, area)
+            render_confirm_apply_all(state, steps, *scroll, frame, area);
         }
         Overlay::Applying(progress) => render_applying(state, progress, frame, area),
         Overlay::Form(form) => {

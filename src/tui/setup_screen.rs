@@ -126,7 +126,7 @@ impl SetupScreen {
                 KeyCode::Esc | KeyCode::Char('n' | 'N') => self.review = None,
                 KeyCode::Down | KeyCode::Char('j') => self.review_scroll += 1,
                 KeyCode::Up | KeyCode::Char('k') => {
-                    self.review_scroll = self.review_scroll.saturating_sub(1)
+                    self.review_scroll = self.review_scroll.saturating_sub(1);
                 }
                 _ => {}
             }
@@ -227,7 +227,7 @@ impl SetupScreen {
                     Some(Ok(Event::Key(key)))
                         if key.kind != crossterm::event::KeyEventKind::Release =>
                     {
-                        self.handle_key(key)
+                        self.handle_key(key);
                     }
                     Some(Ok(_)) => {}
                     Some(Err(error)) => return Err(error),

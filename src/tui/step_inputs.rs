@@ -21,11 +21,10 @@ pub fn step_inputs(profile: &Profile, step: StepId) -> Vec<(String, String)> {
     let issuer = profile.issuer.as_str().to_string();
     match step {
         StepId::Issuer => {
-            let context = profile
-                .cluster
-                .context
-                .as_ref()
-                .map_or("(the current one)".to_string(), |c| c.to_string());
+            let context = profile.cluster.context.as_ref().map_or(
+                "(the current one)".to_string(),
+                std::string::ToString::to_string,
+            );
             row("cluster.context", context);
             row(
                 "cluster.distribution",
@@ -138,10 +137,10 @@ fn hosting_rows(hosting: &Hosting, row: &mut impl FnMut(&str, String)) {
                 "hosting.nginx.ingressClass",
                 nginx.ingress_class.to_string(),
             );
-            let tls = nginx
-                .cluster_issuer
-                .as_ref()
-                .map_or("(none: you provide TLS)".to_string(), |c| c.to_string());
+            let tls = nginx.cluster_issuer.as_ref().map_or(
+                "(none: you provide TLS)".to_string(),
+                std::string::ToString::to_string,
+            );
             row("hosting.nginx.clusterIssuer", tls);
             row("hosting.nginx.namespace", nginx.namespace.to_string());
         }
@@ -152,15 +151,15 @@ fn hosting_rows(hosting: &Hosting, row: &mut impl FnMut(&str, String)) {
             );
             match &blob.mode {
                 BlobMode::PublicContainer(container) => {
-                    row("hosting.azureBlob.container", container.to_string())
+                    row("hosting.azureBlob.container", container.to_string());
                 }
                 BlobMode::StaticWebsite => {
-                    row("hosting.azureBlob.mode", "static-website".to_string())
+                    row("hosting.azureBlob.mode", "static-website".to_string());
                 }
             }
             let group = blob.resource_group.as_ref().map_or_else(
                 || "(azure.resourceGroup)".to_string(),
-                |group| group.to_string(),
+                std::string::ToString::to_string,
             );
             row("hosting.azureBlob.resourceGroup", group);
         }

@@ -86,9 +86,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ApplyFinished { cancelled } => on_apply_finished(state, cancelled),
         Action::Notice { ok, text } => {
             if ok {
-                state.log.done(text)
+                state.log.done(text);
             } else {
-                state.log.failed(text)
+                state.log.failed(text);
             }
             Vec::new()
         }
@@ -430,9 +430,9 @@ fn log_check_summary(state: &mut State) {
     .collect();
     let text = format!("checked {} steps: {}", state.steps.len(), parts.join(", "));
     if state.all_ok() {
-        state.log.done(text)
+        state.log.done(text);
     } else {
-        state.log.info(text)
+        state.log.info(text);
     }
 }
 

@@ -25,8 +25,6 @@ const ISSUER: &str = "https://oidc.example.com/cluster1";
 const SUBSCRIPTION: &str = "cccccccc-cccc-cccc-cccc-cccccccccccc";
 const GROUP: &str = "rg-application1";
 const IDENTITY: &str = "id-application1";
-/// The bearer token the steps send to the sandbox's Resource Manager; it must never be printed.
-
 /// One role line of the profile's `identity.roles`.
 fn reader_role(scope: &str) -> String {
     format!("    - role: Storage Blob Data Reader\n      scope: {scope}\n")
@@ -1016,7 +1014,7 @@ async fn federated(cluster: &Cluster, setup: Setup) -> Azure {
         .options(|options| {
             options
                 .extra_ca_pems
-                .push(cluster.kube.ca_certificate_pem().to_string())
+                .push(cluster.kube.ca_certificate_pem().to_string());
         })
         .start()
         .await;
@@ -1245,7 +1243,7 @@ async fn verify_waits_with_a_countdown_while_a_new_credential_propagates() {
     let step = verify_step(&azure, &cluster)
         .await
         .on_progress(Arc::new(move |event| {
-            seen.lock().unwrap().push(event.clone())
+            seen.lock().unwrap().push(event.clone());
         }));
     let check = step.check(&azure.learned()).await;
     assert_eq!(check.status, Status::Ok, "{check:?}");
@@ -1286,7 +1284,7 @@ async fn no_token_or_assertion_appears_in_any_output_or_log() {
     let step = verify_step(&azure, &cluster)
         .await
         .on_progress(Arc::new(move |event| {
-            seen.lock().unwrap().push(format!("{event} {event:?}"))
+            seen.lock().unwrap().push(format!("{event} {event:?}"));
         }));
     let good = step.check(&Facts::new()).await;
     let outcomes = format!("{:?}", step.outcomes());
@@ -1368,7 +1366,7 @@ async fn verify_waits_for_the_identity_and_names_a_missing_service_account() {
         .options(|options| {
             options
                 .extra_ca_pems
-                .push(cluster.kube.ca_certificate_pem().to_string())
+                .push(cluster.kube.ca_certificate_pem().to_string());
         })
         .start()
         .await;

@@ -45,7 +45,7 @@ impl Setup {
 
     /// Runs kwif with the profile and kubeconfig, off the async runtime that serves the sandbox.
     async fn kwif(&self, args: &[&str]) -> Run {
-        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let mut all: Vec<String> = args.iter().map(std::string::ToString::to_string).collect();
         all.extend([
             "--profile".into(),
             self.path("kwif.yaml"),

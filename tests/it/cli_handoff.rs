@@ -647,7 +647,7 @@ fn export_renders_with_kubectl_kustomize_to_what_apply_makes_and_rewrites_the_sa
             .iter()
             .find(|block| {
                 block.identifier() == "resource"
-                    && block.labels().first().map(|label| label.as_str()) == Some(kind)
+                    && block.labels().first().map(hcl::BlockLabel::as_str) == Some(kind)
             })
             .copied()
             .unwrap_or_else(|| panic!("no resource {kind}"))
@@ -708,7 +708,7 @@ fn export_renders_with_kubectl_kustomize_to_what_apply_makes_and_rewrites_the_sa
     let outputs: hcl::Body =
         hcl::from_str(std::str::from_utf8(&first["azure/outputs.tf"]).unwrap()).unwrap();
     assert!(outputs.blocks().any(|block| block.identifier() == "output"
-        && block.labels().first().map(|label| label.as_str()) == Some("client_id")));
+        && block.labels().first().map(hcl::BlockLabel::as_str) == Some("client_id")));
     let variables: hcl::Body =
         hcl::from_str(std::str::from_utf8(&first["azure/variables.tf"]).unwrap()).unwrap();
     assert_eq!(variables.blocks().count(), 4);

@@ -930,7 +930,10 @@ async fn the_key_comes_from_resource_manager_and_never_shows() {
     );
     let shown = format!(
         "{plan:?}{check:?}{}",
-        plan.changes.iter().map(|c| c.diff()).collect::<String>()
+        plan.changes
+            .iter()
+            .map(kwif::engine::Change::diff)
+            .collect::<String>()
     );
     assert!(!shown.contains(ACCOUNT_KEY), "the account key never shows");
     assert!(!shown.contains(&ACCOUNT_KEY[..20]), "not even a part of it");

@@ -1,6 +1,8 @@
 //! kwif's integration tests, one binary (each file in its own module) so the library links
 //! once: `cargo test --test it` runs them all, `cargo test --test it tui_views` one topic.
 
+#![allow(clippy::unwrap_used)] // a panic in a test or benchmark is its failure message
+
 #[path = "../support/hostile.rs"]
 mod hostile;
 #[path = "../support/mod.rs"]

@@ -206,7 +206,11 @@ fn jwks_document_round_trips_kids_through_parse() {
         set.kids(),
         [RSA_2048_KID, P256_KID, P384_KID, P521_KID, RSA_3000_KID]
     );
-    let types: Vec<KeyType> = set.keys().iter().map(|key| key.key_type()).collect();
+    let types: Vec<KeyType> = set
+        .keys()
+        .iter()
+        .map(kwif::oidc::jwks::PublishedKey::key_type)
+        .collect();
     assert_eq!(
         types,
         [

@@ -375,8 +375,7 @@ fn a_first_run_is_written_through_pickers_alone() {
         }
         value
             .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{value:?}"))
+            .map_or_else(|| format!("{value:?}"), str::to_string)
     };
     assert_eq!(text(&["cluster", "context"]), "kwif-sandbox", "{written}");
     assert_eq!(text(&["cluster", "distribution"]), "k3s", "{written}");

@@ -220,14 +220,14 @@ where
                 let body = body
                     .collect()
                     .await
-                    .map(|b| b.to_bytes())
+                    .map(http_body_util::Collected::to_bytes)
                     .unwrap_or_default();
                 let request = Recorded {
                     method: parts.method.to_string(),
                     target: parts
                         .uri
                         .path_and_query()
-                        .map(|p| p.to_string())
+                        .map(std::string::ToString::to_string)
                         .unwrap_or_default(),
                     headers: parts
                         .headers

@@ -198,7 +198,7 @@ impl Pki {
         names: &[&str],
         validity: Validity,
     ) -> (PathBuf, PathBuf) {
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = names.iter().map(std::string::ToString::to_string).collect();
         let mut params = CertificateParams::new(names).unwrap();
         if validity == Validity::Expired {
             params.not_before = rcgen::date_time_ymd(2020, 1, 1);
@@ -531,8 +531,7 @@ fn terminate(child: &Child) {
 /// The real `kubectl` on PATH (scripts/test.sh installs Debian's kubernetes-client).
 pub fn kubectl() -> Command {
     let found = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join("kubectl").is_file()))
-        .unwrap_or(false);
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("kubectl").is_file()));
     assert!(
         found,
         "kubectl is not on PATH: run the tests with `bash scripts/test.sh`, which installs it"

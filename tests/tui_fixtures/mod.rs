@@ -280,8 +280,5 @@ pub fn as_steps(toys: &[Arc<Toy>]) -> Vec<Arc<dyn Step>> {
 }
 
 pub fn status_of(state: &State, id: StepId) -> Status {
-    state
-        .step(id)
-        .map(|view| view.status)
-        .unwrap_or(Status::Pending)
+    state.step(id).map_or(Status::Pending, |view| view.status)
 }

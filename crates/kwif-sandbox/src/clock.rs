@@ -21,7 +21,7 @@ impl Clock {
         let mut offset = self
             .offset
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *offset = offset.saturating_add(by);
     }
 
@@ -29,7 +29,7 @@ impl Clock {
         *self
             .offset
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The monotonic time, for delays.

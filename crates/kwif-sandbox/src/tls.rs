@@ -35,7 +35,7 @@ impl SandboxCa {
 
     /// A rustls server configuration for `names` (IP addresses become IP SANs), HTTP/1.1 only.
     pub fn server_config(&self, names: &[&str]) -> Result<Arc<rustls::ServerConfig>, SandboxError> {
-        let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+        let names: Vec<String> = names.iter().map(std::string::ToString::to_string).collect();
         let mut params = CertificateParams::new(names).map_err(SandboxError::Certificate)?;
         params
             .distinguished_name

@@ -406,7 +406,7 @@ fn cosmos(subscription: String, resource_group: String, rest: &[&str]) -> Option
             Some(ArmTarget::CosmosAccount(account(name)))
         }
         [kind, name, child, tail @ ..] if is(kind, "databaseAccounts") && tail.len() <= 1 => {
-            let id = tail.first().map(|id| id.to_string());
+            let id = tail.first().map(std::string::ToString::to_string);
             if is(child, "sqlRoleAssignments") {
                 Some(ArmTarget::CosmosRoleAssignments(account(name), id))
             } else if is(child, "sqlRoleDefinitions") {
@@ -459,13 +459,13 @@ fn authorization(segments: &[&str]) -> Option<ArmTarget> {
         [kind, tail @ ..] if tail.len() <= 1 && is(kind, "roleAssignments") => {
             Some(ArmTarget::RoleAssignments {
                 scope,
-                name: tail.first().map(|name| name.to_string()),
+                name: tail.first().map(std::string::ToString::to_string),
             })
         }
         [kind, tail @ ..] if tail.len() <= 1 && is(kind, "roleDefinitions") => {
             Some(ArmTarget::RoleDefinitions {
                 scope,
-                id: tail.first().map(|id| id.to_string()),
+                id: tail.first().map(std::string::ToString::to_string),
             })
         }
         _ => None,

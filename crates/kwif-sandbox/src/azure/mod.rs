@@ -482,7 +482,7 @@ impl AzureSandbox {
         let mut trust = self
             .trust
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut pems = trust.1.clone();
         pems.push(pem.to_string());
         let client = issuer_trust::issuer_client(&trust.0, &pems)?;

@@ -227,7 +227,10 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<String, ArmError
 
 /// The audiences Resource Manager accepts: public Azure's and the sandbox's own endpoint.
 pub fn allowed_audiences(base_url: &str) -> Vec<String> {
-    let mut allowed: Vec<String> = PUBLIC_AUDIENCES.iter().map(|a| a.to_string()).collect();
+    let mut allowed: Vec<String> = PUBLIC_AUDIENCES
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     allowed.push(format!("{base_url}/"));
     allowed.push(base_url.to_string());
     allowed

@@ -30,7 +30,7 @@ const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What every request handler shares.
@@ -172,7 +172,7 @@ fn respond(reply: Reply) -> Response<Full<Bytes>> {
     let body = reply
         .body
         .as_ref()
-        .map(|body| body.to_string())
+        .map(std::string::ToString::to_string)
         .unwrap_or_default();
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() =

@@ -91,7 +91,7 @@ impl CustomRole {
         actions: &[&str],
         data_actions: &[&str],
     ) -> CustomRole {
-        let text = |items: &[&str]| items.iter().map(|item| item.to_string()).collect();
+        let text = |items: &[&str]| items.iter().map(std::string::ToString::to_string).collect();
         CustomRole {
             id: String::new(),
             role_name: role_name.to_string(),

@@ -355,7 +355,7 @@ fn one_of(value: &str, members: &[&str], field: &str) -> Result<String, ArmError
     members
         .iter()
         .find(|member| member.eq_ignore_ascii_case(value))
-        .map(|member| member.to_string())
+        .map(std::string::ToString::to_string)
         .ok_or_else(|| invalid_values(&[field]))
 }
 

@@ -301,7 +301,10 @@ mod tests {
             name: name.into(),
             issuer: issuer.into(),
             subject: subject.into(),
-            audiences: audiences.iter().map(|a| a.to_string()).collect(),
+            audiences: audiences
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             description: None,
         }
     }

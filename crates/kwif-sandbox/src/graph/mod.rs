@@ -59,7 +59,7 @@ fn directory(shared: &Shared) -> MutexGuard<'_, Directory> {
     shared
         .graph
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One Graph request, as every handler sees it.
@@ -327,7 +327,7 @@ impl AzureSandbox {
             principal_id.to_ascii_lowercase(),
             permissions
                 .iter()
-                .map(|permission| permission.to_string())
+                .map(std::string::ToString::to_string)
                 .collect(),
         );
     }
@@ -346,7 +346,7 @@ impl AzureSandbox {
             display_name: display_name.to_string(),
             unique_name: None,
             sign_in_audience: "AzureADMyOrg".to_string(),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags: tags.iter().map(std::string::ToString::to_string).collect(),
             notes: None,
             created: self.shared.clock.system_now(),
             federated_credentials: Vec::new(),

@@ -95,7 +95,7 @@ pub fn copy_template_labels(job: &mut Map<String, Value>) {
     let unlabelled = metadata
         .get("labels")
         .and_then(Value::as_object)
-        .is_none_or(|labels| labels.is_empty());
+        .is_none_or(serde_json::Map::is_empty);
     if let (Some(labels), true) = (template_labels, unlabelled) {
         metadata.insert("labels".into(), labels);
     }

@@ -513,12 +513,16 @@ impl Distribution {
         let mut all_flags: Vec<String> = pod
             .other_flags
             .iter()
-            .map(|flag| flag.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         all_flags.push(format!("--advertise-address={}", tells.node_ip));
         all_flags.extend(service_account_flags(flags, pod));
         all_flags.sort_by(|a, b| flag_name(a).cmp(flag_name(b)));
-        let mut command: Vec<String> = pod.command.iter().map(|part| part.to_string()).collect();
+        let mut command: Vec<String> = pod
+            .command
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         let mut container = json!({"name": "kube-apiserver", "image": format!("{}:{}", pod.image, image_tag(self, version))});
         if pod.flags_in_args {
             container["command"] = json!(command);

@@ -82,9 +82,8 @@ impl fmt::Display for PathElement {
         match self {
             PathElement::Field(name) => write!(f, ".{name}"),
             PathElement::Key(key) => {
-                let fields = match serde_json::from_str::<Value>(key) {
-                    Ok(Value::Object(fields)) => fields,
-                    _ => return write!(f, "[{key}]"),
+                let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(key) else {
+                    return write!(f, "[{key}]");
                 };
                 let shown: Vec<String> = fields
                     .iter()

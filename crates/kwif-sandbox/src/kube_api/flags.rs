@@ -34,7 +34,12 @@ impl ApiServerFlags {
             service_account_jwks_uri: tells.jwks_uri.map(str::to_string),
             api_audiences: match tells.api_audiences {
                 [] => None,
-                audiences => Some(audiences.iter().map(|a| a.to_string()).collect()),
+                audiences => Some(
+                    audiences
+                        .iter()
+                        .map(std::string::ToString::to_string)
+                        .collect(),
+                ),
             },
             anonymous_auth: tells.anonymous_auth,
             service_account_max_token_expiration: None,

@@ -250,7 +250,10 @@ mod tests {
 
     fn k3s(arguments: &[&str]) -> ApiServerFlags {
         let base = ApiServerFlags::defaults_for(Distribution::K3s);
-        let arguments: Vec<String> = arguments.iter().map(|a| a.to_string()).collect();
+        let arguments: Vec<String> = arguments
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         apply_arguments(&base, &arguments)
     }
 
@@ -332,7 +335,7 @@ mod tests {
         .unwrap();
         match node.restart_if_changed(&base) {
             Some(Restart::Flags(flags)) => {
-                assert_eq!(flags.service_account_issuers[0], "https://n.example")
+                assert_eq!(flags.service_account_issuers[0], "https://n.example");
             }
             _ => panic!("the change restarts the server"),
         }

@@ -34,7 +34,7 @@ pub type SharedCluster = Arc<Mutex<Cluster>>;
 pub fn lock(cluster: &SharedCluster) -> MutexGuard<'_, Cluster> {
     cluster
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Accepts connections until `shutdown` turns true.
@@ -164,7 +164,7 @@ fn route(cluster: &mut Cluster, request: &Received) -> Answer {
     };
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
-        ["api", ..] | ["apis", ..] => {}
+        ["api" | "apis", ..] => {}
         _ => return non_resource(cluster, &identity, request, path),
     }
     if request.method != Method::GET
@@ -291,8 +291,8 @@ fn parse_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str]) ->
     Some(Target {
         resource,
         namespace,
-        name: tail.first().map(|name| name.to_string()),
-        subresource: tail.get(1).map(|sub| sub.to_string()),
+        name: tail.first().map(std::string::ToString::to_string),
+        subresource: tail.get(1).map(std::string::ToString::to_string),
     })
 }
 

@@ -205,7 +205,7 @@ fn statefulset_update_causes(
 /// `apiequality.Semantic.DeepEqual` of two values as the apiserver holds them: a missing
 /// field, `null`, an empty list, map or string are all Go's zero value and compare equal.
 pub fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
-    let normal = |value: Option<&Value>| value.map(zero_free).unwrap_or(Value::Null);
+    let normal = |value: Option<&Value>| value.map_or(Value::Null, zero_free);
     normal(a) == normal(b)
 }
 
@@ -297,7 +297,7 @@ pub fn pod_spec_causes(spec: Option<&Value>, path: &str, causes: &mut Vec<Cause>
         match volume.get("name").and_then(Value::as_str) {
             None | Some("") => causes.push(Cause::required(&format!("{field}.name"), "")),
             Some(name) if volume_names.contains_key(name) => {
-                causes.push(Cause::duplicate(&format!("{field}.name"), name))
+                causes.push(Cause::duplicate(&format!("{field}.name"), name));
             }
             Some(name) => {
                 volume_names.insert(name, index);
@@ -321,7 +321,7 @@ pub fn pod_spec_causes(spec: Option<&Value>, path: &str, causes: &mut Vec<Cause>
             match container.get("name").and_then(Value::as_str) {
                 None | Some("") => causes.push(Cause::required(&format!("{field}.name"), "")),
                 Some(name) if names.contains(&name) => {
-                    causes.push(Cause::duplicate(&format!("{field}.name"), name))
+                    causes.push(Cause::duplicate(&format!("{field}.name"), name));
                 }
                 Some(name) => names.push(name),
             }
@@ -349,7 +349,7 @@ fn mount_causes(
         match mount.get("name").and_then(Value::as_str) {
             None | Some("") => causes.push(Cause::required(&format!("{mount_field}.name"), "")),
             Some(name) if !volumes.contains_key(name) => {
-                causes.push(Cause::not_found(&format!("{mount_field}.name"), name))
+                causes.push(Cause::not_found(&format!("{mount_field}.name"), name));
             }
             Some(_) => {}
         }

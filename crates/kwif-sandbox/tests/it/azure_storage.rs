@@ -93,7 +93,10 @@ fn example_response(example: &Value, status: u16) -> Value {
 
 fn options_with_groups(groups: &[&str]) -> AzureSandboxOptions {
     AzureSandboxOptions {
-        resource_groups: groups.iter().map(|group| group.to_string()).collect(),
+        resource_groups: groups
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         ..AzureSandboxOptions::default()
     }
 }

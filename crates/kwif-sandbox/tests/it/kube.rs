@@ -1178,7 +1178,7 @@ async fn a_watch_reports_current_objects_then_changes() {
         .unwrap();
     match events.next().await {
         Some(Ok(kube::api::WatchEvent::Added(added))) => {
-            assert_eq!(added.metadata.name.as_deref(), Some("settings"))
+            assert_eq!(added.metadata.name.as_deref(), Some("settings"));
         }
         other => panic!("expected ADDED, got {other:?}"),
     }
