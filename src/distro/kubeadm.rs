@@ -7,7 +7,7 @@ use serde_yaml::Value;
 use super::flag_block::{Flag, FlagBlock, ISSUER_FLAG, JWKS_URI_FLAG};
 use super::yaml_edit::{COMPACT, Edit, Item, Quote, Seg, keys, sequence_at, string_at, value_at};
 use super::yaml_file::YamlFile;
-use super::yaml_lines::render_scalar;
+use super::yaml_scalar::render_scalar;
 use super::{
     ConfigChange, DistroError, IssuerChange, describe_document, dropped_issuers, rewritten_note,
     wrong_format,

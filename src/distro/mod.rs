@@ -16,6 +16,7 @@ mod talos;
 mod yaml_edit;
 mod yaml_file;
 mod yaml_lines;
+mod yaml_scalar;
 
 use std::fmt;
 use std::path::Path;
