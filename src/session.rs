@@ -2,6 +2,7 @@
 //! differ only in the environment: which kubeconfig, which Azure login, which extra CAs. Every
 //! front end (check, plan, apply, the wizard, the demo) comes through here.
 
+use crate::engine::Actionable as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 

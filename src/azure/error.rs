@@ -2,7 +2,6 @@
 //! status and ARM error code, and a one-line fix. Messages never carry a token.
 
 use crate::azure::credential::CredentialError;
-use crate::engine::{Finding, StepError};
 use crate::network::{NetworkError, TlsProblem, TransportFailure, seconds};
 
 /// ARM error messages are short; anything longer is cut so a stray HTML page stays readable.
@@ -22,11 +21,13 @@ pub enum AzureError {
         message: String,
     },
     /// The request got no answer from Azure (DNS, TLS, connection, timeout); the fix fits the cause.
-    #[error("{operation}: {message}")]
+    #[error("{operation}: {} ({service}) did not answer: {}", .error.target, .error.failure)]
     Unreachable {
         operation: String,
-        message: String,
-        fix: String,
+        /// The endpoint as kwif.yaml names it ("Resource Manager", "Entra ID").
+        service: String,
+        #[source]
+        error: NetworkError,
     },
     /// kwif could not set up its Azure clients (a CA file, a missing tenant).
     #[error("{message}")]
@@ -96,11 +97,8 @@ impl AzureError {
     pub fn unreachable(operation: &str, service: &str, error: NetworkError) -> AzureError {
         AzureError::Unreachable {
             operation: operation.to_string(),
-            message: format!(
-                "{} ({service}) did not answer: {}",
-                error.target, error.failure
-            ),
-            fix: unreachable_fix(&error, service),
+            service: service.to_string(),
+            error,
         }
     }
 
@@ -188,7 +186,9 @@ impl AzureError {
         let (status, code, message) = match self {
             AzureError::Credential(error) => return error.fix.clone(),
             AzureError::Setup { fix, .. } => return fix.clone(),
-            AzureError::Unreachable { fix, .. } => return fix.clone(),
+            AzureError::Unreachable { error, service, .. } => {
+                return unreachable_fix(error, service);
+            }
             AzureError::Unexpected { .. } => {
                 return "rerun; if it persists, report it with the message above".to_string();
             }
@@ -208,15 +208,6 @@ impl AzureError {
             } => (*status, code.as_deref().unwrap_or(""), message.as_str()),
         };
         http_fix(status, code, message).to_string()
-    }
-
-    pub fn to_step_error(&self) -> StepError {
-        StepError::new(self.to_string(), self.fix())
-    }
-
-    /// The error as a finding with `code` (or `GRAPH_PERMISSION_DENIED`, see [`Self::finding_code`]).
-    pub fn to_finding(&self, code: &'static str) -> Finding {
-        Finding::error(self.finding_code(code), self.to_string(), self.fix())
     }
 }
 
@@ -382,7 +373,7 @@ mod tests {
         );
         assert!(fix.contains("az ad app permission admin-consent"), "{fix}");
         assert_eq!(
-            error.to_finding("IDENTITY_AZURE").code,
+            error.finding_code("IDENTITY_AZURE"),
             "GRAPH_PERMISSION_DENIED"
         );
     }

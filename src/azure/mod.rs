@@ -21,5 +21,6 @@ pub mod retry;
 pub mod roles;
 pub mod session;
 pub mod storage_account;
+pub mod storage_key;
 pub mod token_exchange;
 pub mod transport;

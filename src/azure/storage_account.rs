@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::azure::arm::{ArmAnswer, ArmClient, PollPolicy};
 use crate::azure::error::AzureError;
-use crate::hosting::StorageKey;
+use crate::azure::storage_key::StorageKey;
 use crate::profile::{ResourceGroupName, StorageAccountName};
 
 pub const STORAGE_API_VERSION: &str = "2025-06-01";

@@ -2,6 +2,7 @@
 //! runner that checks steps concurrently and applies them in order, and the report renderers.
 //! The engine knows nothing of terminals, HTTP, Kubernetes or Azure.
 
+pub mod actionable;
 pub mod facts;
 pub mod finding;
 pub mod progress;
@@ -10,6 +11,7 @@ pub mod runner;
 pub mod status;
 pub mod step;
 
+pub use actionable::Actionable;
 pub use facts::Facts;
 pub use finding::{Finding, Severity};
 pub use progress::{ProgressEvent, ProgressSink};

@@ -2,7 +2,6 @@
 //! (learn.microsoft.com/rest/api/storageservices/authorize-with-shared-key). The key is never
 //! printed: its `Debug` shows nothing of it.
 
-use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -11,42 +10,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use url::Url;
 
-/// The environment variable the Azure CLI reads the account key from.
-pub const STORAGE_KEY_VARIABLE: &str = "AZURE_STORAGE_KEY";
-
-/// A storage account key (base64 in the portal and `az storage account keys list`).
-#[derive(Clone)]
-pub struct StorageKey(Vec<u8>);
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the storage account key is not base64: copy it from `az storage account keys list`")]
-pub struct InvalidStorageKey;
-
-impl StorageKey {
-    pub fn parse(text: &str) -> Result<StorageKey, InvalidStorageKey> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|_| InvalidStorageKey)?;
-        if bytes.is_empty() {
-            return Err(InvalidStorageKey);
-        }
-        Ok(StorageKey(bytes))
-    }
-
-    /// The key in `AZURE_STORAGE_KEY`, when set.
-    pub fn from_env() -> Result<Option<StorageKey>, InvalidStorageKey> {
-        match std::env::var(STORAGE_KEY_VARIABLE) {
-            Ok(text) if !text.trim().is_empty() => StorageKey::parse(&text).map(Some),
-            _ => Ok(None),
-        }
-    }
-}
-
-impl fmt::Debug for StorageKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StorageKey(hidden)")
-    }
-}
+pub use crate::azure::storage_key::{InvalidStorageKey, STORAGE_KEY_VARIABLE, StorageKey};
 
 /// Signs requests for one account.
 #[derive(Clone, Debug)]
@@ -67,7 +31,7 @@ impl SharedKey {
     /// case), `Content-Length` included when there is a body.
     pub fn authorization(&self, method: &str, url: &Url, headers: &[(&str, String)]) -> String {
         let text = string_to_sign(&self.account, method, url, headers);
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key.0)
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.bytes())
             .expect("HMAC takes keys of any length");
         mac.update(text.as_bytes());
         let signature = STANDARD.encode(mac.finalize().into_bytes());

@@ -24,8 +24,13 @@ pub const FIELD_MANAGER: &str = "kwif";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
-    #[error("kubeconfig: {0}")]
-    Kubeconfig(String),
+    /// The kubeconfig could not be read or used; `path` when kwif was given one.
+    #[error("kubeconfig: {}{source}", .path.as_ref().map(|path| format!("{}: ", path.display())).unwrap_or_default())]
+    Kubeconfig {
+        path: Option<std::path::PathBuf>,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{what}: the API server answered {code} {reason}: {message}")]
     Api {
         what: String,
@@ -36,6 +41,14 @@ pub enum KubeError {
     /// The API server gave no answer: refused, certificate, timeout.
     #[error("{what}: {} (the API server) did not answer: {}", .error.target, .error.failure)]
     Unreachable { what: String, error: NetworkError },
+    /// The request failed on kwif's side of the wire (the client, or reading the answer).
+    #[error("{what}: {source}")]
+    Failed {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The API server answered, but not what kwif needs (kwif's own words).
     #[error("{what}: {message}")]
     Request { what: String, message: String },
 }
@@ -109,9 +122,9 @@ impl KubeError {
                 reason: status.reason.clone(),
                 message: status.message.clone(),
             },
-            other => KubeError::Request {
+            other => KubeError::Failed {
                 what,
-                message: other.to_string(),
+                source: Box::new(other),
             },
         }
     }
@@ -139,13 +152,20 @@ pub async fn connect_with(
     };
     let config = match kubeconfig {
         Some(path) => {
-            let file = ::kube::config::Kubeconfig::read_from(path)
-                .map_err(|error| KubeError::Kubeconfig(format!("{}: {error}", path.display())))?;
+            let file = ::kube::config::Kubeconfig::read_from(path).map_err(|error| {
+                KubeError::Kubeconfig {
+                    path: Some(path.to_path_buf()),
+                    source: Box::new(error),
+                }
+            })?;
             Config::from_custom_kubeconfig(file, &options).await
         }
         None => Config::from_kubeconfig(&options).await,
     }
-    .map_err(|error| KubeError::Kubeconfig(error.to_string()))?;
+    .map_err(|error| KubeError::Kubeconfig {
+        path: None,
+        source: Box::new(error),
+    })?;
     client_for(config, timeouts)
 }
 
@@ -158,7 +178,10 @@ fn client_for(mut config: Config, timeouts: &Timeouts) -> Result<Client, KubeErr
     config.default_retry = false;
     let server = config.cluster_url.to_string();
     let client = ::kube::client::ClientBuilder::try_from(config)
-        .map_err(|error| KubeError::Kubeconfig(error.to_string()))?
+        .map_err(|error| KubeError::Kubeconfig {
+            path: None,
+            source: Box::new(error),
+        })?
         .with_layer(&request_layer::RequestLayer::new(server, *timeouts))
         .build();
     Ok(client)
@@ -197,13 +220,12 @@ pub async fn mint_token(
 
 /// A raw authenticated GET, like `kubectl get --raw PATH`.
 pub async fn get_raw(client: &Client, path: &str) -> Result<String, KubeError> {
-    let request =
-        http::Request::get(path)
-            .body(Vec::new())
-            .map_err(|error| KubeError::Request {
-                what: path.to_string(),
-                message: error.to_string(),
-            })?;
+    let request = http::Request::get(path)
+        .body(Vec::new())
+        .map_err(|error| KubeError::Failed {
+            what: path.to_string(),
+            source: Box::new(error),
+        })?;
     client
         .request_text(request)
         .await

@@ -4,6 +4,7 @@
 //! through Resource Manager, on an app registration through Microsoft Graph. Near misses are
 //! corrected; the writes of one identity go one at a time.
 
+use crate::engine::Actionable as _;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;

@@ -5,6 +5,7 @@
 
 mod removal;
 
+use crate::engine::Actionable as _;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! The six setup steps, each implementing the engine's `Step` contract over clients it is given.
 //! Steps never build their own clients and never talk to a terminal.
 
+use crate::engine::Actionable as _;
 use std::sync::Arc;
 
 use crate::engine::{Check, Facts, Finding, Plan, Status, Step, StepError, StepFuture, StepId};
@@ -179,4 +180,16 @@ fn azure_steps(
         Err(finding) => Box::new(Unavailable::failed(StepId::Verify, finding.clone())),
     };
     (identity_step, federation_step, verify_step)
+}
+
+/// Resource Manager and Graph errors read as the steps' findings: the fix the error names, and
+/// `GRAPH_PERMISSION_DENIED` where Graph refused (see [`AzureError::finding_code`]).
+impl crate::engine::Actionable for crate::azure::error::AzureError {
+    fn fix(&self) -> String {
+        crate::azure::error::AzureError::fix(self)
+    }
+
+    fn finding_code(&self, code: &'static str) -> &'static str {
+        crate::azure::error::AzureError::finding_code(self, code)
+    }
 }

@@ -5,6 +5,7 @@
 //! each identity, whether each role's operations are in effect at its scope. Read-only: it plans
 //! and applies nothing.
 
+use crate::engine::Actionable as _;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};

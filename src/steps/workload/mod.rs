@@ -376,9 +376,8 @@ impl WorkloadStep {
         let pods = api
             .list(&ListParams::default().labels(&selector.join(",")))
             .await
-            .map_err(|error| KubeError::Request {
-                what: format!("listing pods of {}", label(workload)),
-                message: error.to_string(),
+            .map_err(|error| {
+                KubeError::from_kube(format!("listing pods of {}", label(workload)), error)
             })?;
         Ok(pods
             .items
@@ -693,12 +692,8 @@ async fn recreate_object(
     name: &str,
     object: &Value,
 ) -> Result<(), KubeError> {
-    let request = |what: String| {
-        move |error: ::kube::Error| KubeError::Request {
-            what: what.clone(),
-            message: error.to_string(),
-        }
-    };
+    let request =
+        |what: String| move |error: ::kube::Error| KubeError::from_kube(what.clone(), error);
     // Background: the old Job's pods go with it, the name is free as soon as the Job is.
     api.delete(name, &DeleteParams::background())
         .await
@@ -717,9 +712,9 @@ async fn recreate_object(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let created: DynamicObject =
-        serde_json::from_value(object.clone()).map_err(|error| KubeError::Request {
+        serde_json::from_value(object.clone()).map_err(|error| KubeError::Failed {
             what: format!("recreating {name}"),
-            message: error.to_string(),
+            source: Box::new(error),
         })?;
     let params = PostParams {
         field_manager: Some(FIELD_MANAGER.to_string()),
