@@ -111,10 +111,8 @@ impl Tmux {
         }
     }
 
-    /// Tabs to the form field `path` (the screen shows `▶ path`), then moves its picker to the
-    /// entry that starts with `entry` and chooses it with Enter; fails with the screen when the
-    /// field or the entry never comes.
-    fn pick(&self, path: &str, entry: &str) {
+    /// Tabs (each after the screen redrew) until the form field `path` has the focus, `▶ path`.
+    fn focus(&self, path: &str) {
         let marker = format!("▶ {path} ");
         for _ in 0..20 {
             let focused = self.focused_field();
@@ -122,11 +120,21 @@ impl Tmux {
                 .as_deref()
                 .is_some_and(|line| format!("{line} ").starts_with(&marker))
             {
-                break;
+                return;
             }
             self.keys("Tab");
             self.wait_change(&focused, Self::focused_field);
         }
+        panic!(
+            "the form never focused {path}; the screen:\n{}",
+            self.screen()
+        );
+    }
+
+    /// Focuses the form field `path`, then moves its picker to the entry that starts with
+    /// `entry` and chooses it with Enter; fails with the screen when the entry never comes.
+    fn pick(&self, path: &str, entry: &str) {
+        self.focus(path);
         let wanted = format!("▸ {entry}");
         self.wait_for_line(|line| line.contains("type to filter"), "");
         for _ in 0..40 {
@@ -279,15 +287,7 @@ fn the_demo_offers_contexts_namespaces_and_roles_in_pickers() {
     tmux.keys("Up");
     tmux.keys("e");
     tmux.wait_for("edit identity", Duration::from_secs(10));
-    let mut screen = tmux.screen();
-    for _ in 0..12 {
-        if screen.contains("role names") {
-            break;
-        }
-        tmux.keys("Tab");
-        std::thread::sleep(Duration::from_millis(300));
-        screen = tmux.screen();
-    }
+    tmux.focus("identity.roles[0].role");
     let screen = tmux.wait_for("role names", Duration::from_secs(20));
     assert!(
         screen.contains("Contributor") && screen.contains("Reader"),
