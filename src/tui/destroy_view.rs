@@ -73,7 +73,7 @@ pub fn render_confirm_destroy(
         ));
     }
     let mut diffs = Vec::new();
-    for plan in to_remove.iter().chain(by_hand.into_iter()) {
+    for plan in to_remove.iter().chain(by_hand) {
         diffs.extend(plan_lines(plan, width, theme));
     }
     let can_remove = !to_remove.is_empty();
