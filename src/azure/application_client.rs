@@ -298,6 +298,18 @@ impl ApplicationClient {
         self.graph.delete(&operation, &path).await
     }
 
+    /// Deletes the application by object id (`DELETE /v1.0/applications/{id}`): Graph deletes
+    /// its service principal and federated credentials with it. An absent one is fine. Only for
+    /// an application kwif created ([`AppRegistration::is_kwifs`]); the caller checks.
+    pub async fn delete(&self, app: &AppRegistration) -> Result<(), AzureError> {
+        let operation = format!(
+            "deleting app registration {} ({})",
+            app.display_name, app.app_id
+        );
+        let path = format!("applications/{}", app.object_id);
+        self.graph.delete(&operation, &path).await
+    }
+
     /// `call` again while `done` is false of its answer, within the replication wait.
     async fn until_replicated<T, F, Fut>(
         &self,

@@ -260,6 +260,39 @@ impl IdentityDirectory {
         }
     }
 
+    /// kwif's own app registration for `target` (tagged `created-by:kwif`), or `None`: a managed
+    /// identity, an app registration someone else made, or none at all.
+    pub async fn kwifs_application(
+        &self,
+        target: &IdentityTarget,
+        known: Option<IdentityIds>,
+    ) -> Result<Option<AppRegistration>, AzureError> {
+        let IdentityTarget::Application {
+            name,
+            saved_client_id,
+        } = target
+        else {
+            return Ok(None);
+        };
+        let applications = self.applications()?;
+        let app = match known {
+            Some(ids) => applications.get(ids.client_id).await?,
+            None => match applications.find(name, *saved_client_id).await? {
+                AppLookup::Owned(app) => Some(app),
+                AppLookup::Missing | AppLookup::NotOwned(_) => None,
+            },
+        };
+        Ok(app.filter(AppRegistration::is_kwifs))
+    }
+
+    /// Deletes kwif's app registration (its service principal and credentials go with it).
+    pub async fn delete_application(&self, app: &AppRegistration) -> Result<(), AzureError> {
+        if !app.is_kwifs() {
+            return Ok(());
+        }
+        self.applications()?.delete(app).await
+    }
+
     /// The client id of kwif's app registration for `target`: the known one, else looked up.
     async fn application_id(
         &self,

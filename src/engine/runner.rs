@@ -411,6 +411,30 @@ impl Runner {
         outcome
     }
 
+    /// Whether `id`'s removal plan is only an instruction for the user (never carried out).
+    pub fn removal_is_by_hand(&self, id: StepId) -> bool {
+        self.step(id).is_some_and(|step| step.removal_is_by_hand())
+    }
+
+    /// Removes what one confirmed removal plan lists (the wizard's `D`, one step at a time in
+    /// reverse wizard order); a by-hand plan is never carried out.
+    pub async fn remove(&self, plan: &Plan) -> Result<(), StepError> {
+        let step = self.step(plan.step).ok_or_else(|| {
+            StepError::new(
+                format!("the {} step is not part of this run", plan.step),
+                "restart kwif",
+            )
+        })?;
+        if step.removal_is_by_hand() {
+            return Ok(());
+        }
+        let facts = self.facts().await;
+        let result = step.remove(plan, &facts).await;
+        // Even a failed removal may have removed something.
+        self.refresh();
+        result
+    }
+
     async fn bounded_removal_plan(
         &self,
         step: &Arc<dyn Step>,

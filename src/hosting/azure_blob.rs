@@ -100,8 +100,8 @@ impl BlobEndpoint {
 
 /// A blob as stored: its text and content type.
 #[derive(Clone, Debug)]
-struct StoredBlob {
-    text: String,
+pub(super) struct StoredBlob {
+    pub(super) text: String,
     content_type: Option<String>,
 }
 
@@ -126,7 +126,7 @@ struct BlobState {
 }
 
 /// An answer of the blob service.
-struct Answer {
+pub(super) struct Answer {
     status: StatusCode,
     headers: reqwest::header::HeaderMap,
     body: Vec<u8>,
@@ -144,9 +144,9 @@ impl Answer {
 
 /// What resolving the account found: its state (`None` without Resource Manager), the data
 /// plane once it can be used, and why Resource Manager was left out when it was.
-struct Resolution {
+pub(super) struct Resolution {
     account: Option<AccountState>,
-    plane: Option<AzureBlobPublisher>,
+    pub(super) plane: Option<AzureBlobPublisher>,
     note: Option<Finding>,
 }
 
@@ -343,7 +343,7 @@ impl AzureBlobPublisher {
     }
 
     /// The account as Resource Manager has it and this publisher bound to its data plane.
-    async fn resolve(&self) -> Result<Resolution, HostingError> {
+    pub(super) async fn resolve(&self) -> Result<Resolution, HostingError> {
         let Some(managed) = &self.managed else {
             return Ok(Resolution::unmanaged(self.clone(), None));
         };
@@ -713,7 +713,7 @@ impl AzureBlobPublisher {
         Ok(website.is_some_and(|website| website.contains("<Enabled>true</Enabled>")))
     }
 
-    async fn get_blob(&self, url: Url) -> Result<Option<StoredBlob>, HostingError> {
+    pub(super) async fn get_blob(&self, url: Url) -> Result<Option<StoredBlob>, HostingError> {
         let what = format!("reading {url}");
         let answer = self
             .send(Method::GET, url, Vec::new(), Vec::new(), &what)
@@ -845,7 +845,7 @@ impl AzureBlobPublisher {
         .map(drop)
     }
 
-    async fn expect(
+    pub(super) async fn expect(
         &self,
         method: Method,
         url: Url,

@@ -84,3 +84,16 @@ pub async fn apply(client: &Client, objects: &[Value]) -> Result<(), HostingErro
     }
     Ok(())
 }
+
+/// Deletes the object `object` names; one already gone is fine.
+pub async fn delete(client: &Client, object: &Value) -> Result<(), HostingError> {
+    let api = api_for(client, object);
+    match api.delete(name(object), &Default::default()).await {
+        Ok(_) => Ok(()),
+        Err(::kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(error) => Err(HostingError::Kube(cluster::KubeError::from_kube(
+            format!("deleting {}", target(object)),
+            error,
+        ))),
+    }
+}

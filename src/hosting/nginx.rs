@@ -188,6 +188,24 @@ impl NginxSite {
         ])
     }
 
+    /// The objects kwif made for the site that `destroy` may delete, in the reverse of the order
+    /// they are applied (Ingress first, the documents last): their identity only. The Namespace
+    /// is not among them: it may have existed before kwif applied its labels to it.
+    pub fn removal_objects(&self) -> Vec<Value> {
+        let object = |api_version: &str, kind: &str, name: &str| json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": self.namespace()}});
+        vec![
+            object("networking.k8s.io/v1", "Ingress", APP),
+            object("v1", "Service", APP),
+            object("apps/v1", "Deployment", APP),
+            object("v1", "ConfigMap", NGINX_CONFIG_MAP),
+            object("v1", "ConfigMap", DOCUMENTS_CONFIG_MAP),
+        ]
+    }
+
+    pub fn namespace_name(&self) -> &str {
+        self.namespace()
+    }
+
     fn deployment(&self, content_hash: &str) -> Result<Value, HostingError> {
         let [discovery_path, _] = self.url_paths()?;
         let probe = |initial: i64, period: i64| {
@@ -315,6 +333,10 @@ impl NginxPublisher {
 
     pub fn site(&self) -> &NginxSite {
         &self.site
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     pub fn describe(&self) -> String {

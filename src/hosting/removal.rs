@@ -1,12 +1,17 @@
 //! `kwif destroy` for hosting: what each publisher removes of the documents kwif published.
-//! A directory loses the files kwif wrote (and the folders that then hold nothing); nothing
-//! else below it is touched.
+//! A directory loses the files kwif wrote (and the folders that then hold nothing); nginx the
+//! objects kwif labelled as its own; Azure Blob Storage the two blobs. Nothing else is touched:
+//! what kwif cannot tell it made (a namespace, a container, an account) is left, and the plan
+//! says so.
 
 use std::path::{Path, PathBuf};
 
+use super::azure_blob::{DISCOVERY_BLOB, JWKS_BLOB};
 use super::directory::DirectoryPublisher;
-use super::{HostingError, Publisher};
+use super::nginx::TLS_SECRET;
+use super::{AzureBlobPublisher, HostingError, NginxPublisher, Publisher, manifests};
 use crate::engine::Change;
+use crate::kube::manifest::comparable_yaml;
 
 impl Publisher {
     /// The removals `destroy` would make; empty when nothing kwif published is left.
@@ -15,23 +20,18 @@ impl Publisher {
             Publisher::Directory(directory) => directory_removals(directory),
             // The apiserver serves its own documents: kwif published nothing.
             Publisher::ApiServer(_) => Ok(Vec::new()),
-            Publisher::Nginx(_) | Publisher::AzureBlob(_) => Err(HostingError::Account {
-                code: "HOSTING_REMOVAL_NOT_BUILT",
-                message: format!(
-                    "kwif destroy cannot remove what it published with {} yet",
-                    self.describe()
-                ),
-                fix: "delete the nginx objects or the two blobs by hand, or leave hosting out: \
-                      `kwif destroy --step workload --step federation --step identity --step issuer`"
-                    .to_string(),
-            }),
+            Publisher::Nginx(nginx) => nginx_removals(nginx).await,
+            Publisher::AzureBlob(blob) => blob_removals(blob).await,
         }
     }
 
     /// Removes the files the plan's changes name (targets are the files' paths).
     pub async fn unpublish(&self, changes: &[Change]) -> Result<(), HostingError> {
-        let Publisher::Directory(directory) = self else {
-            return Ok(());
+        let directory = match self {
+            Publisher::Directory(directory) => directory,
+            Publisher::Nginx(nginx) => return nginx_unpublish(nginx, changes).await,
+            Publisher::AzureBlob(blob) => return blob_unpublish(blob, changes).await,
+            Publisher::ApiServer(_) => return Ok(()),
         };
         for (path, _) in directory_files(directory)? {
             if !changes.iter().any(|change| change.target == target(&path)) {
@@ -78,6 +78,132 @@ fn directory_removals(directory: &DirectoryPublisher) -> Result<Vec<Change>, Hos
         ));
     }
     Ok(changes)
+}
+
+/// The label kwif puts on every object of the nginx site; `destroy` deletes only objects that
+/// carry it, so an object of the same name that someone else made stays.
+const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kwif");
+
+fn made_by_kwif(live: &serde_json::Value) -> bool {
+    live["metadata"]["labels"][MANAGED_BY.0].as_str() == Some(MANAGED_BY.1)
+}
+
+/// Appends what stays to the last change's summary ("left: …"), when anything goes at all.
+fn note_left(mut changes: Vec<Change>, left: String) -> Vec<Change> {
+    if let Some(last) = changes.last_mut() {
+        last.summary = format!("{}; left: {left}", last.summary);
+    }
+    changes
+}
+
+async fn nginx_removals(nginx: &NginxPublisher) -> Result<Vec<Change>, HostingError> {
+    let mut changes = Vec::new();
+    for object in nginx.site().removal_objects() {
+        let Some(live) = manifests::live(nginx.client(), &object).await? else {
+            continue;
+        };
+        if !made_by_kwif(&live) {
+            continue;
+        }
+        let target = manifests::target(&object);
+        changes.push(Change::new(
+            target.clone(),
+            format!(
+                "delete {target}: kwif created it (label {}: {})",
+                MANAGED_BY.0, MANAGED_BY.1
+            ),
+            comparable_yaml(&live),
+            "",
+        ));
+    }
+    let namespace = nginx.site().namespace_name();
+    Ok(note_left(
+        changes,
+        format!(
+            "Namespace {namespace} and Secret {namespace}/{TLS_SECRET} (kwif cannot tell whether it \
+             made them; `kubectl delete namespace {namespace}` once nothing else lives there)"
+        ),
+    ))
+}
+
+async fn nginx_unpublish(nginx: &NginxPublisher, changes: &[Change]) -> Result<(), HostingError> {
+    for object in nginx.site().removal_objects() {
+        let target = manifests::target(&object);
+        if !changes.iter().any(|change| change.target == target) {
+            continue;
+        }
+        // Checked again: only an object that still carries kwif's label goes.
+        match manifests::live(nginx.client(), &object).await? {
+            Some(live) if made_by_kwif(&live) => manifests::delete(nginx.client(), &object).await?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The two blobs kwif uploads, in the order they are deleted: the discovery document first, so
+/// that it never points at a JWKS already gone (the reverse of the upload order).
+const BLOBS: [(&str, &str); 2] = [(DISCOVERY_BLOB, "discovery document"), (JWKS_BLOB, "JWKS")];
+
+fn blob_target(blob: &AzureBlobPublisher, document: &str) -> String {
+    format!("blob {}", blob.blob_url(document))
+}
+
+async fn blob_removals(blob: &AzureBlobPublisher) -> Result<Vec<Change>, HostingError> {
+    // No usable data plane (the account does not exist, or Resource Manager keeps it closed):
+    // nothing kwif uploaded can be there.
+    let Some(plane) = blob.resolve().await?.plane else {
+        return Ok(Vec::new());
+    };
+    let mut changes = Vec::new();
+    for (document, what) in BLOBS {
+        let Some(stored) = plane.get_blob(plane.blob_url(document)).await? else {
+            continue;
+        };
+        changes.push(Change::new(
+            blob_target(&plane, document),
+            format!("delete the {what} kwif uploaded"),
+            super::shown(Some(&stored.text)),
+            "",
+        ));
+    }
+    Ok(note_left(
+        changes,
+        format!(
+            "{} (kwif does not record whether it created them; delete them by hand if nothing else uses them)",
+            plane.describe()
+        ),
+    ))
+}
+
+async fn blob_unpublish(blob: &AzureBlobPublisher, changes: &[Change]) -> Result<(), HostingError> {
+    let Some(plane) = blob.resolve().await?.plane else {
+        return Ok(());
+    };
+    for (document, _) in BLOBS {
+        let url = plane.blob_url(document);
+        if !changes
+            .iter()
+            .any(|change| change.target == blob_target(&plane, document))
+        {
+            continue;
+        }
+        // Delete Blob answers 202 Accepted; 404 means it is gone already.
+        plane
+            .expect(
+                reqwest::Method::DELETE,
+                url.clone(),
+                Vec::new(),
+                Vec::new(),
+                &format!("deleting {url}"),
+                &[
+                    reqwest::StatusCode::ACCEPTED,
+                    reqwest::StatusCode::NOT_FOUND,
+                ],
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Removes the folders between `file` and `root` that are empty now (kwif made them).

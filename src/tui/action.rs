@@ -40,6 +40,8 @@ pub enum Action {
     ApplyFinished {
         cancelled: bool,
     },
+    /// The removal plans `D` asked for.
+    RemovalPlanned(super::RemovalPlans),
     /// A line for the log from background work (e.g. the profile was saved).
     Notice {
         ok: bool,

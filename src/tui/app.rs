@@ -18,6 +18,7 @@ use super::action::{Action, Started, StepSet};
 use super::effect::Effect;
 use super::overlay::Overlay;
 use super::profile_file::write_profile;
+use super::removal_plans::RemovalPlans;
 use super::render::render;
 use super::state::State;
 use super::update::update;
@@ -142,6 +143,7 @@ impl App {
             Action::Checked { .. }
                 | Action::Planned { .. }
                 | Action::ApplyFinished { .. }
+                | Action::RemovalPlanned(_)
                 | Action::StepsReplaced(_)
                 | Action::Started(_)
                 | Action::Listed { .. }
@@ -280,7 +282,9 @@ impl App {
             Effect::Refresh => self.runner.refresh(),
             Effect::Check { step, generation } => self.spawn_check(step, generation),
             Effect::Plan { step, generation } => self.spawn_plan(step, generation),
-            Effect::Apply { plans } => self.spawn_apply(plans),
+            Effect::Apply { plans } => self.spawn_apply(plans, false),
+            Effect::PlanRemoval => self.spawn_removal_plan(),
+            Effect::Remove { plans } => self.spawn_apply(plans, true),
             Effect::CancelApply => self.cancel.store(true, Ordering::SeqCst),
             Effect::SaveProfile {
                 profile,
@@ -341,9 +345,32 @@ impl App {
         });
     }
 
-    /// Applies the confirmed plans in order. Cancelling stops before the next step; a step's
-    /// apply, once started, always runs to its end (its own task), so no write is abandoned.
-    fn spawn_apply(&mut self, plans: Vec<Plan>) {
+    /// Plans the removal of every step (`D`) in the background, as `kwif destroy` does.
+    fn spawn_removal_plan(&mut self) {
+        self.in_flight += 1;
+        let sender = self.sender.clone();
+        let runner = self.runner.clone();
+        tokio::spawn(async move {
+            let planning = runner.clone();
+            let plans = tokio::spawn(async move { planning.plan_removal_all().await })
+                .await
+                .unwrap_or_else(|error| {
+                    let error = stopped_error(StepId::Verify, "removal plan", &error);
+                    vec![(StepId::Verify, Err(error))]
+                });
+            let by_hand = plans
+                .iter()
+                .map(|(step, _)| *step)
+                .filter(|step| runner.removal_is_by_hand(*step))
+                .collect();
+            let _ = sender.send(Action::RemovalPlanned(RemovalPlans { plans, by_hand }));
+        });
+    }
+
+    /// Applies (or, for `removal`, removes) the confirmed plans in order. Cancelling stops
+    /// before the next step; a step's apply, once started, always runs to its end (its own
+    /// task), so no write is abandoned.
+    fn spawn_apply(&mut self, plans: Vec<Plan>, removal: bool) {
         self.in_flight += 1;
         self.apply_running = true;
         self.cancel.store(false, Ordering::SeqCst);
@@ -361,9 +388,15 @@ impl App {
                 let _ = sender.send(Action::ApplyStarted { step: id });
                 let changes = plan.changes.len();
                 let runner = runner.clone();
-                let result = tokio::spawn(async move { runner.apply(&plan).await })
-                    .await
-                    .unwrap_or_else(|error| Err(stopped_error(id, "apply", &error)));
+                let result = tokio::spawn(async move {
+                    if removal {
+                        runner.remove(&plan).await
+                    } else {
+                        runner.apply(&plan).await
+                    }
+                })
+                .await
+                .unwrap_or_else(|error| Err(stopped_error(id, "apply", &error)));
                 let failed = result.is_err();
                 let _ = sender.send(Action::Applied {
                     step: id,

@@ -19,6 +19,8 @@ pub struct ApplyProgress {
     pub quit_requested: bool,
     /// Steps of an `A` run that could not be planned yet: planned and confirmed after this run.
     pub deferred: Vec<StepId>,
+    /// A removal (`D`), not an apply: the rows say "removing" and "removed".
+    pub removal: bool,
 }
 
 impl ApplyProgress {
@@ -31,6 +33,15 @@ impl ApplyProgress {
             cancel_requested: false,
             quit_requested: false,
             deferred,
+            removal: false,
+        }
+    }
+
+    /// The progress of a confirmed removal: the steps in the order they are removed.
+    pub fn removal(steps: impl IntoIterator<Item = StepId>) -> ApplyProgress {
+        ApplyProgress {
+            removal: true,
+            ..ApplyProgress::new(steps, Vec::new())
         }
     }
 

@@ -20,6 +20,13 @@ pub enum Effect {
     Apply {
         plans: Vec<Plan>,
     },
+    /// Plan the removal of every step (`D`), nothing removed.
+    PlanRemoval,
+    /// Remove these plans in this order (reverse wizard order); every plan was shown to the user
+    /// and confirmed with `y`.
+    Remove {
+        plans: Vec<Plan>,
+    },
     /// Stop before the next step of the running apply.
     CancelApply,
     SaveProfile {

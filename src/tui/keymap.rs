@@ -24,6 +24,8 @@ pub enum Command {
     Plan,
     Apply,
     ApplyAll,
+    /// Remove what kwif made, as `kwif destroy`.
+    Destroy,
     Edit,
     /// The next language of the verify step's "your application" code.
     Language,
@@ -119,6 +121,12 @@ pub const MAIN: &[KeyBinding] = &[
         "apply every step with drift or errors, after one y/n",
     ),
     key(
+        "D",
+        &[(KeyCode::Char('D'), Command::Destroy)],
+        "destroy",
+        "remove what kwif made, in reverse order, after one y/n",
+    ),
+    key(
         "e",
         &[(KeyCode::Char('e'), Command::Edit)],
         "edit",
@@ -204,6 +212,11 @@ pub const HELP_HINTS: &[(&str, &str)] = &[("Esc", "close"), ("q", "quit")];
 pub const CONFIRM_HINTS: &[(&str, &str)] = &[("y", "apply"), ("n Esc", "cancel")];
 pub const CONFIRM_ALL_HINTS: &[(&str, &str)] = &[
     ("y", "apply"),
+    ("n Esc", "cancel"),
+    ("↑↓ PgUp PgDn", "scroll the diffs"),
+];
+pub const CONFIRM_DESTROY_HINTS: &[(&str, &str)] = &[
+    ("y", "remove"),
     ("n Esc", "cancel"),
     ("↑↓ PgUp PgDn", "scroll the diffs"),
 ];

@@ -1,8 +1,9 @@
-//! What sits on top of the main view: the help, a confirmation before any apply, the progress
-//! of a running apply, or the profile form. At most one at a time; Esc closes it.
+//! What sits on top of the main view: the help, a confirmation before any apply or removal, the
+//! progress of a running apply or removal, or the profile form. At most one at a time; Esc closes it.
 
 use super::apply_progress::ApplyProgress;
 use super::profile_form::ProfileForm;
+use super::removal_plans::RemovalPlans;
 use crate::engine::StepId;
 
 #[derive(Clone, Debug, Default)]
@@ -23,6 +24,13 @@ pub enum Overlay {
         /// How far the diffs below the summary are scrolled (↑↓, PgUp/PgDn).
         scroll: usize,
     },
+    /// `D`: the removal plan of every step (as `kwif destroy`), removed in reverse wizard order
+    /// only on `y`; `None` while it is being planned.
+    ConfirmDestroy {
+        removal: Option<RemovalPlans>,
+        /// How far the diffs below the summary are scrolled (↑↓, PgUp/PgDn).
+        scroll: usize,
+    },
     Applying(ApplyProgress),
     Form(Box<ProfileForm>),
 }
@@ -39,6 +47,7 @@ impl Overlay {
             Overlay::Help => "help",
             Overlay::ConfirmApply { .. } => "confirm-apply",
             Overlay::ConfirmApplyAll { .. } => "confirm-apply-all",
+            Overlay::ConfirmDestroy { .. } => "confirm-destroy",
             Overlay::Applying(_) => "applying",
             Overlay::Form(_) => "form",
         }

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::State;
 use super::apply_all_selection::ApplyAllSelection;
 use super::apply_progress::{ApplyItemState, ApplyProgress};
+use super::destroy_view::render_confirm_destroy;
 use super::form_view::render_form;
 use super::keymap;
 use super::overlay::Overlay;
@@ -25,6 +26,9 @@ pub fn render_overlay(state: &State, frame: &mut Frame, area: Rect) {
         Overlay::ConfirmApply { step } => render_confirm_apply(state, *step, frame, area),
         Overlay::ConfirmApplyAll { steps, scroll, .. } => {
             render_confirm_apply_all(state, steps, *scroll, frame, area);
+        }
+        Overlay::ConfirmDestroy { removal, scroll } => {
+            render_confirm_destroy(state, removal.as_ref(), *scroll, frame, area)
         }
         Overlay::Applying(progress) => render_applying(state, progress, frame, area),
         Overlay::Form(form) => {
@@ -52,7 +56,7 @@ pub fn modal_area(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// A bordered modal with `lines` (cut to fit) and a footer of key hints on its last line.
-fn modal(
+pub(super) fn modal(
     frame: &mut Frame,
     rect: Rect,
     theme: Theme,
@@ -79,7 +83,7 @@ fn modal(
 }
 
 /// `lines` cut to `room` lines, the last one saying how many were left out.
-fn fit(
+pub(super) fn fit(
     mut lines: Vec<Line<'static>>,
     room: usize,
     theme: Theme,
@@ -96,7 +100,7 @@ fn fit(
     lines
 }
 
-fn wrapped(
+pub(super) fn wrapped(
     text: &str,
     width: usize,
     indent: usize,
@@ -279,7 +283,7 @@ fn render_confirm_apply(state: &State, step: StepId, frame: &mut Frame, area: Re
 }
 
 /// One planned change as the confirmations show it: target, summary, coloured diff.
-fn change_lines(change: &Change, width: usize, theme: Theme) -> Vec<Line<'static>> {
+pub(super) fn change_lines(change: &Change, width: usize, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = hanging(&format!("● {}", change.target), width, 0, theme.heading());
     lines.extend(wrapped(
         &change.summary,
@@ -407,20 +411,7 @@ fn render_confirm_apply_all(
     let height = ((lines.len() + diffs.len()) as u16).saturating_add(3);
     let rect = modal_area(area, 84, height);
     let room = rect.height.saturating_sub(3) as usize;
-    let diff_room = room.saturating_sub(lines.len());
-    if diff_room > 1 && !diffs.is_empty() {
-        let last_start = diffs.len().saturating_sub(diff_room - 1);
-        let start = scroll.min(last_start);
-        let shown = diffs.len().min(start + diff_room - 1) - start;
-        let below = diffs.len() - start - shown;
-        lines.extend(diffs.drain(start..start + shown));
-        if start > 0 || below > 0 {
-            lines.push(Line::from(Span::styled(
-                format!("↑↓ scroll the diffs: {start} lines above, {below} below"),
-                theme.dim(),
-            )));
-        }
-    }
+    append_scrolled(&mut lines, diffs, scroll, room, theme);
     modal(
         frame,
         rect,
@@ -435,10 +426,46 @@ fn render_confirm_apply_all(
     );
 }
 
+/// Appends what of `diffs` fits below `lines` in `room`, from `scroll` on (clamped at their
+/// end), with a line saying how much is above and below: the summary stays, the diffs scroll.
+pub(super) fn append_scrolled(
+    lines: &mut Vec<Line<'static>>,
+    mut diffs: Vec<Line<'static>>,
+    scroll: usize,
+    room: usize,
+    theme: Theme,
+) {
+    let diff_room = room.saturating_sub(lines.len());
+    if diff_room > 1 && !diffs.is_empty() {
+        let last_start = diffs.len().saturating_sub(diff_room - 1);
+        let start = scroll.min(last_start);
+        let shown = diffs.len().min(start + diff_room - 1) - start;
+        let below = diffs.len() - start - shown;
+        lines.extend(diffs.drain(start..start + shown));
+        if start > 0 || below > 0 {
+            lines.push(Line::from(Span::styled(
+                format!("↑↓ scroll the diffs: {start} lines above, {below} below"),
+                theme.dim(),
+            )));
+        }
+    }
+}
+
 fn render_applying(state: &State, progress: &ApplyProgress, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let rect = modal_area(area, 72, area.height);
     let width = rect.width.saturating_sub(2) as usize;
+    let words = if progress.removal {
+        ProgressWords {
+            doing: "removing",
+            done: "removed",
+        }
+    } else {
+        ProgressWords {
+            doing: "applying",
+            done: "applied",
+        }
+    };
     let mut lines = Vec::new();
     for (step, item) in &progress.items {
         let (symbol, text, style) = match item {
@@ -449,13 +476,14 @@ fn render_applying(state: &State, progress: &ApplyProgress, frame: &mut Frame, a
             ),
             ApplyItemState::Applying => (
                 spinner(state.tick).to_string(),
-                "applying".to_string(),
+                words.doing.to_string(),
                 theme.status(Status::Checking),
             ),
             ApplyItemState::Applied { changes } => (
                 "✓".to_string(),
                 format!(
-                    "applied ({changes} change{})",
+                    "{} ({changes} change{})",
+                    words.done,
                     if *changes == 1 { "" } else { "s" }
                 ),
                 theme.status(Status::Ok),
@@ -499,7 +527,7 @@ fn render_applying(state: &State, progress: &ApplyProgress, frame: &mut Frame, a
         frame,
         rect,
         theme,
-        "applying",
+        words.doing,
         fit(lines, room, theme, ""),
         Some(hint_line(
             theme,
@@ -507,4 +535,10 @@ fn render_applying(state: &State, progress: &ApplyProgress, frame: &mut Frame, a
             rect.width.saturating_sub(2) as usize,
         )),
     );
+}
+
+/// How the progress of an apply or a removal names what it does.
+struct ProgressWords {
+    doing: &'static str,
+    done: &'static str,
 }

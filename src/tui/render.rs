@@ -70,7 +70,12 @@ fn activity(state: &State) -> (String, String, ratatui::style::Style) {
         let step = progress
             .current()
             .map_or("…".to_string(), |step| step.to_string());
-        let text = format!("{spin} applying {step}");
+        let doing = if progress.removal {
+            "removing"
+        } else {
+            "applying"
+        };
+        let text = format!("{spin} {doing} {step}");
         return (text.clone(), text, theme.status(Status::Checking));
     }
     let checking = state
@@ -249,6 +254,7 @@ pub fn hints_for(state: &State) -> &'static [(&'static str, &'static str)] {
         (Overlay::ConfirmApply { .. } | Overlay::ConfirmApplyAll { .. }, _) => {
             keymap::CONFIRM_HINTS
         }
+        (Overlay::ConfirmDestroy { .. }, _) => keymap::CONFIRM_DESTROY_HINTS,
         (Overlay::Applying(_), _) => keymap::APPLYING_HINTS,
         (Overlay::Form(form), _) => form.hints(),
         (Overlay::None, Focus::Steps) => keymap::STEPS_HINTS,

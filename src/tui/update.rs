@@ -14,6 +14,7 @@ use super::effect::Effect;
 use super::keymap::{self, Command};
 use super::overlay::Overlay;
 use super::profile_form::{FormSignal, ProfileForm};
+use super::removal_plans::RemovalPlans;
 use super::screen_layout::ScreenLayout;
 use super::state::{Focus, State};
 use super::step_view::PlanState;
@@ -55,10 +56,22 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             result,
         } => on_planned(state, step, generation, result),
         Action::ApplyStarted { step } => {
+            let mut doing = "applying";
             if let Overlay::Applying(progress) = &mut state.overlay {
                 progress.set(step, ApplyItemState::Applying);
+                if progress.removal {
+                    doing = "removing";
+                }
             }
-            state.log.info(format!("applying {step}…"));
+            state.log.info(format!("{doing} {step}…"));
+            Vec::new()
+        }
+        Action::RemovalPlanned(planned) => {
+            if let Overlay::ConfirmDestroy { removal, .. } = &mut state.overlay
+                && removal.is_none()
+            {
+                *removal = Some(planned);
+            }
             Vec::new()
         }
         Action::Applied { step, result } => {
@@ -162,6 +175,23 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 _ => Vec::new(),
             }
         }
+        Overlay::ConfirmDestroy { removal, .. } => {
+            let plans = removal.as_ref().map(RemovalPlans::to_remove);
+            let page = isize::from(i16::try_from(state.viewport.1.max(4) / 2).unwrap_or(8));
+            match key.code {
+                KeyCode::Char('y' | 'Y') => confirm_destroy(state, plans),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                    decline(state, "destroy cancelled: nothing removed")
+                }
+                KeyCode::Char('q') => quit(state),
+                KeyCode::Up | KeyCode::Char('k') => scroll_apply_all(state, -1),
+                KeyCode::Down | KeyCode::Char('j') => scroll_apply_all(state, 1),
+                KeyCode::PageUp => scroll_apply_all(state, -page),
+                KeyCode::PageDown => scroll_apply_all(state, page),
+                KeyCode::Home => scroll_apply_all(state, isize::MIN / 2),
+                _ => Vec::new(),
+            }
+        }
         Overlay::Applying(_) => match key.code {
             KeyCode::Esc => cancel_apply(state, false),
             KeyCode::Char('q') => interrupt(state),
@@ -209,6 +239,7 @@ fn main_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Command::Apply => ask_apply(state),
         Command::ApplyAll => ask_apply_all(state),
+        Command::Destroy => ask_destroy(state),
         Command::Edit => edit(state),
         Command::Help => {
             state.overlay = Overlay::Help;
@@ -456,9 +487,11 @@ fn on_planned(
     Vec::new()
 }
 
-/// Scrolls the apply-all confirmation's diffs; the view clamps at their end.
+/// Scrolls the diffs of the apply-all or destroy confirmation; the view clamps at their end.
 fn scroll_apply_all(state: &mut State, by: isize) -> Vec<Effect> {
-    if let Overlay::ConfirmApplyAll { scroll, .. } = &mut state.overlay {
+    if let Overlay::ConfirmApplyAll { scroll, .. } | Overlay::ConfirmDestroy { scroll, .. } =
+        &mut state.overlay
+    {
         *scroll = scroll.saturating_add_signed(by);
     }
     Vec::new()
@@ -558,13 +591,47 @@ fn start_apply(state: &mut State, plans: Vec<Plan>, deferred: Vec<StepId>) -> Ve
     vec![Effect::Apply { plans }]
 }
 
+/// `D`: the removal plans of every step, shown before anything is removed.
+fn ask_destroy(state: &mut State) -> Vec<Effect> {
+    if state.is_applying() {
+        return Vec::new();
+    }
+    state.overlay = Overlay::ConfirmDestroy {
+        removal: None,
+        scroll: 0,
+    };
+    vec![Effect::PlanRemoval]
+}
+
+/// `y` on the destroy confirmation: removes the plans shown, in reverse wizard order; while
+/// they are still being planned, or when nothing is left to remove, `y` does nothing more.
+fn confirm_destroy(state: &mut State, plans: Option<Vec<Plan>>) -> Vec<Effect> {
+    let Some(plans) = plans else {
+        return Vec::new();
+    };
+    if plans.is_empty() {
+        return decline(state, "nothing of kwif's to remove");
+    }
+    let names: Vec<&str> = plans.iter().map(|plan| plan.step.as_str()).collect();
+    state
+        .log
+        .info(format!("removal confirmed: {}", names.join(", ")));
+    state.overlay = Overlay::Applying(ApplyProgress::removal(plans.iter().map(|plan| plan.step)));
+    vec![Effect::Remove { plans }]
+}
+
 fn on_applied(state: &mut State, step: StepId, result: Result<usize, StepError>) -> Vec<Effect> {
     let item = match &result {
         Ok(changes) => ApplyItemState::Applied { changes: *changes },
         Err(error) => ApplyItemState::Failed(error.message.clone()),
     };
+    let mut removal = false;
     if let Overlay::Applying(progress) = &mut state.overlay {
         progress.set(step, item);
+        removal = progress.removal;
+    }
+    if removal {
+        return on_removed(state, step, result);
     }
     match result {
         Ok(changes) => {
@@ -590,6 +657,20 @@ fn on_applied(state: &mut State, step: StepId, result: Result<usize, StepError>)
     Vec::new()
 }
 
+fn on_removed(state: &mut State, step: StepId, result: Result<usize, StepError>) -> Vec<Effect> {
+    match result {
+        Ok(changes) => state.log.done(format!(
+            "removed {step}: {changes} change{}",
+            if changes == 1 { "" } else { "s" }
+        )),
+        Err(error) => state.log.failed(format!(
+            "removal of {step} failed: {} (fix: {})",
+            error.message, error.fix
+        )),
+    }
+    Vec::new()
+}
+
 fn on_apply_finished(state: &mut State, cancelled: bool) -> Vec<Effect> {
     let progress = match std::mem::take(&mut state.overlay) {
         Overlay::Applying(progress) => Some(progress),
@@ -598,10 +679,15 @@ fn on_apply_finished(state: &mut State, cancelled: bool) -> Vec<Effect> {
             None
         }
     };
-    if cancelled {
-        state
+    let removal = progress.as_ref().is_some_and(|progress| progress.removal);
+    match (cancelled, removal) {
+        (true, false) => state
             .log
-            .info("apply stopped before the next step; apply again to finish");
+            .info("apply stopped before the next step; apply again to finish"),
+        (true, true) => state
+            .log
+            .info("removal stopped before the next step; press D again to finish"),
+        _ => {}
     }
     // Applied steps change what later steps would do: every plan is computed afresh.
     for view in &mut state.steps {

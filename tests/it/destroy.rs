@@ -64,6 +64,11 @@ fn state(demo: &Demo) -> String {
         ));
     }
     out.push_str(&format!("roles: {:?}\n", azure.role_assignments()));
+    out.push_str(&format!("applications: {:?}\n", azure.applications()));
+    out.push_str(&format!(
+        "service principals: {:?}\n",
+        azure.service_principals()
+    ));
     out.push_str(&format!(
         "cosmos roles: {:?}\n",
         azure.cosmos_role_assignments()
@@ -147,6 +152,91 @@ async fn apply_then_destroy_leaves_the_users_objects_and_azure_as_they_were() {
             assert!(plan.is_empty(), "{step} still plans {:?}", plan.changes);
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_registration_kwif_created_is_deleted_with_its_service_principal() {
+    let demo = Demo::start(Scenario::Fresh).await.unwrap();
+    let profile = crate::identities::profile_with(
+        &demo,
+        "[{ name: id-application1, kind: application }]",
+        "[{ namespace: application1, serviceAccount: application1-sa, name: web-server }]",
+    );
+    let before = state(&demo);
+    let runner = kwif::session::runner(&profile, &demo.environment).await;
+    apply_everything(&runner).await;
+    let azure = demo.sandbox().azure();
+    assert_eq!(
+        azure.applications().len(),
+        1,
+        "apply made the app registration"
+    );
+
+    let runner = kwif::session::runner(&profile, &demo.environment).await;
+    let plans = runner.plan_removal_all().await;
+    let identity = plans
+        .iter()
+        .find(|(step, _)| *step == StepId::Identity)
+        .and_then(|(_, plan)| plan.as_ref().ok())
+        .unwrap();
+    let deletion = identity
+        .changes
+        .iter()
+        .find(|change| change.target == "app registration id-application1")
+        .unwrap_or_else(|| panic!("{:#?}", identity.changes));
+    assert!(
+        deletion
+            .summary
+            .contains("kwif created it (tag created-by:kwif)"),
+        "{}",
+        deletion.summary
+    );
+    let outcome = runner.destroy_all(|_| true).await;
+    assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
+    similar_asserts(&before, &state(&demo));
+    let deleted: Vec<u16> = azure
+        .request_log()
+        .iter()
+        .filter(|record| record.method == "DELETE" && record.path.contains("/v1.0/applications/"))
+        .map(|record| record.status)
+        .collect();
+    assert_eq!(deleted, [204], "one DELETE, answered 204 No Content");
+    let again = kwif::session::runner(&profile, &demo.environment)
+        .await
+        .plan_removal_all()
+        .await;
+    for (step, plan) in again {
+        if step != StepId::Issuer {
+            assert!(plan.unwrap().is_empty(), "{step} still plans a removal");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_identity_keeps_the_app_registration() {
+    let demo = Demo::start(Scenario::Fresh).await.unwrap();
+    let profile = crate::identities::profile_with(
+        &demo,
+        "[{ name: id-application1, kind: application }]",
+        "[{ namespace: application1, serviceAccount: application1-sa, name: web-server }]",
+    );
+    let roles_before = format!("{:?}", demo.sandbox().azure().role_assignments());
+    apply_everything(&kwif::session::runner(&profile, &demo.environment).await).await;
+    let runner = kwif::session::runner(&profile, &demo.environment)
+        .await
+        .with_fact(RemovalOptions {
+            keep_identity: true,
+        });
+    let outcome = runner.destroy_all(|_| true).await;
+    assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
+    let azure = demo.sandbox().azure();
+    assert_eq!(azure.applications().len(), 1);
+    assert_eq!(azure.service_principals().len(), 1);
+    assert_eq!(
+        format!("{:?}", azure.role_assignments()),
+        roles_before,
+        "its roles still go"
+    );
 }
 
 fn similar_asserts(before: &str, after: &str) {

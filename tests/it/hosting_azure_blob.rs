@@ -317,6 +317,54 @@ async fn publishing_to_a_new_container_uploads_both_documents_as_json_readable_a
 }
 
 #[tokio::test]
+async fn destroy_deletes_both_documents_and_leaves_the_container_and_the_account() {
+    let test = BlobTest::public_container("oidc-destroyed");
+    let issuer = test.issuer.clone();
+    let step = test.step();
+    let plan = step.plan(&Facts::new()).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
+
+    let removal = step.plan_removal(&Facts::new()).await.unwrap();
+    let targets: Vec<&str> = removal
+        .changes
+        .iter()
+        .map(|change| change.target.as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            format!("blob {issuer}.well-known/openid-configuration"),
+            format!("blob {issuer}openid/v1/jwks"),
+        ]
+    );
+    assert!(
+        removal.changes[1]
+            .summary
+            .contains("left: container oidc-destroyed of storage account devstoreaccount1"),
+        "{}",
+        removal.changes[1].summary
+    );
+    assert!(removal.changes[1].diff().contains("-  \"keys\": ["));
+
+    step.remove(&removal, &Facts::new()).await.unwrap();
+    for document in [".well-known/openid-configuration", "openid/v1/jwks"] {
+        let (status, _, _) = anonymous_get(&format!("{issuer}{document}")).await;
+        assert_eq!(status, 404, "{document} is gone");
+    }
+    let container = azurite()
+        .signed("GET", &format!("{issuer}?restype=container"), &[], "")
+        .await;
+    assert_eq!(container.status(), 200, "the container stays");
+    assert!(
+        step.plan_removal(&Facts::new()).await.unwrap().is_empty(),
+        "nothing of kwif's is left"
+    );
+    step.remove(&removal, &Facts::new())
+        .await
+        .expect("removing again is fine");
+}
+
+#[tokio::test]
 async fn a_private_container_is_opened_for_anonymous_blob_reads() {
     let test = BlobTest::public_container("oidc-private");
     let base = azurite().endpoint().url().to_string();

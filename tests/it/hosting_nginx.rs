@@ -549,3 +549,77 @@ async fn without_a_cluster_issuer_the_ingress_has_no_cert_manager_annotation_and
         notes[0]
     );
 }
+
+#[tokio::test]
+async fn destroy_deletes_the_objects_kwif_made_and_leaves_the_namespace_and_a_users_look_alike() {
+    let test = NginxTest::start("https://oidc.example.com/cluster1", None).await;
+    let step = test.step();
+    let plan = step.plan(&Facts::new()).await.unwrap();
+    step.apply(&plan, &Facts::new()).await.unwrap();
+
+    let removal = step.plan_removal(&Facts::new()).await.unwrap();
+    let targets: Vec<&str> = removal
+        .changes
+        .iter()
+        .map(|change| change.target.as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "Ingress kwif-oidc/oidc-issuer",
+            "Service kwif-oidc/oidc-issuer",
+            "Deployment kwif-oidc/oidc-issuer",
+            "ConfigMap kwif-oidc/oidc-nginx",
+            "ConfigMap kwif-oidc/oidc-documents",
+        ]
+    );
+    let last = &removal.changes[4].summary;
+    assert!(
+        last.contains("left: Namespace kwif-oidc and Secret kwif-oidc/oidc-issuer-tls"),
+        "what stays is said: {last}"
+    );
+    assert!(removal.changes.iter().all(|change| change.after.is_empty()));
+
+    step.remove(&removal, &Facts::new()).await.unwrap();
+    for (api_version, kind, name) in [
+        ("networking.k8s.io/v1", "Ingress", "oidc-issuer"),
+        ("v1", "Service", "oidc-issuer"),
+        ("apps/v1", "Deployment", "oidc-issuer"),
+        ("v1", "ConfigMap", "oidc-nginx"),
+        ("v1", "ConfigMap", "oidc-documents"),
+    ] {
+        assert!(
+            test.sandbox
+                .object(api_version, kind, Some(NAMESPACE), name)
+                .is_none(),
+            "{kind} {name} is gone"
+        );
+    }
+    assert!(
+        test.sandbox
+            .object("v1", "Namespace", None, NAMESPACE)
+            .is_some(),
+        "the namespace stays"
+    );
+    assert!(
+        step.plan_removal(&Facts::new()).await.unwrap().is_empty(),
+        "nothing of kwif's is left"
+    );
+
+    // Someone else's ConfigMap of the same name (without kwif's label) is never kwif's to delete.
+    let config_maps = kwif::kube::dynamic_api(
+        &test.client,
+        &kwif::kube::api_resource("", "v1", "ConfigMap"),
+        NAMESPACE,
+    );
+    let theirs = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "oidc-documents"}, "data": {"a": "b"}});
+    config_maps
+        .patch(
+            "oidc-documents",
+            &PatchParams::apply("platform-team"),
+            &Patch::Apply(&theirs),
+        )
+        .await
+        .unwrap();
+    assert!(step.plan_removal(&Facts::new()).await.unwrap().is_empty());
+}

@@ -38,7 +38,7 @@ fn describe(report: &Report) -> String {
 }
 
 /// The demo's profile with `identities` and `workloads` (YAML) in place of its own, validated.
-fn profile_with(demo: &Demo, identities: &str, workloads: &str) -> Profile {
+pub(crate) fn profile_with(demo: &Demo, identities: &str, workloads: &str) -> Profile {
     let mut yaml: Value = serde_yaml::from_str(&demo.profile.to_yaml()).unwrap();
     let map = yaml.as_mapping_mut().unwrap();
     let role = map["identity"]["roles"].clone();

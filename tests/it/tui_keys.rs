@@ -301,6 +301,64 @@ async fn capital_a_confirms_once_and_applies_every_step_in_order() {
     assert_eq!(wizard.app.outcome().exit_code(), 0);
 }
 
+/// Every step applied, the toys sharing one removal log.
+fn applied_wizard() -> (Wizard, Arc<std::sync::Mutex<Vec<StepId>>>) {
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let shared = log.clone();
+    let wizard = Wizard::with(
+        &[],
+        move |toy| Toy {
+            removals: shared.clone(),
+            ..toy
+        },
+        WizardConfig::new("test").with_color(true),
+    );
+    (wizard, log)
+}
+
+#[tokio::test]
+async fn capital_d_shows_the_removal_plan_and_y_removes_in_reverse_order_then_rechecks() {
+    let (wizard, log) = applied_wizard();
+    let mut wizard = wizard.started().await;
+    assert!(wizard.state().all_ok());
+    wizard.press([char_key('D')]).await;
+    assert_eq!(wizard.state().overlay().name(), "confirm-destroy");
+    assert!(log.lock().unwrap().is_empty(), "nothing removed before y");
+    let frame = draw(wizard.state(), 100, 40).backend().to_string();
+    assert!(frame.contains("destroy?"), "{frame}");
+    assert!(frame.contains("y removes 6 things in 6 steps"), "{frame}");
+    assert!(frame.contains("-a: 2"), "the diffs are shown: {frame}");
+    wizard.press([char_key('y')]).await;
+    let mut reverse = StepId::ALL.to_vec();
+    reverse.reverse();
+    assert_eq!(*log.lock().unwrap(), reverse);
+    assert_eq!(wizard.state().overlay().name(), "none");
+    // Checked again: every toy drifts now that what it made is gone.
+    for id in StepId::ALL {
+        assert_eq!(status_of(wizard.state(), id), Status::Drift, "{id}");
+    }
+    assert!(
+        wizard
+            .state()
+            .log()
+            .lines()
+            .iter()
+            .any(|line| line.text == "removed issuer: 1 change")
+    );
+}
+
+#[tokio::test]
+async fn capital_d_then_n_or_esc_removes_nothing() {
+    let (wizard, log) = applied_wizard();
+    let mut wizard = wizard.started().await;
+    for cancel in [char_key('n'), key(KeyCode::Esc)] {
+        wizard.press([char_key('D'), cancel]).await;
+        assert_eq!(wizard.state().overlay().name(), "none");
+    }
+    assert!(log.lock().unwrap().is_empty());
+    assert!(wizard.state().all_ok());
+}
+
 #[tokio::test]
 async fn a_step_that_builds_on_an_earlier_one_is_shown_and_confirmed_after_it() {
     let identity = Arc::new(Toy::new(StepId::Identity));

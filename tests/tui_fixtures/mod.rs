@@ -178,6 +178,8 @@ pub struct Toy {
     pub fails: bool,
     /// The plan fails until this step is applied (a step that builds on an earlier one).
     pub needs: Option<Arc<Toy>>,
+    /// Every toy's removal, in the order they happened (share one log between toys).
+    pub removals: Arc<Mutex<Vec<StepId>>>,
 }
 
 impl Toy {
@@ -191,6 +193,7 @@ impl Toy {
             apply_delay: Duration::ZERO,
             fails: false,
             needs: None,
+            removals: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -270,6 +273,42 @@ impl Step for Toy {
             *self.applied.lock().unwrap() = true;
             Ok(Facts::new())
         })
+    }
+
+    fn plan_removal<'a>(&'a self, _facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
+        Box::pin(async move { Ok(self.removal_plan()) })
+    }
+
+    fn remove<'a>(
+        &'a self,
+        _plan: &'a Plan,
+        _facts: &'a Facts,
+    ) -> StepFuture<'a, Result<(), StepError>> {
+        Box::pin(async move {
+            self.removals.lock().unwrap().push(self.id);
+            *self.applied.lock().unwrap() = false;
+            Ok(())
+        })
+    }
+}
+
+impl Toy {
+    /// The toy's removal plan: its one change undone while applied, else nothing.
+    fn removal_plan(&self) -> Plan {
+        let changes = if self.is_applied() {
+            vec![Change::new(
+                self.id.to_string(),
+                "toy removal",
+                "a: 2\n",
+                "",
+            )]
+        } else {
+            Vec::new()
+        };
+        Plan {
+            step: self.id,
+            changes,
+        }
     }
 }
 

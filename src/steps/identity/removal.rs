@@ -1,10 +1,11 @@
 //! `kwif destroy` for the identity step: the profile's role assignments of each identity's
-//! principal, then the managed identity itself only when kwif created it (tag
-//! `created-by: kwif`) and `--keep-identity` was not given.
+//! principal, then the managed identity (tag `created-by: kwif`) or app registration (tag
+//! `created-by:kwif`) itself, only when kwif created it and `--keep-identity` was not given.
 
 use serde_json::Value;
 
 use super::{IdentitySpec, IdentityStep, ResolvedRole, describe};
+use crate::azure::application_client::{AppRegistration, KWIF_TAG};
 use crate::azure::cosmos::{self, COSMOS_API_VERSION};
 use crate::azure::directory::{IdentityTarget, Presence};
 use crate::azure::error::AzureError;
@@ -18,8 +19,15 @@ const CREATED_BY_TAG: (&str, &str) = ("created-by", "kwif");
 /// One thing of an identity `destroy` deletes: its change and the resource to delete.
 struct Removable {
     change: Change,
-    /// The ARM resource id and the api-version to delete it with.
-    resource: (String, &'static str),
+    resource: Resource,
+}
+
+/// What deleting a [`Removable`] deletes.
+enum Resource {
+    /// An ARM resource id and the api-version to delete it with.
+    Arm(String, &'static str),
+    /// kwif's app registration, through Graph (its service principal goes with it).
+    Application(AppRegistration),
 }
 
 impl IdentityStep {
@@ -65,7 +73,7 @@ impl IdentityStep {
                         format!("id: {id}\n"),
                         "",
                     ),
-                    resource: (id, api_version),
+                    resource: Resource::Arm(id, api_version),
                 });
             }
         }
@@ -91,7 +99,33 @@ impl IdentityStep {
                     ),
                     "",
                 ),
-                resource: (identity.resource_id(), MANAGED_IDENTITY_API_VERSION),
+                resource: Resource::Arm(identity.resource_id(), MANAGED_IDENTITY_API_VERSION),
+            });
+        }
+        if !keep
+            && let Some(app) = self
+                .directory
+                .kwifs_application(&spec.target, known)
+                .await?
+        {
+            removable.push(Removable {
+                change: Change::new(
+                    spec.target.describe(),
+                    format!(
+                        "delete app registration {} with its service principal and federated \
+                         credentials: kwif created it (tag {KWIF_TAG}); --keep-identity keeps it",
+                        app.display_name
+                    ),
+                    format!(
+                        "id: {}\nappId: {}\nprincipalId: {}\ntags: [{}]\n",
+                        app.object_id,
+                        app.app_id,
+                        ids.principal_id,
+                        app.tags.join(", ")
+                    ),
+                    "",
+                ),
+                resource: Resource::Application(app),
             });
         }
         Ok(removable)
@@ -145,10 +179,14 @@ impl IdentityStep {
                 if !plan.changes.iter().any(|change| &change.target == target) {
                     continue;
                 }
-                let (id, api_version) = &removable.resource;
-                self.arm
-                    .delete(&format!("deleting {target}"), id, api_version)
-                    .await?;
+                match &removable.resource {
+                    Resource::Arm(id, api_version) => {
+                        self.arm
+                            .delete(&format!("deleting {target}"), id, api_version)
+                            .await?
+                    }
+                    Resource::Application(app) => self.directory.delete_application(app).await?,
+                }
             }
         }
         Ok(())
