@@ -28,7 +28,7 @@ pub fn render_overlay(state: &State, frame: &mut Frame, area: Rect) {
             render_confirm_apply_all(state, steps, *scroll, frame, area);
         }
         Overlay::ConfirmDestroy { removal, scroll } => {
-            render_confirm_destroy(state, removal.as_ref(), *scroll, frame, area)
+            render_confirm_destroy(state, removal.as_ref(), *scroll, frame, area);
         }
         Overlay::Applying(progress) => render_applying(state, progress, frame, area),
         Overlay::Form(form) => {

@@ -111,24 +111,60 @@ impl Tmux {
         }
     }
 
-    /// Tabs (each after the screen redrew) until the form field `path` has the focus, `▶ path`.
+    /// The path of the focused form field: the word after `▶`.
+    fn focused_path(&self) -> Option<String> {
+        let line = self.focused_field()?;
+        let after = line.split('▶').nth(1)?;
+        after.split_whitespace().next().map(str::to_string)
+    }
+
+    /// Tabs (each once the focus moved on screen) until the form field `path` has the focus.
     fn focus(&self, path: &str) {
-        let marker = format!("▶ {path} ");
         for _ in 0..20 {
-            let focused = self.focused_field();
-            if focused
-                .as_deref()
-                .is_some_and(|line| format!("{line} ").starts_with(&marker))
-            {
+            let focused = self.focused_path();
+            if focused.as_deref() == Some(path) {
                 return;
             }
             self.keys("Tab");
-            self.wait_change(&focused, Self::focused_field);
+            self.wait_change(&focused, Self::focused_path);
         }
         panic!(
             "the form never focused {path}; the screen:\n{}",
             self.screen()
         );
+    }
+
+    /// Selects `step` in the steps list (each key after the screen redrew) and opens its form.
+    fn open_form(&self, step: &str) {
+        let marker = format!("▶ {step} ");
+        for key in ["Home"].into_iter().chain(std::iter::repeat_n("Down", 6)) {
+            let focused = self.focused_field();
+            if focused
+                .as_deref()
+                .is_some_and(|line| line.contains(&marker))
+            {
+                self.keys("e");
+                self.wait_for(&format!("edit {step}"), Duration::from_secs(10));
+                return;
+            }
+            self.keys(key);
+            self.wait_change(&focused, Self::focused_field);
+        }
+        panic!("{step} was never selected; the screen:\n{}", self.screen());
+    }
+
+    /// Esc until the form is gone and the steps' keys are back (the first Esc may only close
+    /// a picker).
+    fn close_form(&self) {
+        for _ in 0..3 {
+            let screen = self.screen();
+            if !screen.contains("┌ edit ") && screen.contains("e edit") {
+                return;
+            }
+            self.keys("Escape");
+            self.wait_change(&Some(screen), |tmux| Some(tmux.screen()));
+        }
+        self.wait_for_line(|line| line.contains("e edit"), "");
     }
 
     /// Focuses the form field `path`, then moves its picker to the entry that starts with
@@ -144,6 +180,8 @@ impl Tmux {
                 .is_some_and(|line| line.starts_with(&wanted))
             {
                 self.keys("Enter");
+                // Chosen: the picker closes (its marker goes) once the form has taken the value.
+                self.wait_change(&selected, Self::selected_entry);
                 return;
             }
             self.keys("Down");
@@ -262,39 +300,34 @@ fn drifted_demo_leads_to_the_fixes_and_repairs_them() {
 fn the_demo_offers_contexts_namespaces_and_roles_in_pickers() {
     let tmux = Tmux::start("pickers", &demo_command("fresh"));
     tmux.wait_for("checked 6 steps", Duration::from_secs(60));
-    // The issuer step is selected first: its form starts on the kubeconfig context.
-    tmux.keys("Home");
-    tmux.keys("e");
-    let screen = tmux.wait_for("kubeconfig contexts", Duration::from_secs(20));
+    // The issuer step's form starts on the kubeconfig context, its picker on the current one.
+    tmux.open_form("issuer");
+    let screen = tmux.wait_for(
+        "1 kubeconfig contexts: type to filter",
+        Duration::from_secs(20),
+    );
     assert!(screen.contains("▸ kwif-sandbox — cluster"), "{screen}");
-    tmux.keys("Escape");
-    tmux.keys("Escape");
-    // The workload step (fifth): its namespace picker lists the sandbox's namespaces.
-    for _ in 0..4 {
-        tmux.keys("Down");
-    }
-    tmux.keys("e");
-    let screen = tmux.wait_for("namespaces", Duration::from_secs(20));
+    tmux.close_form();
+    // The workload step: its namespace picker lists the sandbox's namespaces.
+    tmux.open_form("workload");
+    let screen = tmux.wait_for("namespaces: type to filter", Duration::from_secs(20));
     assert!(
         screen.contains("application1") && screen.contains("analytics"),
         "{screen}"
     );
-    tmux.keys("Escape");
-    tmux.keys("Escape");
-    // The identity step (third): its role field lists the subscription's role definitions,
-    // built-in ones first, the sandbox's custom role after them.
-    tmux.keys("Up");
-    tmux.keys("Up");
-    tmux.keys("e");
-    tmux.wait_for("edit identity", Duration::from_secs(10));
+    tmux.close_form();
+    // The identity step: its role field lists the subscription's role definitions.
+    tmux.open_form("identity");
     tmux.focus("identity.roles[0].role");
-    let screen = tmux.wait_for("role names", Duration::from_secs(20));
+    let screen = tmux.wait_for_line(
+        |line| line.contains("role names") && line.contains("type to filter"),
+        "",
+    );
     assert!(
         screen.contains("Contributor") && screen.contains("Reader"),
         "{screen}"
     );
-    tmux.keys("Escape");
-    tmux.keys("Escape");
+    tmux.close_form();
     // Nothing was applied: the fresh scenario still has drift.
     quit_and_check_terminal_exits(&tmux, 1);
 }

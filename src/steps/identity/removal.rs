@@ -183,7 +183,7 @@ impl IdentityStep {
                     Resource::Arm(id, api_version) => {
                         self.arm
                             .delete(&format!("deleting {target}"), id, api_version)
-                            .await?
+                            .await?;
                     }
                     Resource::Application(app) => self.directory.delete_application(app).await?,
                 }
