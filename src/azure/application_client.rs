@@ -209,7 +209,7 @@ impl ApplicationClient {
                     return Err(error);
                 }
                 Err(error) if not_replicated(&error) && Instant::now() < deadline => {
-                    tokio::time::sleep(self.wait.interval).await;
+                    self.pause().await;
                 }
                 Err(error) => return Err(error),
             }
@@ -298,6 +298,15 @@ impl ApplicationClient {
         self.graph.delete(&operation, &path).await
     }
 
+    /// One interval of the replication wait.
+    async fn pause(&self) {
+        tokio::time::sleep(self.wait.interval).await;
+        crate::network::record_wait(
+            "Microsoft Graph to replicate a new app registration",
+            self.wait.interval,
+        );
+    }
+
     /// `call` again while `done` is false of its answer, within the replication wait.
     async fn until_replicated<T, F, Fut>(
         &self,
@@ -314,7 +323,7 @@ impl ApplicationClient {
             if done(&answer) || Instant::now() >= deadline {
                 return Ok(answer);
             }
-            tokio::time::sleep(self.wait.interval).await;
+            self.pause().await;
         }
     }
 
@@ -329,7 +338,7 @@ impl ApplicationClient {
         loop {
             match call().await {
                 Err(error) if error.is_not_found() && Instant::now() < deadline => {
-                    tokio::time::sleep(self.wait.interval).await;
+                    self.pause().await;
                 }
                 other => return other,
             }
