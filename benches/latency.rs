@@ -1,8 +1,10 @@
 //! kwif when every answer takes 100 ms, as Resource Manager's do (issue 14): the sandbox with
 //! `--latency-ms 100`, a profile with 1 identity, 3 Azure roles, 1 Cosmos DB role and 20
 //! workloads in 5 namespaces. Measures `apply` from empty (and how long it waited for Azure to
-//! replicate), then `kwif check` (target: median ≤ 1.5 s) with the requests each server
-//! answered per check. Run with `cargo bench --bench latency`.
+//! replicate, from its `-v` log), then `kwif check` (target: median ≤ 1.5 s) with the requests
+//! each server answered per check (from kwif's `-v` request log: the API server, Resource
+//! Manager, Microsoft Graph, Entra ID and the static host) and the writes among them (from the
+//! sandbox's own logs). Run with `cargo bench --bench latency`.
 
 #![allow(clippy::unwrap_used)] // a panic in a test or benchmark is its failure message
 
@@ -135,13 +137,61 @@ fn requests(sandbox: &Sandbox) -> String {
     )
 }
 
-/// What kwif said it waited for Azure's replication (the last `waited … in all` line).
-fn replication_waits(stderr: &str) -> Vec<String> {
-    stderr
-        .lines()
-        .filter(|line| line.contains("waited") || line.contains("waiting for"))
-        .map(str::to_string)
-        .collect()
+/// How long kwif waited for Azure's replication, by what it waited for: the sum of the `-v`
+/// log's `kwif: waited N ms for …` lines.
+fn replication_waits(stderr: &str) -> Vec<(String, Duration)> {
+    let mut waits: Vec<(String, Duration)> = Vec::new();
+    for line in stderr.lines() {
+        let Some(rest) = line.strip_prefix("kwif: waited ") else {
+            continue;
+        };
+        let Some((millis, what)) = rest.split_once(" ms for ") else {
+            continue;
+        };
+        let waited = Duration::from_millis(millis.parse().unwrap_or(0));
+        match waits.iter_mut().find(|(known, _)| known == what) {
+            Some((_, total)) => *total += waited,
+            None => waits.push((what.to_string(), waited)),
+        }
+    }
+    waits
+}
+
+/// The requests of a `-v` log, per server: the one each URL's port and path say.
+fn requests_per_server(sandbox: &Sandbox, stderr: &str) -> String {
+    let port = |url: &str| {
+        url::Url::parse(url)
+            .ok()
+            .and_then(|url| url.port_or_known_default())
+    };
+    let azure = port(&sandbox.azure().resource_manager_url());
+    let site = Some(sandbox.static_host().address().port());
+    let mut counts = [0_usize; 5];
+    for line in stderr.lines() {
+        let Some(url) = line
+            .strip_prefix("kwif: ")
+            .and_then(|rest| rest.split_whitespace().nth(1))
+            .filter(|url| url.starts_with("https://"))
+        else {
+            continue;
+        };
+        let path = url::Url::parse(url)
+            .map(|url| url.path().to_string())
+            .unwrap_or_default();
+        let server = match port(url) {
+            at if at == site => 4,
+            at if at == azure && path.contains("/oauth2/") => 3,
+            at if at == azure && path.starts_with("/graph/") => 2,
+            at if at == azure => 1,
+            _ => 0,
+        };
+        counts[server] += 1;
+    }
+    let total: usize = counts.iter().sum();
+    format!(
+        "{total} in all: API server {}, Resource Manager {}, Graph {}, Entra {}, static host {}",
+        counts[0], counts[1], counts[2], counts[3], counts[4]
+    )
 }
 
 fn main() {
@@ -164,15 +214,20 @@ fn main() {
     // `kwif` runs in its own process; the sandbox keeps answering on this runtime's threads.
     let _guard = runtime.enter();
     let start = Instant::now();
-    let (code, stderr) = kwif(&sandbox, &["apply", "--yes", "--profile", path]);
+    let (code, stderr) = kwif(&sandbox, &["-v", "apply", "--yes", "--profile", path]);
     let applied = start.elapsed();
     assert_eq!(code, 0, "apply from empty:\n{stderr}");
+    println!("apply from empty, 100 ms latency     {applied:>9.2?}");
+    println!("    requests: {}", requests_per_server(&sandbox, &stderr));
+    println!("    sandbox:  {}", requests(&sandbox));
+    let waits = replication_waits(&stderr);
+    let waited: Duration = waits.iter().map(|(_, waited)| *waited).sum();
     println!(
-        "apply from empty, 100 ms latency    {applied:>9.2?}   ({})",
-        requests(&sandbox)
+        "    waiting on Azure's replication {waited:>9.2?}, working {:>9.2?}",
+        applied.saturating_sub(waited)
     );
-    for line in replication_waits(&stderr) {
-        println!("    {line}");
+    for (what, waited) in waits {
+        println!("        {waited:>9.2?} for {what}");
     }
 
     let mut times = Vec::new();
@@ -189,9 +244,23 @@ fn main() {
         measure::percentiles(times),
         Duration::from_millis(1500),
     );
-    println!("    requests per check: {counted}");
-    let (code, stderr) = kwif(&sandbox, &["plan", "--profile", path]);
+    println!("    sandbox, per check: {counted}");
+    let (code, stderr) = kwif(&sandbox, &["-v", "check", "--profile", path]);
+    assert_eq!(code, 0, "check after apply:\n{stderr}");
+    println!(
+        "    requests per check: {}",
+        requests_per_server(&sandbox, &stderr)
+    );
+    let _ = requests(&sandbox);
+    let start = Instant::now();
+    let (code, stderr) = kwif(&sandbox, &["-v", "plan", "--profile", path]);
+    let planned = start.elapsed();
     assert_eq!(code, 0, "a rerun plans nothing:\n{stderr}");
-    println!("    requests per plan:  {}", requests(&sandbox));
+    println!("plan, 100 ms latency (with -v)       {planned:>9.2?}");
+    println!(
+        "    requests per plan:  {}",
+        requests_per_server(&sandbox, &stderr)
+    );
+    println!("    sandbox, per plan:  {}", requests(&sandbox));
     drop(runtime);
 }

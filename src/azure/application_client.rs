@@ -209,7 +209,7 @@ impl ApplicationClient {
                     return Err(error);
                 }
                 Err(error) if not_replicated(&error) && Instant::now() < deadline => {
-                    tokio::time::sleep(self.wait.interval).await;
+                    self.pause().await;
                 }
                 Err(error) => return Err(error),
             }
@@ -310,6 +310,15 @@ impl ApplicationClient {
         self.graph.delete(&operation, &path).await
     }
 
+    /// One interval of the replication wait.
+    async fn pause(&self) {
+        tokio::time::sleep(self.wait.interval).await;
+        crate::network::record_wait(
+            "Microsoft Graph to replicate a new app registration",
+            self.wait.interval,
+        );
+    }
+
     /// `call` again while `done` is false of its answer, within the replication wait.
     async fn until_replicated<T, F, Fut>(
         &self,
@@ -326,7 +335,7 @@ impl ApplicationClient {
             if done(&answer) || Instant::now() >= deadline {
                 return Ok(answer);
             }
-            tokio::time::sleep(self.wait.interval).await;
+            self.pause().await;
         }
     }
 
@@ -341,7 +350,7 @@ impl ApplicationClient {
         loop {
             match call().await {
                 Err(error) if error.is_not_found() && Instant::now() < deadline => {
-                    tokio::time::sleep(self.wait.interval).await;
+                    self.pause().await;
                 }
                 other => return other,
             }

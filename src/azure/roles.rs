@@ -121,6 +121,7 @@ impl PrincipalWait {
             notice(self.window.saturating_sub(started.elapsed()));
         }
         tokio::time::sleep(*delay).await;
+        crate::network::record_wait("Azure to replicate a new service principal", *delay);
         *delay = (*delay * 2).min(self.max_delay);
         true
     }

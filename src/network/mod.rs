@@ -16,7 +16,7 @@ mod trust;
 pub use failure::{
     NetworkError, TlsProblem, TransportFailure, Waiting, find_network_error, origin, seconds,
 };
-pub use request_log::{redacted, set_verbose, verbose};
+pub use request_log::{record_wait, redacted, set_verbose, verbose};
 pub use trust::TrustError;
 
 /// `kwif/0.1.0`: the `User-Agent` of every request (an SDK's own part follows it on Azure calls).

@@ -97,6 +97,14 @@ pub(crate) fn record(
     );
 }
 
+/// Writes a line for a wait on Azure's replication when `-v` is on, so the log shows where a
+/// run's time went besides its requests: `kwif: waited 2000 ms for …`.
+pub fn record_wait(what: &str, waited: Duration) {
+    if verbose() {
+        eprintln!("kwif: waited {} ms for {what}", waited.as_millis());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 mod removal;
 
 use crate::engine::Actionable as _;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -62,6 +62,42 @@ impl KnownIdentities {
             IdentityLookup::Exists(ids) => Some((name.as_str(), *ids)),
             _ => None,
         })
+    }
+}
+
+/// What this round's resolve read of each managed identity, by name, so the identity step's
+/// check does not read it again (Resource Manager shows a managed identity at once; an app
+/// registration is read again with its known ids, since Graph may lag behind a creation).
+#[derive(Clone, Debug, Default)]
+struct ResolvedPresences(BTreeMap<String, Presence>);
+
+/// Each role of the profile's identities as this round's resolve found its definition: read
+/// once per round, by the identity step's check and plan and by verify.
+#[derive(Clone, Debug, Default)]
+struct ResolvedRoles(HashMap<RoleAssignment, Result<ResolvedRole, AzureError>>);
+
+/// What an observation may take from this round's resolve instead of reading it again.
+#[derive(Clone, Copy, Default)]
+struct Resolved<'a> {
+    presences: Option<&'a ResolvedPresences>,
+    roles: Option<&'a ResolvedRoles>,
+}
+
+/// The definition of Azure role `role` at `scope` as this round resolved it; `None` when the
+/// round did not (the caller reads it itself).
+pub fn resolved_role_definition(
+    facts: &Facts,
+    scope: &RoleScope,
+    role: &crate::profile::RoleName,
+) -> Option<Result<RoleDefinition, AzureError>> {
+    let key = RoleAssignment::Azure {
+        role: role.clone(),
+        scope: scope.clone(),
+    };
+    match facts.get::<ResolvedRoles>()?.0.get(&key)? {
+        Ok(ResolvedRole::Azure { definition, .. }) => Some(Ok(definition.clone())),
+        Ok(ResolvedRole::Cosmos { .. }) => None,
+        Err(error) => Some(Err(error.clone())),
     }
 }
 
@@ -228,12 +264,23 @@ impl IdentityStep {
         Facts::new().with(known)
     }
 
-    /// Every identity as Azure shows it, in profile order.
-    async fn observe_all(&self, facts: &Facts) -> Vec<Result<Observed, AzureError>> {
+    /// Every identity as Azure shows it, in profile order, with the role definitions this
+    /// round resolved. `reuse_presence`: the identities as resolve read them stand instead of
+    /// reading them again (a check; a plan reads them anew, as it may come long after).
+    async fn observe_all(
+        &self,
+        facts: &Facts,
+        reuse_presence: bool,
+    ) -> Vec<Result<Observed, AzureError>> {
+        let presences = facts.get::<ResolvedPresences>().filter(|_| reuse_presence);
+        let resolved = Resolved {
+            presences,
+            roles: facts.get::<ResolvedRoles>(),
+        };
         join_all(
             self.identities
                 .iter()
-                .map(|spec| self.observe(spec, known_ids(facts, spec.name()))),
+                .map(|spec| self.observe(spec, known_ids(facts, spec.name()), resolved)),
         )
         .await
     }
@@ -242,23 +289,43 @@ impl IdentityStep {
         &self,
         spec: &IdentitySpec,
         known: Option<IdentityIds>,
+        resolved: Resolved<'_>,
     ) -> Result<Observed, AzureError> {
-        let presence = self.directory.lookup(&spec.target, known).await?;
+        let read = resolved
+            .presences
+            .and_then(|presences| presences.0.get(spec.name()))
+            .cloned();
+        let presence = match read {
+            Some(presence) => presence,
+            None => self.directory.lookup(&spec.target, known).await?,
+        };
         let principal = match presence {
             Presence::Ready(ids) => Some(ids.principal_id),
             _ => None,
         };
-        let roles = join_all(
-            spec.roles
-                .iter()
-                .map(|role| async move { (role.clone(), self.role_state(role, principal).await) }),
-        )
+        let roles = resolved.roles;
+        let roles = join_all(spec.roles.iter().map(|role| async move {
+            let definition = roles.and_then(|roles| roles.0.get(role)).cloned();
+            (
+                role.clone(),
+                self.role_state(role, definition, principal).await,
+            )
+        }))
         .await;
         Ok(Observed { presence, roles })
     }
 
-    async fn role_state(&self, role: &RoleAssignment, principal: Option<Uuid>) -> RoleState {
-        let resolved = match self.resolve_role(role).await {
+    async fn role_state(
+        &self,
+        role: &RoleAssignment,
+        definition: Option<Result<ResolvedRole, AzureError>>,
+        principal: Option<Uuid>,
+    ) -> RoleState {
+        let definition = match definition {
+            Some(definition) => definition,
+            None => self.resolve_role(role).await,
+        };
+        let resolved = match definition {
             Ok(resolved) => resolved,
             Err(error) => return RoleState::Failed(error),
         };
@@ -489,7 +556,7 @@ impl IdentityStep {
         known: Option<IdentityIds>,
     ) -> Result<IdentityLookup, AzureError> {
         let planned = |target: &str| plan.changes.iter().any(|change| change.target == target);
-        let observed = self.observe(spec, known).await?;
+        let observed = self.observe(spec, known, Resolved::default()).await?;
         let ids = match &observed.presence {
             Presence::Ready(ids) => *ids,
             Presence::NotOwned(others) => return Err(not_owned(spec.name(), others)),
@@ -632,16 +699,41 @@ impl Step for IdentityStep {
 
     fn resolve(&self) -> StepFuture<'_, Facts> {
         Box::pin(async move {
-            let lookups = join_all(self.identities.iter().map(|spec| async move {
-                let lookup = match self.directory.lookup(&spec.target, None).await {
+            let identities = join_all(self.identities.iter().map(|spec| async move {
+                let presence = self.directory.lookup(&spec.target, None).await;
+                (spec, presence)
+            }));
+            // The role definitions do not depend on the identity: read alongside it, once.
+            let mut distinct: Vec<&RoleAssignment> = Vec::new();
+            for role in self.identities.iter().flat_map(|spec| &spec.roles) {
+                if !distinct.contains(&role) {
+                    distinct.push(role);
+                }
+            }
+            let definitions = join_all(
+                distinct
+                    .into_iter()
+                    .map(|role| async move { (role.clone(), self.resolve_role(role).await) }),
+            );
+            let (identities, definitions) = futures::join!(identities, definitions);
+            let mut presences = ResolvedPresences::default();
+            let mut lookups = Vec::new();
+            for (spec, presence) in identities {
+                if let (IdentityTarget::Managed(_), Ok(presence)) = (&spec.target, &presence) {
+                    presences
+                        .0
+                        .insert(spec.name().to_string(), presence.clone());
+                }
+                let lookup = match presence {
                     Ok(Presence::Ready(ids)) => IdentityLookup::Exists(ids),
                     Ok(_) => IdentityLookup::Missing,
                     Err(error) => IdentityLookup::Failed(error),
                 };
-                (spec.name().to_string(), lookup)
-            }))
-            .await;
+                lookups.push((spec.name().to_string(), lookup));
+            }
             IdentityStep::known(lookups)
+                .with(presences)
+                .with(ResolvedRoles(definitions.into_iter().collect()))
         })
     }
 
@@ -649,7 +741,8 @@ impl Step for IdentityStep {
         Box::pin(async move {
             let mut findings = Vec::new();
             let mut drifted = false;
-            for (spec, observed) in self.identities.iter().zip(self.observe_all(facts).await) {
+            let observed = self.observe_all(facts, true).await;
+            for (spec, observed) in self.identities.iter().zip(observed) {
                 match observed {
                     Ok(observed) => {
                         let (found, drift) = self.findings(spec, &observed);
@@ -670,7 +763,8 @@ impl Step for IdentityStep {
     fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
             let mut changes = Vec::new();
-            for (spec, observed) in self.identities.iter().zip(self.observe_all(facts).await) {
+            let observed = self.observe_all(facts, false).await;
+            for (spec, observed) in self.identities.iter().zip(observed) {
                 let observed = observed.map_err(|error| error.to_step_error())?;
                 if let Presence::NotOwned(others) = &observed.presence {
                     return Err(not_owned(spec.name(), others).to_step_error());

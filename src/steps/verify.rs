@@ -35,7 +35,9 @@ use crate::oidc::issuer::{IssuerUrl, describe_difference};
 use crate::oidc::jwt::Jwt;
 use crate::profile::{Profile, RoleAssignment, RoleName, RoleScope};
 use crate::steps::federation::CredentialWritten;
-use crate::steps::identity::{IdentityLookup, KnownIdentities, identity_target};
+use crate::steps::identity::{
+    IdentityLookup, KnownIdentities, identity_target, resolved_role_definition,
+};
 
 /// The shortest token TokenRequest accepts (kubernetes.md §9): the token is used once, at once.
 const TOKEN_SECONDS: i64 = 600;
@@ -423,12 +425,11 @@ impl VerifyStep {
                 ),
                 Some(remaining),
             );
-            tokio::time::sleep(
-                until
-                    .saturating_duration_since(now)
-                    .min(Duration::from_secs(1)),
-            )
-            .await;
+            let pause = until
+                .saturating_duration_since(now)
+                .min(Duration::from_secs(1));
+            tokio::time::sleep(pause).await;
+            crate::network::record_wait("Entra to see a new federated credential", pause);
         }
     }
 
@@ -536,6 +537,7 @@ impl VerifyStep {
     /// identity); Cosmos DB data roles are said to be unproven.
     async fn role_findings(
         &self,
+        facts: &Facts,
         verified: &VerifiedIdentity,
         access_token: &Secret,
     ) -> Vec<Finding> {
@@ -608,7 +610,7 @@ impl VerifyStep {
                 .iter()
                 .position(|known| known.as_str().eq_ignore_ascii_case(scope.as_str()))
                 .and_then(|index| held.get(index));
-            self.role_in_effect(identity, role, scope, at)
+            self.role_in_effect(facts, identity, role, scope, at)
         });
         findings.extend(join_all(checks).await.into_iter().flatten());
         findings
@@ -618,6 +620,7 @@ impl VerifyStep {
     /// permissions `held` there.
     async fn role_in_effect(
         &self,
+        facts: &Facts,
         identity: &str,
         role: &RoleName,
         scope: &RoleScope,
@@ -626,7 +629,12 @@ impl VerifyStep {
         let not_checked = |message: String, fix: String| {
             Some(Finding::warning("VERIFY_ROLE_NOT_CHECKED", message, fix))
         };
-        let definition = match find_role_definition(&self.arm, scope, role).await {
+        // The identity step's resolve read the definition this round; read it here otherwise.
+        let definition = match resolved_role_definition(facts, scope, role) {
+            Some(definition) => definition,
+            None => find_role_definition(&self.arm, scope, role).await,
+        };
+        let definition = match definition {
             Ok(definition) => definition,
             // An unknown role is the identity step's finding; nothing to prove here.
             Err(error) if error.is_not_found() => return None,
@@ -735,7 +743,7 @@ impl VerifyStep {
             token = token.or(issued);
         }
         if let Some(token) = token {
-            findings.extend(self.role_findings(identity, &token).await);
+            findings.extend(self.role_findings(facts, identity, &token).await);
         }
         IdentityVerification::Verified {
             findings: findings

@@ -146,3 +146,45 @@ async fn broken_hosting_scenario_is_diagnosed_and_republished() {
         describe(&after)
     );
 }
+
+/// Every request `demo`'s API server and Azure answered since the last call that changes
+/// something, as `METHOD path`; the logs are cleared. A token minted by TokenRequest, a dry run
+/// (what a plan's diff is made of) and the token POSTs to Entra store nothing, so they are reads.
+fn writes_since_last_call(demo: &Demo) -> Vec<String> {
+    let kube = demo.sandbox().kube();
+    let azure = demo.sandbox().azure();
+    let mut writes: Vec<String> = kube
+        .request_log()
+        .into_iter()
+        .filter(|record| !matches!(record.method.as_str(), "GET" | "HEAD"))
+        .filter(|record| record.query_param("dryRun").is_none())
+        .filter(|record| !(record.method == "POST" && record.path.ends_with("/token")))
+        .map(|record| format!("API server {} {}", record.method, record.path))
+        .collect();
+    writes.extend(
+        azure
+            .request_log()
+            .into_iter()
+            .filter(|record| !matches!(record.method.as_str(), "GET" | "HEAD"))
+            .filter(|record| !(record.method == "POST" && record.path.contains("/oauth2/")))
+            .map(|record| format!("Azure {} {}", record.method, record.path)),
+    );
+    kube.clear_request_log();
+    azure.clear_request_log();
+    writes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_apply_a_check_and_a_plan_only_read() {
+    let demo = Demo::start(Scenario::Fresh).await.unwrap();
+    all_ok(&apply_everything(&demo).await);
+    let _ = writes_since_last_call(&demo);
+    let runner = demo.runner().await;
+    all_ok(&runner.check_all().await);
+    assert_eq!(writes_since_last_call(&demo), Vec::<String>::new(), "check");
+    let runner = demo.runner().await;
+    for (step, plan) in runner.plan_all().await {
+        assert!(plan.unwrap().is_empty(), "{step} plans a change");
+    }
+    assert_eq!(writes_since_last_call(&demo), Vec::<String>::new(), "plan");
+}

@@ -3,6 +3,7 @@
 //! annotations; export: kustomize patches). It never removes or replaces the user's own fields.
 
 mod kind;
+mod listing;
 mod removal;
 mod template;
 
@@ -20,6 +21,7 @@ use crate::kube::{self as cluster, FIELD_MANAGER, KubeError};
 use crate::oidc::AZURE_AUDIENCE;
 use crate::profile::{Workload, WorkloadMode};
 use kind::shape;
+use listing::Listing;
 use template::{Wiring, labels, parse_template, pod_is_wired};
 
 pub use removal::{MANAGED_BY_KWIF, MANAGED_BY_LABEL, created_by_kwif};
@@ -155,8 +157,13 @@ impl WorkloadStep {
         cluster::dynamic_api(&self.client, &resource, workload.namespace.as_str())
     }
 
-    async fn check_one(&self, workload: &Workload, ids: &FederationIds) -> (Vec<Finding>, bool) {
-        let (findings, drifted) = match self.inspect(workload, ids).await {
+    async fn check_one(
+        &self,
+        workload: &Workload,
+        ids: &FederationIds,
+        listing: &Listing,
+    ) -> (Vec<Finding>, bool) {
+        let (findings, drifted) = match self.inspect(workload, ids, listing).await {
             Ok(result) => result,
             Err(error) => (
                 vec![Finding::error(
@@ -179,17 +186,28 @@ impl WorkloadStep {
         &self,
         workload: &Workload,
         ids: &FederationIds,
+        listing: &Listing,
     ) -> Result<(Vec<Finding>, bool), KubeError> {
-        let Some(object) =
-            cluster::get_object(&self.workload_api(workload), workload.name.as_str()).await?
-        else {
+        // What the namespace's list holds, else (the list was refused) the object itself.
+        let object = match listing.workload(workload) {
+            Some(listed) => listed,
+            None => {
+                cluster::get_object(&self.workload_api(workload), workload.name.as_str()).await?
+            }
+        };
+        let Some(object) = object else {
             return Ok((vec![not_found(workload)], false));
         };
-        let service_account = cluster::get_object(
-            &self.service_account_api(workload),
-            workload.service_account.as_str(),
-        )
-        .await?;
+        let service_account = match listing.service_account(workload) {
+            Some(listed) => listed,
+            None => {
+                cluster::get_object(
+                    &self.service_account_api(workload),
+                    workload.service_account.as_str(),
+                )
+                .await?
+            }
+        };
         let mut findings = Vec::new();
         if service_account.is_none() {
             findings.push(Finding::warning(
@@ -235,7 +253,7 @@ impl WorkloadStep {
         }
         let drifted = !findings.is_empty();
         if !drifted && shape(workload.kind).rolls_out {
-            self.rollout_findings(workload, &object, &mut findings)
+            self.rollout_findings(workload, &object, listing, &mut findings)
                 .await?;
         }
         Ok((findings, drifted))
@@ -323,6 +341,7 @@ impl WorkloadStep {
         &self,
         workload: &Workload,
         object: &Value,
+        listing: &Listing,
         findings: &mut Vec<Finding>,
     ) -> Result<(), KubeError> {
         let kind = workload.kind.as_str().to_lowercase();
@@ -337,7 +356,7 @@ impl WorkloadStep {
             ));
             return Ok(());
         }
-        let pods = self.running_pods(workload, object).await?;
+        let pods = self.running_pods(workload, object, listing).await?;
         let unwired: Vec<&str> = pods
             .iter()
             .filter(|pod| !pod_is_wired(pod, &self.audience))
@@ -364,23 +383,36 @@ impl WorkloadStep {
         &self,
         workload: &Workload,
         object: &Value,
+        listing: &Listing,
     ) -> Result<Vec<Pod>, KubeError> {
         let Some(labels) = object["spec"]["selector"]["matchLabels"].as_object() else {
             return Ok(Vec::new());
         };
-        let selector: Vec<String> = labels
+        let pairs: Vec<(String, String)> = labels
             .iter()
-            .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+            .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_string()))
             .collect();
-        let api: Api<Pod> = Api::namespaced(self.client.clone(), workload.namespace.as_str());
-        let pods = api
-            .list(&ListParams::default().labels(&selector.join(",")))
-            .await
-            .map_err(|error| {
-                KubeError::from_kube(format!("listing pods of {}", label(workload)), error)
-            })?;
+        let pods = match listing.pods(workload.namespace.as_str(), &pairs) {
+            Some(listed) => listed
+                .into_iter()
+                .filter_map(|pod| serde_json::from_value::<Pod>(pod).ok())
+                .collect(),
+            None => {
+                let selector: Vec<String> = pairs
+                    .iter()
+                    .map(|(key, value)| format!("{key}={value}"))
+                    .collect();
+                let api: Api<Pod> =
+                    Api::namespaced(self.client.clone(), workload.namespace.as_str());
+                api.list(&ListParams::default().labels(&selector.join(",")))
+                    .await
+                    .map_err(|error| {
+                        KubeError::from_kube(format!("listing pods of {}", label(workload)), error)
+                    })?
+                    .items
+            }
+        };
         Ok(pods
-            .items
             .into_iter()
             .filter(|pod| {
                 pod.status
@@ -733,11 +765,15 @@ impl Step for WorkloadStep {
 
     fn check<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Check> {
         Box::pin(async move {
+            // One list per kind and namespace rather than a read per workload: a round trip
+            // or two whatever the number of workloads.
+            let listing = Listing::read(&self.client, &self.workloads).await;
+            let listing = &listing;
             // Bounded, so a profile with hundreds of workloads does not flood the API server.
             let permits = tokio::sync::Semaphore::new(CONCURRENCY);
             let results = futures::future::join_all(self.workloads.iter().map(|workload| async {
                 let _permit = permits.acquire().await;
-                self.check_one(workload, &self.current_ids(facts, workload))
+                self.check_one(workload, &self.current_ids(facts, workload), listing)
                     .await
             }))
             .await;
