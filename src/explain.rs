@@ -182,7 +182,7 @@ pub const CATALOGUE: &[CodeEntry] = &[
         "`kwif apply --step hosting` publishes it beside the keys already published; AADSTS7000272 until then"),
     warning("HOSTING_STALE_KEY", "hosting", "a published key is no longer one of the cluster's keys",
         "a key rotation: the old key signed tokens that may still be valid",
-        "keep it until the longest token lifetime has passed (24 h at most), then publish again with stale keys pruned"),
+        "nothing until the longest token lifetime (plus 5 minutes) has passed since kwif recorded its retirement; then `kwif apply --step hosting` removes it"),
     warning("HOSTING_DOCUMENT_MISSING", "hosting", "the discovery document or the JWKS is not published where kwif publishes it",
         "hosting was never applied, or the documents were deleted", PUBLISH),
     warning("HOSTING_DOCUMENT_OUTDATED", "hosting", "a published document differs from the one for the cluster's current keys",

@@ -62,6 +62,8 @@ impl ApiServerPublisher {
             discovery: discovery.ok(),
             jwks: jwks.ok(),
             location: "the API server".to_string(),
+            // The API server serves its own keys: none is ever stale, none to record.
+            retired: super::retired_keys::RetiredKeys::default(),
         })
     }
 

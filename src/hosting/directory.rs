@@ -1,15 +1,19 @@
 //! The `directory` publisher: writes both documents in the tree a static host serves at the
 //! issuer URL (S3, GitHub Pages, a web server), plus a README with the content type to set.
 //! It only writes files below the directory it is given; uploading them is the user's part.
+//! When stale keys were retired is kept in a small file beside the README, never in the JWKS.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::retired_keys::RetiredKeys;
 use super::{Documents, HostingError, Published, document_drift, issuer_path, shown};
 use crate::engine::{Change, Finding};
 use crate::oidc::issuer::IssuerUrl;
 
 pub const README: &str = "README.md";
+/// kwif's record of when each stale key was retired (`kid` → RFC 3339), beside the README.
+pub const RETIRED_KEYS: &str = "kwif-retired-keys.json";
 
 pub struct DirectoryPublisher {
     root: PathBuf,
@@ -65,6 +69,17 @@ impl DirectoryPublisher {
         self.root.join(README)
     }
 
+    /// The record of when each stale key was retired; absent while there is none.
+    pub fn retired_keys_file(&self) -> PathBuf {
+        self.root.join(RETIRED_KEYS)
+    }
+
+    fn read_retired_keys(&self) -> Result<RetiredKeys, HostingError> {
+        Ok(read_optional(&self.retired_keys_file())?
+            .map(|text| RetiredKeys::parse(&text))
+            .unwrap_or_default())
+    }
+
     pub fn notes(&self) -> Vec<Finding> {
         Vec::new()
     }
@@ -74,6 +89,7 @@ impl DirectoryPublisher {
             discovery: read_optional(&self.discovery_file()?)?,
             jwks: read_optional(&self.jwks_file()?)?,
             location: self.describe(),
+            retired: self.read_retired_keys()?,
         })
     }
 
@@ -132,14 +148,48 @@ impl DirectoryPublisher {
                 wanted.text(),
             ));
         }
+        changes.extend(self.retired_keys_change(&documents.retired));
         changes
+    }
+
+    /// The record file written, updated or deleted, when it is to change.
+    fn retired_keys_change(&self, wanted: &RetiredKeys) -> Option<Change> {
+        let recorded = self.read_retired_keys().unwrap_or_default();
+        let exists = self.retired_keys_file().exists();
+        if recorded == *wanted && exists != wanted.is_empty() {
+            return None;
+        }
+        let summary = match wanted.is_empty() {
+            true => "delete kwif's record of retired keys: no stale key is published any more",
+            false => {
+                "record when each stale key stopped being the cluster's (kwif's own, not for upload)"
+            }
+        };
+        Some(Change::new(
+            self.retired_keys_file().display().to_string(),
+            summary,
+            recorded.shown(),
+            wanted.shown(),
+        ))
     }
 
     pub fn publish(&self, documents: &Documents) -> Result<(), HostingError> {
         for (_, path, wanted) in self.files(documents)? {
             write_atomically(&path, &wanted.text())?;
         }
-        Ok(())
+        let record = self.retired_keys_file();
+        match documents.retired.is_empty() {
+            false => write_atomically(&record, &format!("{}\n", documents.retired.to_json())),
+            true => match std::fs::remove_file(&record) {
+                Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
+                    Err(HostingError::Io {
+                        path: record,
+                        source,
+                    })
+                }
+                _ => Ok(()),
+            },
+        }
     }
 
     /// Every file kwif writes, the JWKS before the discovery document that points at it.

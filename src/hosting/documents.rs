@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use ::kube::Client;
 use serde_json::{Value, json};
 
+use super::retired_keys::RetiredKeys;
 use super::{HostingError, pretty};
 use crate::oidc::discovery::discovery_document;
 use crate::oidc::issuer::IssuerUrl;
@@ -18,6 +19,8 @@ use crate::oidc::key::{KeyType, load_key_files};
 pub struct Documents {
     pub discovery: Value,
     pub jwks: Value,
+    /// When each stale key in the JWKS was retired: stored by the publisher beside the JWKS.
+    pub retired: RetiredKeys,
 }
 
 impl Documents {
@@ -28,7 +31,15 @@ impl Documents {
         Documents {
             discovery: discovery_document(issuer, None, &algorithms),
             jwks: json!({ "keys": keys }),
+            retired: RetiredKeys::default(),
         }
+    }
+
+    /// The same documents, stored with the retirement record `retired`.
+    #[must_use]
+    pub fn with_retired_keys(mut self, retired: RetiredKeys) -> Documents {
+        self.retired = retired;
+        self
     }
 
     pub fn discovery_text(&self) -> String {
@@ -154,17 +165,21 @@ fn algorithm_of(jwk: &Value) -> Option<&str> {
 }
 
 /// The keys to publish: the published ones in their order (the cluster's copy of each it still
-/// has; the others unless `prune_stale`), then the cluster's keys not yet published. A key leaves
-/// the JWKS only when the user says so (24 h after the rotation, anchors.md §3), so no token the
+/// has; the others unless `pruned` says so), then the cluster's keys not yet published. A key
+/// leaves the JWKS only once every token it signed has expired (`retired_keys`), so no token the
 /// cluster signed fails at Entra meanwhile; keeping the order means a rerun rewrites nothing.
-pub fn keys_to_publish(cluster: &[Value], published: &[Value], prune_stale: bool) -> Vec<Value> {
+pub fn keys_to_publish(
+    cluster: &[Value],
+    published: &[Value],
+    pruned: impl Fn(&str) -> bool,
+) -> Vec<Value> {
     let in_cluster = |kid: &str| cluster.iter().find(|key| kid_of(key) == Some(kid));
     let mut keys: Vec<Value> = Vec::new();
     for key in published {
         let Some(kid) = kid_of(key) else { continue };
         let kept = match in_cluster(kid) {
             Some(current) => Some(current),
-            None if !prune_stale => Some(key),
+            None if !pruned(kid) => Some(key),
             None => None,
         };
         if let Some(kept) = kept.filter(|_| !keys.iter().any(|known| kid_of(known) == Some(kid))) {
@@ -215,17 +230,17 @@ mod tests {
     fn a_rotation_publishes_the_union_keeping_the_published_order() {
         let published = [key("old")];
         let cluster = [key("new")];
-        let kids: Vec<Value> = keys_to_publish(&cluster, &published, false);
+        let kids: Vec<Value> = keys_to_publish(&cluster, &published, |_| false);
         assert_eq!(
             kids.iter().filter_map(kid_of).collect::<Vec<_>>(),
             ["old", "new"]
         );
-        let reordered = keys_to_publish(&[key("b"), key("a")], &[key("a"), key("b")], false);
+        let reordered = keys_to_publish(&[key("b"), key("a")], &[key("a"), key("b")], |_| false);
         assert_eq!(
             reordered.iter().filter_map(kid_of).collect::<Vec<_>>(),
             ["a", "b"]
         );
-        let pruned = keys_to_publish(&cluster, &published, true);
+        let pruned = keys_to_publish(&cluster, &published, |_| true);
         assert_eq!(
             pruned.iter().filter_map(kid_of).collect::<Vec<_>>(),
             ["new"]
@@ -235,7 +250,7 @@ mod tests {
     #[test]
     fn a_key_the_cluster_still_lists_is_never_dropped_even_when_pruning() {
         let both = [key("new"), key("old")];
-        let kept = keys_to_publish(&both, &[key("old")], true);
+        let kept = keys_to_publish(&both, &[key("old")], |_| true);
         assert_eq!(
             kept.iter().filter_map(kid_of).collect::<Vec<_>>(),
             ["old", "new"]

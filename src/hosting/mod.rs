@@ -16,6 +16,7 @@ pub mod documents;
 pub mod manifests;
 pub mod nginx;
 mod removal;
+pub mod retired_keys;
 pub mod shared_key;
 pub mod storage_account;
 
@@ -143,6 +144,8 @@ pub struct Published {
     pub jwks: Option<String>,
     /// Where the documents live, in the user's words: `ConfigMap kwif-oidc/oidc-documents`.
     pub location: String,
+    /// When each stale key in the JWKS was retired, as the publisher recorded it.
+    pub retired: retired_keys::RetiredKeys,
 }
 
 impl Published {

@@ -8,6 +8,7 @@ use ::kube::Client;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::retired_keys::RetiredKeys;
 use super::{
     Documents, HostingError, PUBLISH_FIX, Published, document_drift, issuer_path, manifests,
 };
@@ -33,6 +34,9 @@ pub const PORT: u16 = 8080;
 /// The pod template annotation that rolls the pods when the config or documents change, so a
 /// finished rollout means the new keys are served.
 pub const CONTENT_ANNOTATION: &str = "kwif/content-sha256";
+/// The documents ConfigMap's annotation recording when each stale key was retired
+/// (`kid` → RFC 3339, JSON); absent while there is none.
+pub const RETIRED_KEYS_ANNOTATION: &str = "kwif/retired-keys";
 const UID: i64 = 101;
 
 /// What runs in the cluster: the manifests and the nginx config, made from the profile alone.
@@ -170,12 +174,7 @@ impl NginxSite {
                 "kind": "Namespace",
                 "metadata": {"name": self.namespace(), "labels": self.labels()},
             }),
-            json!({
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": self.metadata(DOCUMENTS_CONFIG_MAP),
-                "data": {DISCOVERY_KEY: documents.discovery_text(), JWKS_KEY: documents.jwks_text()},
-            }),
+            self.documents_config_map(documents),
             json!({
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
@@ -186,6 +185,21 @@ impl NginxSite {
             self.service(),
             self.ingress()?,
         ])
+    }
+
+    /// The documents ConfigMap; applied without the annotation once no key is stale, server-side
+    /// apply drops the annotation kwif owned.
+    fn documents_config_map(&self, documents: &Documents) -> Value {
+        let mut metadata = self.metadata(DOCUMENTS_CONFIG_MAP);
+        if !documents.retired.is_empty() {
+            metadata["annotations"] = json!({RETIRED_KEYS_ANNOTATION: documents.retired.to_json()});
+        }
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": metadata,
+            "data": {DISCOVERY_KEY: documents.discovery_text(), JWKS_KEY: documents.jwks_text()},
+        })
     }
 
     /// The objects kwif made for the site that `destroy` may delete, in the reverse of the order
@@ -367,13 +381,18 @@ impl NginxPublisher {
 
     pub async fn read(&self) -> Result<Published, HostingError> {
         let probe = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.site.metadata(DOCUMENTS_CONFIG_MAP)});
-        let data = manifests::live(&self.client, &probe)
+        let live = manifests::live(&self.client, &probe)
             .await?
-            .map_or(Value::Null, |object| object["data"].clone());
+            .unwrap_or(Value::Null);
+        let data = &live["data"];
         Ok(Published {
             discovery: data[DISCOVERY_KEY].as_str().map(str::to_string),
             jwks: data[JWKS_KEY].as_str().map(str::to_string),
             location: self.documents_location(),
+            retired: live["metadata"]["annotations"][RETIRED_KEYS_ANNOTATION]
+                .as_str()
+                .map(RetiredKeys::parse)
+                .unwrap_or_default(),
         })
     }
 
@@ -492,6 +511,26 @@ mod tests {
             "{config}"
         );
         assert!(config.contains("            return 404;\n"), "{config}");
+    }
+
+    #[test]
+    fn the_retirement_record_is_an_annotation_of_the_documents_config_map_only_while_there_is_one()
+    {
+        let site = site("https://oidc.example.com/cluster1");
+        let issuer = IssuerUrl::parse("https://oidc.example.com/cluster1").unwrap();
+        let documents = Documents::for_keys(&issuer, &[]);
+        let annotations = |documents: &Documents| {
+            site.manifests(documents).unwrap()[1]["metadata"]["annotations"].clone()
+        };
+        assert_eq!(annotations(&documents), Value::Null);
+        let retired = RetiredKeys::default().with(
+            "old",
+            std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        );
+        assert_eq!(
+            annotations(&documents.with_retired_keys(retired)),
+            json!({RETIRED_KEYS_ANNOTATION: r#"{"old":"2027-01-15T08:00:00Z"}"#})
+        );
     }
 
     #[test]

@@ -59,6 +59,7 @@ fn directory_files(
         (directory.jwks_file()?, "JWKS"),
         (directory.discovery_file()?, "discovery document"),
         (directory.readme_file(), "README"),
+        (directory.retired_keys_file(), "record of retired keys"),
     ])
 }
 

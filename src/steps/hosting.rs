@@ -1,9 +1,10 @@
 //! The `hosting` step: the discovery document and JWKS published where the profile says, with
 //! the cluster's current keys; checked the way Entra ID reads them (the doctor) and key by key
-//! against the cluster. It never drops a key the cluster still has.
+//! against the cluster. It never drops a key the cluster still has, nor a stale one before every
+//! token it signed has expired (retired_keys.rs).
 
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use ::kube::Client;
 use url::Url;
@@ -11,7 +12,8 @@ use url::Url;
 use crate::azure::session::AzureSession;
 use crate::azure::storage_account::StorageAccountClient;
 use crate::engine::{Check, Facts, Finding, Plan, Step, StepError, StepFuture, StepId};
-use crate::hosting::documents::{compare_keys, jwk_entries, keys_to_publish};
+use crate::hosting::documents::{compare_keys, jwk_entries};
+use crate::hosting::retired_keys::{CLOCK_SKEW, KeyPlan, StaleKey, kept_until, rfc3339};
 use crate::hosting::storage_account::ManagedAccount;
 use crate::hosting::{
     ApiServerPublisher, AzureBlobPublisher, BlobEndpoint, DirectoryPublisher, Documents,
@@ -22,11 +24,11 @@ use crate::oidc::AZURE_AUDIENCE;
 use crate::oidc::doctor::{Doctor, Examination};
 use crate::oidc::fetch::Fetcher;
 use crate::oidc::issuer::IssuerUrl;
-use crate::profile::{Hosting, Profile};
+use crate::profile::{Hosting, Profile, TokenExpiration};
 
 /// A cluster key that is not published: Entra ID rejects its tokens (AADSTS7000272).
 pub const KEY_NOT_PUBLISHED: &str = "HOSTING_KEY_NOT_PUBLISHED";
-/// A published key the cluster no longer has: to be removed 24 h after the rotation.
+/// A published key the cluster no longer has: removed once every token it signed has expired.
 pub const STALE_KEY: &str = "HOSTING_STALE_KEY";
 
 pub struct HostingStep {
@@ -34,7 +36,10 @@ pub struct HostingStep {
     keys: KeySource,
     publisher: Publisher,
     fetcher: Fetcher,
-    prune_stale_keys: bool,
+    /// The longest lifetime of a token the cluster signs for the profile's workloads.
+    token_lifetime: Duration,
+    /// The time the step works at; `None`: the system clock (tests fix it).
+    now: Option<SystemTime>,
 }
 
 /// What the command line adds to the profile for this step; nothing here is written to kwif.yaml.
@@ -50,8 +55,6 @@ pub struct HostingOptions {
     pub blob_endpoint: Option<Url>,
     /// The static website endpoint (`primaryEndpoints.web`); `None`: taken from the issuer.
     pub web_endpoint: Option<Url>,
-    /// Drop published keys the cluster no longer has (do it 24 h after a rotation).
-    pub prune_stale_keys: bool,
     /// How long the doctor and the blob data plane wait.
     pub timeouts: Timeouts,
 }
@@ -68,15 +71,31 @@ impl HostingStep {
             keys,
             publisher,
             fetcher,
-            prune_stale_keys: false,
+            token_lifetime: Duration::from_secs(u64::from(TokenExpiration::MAX_SECONDS)),
+            now: None,
         }
     }
 
-    /// Publish without the keys the cluster no longer has. Only safe once every token they
-    /// signed has expired (24 h after the rotation at most, anchors.md §3).
-    pub fn pruning_stale_keys(mut self, prune: bool) -> HostingStep {
-        self.prune_stale_keys = prune;
+    /// The longest token lifetime among the workloads (24 h, the webhook's cap, until told).
+    pub fn with_token_lifetime(mut self, lifetime: Duration) -> HostingStep {
+        self.token_lifetime = lifetime;
         self
+    }
+
+    /// Works at `now` instead of the system clock's time.
+    pub fn at(mut self, now: SystemTime) -> HostingStep {
+        self.now = Some(now);
+        self
+    }
+
+    fn now(&self) -> SystemTime {
+        self.now.unwrap_or_else(SystemTime::now)
+    }
+
+    /// How long a stale key stays after it was retired: the longest token lifetime, plus
+    /// [`CLOCK_SKEW`] for clocks that differ.
+    fn retention(&self) -> Duration {
+        self.token_lifetime + CLOCK_SKEW
     }
 
     /// The step for `profile`; a finding when a client or input it needs is missing.
@@ -115,7 +134,7 @@ impl HostingStep {
             }
         };
         Ok(HostingStep::new(issuer, keys, publisher, fetcher)
-            .pruning_stale_keys(options.prune_stale_keys))
+            .with_token_lifetime(longest_token_lifetime(profile)))
     }
 
     pub fn publisher(&self) -> &Publisher {
@@ -123,12 +142,30 @@ impl HostingStep {
     }
 
     /// The documents to publish now: the cluster's keys, then the published keys it no longer
-    /// has (unless pruning). Returns them with what is published.
+    /// has until every token they signed has expired. Returns them with what is published.
     pub async fn documents(&self) -> Result<(Documents, Published), HostingError> {
         let (cluster_keys, published) = tokio::join!(self.keys.keys(), self.publisher.read());
         let (cluster_keys, published) = (cluster_keys?, published?);
-        let keys = keys_to_publish(&cluster_keys, &published.jwks_keys(), self.prune_stale_keys);
-        Ok((Documents::for_keys(&self.issuer, &keys), published))
+        let (documents, _) = self.documents_for(&cluster_keys, &published);
+        Ok((documents, published))
+    }
+
+    /// The documents for the cluster's keys and what is published, with the fate of each stale key.
+    fn documents_for(
+        &self,
+        cluster_keys: &[serde_json::Value],
+        published: &Published,
+    ) -> (Documents, KeyPlan) {
+        let plan = KeyPlan::new(
+            cluster_keys,
+            &published.jwks_keys(),
+            &published.retired,
+            self.now(),
+            self.retention(),
+        );
+        let documents =
+            Documents::for_keys(&self.issuer, &plan.keys).with_retired_keys(plan.retired.clone());
+        (documents, plan)
     }
 
     async fn doctor_findings(&self) -> Vec<Finding> {
@@ -178,6 +215,7 @@ impl HostingStep {
         cluster_keys: &[serde_json::Value],
         hosted: &[serde_json::Value],
         at: &str,
+        key_plan: &KeyPlan,
     ) -> Vec<Finding> {
         let comparison = compare_keys(cluster_keys, hosted);
         let unpublished = comparison.unpublished.iter().map(|kid| {
@@ -189,15 +227,42 @@ impl HostingStep {
                 "kwif apply --step hosting publishes it next to the keys already published",
             )
         });
-        let stale = comparison.stale.iter().map(|kid| {
-            Finding::warning(
+        let stale = comparison.stale.iter().map(|kid| match key_plan.fate_of(kid) {
+            Some(StaleKey::Kept { until, .. }) => Finding::warning(
+                STALE_KEY,
+                kept_until(kid, *until),
+                format!(
+                    "nothing to do now: from {}, kwif apply --step hosting removes it",
+                    rfc3339(*until)
+                ),
+            ),
+            Some(StaleKey::Pruned { .. }) => Finding::warning(
+                STALE_KEY,
+                format!(
+                    "old key {kid} published at {at} signed its last valid token more than the longest token lifetime ago"
+                ),
+                "kwif apply --step hosting removes it from the JWKS",
+            ),
+            None => Finding::warning(
                 STALE_KEY,
                 format!("the key {kid} published at {at} is no longer one of the cluster's keys"),
-                "keep it 24 h after the rotation so tokens it signed stay valid, then publish again with stale keys pruned",
-            )
+                "kwif apply --step hosting publishes the JWKS again; a stale key stays until every token it signed has expired",
+            ),
         });
         unpublished.chain(stale).collect()
     }
+}
+
+/// The longest `tokenExpirationSeconds` among the profile's workloads (each defaults to kwif's
+/// 3600 s); kwif's default when there is none.
+fn longest_token_lifetime(profile: &Profile) -> Duration {
+    let seconds = profile
+        .workloads
+        .iter()
+        .map(|workload| workload.token_expiration.seconds())
+        .max()
+        .unwrap_or(TokenExpiration::DEFAULT_SECONDS);
+    Duration::from_secs(u64::from(seconds))
 }
 
 fn blob_publisher(
@@ -288,13 +353,14 @@ impl Step for HostingStep {
             // What Entra ID reads counts; the publisher's copy only when the public one cannot be read.
             let (at, hosted) =
                 public_keys.unwrap_or_else(|| (published.location.clone(), published.jwks_keys()));
-            findings.extend(self.key_findings(&cluster_keys, &hosted, &at));
-            let keys =
-                keys_to_publish(&cluster_keys, &published.jwks_keys(), self.prune_stale_keys);
-            let documents = Documents::for_keys(&self.issuer, &keys);
+            let (documents, key_plan) = self.documents_for(&cluster_keys, &published);
+            findings.extend(self.key_findings(&cluster_keys, &hosted, &at, &key_plan));
+            // A stale key's retirement not recorded yet (or a record left over) is drift too: its
+            // waiting only starts once apply records it.
+            let unrecorded = documents.retired != published.retired;
             let drifted = match self.publisher.drift(&documents).await {
                 Ok(drift) => {
-                    let drifted = !drift.is_empty();
+                    let drifted = !drift.is_empty() || unrecorded;
                     findings.extend(drift);
                     drifted
                 }

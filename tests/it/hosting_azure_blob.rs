@@ -242,6 +242,20 @@ async fn anonymous_get(url: &str) -> (u16, Option<String>, String) {
     (status, content_type, response.text().await.unwrap())
 }
 
+/// The blob's `x-ms-meta-kwifretiredkeys`, as an anonymous reader gets it.
+async fn retired_keys_metadata(url: &str) -> Option<String> {
+    let response = azurite()
+        .http()
+        .request(reqwest::Method::GET, url::Url::parse(url).unwrap())
+        .send()
+        .await
+        .unwrap();
+    response
+        .headers()
+        .get("x-ms-meta-kwifretiredkeys")
+        .map(|value| value.to_str().unwrap().to_string())
+}
+
 // ------------------------------------------------------------------------------------ tests
 
 #[tokio::test]
@@ -669,28 +683,64 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
     );
     assert_eq!(step.check(&Facts::new()).await.status, Status::Ok);
 
-    // The admin drops the old key from the cluster: kwif keeps it published and says when to prune.
+    // The admin drops the old key from the cluster: kwif keeps it published, records on the JWKS
+    // blob's metadata when it was retired, and prunes it only once the window has passed.
     assert!(sandbox.remove_verification_key(&old_kid));
-    let check = step.check(&Facts::new()).await;
-    assert_eq!(check.status, Status::Ok, "{check:?}");
+    let retired = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let at = |now: SystemTime| {
+        BlobTest::public_container("oidc-rotation")
+            .keys(KeySource::Cluster(client.clone()))
+            .step()
+            .at(now)
+    };
+    let check = at(retired).check(&Facts::new()).await;
+    assert_eq!(
+        check.status,
+        Status::Drift,
+        "the retirement is to be recorded: {check:?}"
+    );
     let stale = check
         .findings
         .iter()
         .find(|finding| finding.code == "HOSTING_STALE_KEY")
         .unwrap();
     assert!(
-        stale.message.contains(&old_kid) && stale.fix.contains("24 h"),
+        stale
+            .message
+            .contains(&format!("old key {old_kid} is kept until ")),
         "{stale:?}"
     );
+    let plan = at(retired).plan(&Facts::new()).await.unwrap();
+    assert_eq!(plan.changes.len(), 1, "only the record: {plan:?}");
     assert!(
-        step.plan(&Facts::new()).await.unwrap().is_empty(),
-        "a key is never dropped without being asked"
+        plan.changes[0]
+            .target
+            .ends_with("metadata x-ms-meta-kwifretiredkeys"),
+        "{plan:?}"
+    );
+    at(retired).apply(&plan, &Facts::new()).await.unwrap();
+    assert_eq!(
+        retired_keys_metadata(&format!("{issuer}openid/v1/jwks")).await,
+        Some(format!("{{\"{old_kid}\":\"2027-01-15T08:00:00Z\"}}")),
+        "the record is the JWKS blob's metadata"
     );
 
-    let pruning = BlobTest::public_container("oidc-rotation")
-        .keys(KeySource::Cluster(client.clone()))
-        .step()
-        .pruning_stale_keys(true);
+    // The record round-trips: a later run at the last second of the window keeps the key.
+    let window = Duration::from_secs(86_400 + 300);
+    let last_second = retired + window - Duration::from_secs(1);
+    assert!(
+        at(last_second)
+            .plan(&Facts::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        at(last_second).check(&Facts::new()).await.status,
+        Status::Ok
+    );
+
+    let pruning = at(retired + window);
     let plan = pruning.plan(&Facts::new()).await.unwrap();
     assert!(
         plan.changes[0]
@@ -703,6 +753,12 @@ async fn rerun_after_key_rotation_publishes_both_keys_and_tokens_of_either_key_v
     assert_eq!(
         codes(&pruning.check(&Facts::new()).await),
         ["ISSUER_PRIVATE_ADDRESS"]
+    );
+    assert!(pruning.plan(&Facts::new()).await.unwrap().is_empty());
+    assert_eq!(
+        retired_keys_metadata(&format!("{issuer}openid/v1/jwks")).await,
+        None,
+        "the record goes with the key"
     );
 }
 

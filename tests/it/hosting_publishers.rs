@@ -3,6 +3,7 @@
 
 use crate::support::codes;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use crate::support::{Nginx, SiteSpec};
 use kwif::engine::{Facts, Status, Step};
@@ -172,6 +173,118 @@ async fn a_root_issuer_puts_the_documents_at_the_top_of_the_tree() {
         discovery["jwks_uri"],
         "https://oidc.example.com/openid/v1/jwks"
     );
+}
+
+/// The directory publisher at a fixed time, publishing the keys in `key_files`; its tokens live
+/// an hour at most. The issuer refuses connections, so the published copy is what counts.
+fn rotation_step(root: &Path, key_files: &[&str], now: SystemTime) -> HostingStep {
+    let issuer = IssuerUrl::parse("https://127.0.0.1:9/cluster1").unwrap();
+    let publisher = Publisher::Directory(DirectoryPublisher::new(root, issuer.clone()));
+    let keys = KeySource::KeyFiles(key_files.iter().map(|name| fixture_key(name)).collect());
+    HostingStep::new(issuer, keys, publisher, Fetcher::new(&[]).unwrap())
+        .with_token_lifetime(Duration::from_secs(3600))
+        .at(now)
+}
+
+fn published_kids(root: &Path) -> Vec<String> {
+    let jwks: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("cluster1/openid/v1/jwks")).unwrap(),
+    )
+    .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn after_a_rotation_the_old_key_is_pruned_only_once_the_longest_token_lifetime_has_passed() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let record = root.join("kwif-retired-keys.json");
+    let rotated = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let old = rotation_step(root, &["rsa-2048.pub.pem"], rotated);
+    old.apply(&old.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
+    let [old_kid] = <[String; 1]>::try_from(published_kids(root)).unwrap();
+
+    // The cluster signs with a new key only: kwif publishes both and records the old one's retirement.
+    let new = |now| rotation_step(root, &["rsa-2048-other.pkcs1.key"], now);
+    let plan = new(rotated).plan(&Facts::new()).await.unwrap();
+    assert!(
+        plan.changes
+            .iter()
+            .any(|change| change.target == record.display().to_string()),
+        "{plan:?}"
+    );
+    new(rotated).apply(&plan, &Facts::new()).await.unwrap();
+    let [kept, new_kid] = <[String; 2]>::try_from(published_kids(root)).unwrap();
+    assert_eq!(kept, old_kid);
+    assert_eq!(
+        std::fs::read_to_string(&record).unwrap(),
+        format!("{{\"{old_kid}\":\"2027-01-15T08:00:00Z\"}}\n")
+    );
+
+    // The window: an hour of token lifetime plus 5 minutes of clock skew.
+    let window = Duration::from_secs(3600 + 300);
+    let last_second = rotated + window - Duration::from_secs(1);
+    assert!(
+        new(last_second)
+            .plan(&Facts::new())
+            .await
+            .unwrap()
+            .is_empty(),
+        "never before the window has passed"
+    );
+    let check = new(last_second).check(&Facts::new()).await;
+    let hosting_codes: Vec<&str> = codes(&check)
+        .into_iter()
+        .filter(|code| code.starts_with("HOSTING_"))
+        .collect();
+    assert_eq!(hosting_codes, ["HOSTING_STALE_KEY"], "no drift: {check:?}");
+    let stale = check
+        .findings
+        .iter()
+        .find(|finding| finding.code == "HOSTING_STALE_KEY")
+        .unwrap();
+    assert!(
+        stale.message.starts_with(&format!(
+            "old key {old_kid} is kept until 2027-01-15T09:05:00Z (the longest token lifetime after it was retired"
+        )),
+        "{stale:?}"
+    );
+
+    let pruning = new(rotated + window);
+    let plan = pruning.plan(&Facts::new()).await.unwrap();
+    let jwks = plan
+        .changes
+        .iter()
+        .find(|change| change.target.ends_with("cluster1/openid/v1/jwks"))
+        .unwrap();
+    assert!(
+        jwks.diff()
+            .contains(&format!("-      \"kid\": \"{old_kid}\"")),
+        "{}",
+        jwks.diff()
+    );
+    assert!(
+        plan.changes
+            .iter()
+            .any(|change| change.target == record.display().to_string() && change.after.is_empty()),
+        "the record goes with the key: {plan:?}"
+    );
+    pruning.apply(&plan, &Facts::new()).await.unwrap();
+    assert_eq!(published_kids(root), [new_kid]);
+    assert!(!record.exists());
+    assert!(
+        pruning.plan(&Facts::new()).await.unwrap().is_empty(),
+        "a rerun plans nothing"
+    );
+    let check = pruning.check(&Facts::new()).await;
+    assert!(!codes(&check).contains(&"HOSTING_STALE_KEY"), "{check:?}");
 }
 
 // ------------------------------------------------------------------------------------ apiserver

@@ -3,7 +3,8 @@
 //! `application/json`, signed with the account key. With Resource Manager at hand (a logged-in
 //! Azure session) the account comes first: created when missing, anonymous blob reads allowed,
 //! its endpoints and key read from it (storage_account.rs); without, an existing account is used
-//! with the key the user gives.
+//! with the key the user gives. When stale keys were retired is the JWKS blob's metadata
+//! (`x-ms-meta-kwifretiredkeys`), never in the JWKS.
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -11,6 +12,7 @@ use std::time::SystemTime;
 use reqwest::{Method, StatusCode};
 use url::Url;
 
+use super::retired_keys::RetiredKeys;
 use super::shared_key::{SharedKey, StorageKey, http_date};
 use super::storage_account::{AccountState, ManagedAccount, login_refused};
 use super::{
@@ -34,6 +36,9 @@ pub const DISCOVERY_BLOB: &str = ".well-known/openid-configuration";
 pub const JWKS_BLOB: &str = "openid/v1/jwks";
 /// How long browsers and Entra may cache a document; short, so a fix shows quickly.
 const CACHE_CONTROL: &str = "public, max-age=300";
+/// The JWKS blob's metadata recording when each stale key was retired (`kid` → RFC 3339, JSON);
+/// Put Blob replaces all metadata, so uploading without it clears it.
+pub const RETIRED_KEYS_METADATA: &str = "x-ms-meta-kwifretiredkeys";
 
 /// An account's blob service endpoint: `https://<account>.blob.core.windows.net/`, or the
 /// emulator's path-style `http://127.0.0.1:10000/devstoreaccount1/`.
@@ -107,6 +112,8 @@ impl BlobEndpoint {
 pub(super) struct StoredBlob {
     pub(super) text: String,
     content_type: Option<String>,
+    /// The blob's [`RETIRED_KEYS_METADATA`].
+    retired: RetiredKeys,
 }
 
 /// Who may read the container anonymously.
@@ -416,6 +423,7 @@ impl AzureBlobPublisher {
                 discovery: None,
                 jwks: None,
                 location: self.describe(),
+                retired: RetiredKeys::default(),
             }),
         }
     }
@@ -497,10 +505,15 @@ impl AzureBlobPublisher {
             self.get_blob(self.blob_url(DISCOVERY_BLOB)),
             self.get_blob(self.blob_url(JWKS_BLOB))
         )?;
+        let retired = jwks
+            .as_ref()
+            .map(|blob| blob.retired.clone())
+            .unwrap_or_default();
         Ok(Published {
             discovery: discovery.map(|blob| blob.text),
             jwks: jwks.map(|blob| blob.text),
             location: self.describe(),
+            retired,
         })
     }
 
@@ -636,6 +649,22 @@ impl AzureBlobPublisher {
                 pretty(wanted),
             ));
         }
+        let recorded = state
+            .jwks
+            .as_ref()
+            .map(|blob| blob.retired.clone())
+            .unwrap_or_default();
+        if recorded != documents.retired {
+            changes.push(Change::new(
+                format!(
+                    "{} metadata {RETIRED_KEYS_METADATA}",
+                    self.blob_url(JWKS_BLOB)
+                ),
+                "record when each stale key stopped being the cluster's (uploads the JWKS again)",
+                recorded.shown(),
+                documents.retired.shown(),
+            ));
+        }
         changes
     }
 
@@ -645,10 +674,16 @@ impl AzureBlobPublisher {
             BlobMode::StaticWebsite => self.ensure_static_website().await?,
         }
         // The JWKS first: a discovery document never points at keys not yet uploaded.
-        self.put_json(&self.blob_url(JWKS_BLOB), &documents.jwks_text())
+        let record = (!documents.retired.is_empty())
+            .then(|| (RETIRED_KEYS_METADATA, documents.retired.to_json()));
+        self.put_json(&self.blob_url(JWKS_BLOB), &documents.jwks_text(), record)
             .await?;
-        self.put_json(&self.blob_url(DISCOVERY_BLOB), &documents.discovery_text())
-            .await
+        self.put_json(
+            &self.blob_url(DISCOVERY_BLOB),
+            &documents.discovery_text(),
+            None,
+        )
+        .await
     }
 }
 

@@ -83,6 +83,10 @@ impl AzureBlobPublisher {
             StatusCode::NOT_FOUND => Ok(None),
             StatusCode::OK => Ok(Some(StoredBlob {
                 content_type: answer.header("content-type").map(str::to_string),
+                retired: answer
+                    .header(RETIRED_KEYS_METADATA)
+                    .map(RetiredKeys::parse)
+                    .unwrap_or_default(),
                 text: answer.text(),
             })),
             _ => Err(storage_error(&what, &answer)),
@@ -185,14 +189,22 @@ impl AzureBlobPublisher {
         }
     }
 
-    pub(super) async fn put_json(&self, url: &Url, text: &str) -> Result<(), HostingError> {
-        let headers = vec![
+    /// Uploads `text` as application/json with the one metadata entry `metadata`, if any (Put
+    /// Blob replaces the blob's metadata).
+    pub(super) async fn put_json(
+        &self,
+        url: &Url,
+        text: &str,
+        metadata: Option<(&'static str, String)>,
+    ) -> Result<(), HostingError> {
+        let mut headers = vec![
             ("x-ms-blob-type", "BlockBlob".to_string()),
             // Without it the blob is application/octet-stream (azure.md §6).
             ("x-ms-blob-content-type", "application/json".to_string()),
             ("x-ms-blob-cache-control", CACHE_CONTROL.to_string()),
             ("content-type", "application/json".to_string()),
         ];
+        headers.extend(metadata);
         let what = format!("uploading {url}");
         self.expect(
             Method::PUT,
