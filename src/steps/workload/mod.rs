@@ -789,14 +789,19 @@ impl Step for WorkloadStep {
 
     fn plan<'a>(&'a self, facts: &'a Facts) -> StepFuture<'a, Result<Plan, StepError>> {
         Box::pin(async move {
-            let mut changes = Vec::new();
-            for workload in &self.workloads {
-                let ids = self.current_ids(facts, workload);
-                changes.extend(self.plan_one(workload, &ids).await?);
-            }
+            // The dry runs of different workloads are independent: at most CONCURRENCY at a
+            // time; the changes stay in the profile's order, the first failure in that order wins.
+            let permits = tokio::sync::Semaphore::new(CONCURRENCY);
+            let results = futures::future::join_all(self.workloads.iter().map(|workload| async {
+                let _permit = permits.acquire().await;
+                self.plan_one(workload, &self.current_ids(facts, workload))
+                    .await
+            }))
+            .await;
+            let planned = results.into_iter().collect::<Result<Vec<_>, _>>()?;
             Ok(Plan {
                 step: StepId::Workload,
-                changes,
+                changes: planned.into_iter().flatten().collect(),
             })
         })
     }
