@@ -623,3 +623,77 @@ async fn destroy_deletes_the_objects_kwif_made_and_leaves_the_namespace_and_a_us
         .unwrap();
     assert!(step.plan_removal(&Facts::new()).await.unwrap().is_empty());
 }
+
+/// The retirement of a rotated key round-trips through the documents ConfigMap's annotation on
+/// a real (sandbox) API server: kept while a token it signed may still be valid, pruned after.
+#[tokio::test]
+async fn a_rotated_key_is_recorded_on_the_config_map_and_pruned_only_after_the_window() {
+    let test = NginxTest::start("https://oidc.example.com", None).await;
+    let rotated = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let step_at = |now: SystemTime| {
+        test.step()
+            .with_token_lifetime(Duration::from_secs(3600))
+            .at(now)
+    };
+    let kids = || -> Vec<String> {
+        let jwks: Value = serde_json::from_str(
+            test.config_map_data("oidc-documents")["jwks"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|key| key["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = step_at(rotated);
+    first
+        .apply(&first.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
+    let [old_kid] = <[String; 1]>::try_from(kids()).unwrap();
+
+    // The cluster signs with a new key and, later, stops serving the old one (its key file is
+    // gone from the API server's flags): from then on only the published JWKS holds it.
+    let new_kid = test.sandbox.rotate_signing_key().unwrap();
+    assert!(test.sandbox.remove_verification_key(&old_kid));
+    let rotation = step_at(rotated);
+    rotation
+        .apply(&rotation.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
+    assert_eq!(kids(), [old_kid.clone(), new_kid.clone()]);
+    let annotation = test.object("v1", "ConfigMap", "oidc-documents")["metadata"]["annotations"]
+        [kwif::hosting::nginx::RETIRED_KEYS_ANNOTATION]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        annotation,
+        format!("{{\"{old_kid}\":\"2027-01-15T08:00:00Z\"}}")
+    );
+
+    // An hour of token lifetime plus 5 minutes of clock skew after the recorded retirement.
+    let window = Duration::from_secs(3600 + 300);
+    let before = step_at(rotated + window - Duration::from_secs(1));
+    assert!(
+        before.plan(&Facts::new()).await.unwrap().is_empty(),
+        "never before the window has passed"
+    );
+    let after = step_at(rotated + window);
+    let plan = after.plan(&Facts::new()).await.unwrap();
+    assert!(!plan.is_empty(), "the old key is offered for pruning");
+    after.apply(&plan, &Facts::new()).await.unwrap();
+    assert_eq!(kids(), [new_kid]);
+    let annotations = &test.object("v1", "ConfigMap", "oidc-documents")["metadata"]["annotations"];
+    assert!(
+        annotations
+            .get(kwif::hosting::nginx::RETIRED_KEYS_ANNOTATION)
+            .is_none(),
+        "the record goes with the key: {annotations}"
+    );
+    assert!(after.plan(&Facts::new()).await.unwrap().is_empty());
+}
