@@ -110,8 +110,9 @@ fn assignment_path(
     format!("{}/sqlRoleAssignments/{name}", account.as_str())
 }
 
-/// The assignment's id when the principal has the role on the account, under any name.
-pub async fn find_sql_role_assignment(
+/// The assignment's id under kwif's own deterministic name: one kwif made. Removal deletes
+/// only these, never one the user made with another name.
+pub async fn find_own_sql_role_assignment(
     arm: &ArmClient,
     account: &CosmosAccountId,
     principal_id: Uuid,
@@ -122,11 +123,28 @@ pub async fn find_sql_role_assignment(
         account.account()
     );
     let path = assignment_path(account, principal_id, role_definition_id);
-    if let Some(found) = arm.get(&operation, &path, COSMOS_API_VERSION).await?
-        && assigns(&found, account, principal_id, role_definition_id)
+    let found = arm.get(&operation, &path, COSMOS_API_VERSION).await?;
+    Ok(found
+        .filter(|found| assigns(found, account, principal_id, role_definition_id))
+        .map(|found| found["id"].as_str().unwrap_or(&path).to_string()))
+}
+
+/// The assignment's id when the principal has the role on the account, under any name.
+pub async fn find_sql_role_assignment(
+    arm: &ArmClient,
+    account: &CosmosAccountId,
+    principal_id: Uuid,
+    role_definition_id: &str,
+) -> Result<Option<String>, AzureError> {
+    if let Some(own) =
+        find_own_sql_role_assignment(arm, account, principal_id, role_definition_id).await?
     {
-        return Ok(Some(found["id"].as_str().unwrap_or(&path).to_string()));
+        return Ok(Some(own));
     }
+    let operation = format!(
+        "reading the Cosmos DB data-plane roles of {}",
+        account.account()
+    );
     let listed = arm
         .list(
             &operation,
@@ -138,7 +156,8 @@ pub async fn find_sql_role_assignment(
     Ok(listed
         .iter()
         .find(|value| assigns(value, account, principal_id, role_definition_id))
-        .map(|value| value["id"].as_str().unwrap_or_default().to_string()))
+        .and_then(|value| value["id"].as_str())
+        .map(str::to_string))
 }
 
 /// Assigns the data-plane role on the whole account; an accepted (202) write is polled until

@@ -239,8 +239,9 @@ fn assigns(value: &Value, scope: &RoleScope, principal_id: Uuid, role: &RoleDefi
         })
 }
 
-/// The id of an assignment of `role` to `principal` at `scope`, under kwif's name or any other.
-pub async fn find_assignment(
+/// The id of the assignment of `role` to `principal` at `scope` under kwif's own deterministic
+/// name: one kwif made. Removal deletes only these, never one the user made with another name.
+pub async fn find_own_assignment(
     arm: &ArmClient,
     scope: &RoleScope,
     principal_id: Uuid,
@@ -249,20 +250,34 @@ pub async fn find_assignment(
     let operation = format!("reading the {:?} assignment at {scope}", role.role_name);
     let name = assignment_name(scope.as_str(), principal_id, &role.guid.to_string());
     let path = assignments_path(scope);
-    if let Some(found) = arm
+    let found = arm
         .get(
             &operation,
             &format!("{path}/{name}"),
             AUTHORIZATION_API_VERSION,
         )
-        .await?
-        && assigns(&found, scope, principal_id, role)
-    {
-        return Ok(found["id"]
-            .as_str()
-            .map(str::to_string)
-            .or(Some(name.to_string())));
+        .await?;
+    Ok(found
+        .filter(|found| assigns(found, scope, principal_id, role))
+        .map(|found| {
+            found["id"]
+                .as_str()
+                .map_or_else(|| format!("{path}/{name}"), str::to_string)
+        }))
+}
+
+/// The id of an assignment of `role` to `principal` at `scope`, under kwif's name or any other.
+pub async fn find_assignment(
+    arm: &ArmClient,
+    scope: &RoleScope,
+    principal_id: Uuid,
+    role: &RoleDefinition,
+) -> Result<Option<String>, AzureError> {
+    if let Some(own) = find_own_assignment(arm, scope, principal_id, role).await? {
+        return Ok(Some(own));
     }
+    let operation = format!("reading the {:?} assignment at {scope}", role.role_name);
+    let path = assignments_path(scope);
     // Made by someone else (the portal, `az role assignment create`): another name, same meaning.
     let filter = format!("principalId eq '{principal_id}'");
     let listed = arm
@@ -271,7 +286,8 @@ pub async fn find_assignment(
     Ok(listed
         .iter()
         .find(|value| assigns(value, scope, principal_id, role))
-        .map(|value| value["id"].as_str().unwrap_or_default().to_string()))
+        .and_then(|value| value["id"].as_str())
+        .map(str::to_string))
 }
 
 /// Assigns `role` to `principal` at `scope` under kwif's deterministic name. A principal that

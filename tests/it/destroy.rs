@@ -323,3 +323,72 @@ fn destroy_on_the_sandbox_twice_removes_then_finds_nothing() {
     );
     assert!(!second.stdout.contains("removed:"), "{}", second.stdout);
 }
+
+/// A role assignment of the same role, scope and principal that the user made under another
+/// name (the portal, `az role assignment create`) is theirs: destroy removes only kwif's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_leaves_a_role_assignment_the_user_made_under_another_name() {
+    let demo = Demo::start(Scenario::Fresh).await.unwrap();
+    let before: Vec<String> = demo
+        .sandbox()
+        .azure()
+        .role_assignments()
+        .into_iter()
+        .map(|assignment| assignment.id)
+        .collect();
+    apply_everything(&demo.runner().await).await;
+    let azure = demo.sandbox().azure();
+    let kwifs = azure
+        .role_assignments()
+        .into_iter()
+        .find(|assignment| !before.contains(&assignment.id))
+        .expect("apply assigned the profile's role");
+    // The user had assigned the role themselves, so kwif's apply would have made none: kwif's
+    // own is deleted (through Resource Manager, as an admin) and the user's put in its place.
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(azure.ca_certificate_pem().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let deleted = client
+        .delete(format!(
+            "{}{}?api-version=2022-04-01",
+            azure.resource_manager_url().trim_end_matches('/'),
+            kwifs.id
+        ))
+        .bearer_auth(azure.admin_access_token())
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    let users =
+        azure.insert_role_assignment(&kwifs.scope, &kwifs.role_definition_id, &kwifs.principal_id);
+    let identity_step = demo
+        .runner()
+        .await
+        .check_all()
+        .await
+        .steps
+        .into_iter()
+        .find(|step| step.id == StepId::Identity)
+        .unwrap();
+    assert_eq!(
+        identity_step.status,
+        kwif::engine::Status::Ok,
+        "the user's assignment grants the role: {:?}",
+        identity_step.findings
+    );
+
+    let outcome = demo.runner().await.destroy_all(|_| true).await;
+    assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
+    let after: Vec<String> = azure
+        .role_assignments()
+        .into_iter()
+        .map(|assignment| assignment.id)
+        .collect();
+    assert!(
+        after.contains(&users.id),
+        "the user's assignment stays: {after:?}"
+    );
+}

@@ -44,14 +44,16 @@ impl IdentityStep {
         for role in &spec.roles {
             let found = match self.resolve_role(role).await? {
                 ResolvedRole::Azure { scope, definition } => {
-                    roles::find_assignment(&self.arm, &scope, ids.principal_id, &definition)
+                    // Only kwif's own (its deterministic name): an assignment of the same role
+                    // the user made under another name is theirs, and stays.
+                    roles::find_own_assignment(&self.arm, &scope, ids.principal_id, &definition)
                         .await?
                         .map(|id| (id, AUTHORIZATION_API_VERSION))
                 }
                 ResolvedRole::Cosmos {
                     account,
                     definition_id,
-                } => cosmos::find_sql_role_assignment(
+                } => cosmos::find_own_sql_role_assignment(
                     &self.arm,
                     &account,
                     ids.principal_id,
