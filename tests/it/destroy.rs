@@ -392,3 +392,73 @@ async fn destroy_leaves_a_role_assignment_the_user_made_under_another_name() {
         "the user's assignment stays: {after:?}"
     );
 }
+
+/// A ServiceAccount kwif created but that a workload's pod template still names once kwif's
+/// fields are released (another manager set `serviceAccountName` too; a real API server also
+/// copies the deprecated `serviceAccount` back) stays: deleting it would stop the workload's
+/// next pods. The plan says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_keeps_a_service_account_a_workload_still_names() {
+    use kube::api::{Patch, PatchParams};
+    let demo = Demo::start(Scenario::Fresh).await.unwrap();
+    apply_everything(&demo.runner().await).await;
+    let workload = &demo.profile.workloads[0];
+    let (namespace, name, account) = (
+        workload.namespace.to_string(),
+        workload.name.to_string(),
+        workload.service_account.to_string(),
+    );
+    let client = demo.sandbox().kube().client().await.unwrap();
+    let deployments = kwif::kube::dynamic_api(
+        &client,
+        &kwif::kube::api_resource("apps", "v1", "Deployment"),
+        &namespace,
+    );
+    let users = serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"template": {"spec": {"serviceAccountName": account}}},
+    });
+    deployments
+        .patch(
+            &name,
+            &PatchParams::apply("platform-team").force(),
+            &Patch::Apply(&users),
+        )
+        .await
+        .unwrap();
+
+    let runner = demo.runner().await;
+    let plans = runner.plan_removal_all().await;
+    let workload_plan = plans
+        .iter()
+        .find_map(|(id, plan)| (*id == StepId::Workload).then_some(plan))
+        .unwrap()
+        .as_ref()
+        .unwrap();
+    let service_account = format!("ServiceAccount {namespace}/{account}");
+    assert!(
+        workload_plan
+            .changes
+            .iter()
+            .all(|change| change.target != service_account),
+        "not deleted: {workload_plan:?}"
+    );
+    assert!(
+        workload_plan
+            .changes
+            .iter()
+            .any(|change| change.summary.contains(&format!("left: {service_account}"))),
+        "the plan says it stays: {workload_plan:?}"
+    );
+    let outcome = runner.destroy_all(|_| true).await;
+    assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
+    assert!(
+        demo.sandbox()
+            .kube()
+            .object("v1", "ServiceAccount", Some(&namespace), &account)
+            .is_some(),
+        "the ServiceAccount the Deployment names is still there"
+    );
+}

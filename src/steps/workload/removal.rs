@@ -80,12 +80,35 @@ impl WorkloadStep {
 
     pub(super) async fn plan_removal_changes(&self) -> Result<Vec<Change>, StepError> {
         let mut changes = Vec::new();
+        // The ServiceAccount each workload's pod template names once kwif's fields are gone
+        // (namespace, name): a real API server copies the deprecated `serviceAccount` back into
+        // an emptied `serviceAccountName`, and Jobs and export-mode workloads are not released.
+        let mut still_named: Vec<(String, String)> = Vec::new();
+        for workload in &self.workloads {
+            if workload.mode == WorkloadMode::Export || shape(workload.kind).template_immutable {
+                let api = self.workload_api(workload);
+                if let Some(live) = cluster::get_object(&api, workload.name.as_str())
+                    .await
+                    .map_err(step_error)?
+                {
+                    still_named.extend(named_service_account(&live, workload));
+                }
+            }
+        }
         for (api, kind, name, workload) in self.removal_targets() {
             let Some(live) = cluster::get_object(&api, &name).await.map_err(step_error)? else {
                 continue;
             };
             let target = format!("{kind} {}/{name}", workload.namespace);
             let before = comparable_yaml(&live);
+            let named = still_named.contains(&(workload.namespace.to_string(), name.clone()));
+            if kind == "ServiceAccount" && created_by_kwif(&live) && named {
+                let left = format!(
+                    "{target} (kwif created it, but a workload's pod template still names it once                      kwif's fields are gone: set that template's serviceAccountName, then delete it)"
+                );
+                changes = note_left(changes, &left);
+                continue;
+            }
             if kind == "ServiceAccount" && created_by_kwif(&live) {
                 changes.push(Change::new(
                     target.clone(),
@@ -96,10 +119,13 @@ impl WorkloadStep {
                 continue;
             }
             let patch = empty_patch(&live, kind, workload.namespace.as_str(), &name);
-            let after = cluster::apply(&api, &name, &patch, true)
+            let released = cluster::apply(&api, &name, &patch, true)
                 .await
                 .map_err(step_error)?;
-            let after = comparable_yaml(&after);
+            if kind != "ServiceAccount" {
+                still_named.extend(named_service_account(&released, workload));
+            }
+            let after = comparable_yaml(&released);
             if after != before {
                 changes.push(Change::new(
                     target.clone(),
@@ -127,7 +153,14 @@ impl WorkloadStep {
                 Removal::Release
             };
             match removal {
-                Removal::Delete => delete(&api, &name).await.map_err(step_error)?,
+                Removal::Delete => {
+                    // The plan may be a while old (the wizard's D): delete only while the
+                    // object still carries kwif's label.
+                    let live = cluster::get_object(&api, &name).await.map_err(step_error)?;
+                    if live.as_ref().is_some_and(created_by_kwif) {
+                        delete(&api, &name).await.map_err(step_error)?;
+                    }
+                }
                 Removal::Release => {
                     let Some(live) = cluster::get_object(&api, &name).await.map_err(step_error)?
                     else {
@@ -142,6 +175,27 @@ impl WorkloadStep {
         }
         Ok(())
     }
+}
+
+/// The ServiceAccount `object`'s pod template names, with its namespace: `serviceAccountName`,
+/// or the deprecated `serviceAccount` the API server keeps beside it.
+fn named_service_account(object: &Value, workload: &Workload) -> Option<(String, String)> {
+    let spec = &super::at_path(object, shape(workload.kind).template_path)["spec"];
+    let name = spec["serviceAccountName"]
+        .as_str()
+        .filter(|name| !name.is_empty())
+        .or_else(|| spec["serviceAccount"].as_str())
+        .filter(|name| !name.is_empty())?;
+    Some((workload.namespace.to_string(), name.to_string()))
+}
+
+/// Appends what stays to the last change's summary ("left: …"). With no change before it
+/// there is nothing to attach it to, and nothing of this step is removed anyway.
+fn note_left(mut changes: Vec<Change>, left: &str) -> Vec<Change> {
+    if let Some(last) = changes.last_mut() {
+        last.summary = format!("{}; left: {left}", last.summary);
+    }
+    changes
 }
 
 /// Deletes `name`; one already gone is fine.
