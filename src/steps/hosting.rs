@@ -254,14 +254,15 @@ impl HostingStep {
 }
 
 /// The longest `tokenExpirationSeconds` among the profile's workloads (each defaults to kwif's
-/// 3600 s); kwif's default when there is none.
+/// 3600 s). A profile without workloads says nothing of the tokens the cluster issues, so the
+/// longest kwif allows (24 h) is assumed: waiting longer is safe, pruning early is not.
 fn longest_token_lifetime(profile: &Profile) -> Duration {
     let seconds = profile
         .workloads
         .iter()
         .map(|workload| workload.token_expiration.seconds())
         .max()
-        .unwrap_or(TokenExpiration::DEFAULT_SECONDS);
+        .unwrap_or(TokenExpiration::MAX_SECONDS);
     Duration::from_secs(u64::from(seconds))
 }
 
