@@ -111,12 +111,14 @@ pub(crate) enum Command {
     #[command(after_help = "\
 Removes, after showing each step's plan as a diff: the fields kwif set on each workload (an empty
 server-side apply as field manager kwif, so the user's own fields stay), the ServiceAccounts kwif
-created (label app.kubernetes.io/managed-by: kwif; others only lose kwif's fields), the federated
-credentials with the profile's issuer and subjects, the profile's role assignments of each identity,
-the managed identity when kwif created it (tag created-by: kwif) unless --keep-identity, and the
-documents kwif published (hosting.kind: directory). The issuer step never edits the node: its plan
-shows how to restore the config file from the backup kwif made. Something already gone is not
-planned, so a second destroy removes nothing.
+created (label app.kubernetes.io/managed-by: kwif; others only lose kwif's fields; one a workload
+still names stays), the federated credentials with the profile's issuer and subjects, the role
+assignments kwif made (its own names; one you made under another name stays), the managed identity
+or app registration when kwif created it (tag created-by: kwif) unless --keep-identity, and what
+hosting published (directory files, kwif-labelled nginx objects, the two blobs, the apiserver's
+anonymous-read binding). The issuer step never edits the node: its plan shows how to restore the
+config file from the backup kwif made. Something already gone is not planned, so a second destroy
+removes nothing.
 
 Examples:
   kwif destroy --demo --yes

@@ -24,6 +24,10 @@ impl ApiServerPublisher {
         ApiServerPublisher { client }
     }
 
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     pub fn describe(&self) -> String {
         "the API server itself, readable anonymously".to_string()
     }

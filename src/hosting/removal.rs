@@ -18,8 +18,10 @@ impl Publisher {
     pub async fn plan_removal(&self) -> Result<Vec<Change>, HostingError> {
         match self {
             Publisher::Directory(directory) => directory_removals(directory),
-            // The apiserver serves its own documents: kwif published nothing.
-            Publisher::ApiServer(_) => Ok(Vec::new()),
+            // The apiserver serves its own documents; kwif made only the anonymous-read binding.
+            Publisher::ApiServer(apiserver) => {
+                labelled_removals(apiserver.client(), &[apiserver.binding()]).await
+            }
             Publisher::Nginx(nginx) => nginx_removals(nginx).await,
             Publisher::AzureBlob(blob) => blob_removals(blob).await,
         }
@@ -31,7 +33,10 @@ impl Publisher {
             Publisher::Directory(directory) => directory,
             Publisher::Nginx(nginx) => return nginx_unpublish(nginx, changes).await,
             Publisher::AzureBlob(blob) => return blob_unpublish(blob, changes).await,
-            Publisher::ApiServer(_) => return Ok(()),
+            Publisher::ApiServer(apiserver) => {
+                return labelled_unpublish(apiserver.client(), &[apiserver.binding()], changes)
+                    .await;
+            }
         };
         for (path, _) in directory_files(directory)? {
             if !changes.iter().any(|change| change.target == target(&path)) {
@@ -98,25 +103,7 @@ fn note_left(mut changes: Vec<Change>, left: String) -> Vec<Change> {
 }
 
 async fn nginx_removals(nginx: &NginxPublisher) -> Result<Vec<Change>, HostingError> {
-    let mut changes = Vec::new();
-    for object in nginx.site().removal_objects() {
-        let Some(live) = manifests::live(nginx.client(), &object).await? else {
-            continue;
-        };
-        if !made_by_kwif(&live) {
-            continue;
-        }
-        let target = manifests::target(&object);
-        changes.push(Change::new(
-            target.clone(),
-            format!(
-                "delete {target}: kwif created it (label {}: {})",
-                MANAGED_BY.0, MANAGED_BY.1
-            ),
-            comparable_yaml(&live),
-            "",
-        ));
-    }
+    let changes = labelled_removals(nginx.client(), &nginx.site().removal_objects()).await?;
     let namespace = nginx.site().namespace_name();
     Ok(note_left(
         changes,
@@ -127,15 +114,51 @@ async fn nginx_removals(nginx: &NginxPublisher) -> Result<Vec<Change>, HostingEr
     ))
 }
 
+/// A deletion for each of `objects` that exists and carries kwif's label.
+async fn labelled_removals(
+    client: &kube::Client,
+    objects: &[serde_json::Value],
+) -> Result<Vec<Change>, HostingError> {
+    let mut changes = Vec::new();
+    for object in objects {
+        let Some(live) = manifests::live(client, object).await? else {
+            continue;
+        };
+        if !made_by_kwif(&live) {
+            continue;
+        }
+        let target = manifests::target(object);
+        changes.push(Change::new(
+            target.clone(),
+            format!(
+                "delete {target}: kwif created it (label {}: {})",
+                MANAGED_BY.0, MANAGED_BY.1
+            ),
+            comparable_yaml(&live),
+            "",
+        ));
+    }
+    Ok(changes)
+}
+
 async fn nginx_unpublish(nginx: &NginxPublisher, changes: &[Change]) -> Result<(), HostingError> {
-    for object in nginx.site().removal_objects() {
-        let target = manifests::target(&object);
+    labelled_unpublish(nginx.client(), &nginx.site().removal_objects(), changes).await
+}
+
+/// Deletes those of `objects` the plan's changes name, each only while it still carries
+/// kwif's label (checked again: the plan may be a while old).
+async fn labelled_unpublish(
+    client: &kube::Client,
+    objects: &[serde_json::Value],
+    changes: &[Change],
+) -> Result<(), HostingError> {
+    for object in objects {
+        let target = manifests::target(object);
         if !changes.iter().any(|change| change.target == target) {
             continue;
         }
-        // Checked again: only an object that still carries kwif's label goes.
-        match manifests::live(nginx.client(), &object).await? {
-            Some(live) if made_by_kwif(&live) => manifests::delete(nginx.client(), &object).await?,
+        match manifests::live(client, object).await? {
+            Some(live) if made_by_kwif(&live) => manifests::delete(client, object).await?,
             _ => {}
         }
     }

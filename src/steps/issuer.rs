@@ -355,8 +355,10 @@ impl IssuerStep {
             format!("{} (by hand)", snippet.path),
             format!(
                 "kwif does not edit the node on destroy. To restore the issuer as it was before kwif, run on \
-                 the control-plane node: sudo cp {} {} && {}\n(tokens of the profile's issuer stop being \
-                 accepted then; skip it to keep the cluster's issuer)",
+                 the control-plane node: sudo cp {} {} && {}\n(the backup is the whole file before kwif's \
+                 first change: if the diff shows more than the issuer flags, something else changed it \
+                 since, so remove kwif's flags by hand instead; tokens of the profile's issuer stop \
+                 being accepted then; skip it to keep the cluster's issuer)",
                 backup.display(),
                 target.display(),
                 self.restart_command(distribution)

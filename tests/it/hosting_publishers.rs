@@ -399,3 +399,43 @@ async fn on_k3s_the_binding_alone_does_not_open_the_documents_as_the_warning_say
     assert!(codes(&check).contains(&"HOSTING_APISERVER_PUBLIC"));
     assert!(!codes(&check).contains(&"HOSTING_ANONYMOUS_DISCOVERY_NOT_BOUND"));
 }
+
+/// Destroy takes back the anonymous-read binding kwif made for `kind: apiserver`, and nothing
+/// else: the API server's documents are its own.
+#[tokio::test]
+async fn destroy_removes_the_apiserver_binding_kwif_made_and_a_rerun_plans_nothing() {
+    let (sandbox, _dir, ca_file) = apiserver_sandbox(Distribution::Kubeadm).await;
+    let step = apiserver_step(&sandbox, &ca_file).await;
+    step.apply(&step.plan(&Facts::new()).await.unwrap(), &Facts::new())
+        .await
+        .unwrap();
+    let binding = || {
+        sandbox.object(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRoleBinding",
+            None,
+            "kwif-service-account-issuer-discovery",
+        )
+    };
+    assert!(binding().is_some());
+
+    let removal = step.plan_removal(&Facts::new()).await.unwrap();
+    let targets: Vec<&str> = removal
+        .changes
+        .iter()
+        .map(|change| change.target.as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        ["ClusterRoleBinding kwif-service-account-issuer-discovery"]
+    );
+    step.remove(&removal, &Facts::new()).await.unwrap();
+    assert!(binding().is_none(), "the binding is gone");
+    assert!(
+        step.plan_removal(&Facts::new())
+            .await
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+}
