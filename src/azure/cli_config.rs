@@ -15,8 +15,11 @@ pub fn config_dir() -> Option<PathBuf> {
 }
 
 /// The CLI's choices that kwif can take as defaults.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CliConfig {
+    /// The active cloud's name as the CLI writes it (`AzureCloud` when none is set): its
+    /// `azureProfile.json` keeps a default subscription per cloud.
+    pub cloud_name: String,
     /// The active cloud, when the CLI names one kwif can use.
     pub cloud: Option<Cloud>,
     /// The cloud's endpoints as kwif.yaml writes them, for a custom cloud.
@@ -25,6 +28,19 @@ pub struct CliConfig {
     pub resource_group: Option<String>,
     /// `az config set defaults.location=…`.
     pub location: Option<String>,
+}
+
+impl Default for CliConfig {
+    /// What the CLI does with no configuration: the public cloud, no defaults.
+    fn default() -> CliConfig {
+        CliConfig {
+            cloud_name: "AzureCloud".to_string(),
+            cloud: None,
+            custom_endpoints: None,
+            resource_group: None,
+            location: None,
+        }
+    }
 }
 
 /// A custom cloud's endpoints as text (they become `azure.endpoints` in kwif.yaml).
@@ -62,6 +78,7 @@ impl CliConfig {
         let Some(name) = value("cloud", "name", config) else {
             return found;
         };
+        found.cloud_name.clone_from(&name);
         match name.as_str() {
             "AzureCloud" => found.cloud = Some(Cloud::Public),
             "AzureChinaCloud" => found.cloud = Some(Cloud::China),

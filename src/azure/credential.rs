@@ -532,6 +532,9 @@ struct CliSubscription {
     name: String,
     #[serde(default)]
     is_default: bool,
+    /// The cloud the subscription belongs to (`AzureCloud`, `AzureUSGovernment`, a custom name).
+    #[serde(default)]
+    environment_name: Option<String>,
 }
 
 impl CliSubscription {
@@ -584,19 +587,29 @@ pub async fn cli_account() -> Result<CliAccount, CredentialError> {
         })
 }
 
-/// The CLI's default account from its `azureProfile.json` alone (no `az` process: instant).
+/// The CLI's default account in its active cloud, from its `azureProfile.json` alone (no `az`
+/// process: instant).
 pub fn cli_profile_account() -> Option<CliAccount> {
     let directory = super::cli_config::config_dir()?;
     let text = std::fs::read_to_string(directory.join("azureProfile.json")).ok()?;
-    default_account(&text)
+    let cloud = super::cli_config::CliConfig::read().cloud_name;
+    default_account(&text, &cloud)
 }
 
-/// The default subscription of an `azureProfile.json` (which the CLI writes with a BOM).
-fn default_account(text: &str) -> Option<CliAccount> {
+/// The default subscription of `cloud` (`AzureCloud`…) in an `azureProfile.json` (which the CLI
+/// writes with a BOM). The CLI keeps a default per cloud; an entry that names no cloud counts
+/// for any.
+fn default_account(text: &str, cloud: &str) -> Option<CliAccount> {
     let profile: CliProfile = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
     profile
         .subscriptions
         .iter()
+        .filter(|subscription| {
+            subscription
+                .environment_name
+                .as_deref()
+                .is_none_or(|name| name == cloud)
+        })
         .find(|subscription| subscription.is_default)?
         .account()
 }
@@ -625,7 +638,7 @@ mod tests {
         let text = "\u{feff}{\"installationId\":\"x\",\"subscriptions\":[\
             {\"id\":\"11111111-1111-1111-1111-111111111111\",\"tenantId\":\"22222222-2222-2222-2222-222222222222\",\"name\":\"other\",\"isDefault\":false},\
             {\"id\":\"cccccccc-cccc-cccc-cccc-cccccccccccc\",\"tenantId\":\"bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb\",\"name\":\"Pay-As-You-Go\",\"isDefault\":true}]}";
-        let account = default_account(text).unwrap();
+        let account = default_account(text, "AzureCloud").unwrap();
         assert_eq!(
             account.subscription.to_string(),
             "cccccccc-cccc-cccc-cccc-cccccccccccc"
@@ -635,7 +648,30 @@ mod tests {
             "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"
         );
         assert_eq!(account.name, "Pay-As-You-Go");
-        assert_eq!(default_account("{\"subscriptions\":[]}"), None);
+        assert_eq!(
+            default_account("{\"subscriptions\":[]}", "AzureCloud"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_default_subscription_is_the_active_clouds() {
+        // `az cloud set` keeps each cloud's own default: the public one must not stand in for
+        // the government cloud's.
+        let text = "{\"subscriptions\":[\
+            {\"id\":\"11111111-1111-1111-1111-111111111111\",\"tenantId\":\"22222222-2222-2222-2222-222222222222\",\"isDefault\":true,\"environmentName\":\"AzureCloud\"},\
+            {\"id\":\"33333333-3333-3333-3333-333333333333\",\"tenantId\":\"44444444-4444-4444-4444-444444444444\",\"isDefault\":true,\"environmentName\":\"AzureUSGovernment\"}]}";
+        let government = default_account(text, "AzureUSGovernment").unwrap();
+        assert_eq!(
+            government.subscription.to_string(),
+            "33333333-3333-3333-3333-333333333333"
+        );
+        let public = default_account(text, "AzureCloud").unwrap();
+        assert_eq!(
+            public.subscription.to_string(),
+            "11111111-1111-1111-1111-111111111111"
+        );
+        assert_eq!(default_account(text, "AzureChinaCloud"), None);
     }
 
     #[test]
