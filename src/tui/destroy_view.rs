@@ -136,7 +136,9 @@ fn draw(
     } else {
         &[("Esc", "close")]
     };
-    let height = ((lines.len() + diffs.len()) as u16).saturating_add(3);
+    let height = u16::try_from(lines.len() + diffs.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(3);
     let rect = modal_area(area, 84, height);
     let room = rect.height.saturating_sub(3) as usize;
     append_scrolled(&mut lines, diffs, scroll, room, theme);

@@ -199,7 +199,9 @@ fn render_help(state: &State, frame: &mut Frame, area: Rect) {
             theme.dim(),
         ))),
     }
-    let height = (lines.len() as u16).saturating_add(2);
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let rect = modal_area(area, 78, height);
     let room = rect.height.saturating_sub(2) as usize;
     modal(
@@ -264,7 +266,9 @@ fn render_confirm_apply(state: &State, step: StepId, frame: &mut Frame, area: Re
             (keymap::CONFIRM_HINTS, Some("in the detail pane"))
         }
     };
-    let height = (lines.len() as u16).saturating_add(3);
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(3);
     let rect = modal_area(area, 96, height);
     let room = rect.height.saturating_sub(3) as usize;
     let lines = fit(lines, room, theme, note.unwrap_or(""));
@@ -520,7 +524,9 @@ fn render_applying(state: &State, progress: &ApplyProgress, frame: &mut Frame, a
     } else {
         keymap::APPLYING_HINTS
     };
-    let height = (lines.len() as u16).saturating_add(3);
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(3);
     let rect = modal_area(area, 72, height);
     let room = rect.height.saturating_sub(3) as usize;
     modal(
