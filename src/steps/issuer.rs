@@ -66,9 +66,15 @@ impl NodeFiles for LocalNode {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        let backup = target.with_extension(format!("kwif-backup-{stamp}"));
+        // Hidden names: the kubelet reads every other file of a static-pod directory
+        // (/etc/kubernetes/manifests) as a pod, a backup of kube-apiserver.yaml included.
+        let hidden = |suffix: String| {
+            let name = target.file_name().unwrap_or_default().to_string_lossy();
+            target.with_file_name(format!(".{name}.{suffix}"))
+        };
+        let backup = hidden(format!("kwif-backup-{stamp}"));
         std::fs::copy(&target, &backup)?;
-        let temporary = target.with_extension("kwif-new");
+        let temporary = hidden("kwif-new".to_string());
         std::fs::write(&temporary, text)?;
         std::fs::File::open(&temporary)?.sync_all()?;
         std::fs::rename(&temporary, &target)?;
@@ -77,8 +83,15 @@ impl NodeFiles for LocalNode {
 
     fn first_backup(&self, path: &Path) -> Option<(PathBuf, PathBuf)> {
         let target = self.place(path);
-        let prefix = format!("{}.kwif-backup-", target.file_stem()?.to_str()?);
-        let stamp = |name: &str| name.strip_prefix(&prefix)?.parse::<u64>().ok();
+        // `.config.yaml.kwif-backup-STAMP`; kwif before 0.1 wrote `config.kwif-backup-STAMP`.
+        let hidden = format!(".{}.kwif-backup-", target.file_name()?.to_str()?);
+        let legacy = format!("{}.kwif-backup-", target.file_stem()?.to_str()?);
+        let stamp = |name: &str| {
+            name.strip_prefix(&hidden)
+                .or_else(|| name.strip_prefix(&legacy))?
+                .parse::<u64>()
+                .ok()
+        };
         let oldest = std::fs::read_dir(target.parent()?)
             .ok()?
             .filter_map(Result::ok)

@@ -100,10 +100,21 @@ async fn issuer_apply_writes_the_k0s_config_keeping_the_old_issuer_and_the_resta
         config["spec"]["api"]["rawArgs"][0],
         "--service-account-issuer=https://kubernetes.default.svc"
     );
-    let backups = std::fs::read_dir(root.path().join("etc/k0s"))
+    let mut files: Vec<String> = std::fs::read_dir(root.path().join("etc/k0s"))
         .unwrap()
-        .count();
-    assert_eq!(backups, 2, "the old file is kept as a backup");
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files.len(),
+        2,
+        "the old file is kept as a backup: {files:?}"
+    );
+    // Hidden, as a kubelet ignores hidden files of a static-pod directory and reads the rest.
+    assert!(
+        files[0].starts_with(".k0s.yaml.kwif-backup-") && files[1] == "k0s.yaml",
+        "{files:?}"
+    );
 
     // The user runs `k0s stop && k0s start`: the apiserver comes back with the new flags.
     sandbox
