@@ -17,4 +17,6 @@ pub use finding::{Finding, Severity};
 pub use progress::{ProgressEvent, ProgressSink};
 pub use runner::{ApplyOutcome, DestroyOutcome, Report, Runner, StepReport};
 pub use status::Status;
-pub use step::{Change, Check, Plan, RemovalOptions, Step, StepError, StepFuture, StepId};
+pub use step::{
+    Change, Check, Plan, RemovalOptions, Step, StepError, StepFuture, StepId, note_left,
+};

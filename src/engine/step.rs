@@ -187,6 +187,15 @@ pub type StepFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What a step learns that later steps need travels as [`Facts`]: `resolve` (read-only) runs
 /// before any check, plan or apply; every call gets the facts known at its start; an apply
 /// returns what it learned (a created identity's ids), which the engine passes on.
+/// Appends what a removal leaves in place to the last change's summary ("left: …"). With no
+/// change there is nothing to attach it to, and nothing of the step is removed anyway.
+pub fn note_left(mut changes: Vec<Change>, left: &str) -> Vec<Change> {
+    if let Some(last) = changes.last_mut() {
+        last.summary = format!("{}; left: {left}", last.summary);
+    }
+    changes
+}
+
 pub trait Step: Send + Sync {
     fn id(&self) -> StepId;
     /// Read-only lookups whose results other steps need. Most steps learn nothing up front.

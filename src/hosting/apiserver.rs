@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::{HostingError, PUBLISH_FIX, Published, manifests};
 use crate::engine::{Change, Finding};
 use crate::kube as cluster;
+use crate::kube::manifest::{MANAGED_BY_KWIF, MANAGED_BY_LABEL};
 
 /// The binding kwif creates; the built-in one of the same role binds service accounts only.
 pub const BINDING: &str = "kwif-service-account-issuer-discovery";
@@ -39,7 +40,7 @@ impl ApiServerPublisher {
             "kind": "ClusterRoleBinding",
             "metadata": {
                 "name": BINDING,
-                "labels": {"app.kubernetes.io/part-of": "kwif", "app.kubernetes.io/managed-by": "kwif"},
+                "labels": {"app.kubernetes.io/part-of": "kwif", MANAGED_BY_LABEL: MANAGED_BY_KWIF},
             },
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": DISCOVERY_ROLE},
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": UNAUTHENTICATED}],

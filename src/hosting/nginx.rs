@@ -14,6 +14,7 @@ use super::{
 };
 use crate::engine::{Change, Finding};
 use crate::kube as cluster;
+use crate::kube::manifest::{MANAGED_BY_KWIF, MANAGED_BY_LABEL};
 use crate::oidc::issuer::IssuerUrl;
 use crate::profile::NginxHosting;
 
@@ -79,7 +80,7 @@ impl NginxSite {
         json!({
             "app.kubernetes.io/name": APP,
             "app.kubernetes.io/part-of": "kwif",
-            "app.kubernetes.io/managed-by": "kwif",
+            MANAGED_BY_LABEL: MANAGED_BY_KWIF,
         })
     }
 

@@ -10,8 +10,8 @@ use super::azure_blob::{DISCOVERY_BLOB, JWKS_BLOB};
 use super::directory::DirectoryPublisher;
 use super::nginx::TLS_SECRET;
 use super::{AzureBlobPublisher, HostingError, NginxPublisher, Publisher, manifests};
-use crate::engine::Change;
-use crate::kube::manifest::comparable_yaml;
+use crate::engine::{Change, note_left};
+use crate::kube::manifest::{MANAGED_BY_KWIF, MANAGED_BY_LABEL, comparable_yaml, created_by_kwif};
 
 impl Publisher {
     /// The removals `destroy` would make; empty when nothing kwif published is left.
@@ -86,28 +86,12 @@ fn directory_removals(directory: &DirectoryPublisher) -> Result<Vec<Change>, Hos
     Ok(changes)
 }
 
-/// The label kwif puts on every object of the nginx site; `destroy` deletes only objects that
-/// carry it, so an object of the same name that someone else made stays.
-const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kwif");
-
-fn made_by_kwif(live: &serde_json::Value) -> bool {
-    live["metadata"]["labels"][MANAGED_BY.0].as_str() == Some(MANAGED_BY.1)
-}
-
-/// Appends what stays to the last change's summary ("left: …"), when anything goes at all.
-fn note_left(mut changes: Vec<Change>, left: String) -> Vec<Change> {
-    if let Some(last) = changes.last_mut() {
-        last.summary = format!("{}; left: {left}", last.summary);
-    }
-    changes
-}
-
 async fn nginx_removals(nginx: &NginxPublisher) -> Result<Vec<Change>, HostingError> {
     let changes = labelled_removals(nginx.client(), &nginx.site().removal_objects()).await?;
     let namespace = nginx.site().namespace_name();
     Ok(note_left(
         changes,
-        format!(
+        &format!(
             "Namespace {namespace} and Secret {namespace}/{TLS_SECRET} (kwif cannot tell whether it \
              made them; `kubectl delete namespace {namespace}` once nothing else lives there)"
         ),
@@ -124,15 +108,14 @@ async fn labelled_removals(
         let Some(live) = manifests::live(client, object).await? else {
             continue;
         };
-        if !made_by_kwif(&live) {
+        if !created_by_kwif(&live) {
             continue;
         }
         let target = manifests::target(object);
         changes.push(Change::new(
             target.clone(),
             format!(
-                "delete {target}: kwif created it (label {}: {})",
-                MANAGED_BY.0, MANAGED_BY.1
+                "delete {target}: kwif created it (label {MANAGED_BY_LABEL}: {MANAGED_BY_KWIF})"
             ),
             comparable_yaml(&live),
             "",
@@ -158,7 +141,7 @@ async fn labelled_unpublish(
             continue;
         }
         match manifests::live(client, object).await? {
-            Some(live) if made_by_kwif(&live) => manifests::delete(client, object).await?,
+            Some(live) if created_by_kwif(&live) => manifests::delete(client, object).await?,
             _ => {}
         }
     }
@@ -193,7 +176,7 @@ async fn blob_removals(blob: &AzureBlobPublisher) -> Result<Vec<Change>, Hosting
     }
     Ok(note_left(
         changes,
-        format!(
+        &format!(
             "{} (kwif does not record whether it created them; delete them by hand if nothing else uses them)",
             plane.describe()
         ),

@@ -3,6 +3,17 @@
 
 use serde_json::Value;
 
+/// The label kwif puts on the objects it creates (ServiceAccounts, the nginx site, the
+/// apiserver's binding), and only then: `destroy` deletes only objects that carry it, so an
+/// object of the same name that someone else made stays.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY_KWIF: &str = "kwif";
+
+/// Whether `object` (as the API server holds it) carries kwif's managed-by label.
+pub fn created_by_kwif(object: &Value) -> bool {
+    object["metadata"]["labels"][MANAGED_BY_LABEL].as_str() == Some(MANAGED_BY_KWIF)
+}
+
 /// The metadata fields the API server sets; they differ between reads of the same content.
 const SERVER_OWNED_METADATA: [&str; 5] = [
     "managedFields",
@@ -41,5 +52,14 @@ mod tests {
         let b = json!({"metadata":{"name":"x","resourceVersion":"7"},"spec":{"a":1}});
         assert_eq!(comparable_yaml(&a), comparable_yaml(&b));
         assert!(!comparable_yaml(&a).contains("status"));
+    }
+
+    #[test]
+    fn only_an_object_labelled_by_kwif_counts_as_kwifs() {
+        let kwifs = json!({"metadata": {"labels": {MANAGED_BY_LABEL: "kwif"}}});
+        let users = json!({"metadata": {"labels": {MANAGED_BY_LABEL: "helm"}}});
+        assert!(created_by_kwif(&kwifs));
+        assert!(!created_by_kwif(&users));
+        assert!(!created_by_kwif(&json!({"metadata": {}})));
     }
 }

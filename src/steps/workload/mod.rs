@@ -24,7 +24,6 @@ use kind::shape;
 use listing::Listing;
 use template::{Wiring, labels, parse_template, pod_is_wired};
 
-pub use removal::{MANAGED_BY_KWIF, MANAGED_BY_LABEL, created_by_kwif};
 pub use template::{TOKEN_FILE, TOKEN_MOUNT_PATH, TOKEN_VOLUME, WEBHOOK_LABEL};
 
 pub const CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
@@ -482,10 +481,9 @@ impl WorkloadStep {
                 .map_err(step_error)?;
         if live_service_account
             .as_ref()
-            .is_none_or(removal::created_by_kwif)
+            .is_none_or(crate::kube::manifest::created_by_kwif)
         {
-            service_account["metadata"]["labels"] =
-                json!({ removal::MANAGED_BY_LABEL: removal::MANAGED_BY_KWIF });
+            service_account["metadata"]["labels"] = json!({ crate::kube::manifest::MANAGED_BY_LABEL: crate::kube::manifest::MANAGED_BY_KWIF });
         }
         if workload.mode == WorkloadMode::Webhook {
             let annotations: serde_json::Map<String, Value> =

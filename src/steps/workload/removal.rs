@@ -7,20 +7,11 @@ use serde_json::{Value, json};
 
 use super::kind::shape;
 use super::{WorkloadStep, step_error};
+use crate::engine::note_left;
 use crate::engine::{Change, Plan, StepError, StepId};
-use crate::kube::manifest::comparable_yaml;
+use crate::kube::manifest::{MANAGED_BY_KWIF, MANAGED_BY_LABEL, comparable_yaml, created_by_kwif};
 use crate::kube::{self as cluster, KubeError};
 use crate::profile::{Workload, WorkloadMode};
-
-/// The label kwif puts on a ServiceAccount it creates, and only then: `destroy` deletes only
-/// ServiceAccounts that carry it (a user's own ServiceAccount merely loses kwif's fields).
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY_KWIF: &str = "kwif";
-
-/// Whether `service_account` (as the API server holds it) was created by kwif.
-pub fn created_by_kwif(service_account: &Value) -> bool {
-    service_account["metadata"]["labels"][MANAGED_BY_LABEL].as_str() == Some(MANAGED_BY_KWIF)
-}
 
 /// How one object's removal is carried out.
 enum Removal {
@@ -189,15 +180,6 @@ fn named_service_account(object: &Value, workload: &Workload) -> Option<(String,
     Some((workload.namespace.to_string(), name.to_string()))
 }
 
-/// Appends what stays to the last change's summary ("left: …"). With no change before it
-/// there is nothing to attach it to, and nothing of this step is removed anyway.
-fn note_left(mut changes: Vec<Change>, left: &str) -> Vec<Change> {
-    if let Some(last) = changes.last_mut() {
-        last.summary = format!("{}; left: {left}", last.summary);
-    }
-    changes
-}
-
 /// Deletes `name`; one already gone is fine.
 async fn delete(api: &Api<DynamicObject>, name: &str) -> Result<(), KubeError> {
     match api.delete(name, &DeleteParams::default()).await {
@@ -212,19 +194,5 @@ pub(super) fn plan(changes: Vec<Change>) -> Plan {
     Plan {
         step: StepId::Workload,
         changes,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_service_account_labelled_by_kwif_counts_as_kwifs() {
-        let kwifs = json!({"metadata": {"labels": {MANAGED_BY_LABEL: "kwif"}}});
-        let users = json!({"metadata": {"labels": {MANAGED_BY_LABEL: "helm"}}});
-        assert!(created_by_kwif(&kwifs));
-        assert!(!created_by_kwif(&users));
-        assert!(!created_by_kwif(&json!({"metadata": {}})));
     }
 }
