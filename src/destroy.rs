@@ -9,8 +9,8 @@ use kwif::engine::render::{render_plans_json, render_plans_text};
 use kwif::engine::{DestroyOutcome, RemovalOptions, StepId};
 
 use super::{
-    GlobalArgs, Outcome, ReportFormat, Target, UsageError, confirm, countdown_on_stderr, runtime,
-    session_for, write_stdout,
+    GlobalArgs, Outcome, ReportFormat, Target, UsageError, countdown_on_stderr, runtime,
+    session_for, show_and_confirm, write_stdout,
 };
 
 /// What the user asked `destroy` for.
@@ -42,18 +42,8 @@ pub fn destroy(args: &DestroyArgs<'_>, global: &GlobalArgs) -> Outcome {
     let output = args.output;
     let yes = args.yes;
     let outcome = runtime.block_on(session.runner.destroy_all(|plan| {
-        // The diff always comes before the removal; with JSON output it goes to stderr so that
-        // stdout stays one JSON document.
-        let diff = render_plans_text(std::slice::from_ref(plan));
-        if output == ReportFormat::Text {
-            let _ = write_stdout(&diff);
-        } else {
-            let _ = write!(anstream::stderr(), "{diff}");
-        }
-        yes || confirm(&format!(
-            "remove what kwif made in the {} step? [y/N] ",
-            plan.step
-        ))
+        let question = format!("remove what kwif made in the {} step? [y/N] ", plan.step);
+        show_and_confirm(plan, output, yes, &question)
     }));
     if let Some(step) = outcome.declined {
         let _ = writeln!(

@@ -15,7 +15,7 @@ use kwif::demo::Demo;
 use kwif::engine::render::{
     render_json, render_plans_json, render_plans_text, render_plans_yaml, render_text,
 };
-use kwif::engine::{ProgressSink, Report, Runner, StepId};
+use kwif::engine::{Plan, ProgressSink, Report, Runner, StepId};
 use kwif::profile::{Profile, ProfileError};
 use kwif::session::{self, Environment};
 
@@ -319,15 +319,12 @@ fn apply(
         .select(steps)
         .with_fact(countdown_on_stderr());
     let outcome = runtime.block_on(session.runner.apply_all(|plan| {
-        // The diff always comes before the change; with JSON output it goes to stderr so that
-        // stdout stays one JSON document.
-        let diff = render_plans_text(std::slice::from_ref(plan));
-        if output == ReportFormat::Text {
-            let _ = write_stdout(&diff);
-        } else {
-            let _ = write!(anstream::stderr(), "{diff}");
-        }
-        yes || confirm(&format!("apply the {} step? [y/N] ", plan.step))
+        show_and_confirm(
+            plan,
+            output,
+            yes,
+            &format!("apply the {} step? [y/N] ", plan.step),
+        )
     }));
     if let Some(step) = outcome.declined {
         let _ = writeln!(
@@ -349,6 +346,18 @@ fn apply(
     Ok(ExitCode::from(
         outcome.report.exit_code().max(u8::from(stopped)),
     ))
+}
+
+/// Shows `plan` as a diff, then asks `question` unless `yes`. The diff always comes before the
+/// change; with JSON output it goes to stderr so that stdout stays one JSON document.
+fn show_and_confirm(plan: &Plan, output: ReportFormat, yes: bool, question: &str) -> bool {
+    let diff = render_plans_text(std::slice::from_ref(plan));
+    if output == ReportFormat::Text {
+        let _ = write_stdout(&diff);
+    } else {
+        let _ = write!(anstream::stderr(), "{diff}");
+    }
+    yes || confirm(question)
 }
 
 /// Asks a yes/no question on the terminal; anything but `y`/`yes` is a no.
