@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::{Check, Facts, Finding, Plan, Status, Step, StepError, StepId};
+use super::{Check, Facts, Finding, Plan, Status, Step, StepError, StepFuture, StepId};
 
 /// How many checks run at once; enough to hide network latency without flooding an API server.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -130,15 +130,24 @@ impl Runner {
     }
 
     async fn bounded_plan(&self, step: &Arc<dyn Step>, facts: &Facts) -> Result<Plan, StepError> {
+        let what = format!("planning the {} step", step.id());
+        self.plan_within_deadline(&what, step.plan(facts)).await
+    }
+
+    /// `planning` within the step deadline; past it, an error saying `what` did not finish.
+    async fn plan_within_deadline(
+        &self,
+        what: &str,
+        planning: StepFuture<'_, Result<Plan, StepError>>,
+    ) -> Result<Plan, StepError> {
         let Some(deadline) = self.step_deadline else {
-            return step.plan(facts).await;
+            return planning.await;
         };
-        match tokio::time::timeout(deadline, step.plan(facts)).await {
+        match tokio::time::timeout(deadline, planning).await {
             Ok(plan) => plan,
             Err(_) => Err(StepError::new(
                 format!(
-                    "planning the {} step did not finish: timed out after {}",
-                    step.id(),
+                    "{what} did not finish: timed out after {}",
                     seconds(deadline)
                 ),
                 TIMED_OUT_FIX,
@@ -440,20 +449,9 @@ impl Runner {
         step: &Arc<dyn Step>,
         facts: &Facts,
     ) -> Result<Plan, StepError> {
-        let Some(deadline) = self.step_deadline else {
-            return step.plan_removal(facts).await;
-        };
-        match tokio::time::timeout(deadline, step.plan_removal(facts)).await {
-            Ok(plan) => plan,
-            Err(_) => Err(StepError::new(
-                format!(
-                    "planning the removal of the {} step did not finish: timed out after {}",
-                    step.id(),
-                    seconds(deadline)
-                ),
-                TIMED_OUT_FIX,
-            )),
-        }
+        let what = format!("planning the removal of the {} step", step.id());
+        self.plan_within_deadline(&what, step.plan_removal(facts))
+            .await
     }
 }
 
@@ -472,7 +470,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::engine::{Change, Finding, StepFuture};
+    use crate::engine::{Change, Finding};
 
     /// A toy step: drifts until applied; records the order of events in a shared log.
     struct Toy {
