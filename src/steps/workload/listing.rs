@@ -13,10 +13,8 @@ use serde_json::Value;
 use crate::kube as cluster;
 use crate::profile::Workload;
 
+use super::CONCURRENCY;
 use super::kind::shape;
-
-/// How many lists are asked for at once.
-const CONCURRENCY: usize = 16;
 
 /// One list: a kind (`Deployment`, `ServiceAccount`, `Pod`) in one namespace.
 type ListKey = (&'static str, &'static str, String);

@@ -32,7 +32,7 @@ pub const TOKEN_EXPIRATION_ANNOTATION: &str =
     "azure.workload.identity/service-account-token-expiration";
 /// The AWI webhook's configuration (anchors.md §2); its presence means the webhook is installed.
 pub const WEBHOOK_CONFIGURATION: &str = "azure-wi-webhook-mutating-webhook-configuration";
-/// How many workloads are checked at once.
+/// How many workloads are checked or planned at once, and how many lists are read at once.
 const CONCURRENCY: usize = 16;
 /// How long a recreated Job's old object may take to go away.
 const DELETION_TIMEOUT: Duration = Duration::from_secs(60);
