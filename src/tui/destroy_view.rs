@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 
 use super::State;
 use super::keymap;
-use super::overlay_view::{append_scrolled, change_lines, fit, modal, modal_area, wrapped};
+use super::overlay_view::{change_lines, modal_area, wrapped};
 use super::removal_plans::RemovalPlans;
 use super::theme::Theme;
 use crate::engine::{Plan, Status, StepId};
@@ -126,7 +126,7 @@ fn draw(
     frame: &mut Frame,
     area: Rect,
     theme: Theme,
-    mut lines: Vec<Line<'static>>,
+    lines: Vec<Line<'static>>,
     diffs: Vec<Line<'static>>,
     scroll: usize,
     can_remove: bool,
@@ -136,23 +136,14 @@ fn draw(
     } else {
         &[("Esc", "close")]
     };
-    let height = u16::try_from(lines.len() + diffs.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(3);
-    let rect = modal_area(area, 84, height);
-    let room = rect.height.saturating_sub(3) as usize;
-    append_scrolled(&mut lines, diffs, scroll, room, theme);
-    modal(
+    super::overlay_view::draw_scrolled_confirmation(
         frame,
-        rect,
+        area,
         theme,
         "destroy?",
-        fit(lines, room, theme, ""),
-        Some(super::render::hint_line(
-            theme,
-            footer,
-            rect.width.saturating_sub(2) as usize,
-        )),
+        (lines, diffs),
+        scroll,
+        footer,
     );
 }
 

@@ -412,7 +412,31 @@ fn render_confirm_apply_all(
     } else {
         &[("Esc", "close")]
     };
-    let height = ((lines.len() + diffs.len()) as u16).saturating_add(3);
+    draw_scrolled_confirmation(
+        frame,
+        area,
+        theme,
+        "apply all?",
+        (lines, diffs),
+        scroll,
+        footer,
+    );
+}
+
+/// A confirmation with a fixed summary (`lines`) above `diffs` scrolled by `scroll`, and the
+/// keys in `footer`: apply-all's and destroy's.
+pub(super) fn draw_scrolled_confirmation(
+    frame: &mut Frame,
+    area: Rect,
+    theme: Theme,
+    title: &str,
+    (mut lines, diffs): (Vec<Line<'static>>, Vec<Line<'static>>),
+    scroll: usize,
+    footer: &[(&str, &str)],
+) {
+    let height = u16::try_from(lines.len() + diffs.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(3);
     let rect = modal_area(area, 84, height);
     let room = rect.height.saturating_sub(3) as usize;
     append_scrolled(&mut lines, diffs, scroll, room, theme);
@@ -420,7 +444,7 @@ fn render_confirm_apply_all(
         frame,
         rect,
         theme,
-        "apply all?",
+        title,
         fit(lines, room, theme, ""),
         Some(hint_line(
             theme,

@@ -160,36 +160,24 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Overlay::ConfirmApplyAll { steps, .. } => {
             let steps = steps.clone();
-            let page = isize::from(i16::try_from(state.viewport.1.max(4) / 2).unwrap_or(8));
             match key.code {
                 KeyCode::Char('y' | 'Y') => confirm_apply_all(state, &steps),
                 KeyCode::Char('n' | 'N') | KeyCode::Esc => {
                     decline(state, "apply all cancelled: nothing changed")
                 }
                 KeyCode::Char('q') => quit(state),
-                KeyCode::Up | KeyCode::Char('k') => scroll_apply_all(state, -1),
-                KeyCode::Down | KeyCode::Char('j') => scroll_apply_all(state, 1),
-                KeyCode::PageUp => scroll_apply_all(state, -page),
-                KeyCode::PageDown => scroll_apply_all(state, page),
-                KeyCode::Home => scroll_apply_all(state, isize::MIN / 2),
-                _ => Vec::new(),
+                _ => scroll_confirmation(state, key.code),
             }
         }
         Overlay::ConfirmDestroy { removal, .. } => {
             let plans = removal.as_ref().map(RemovalPlans::to_remove);
-            let page = isize::from(i16::try_from(state.viewport.1.max(4) / 2).unwrap_or(8));
             match key.code {
                 KeyCode::Char('y' | 'Y') => confirm_destroy(state, plans),
                 KeyCode::Char('n' | 'N') | KeyCode::Esc => {
                     decline(state, "destroy cancelled: nothing removed")
                 }
                 KeyCode::Char('q') => quit(state),
-                KeyCode::Up | KeyCode::Char('k') => scroll_apply_all(state, -1),
-                KeyCode::Down | KeyCode::Char('j') => scroll_apply_all(state, 1),
-                KeyCode::PageUp => scroll_apply_all(state, -page),
-                KeyCode::PageDown => scroll_apply_all(state, page),
-                KeyCode::Home => scroll_apply_all(state, isize::MIN / 2),
-                _ => Vec::new(),
+                _ => scroll_confirmation(state, key.code),
             }
         }
         Overlay::Applying(_) => match key.code {
@@ -488,7 +476,17 @@ fn on_planned(
 }
 
 /// Scrolls the diffs of the apply-all or destroy confirmation; the view clamps at their end.
-fn scroll_apply_all(state: &mut State, by: isize) -> Vec<Effect> {
+/// The scroll keys of a confirmation with diffs (apply all, destroy); any other key does nothing.
+fn scroll_confirmation(state: &mut State, code: KeyCode) -> Vec<Effect> {
+    let page = isize::from(i16::try_from(state.viewport.1.max(4) / 2).unwrap_or(8));
+    let by = match code {
+        KeyCode::Up | KeyCode::Char('k') => -1,
+        KeyCode::Down | KeyCode::Char('j') => 1,
+        KeyCode::PageUp => -page,
+        KeyCode::PageDown => page,
+        KeyCode::Home => isize::MIN / 2,
+        _ => return Vec::new(),
+    };
     if let Overlay::ConfirmApplyAll { scroll, .. } | Overlay::ConfirmDestroy { scroll, .. } =
         &mut state.overlay
     {
