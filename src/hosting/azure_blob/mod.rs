@@ -136,6 +136,29 @@ struct BlobState {
     jwks: Option<StoredBlob>,
 }
 
+impl BlobState {
+    /// Each document as (what it is, its blob name, what is stored, what should be).
+    fn blobs<'a>(
+        &'a self,
+        documents: &'a Documents,
+    ) -> [(
+        &'static str,
+        &'static str,
+        &'a Option<StoredBlob>,
+        &'a serde_json::Value,
+    ); 2] {
+        [
+            (
+                "discovery document",
+                DISCOVERY_BLOB,
+                &self.discovery,
+                &documents.discovery,
+            ),
+            ("JWKS", JWKS_BLOB, &self.jwks, &documents.jwks),
+        ]
+    }
+}
+
 /// An answer of the blob service.
 pub(super) struct Answer {
     status: StatusCode,
@@ -544,16 +567,7 @@ impl AzureBlobPublisher {
                 "kwif apply --step hosting enables it",
             ));
         }
-        let blobs = [
-            (
-                "discovery document",
-                DISCOVERY_BLOB,
-                &state.discovery,
-                &documents.discovery,
-            ),
-            ("JWKS", JWKS_BLOB, &state.jwks, &documents.jwks),
-        ];
-        for (what, document, stored, wanted) in blobs {
+        for (what, document, stored, wanted) in state.blobs(documents) {
             let url = self.blob_url(document);
             let text = stored.as_ref().map(|blob| blob.text.as_str());
             findings.extend(document_drift(what, url.as_str(), text, wanted));
@@ -617,16 +631,7 @@ impl AzureBlobPublisher {
             )),
             _ => {}
         }
-        let blobs = [
-            (
-                "discovery document",
-                DISCOVERY_BLOB,
-                &state.discovery,
-                &documents.discovery,
-            ),
-            ("JWKS", JWKS_BLOB, &state.jwks, &documents.jwks),
-        ];
-        for (what, document, stored, wanted) in blobs {
+        for (what, document, stored, wanted) in state.blobs(documents) {
             let text = stored.as_ref().map(|blob| blob.text.as_str());
             let typed = stored
                 .as_ref()
